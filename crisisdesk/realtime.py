@@ -1,0 +1,54 @@
+"""Live events: one helper sends them to websocket groups, and only after the transaction commits.
+
+A client told about a change that then rolled back would show something that never happened.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+EVENT_VERSION = 1
+
+
+def group_for_user(user_id: int) -> str:
+    return f"user.{user_id}"
+
+
+def group_for_department(department_id: int) -> str:
+    return f"department.{department_id}"
+
+
+def group_for_role(role: str) -> str:
+    return f"role.{role}"
+
+
+INBOX_GROUP = "inbox"
+BROADCAST_GROUP = "everyone"
+
+
+def event(event_type: str, **payload: Any) -> dict[str, Any]:
+    return {"type": event_type, "version": EVENT_VERSION, **payload}
+
+
+def publish_now(groups: Iterable[str], payload: dict[str, Any]) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    for group in dict.fromkeys(groups):
+        try:
+            async_to_sync(layer.group_send)(group, {"type": "console.event", "event": payload})
+        except Exception:  # a lost push must never undo the write that caused it
+            logger.exception("Could not push %s to %s", payload.get("type"), group)
+
+
+def publish_on_commit(groups: Iterable[str], payload: dict[str, Any]) -> None:
+    group_list = list(groups)
+    transaction.on_commit(lambda: publish_now(group_list, payload))

@@ -1,0 +1,11 @@
+"""Writes every app shares."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from crisisdesk.models import Heartbeat
+
+
+def heartbeat_record(*, name: str, detail: dict | None = None) -> None:
+    Heartbeat.objects.update_or_create(name=name, defaults={"seen_at": timezone.now(), "detail": detail or {}})

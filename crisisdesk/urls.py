@@ -1,0 +1,30 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from crisisdesk import views
+from crisisdesk.roles import EVERYONE, RoleRequiredMixin
+
+
+class SchemaView(RoleRequiredMixin, SpectacularAPIView):
+    allowed_roles = EVERYONE
+
+
+class DocsView(RoleRequiredMixin, SpectacularSwaggerView):
+    allowed_roles = EVERYONE
+
+
+urlpatterns = [
+    path("", views.start, name="start"),
+    path("login/", views.login_view, name="login"),
+    path("logout/", views.logout_view, name="logout"),
+    path("language/", views.language_set, name="language_set"),
+    path("healthz", views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("inbox/", include("inbox.urls")),
+    path("escalation/", include("escalation.urls")),
+    path("", include("playbooks.urls")),
+    path("api/", include("crisisdesk.api_urls")),
+    path("api/schema/", SchemaView.as_view(), name="api-schema"),
+    path("api/docs/", DocsView.as_view(url_name="api-schema"), name="api-docs"),
+]

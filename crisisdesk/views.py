@@ -1,0 +1,47 @@
+"""Pages every role shares: login, the role's start page, the language switch and /healthz."""
+
+from __future__ import annotations
+
+from django.contrib.auth import views as auth_views
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from crisisdesk.roles import EVERYONE, public, roles_required, start_url_for
+from crisisdesk.selectors import health_report
+from crisisdesk.throttling import login_throttled
+
+
+@method_decorator(login_throttled, name="post")
+class LoginView(auth_views.LoginView):
+    template_name = "registration/login.html"
+    redirect_authenticated_user = True
+
+
+login_view = public(LoginView.as_view())
+logout_view = public(auth_views.LogoutView.as_view())
+
+
+@roles_required(*EVERYONE)
+def start(request: HttpRequest) -> HttpResponse:
+    return redirect(start_url_for(request.user))
+
+
+@require_POST
+@roles_required(*EVERYONE)
+def language_set(request: HttpRequest) -> HttpResponse:
+    language = request.POST.get("language", "")
+    if language not in {"es", "en"}:
+        return JsonResponse({"language": "Choose 'es' or 'en'."}, status=400)
+    request.user.language = language
+    request.user.save(update_fields=["language"])
+    return redirect(request.POST.get("next") or start_url_for(request.user))
+
+
+@public
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    healthy, parts = health_report()
+    return JsonResponse({"status": "ok" if healthy else "degraded", **parts}, status=200 if healthy else 503)

@@ -1,0 +1,31 @@
+"""One module per network, all behind `inbox.connectors.base.Connector`."""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+from inbox.connectors.base import Connector, ConnectorError
+
+CONNECTOR_CLASSES = {
+    "simulator": "inbox.connectors.simulator.SimulatorConnector",
+}
+
+
+def connector_class(kind: str) -> type[Connector]:
+    dotted = CONNECTOR_CLASSES.get(kind)
+    if dotted is None:
+        raise ConnectorError(f"Unknown channel kind: {kind!r}")
+    module_name, class_name = dotted.rsplit(".", 1)
+    return getattr(import_module(module_name), class_name)
+
+
+def connector_for(channel, **kwargs) -> Connector:
+    from inbox.credentials import credentials_decrypt
+
+    cls = connector_class(channel.kind)
+    return cls(
+        base_url=channel.base_url,
+        config=channel.config,
+        credentials=credentials_decrypt(channel.credentials_encrypted),
+        **kwargs,
+    )

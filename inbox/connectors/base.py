@@ -1,0 +1,161 @@
+"""The one small interface every channel adapter speaks.
+
+Tasks only ask a connector two things: "fetch what is new since this cursor" and "publish this
+reply". Rate limits, pagination, backoff and payload normalisation stay inside the adapter.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar
+
+import httpx
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+
+class ConnectorError(Exception):
+    """The platform could not be read or written; the channel's health shows the message."""
+
+
+class RateLimited(ConnectorError):
+    def __init__(self, message: str, *, retry_at: datetime):
+        super().__init__(message)
+        self.retry_at = retry_at
+
+
+class ItemInvalid(ValueError):
+    """One item of a payload cannot become a mention; it goes to the dead-letter table."""
+
+
+@dataclass(frozen=True, slots=True)
+class NormalizedAuthor:
+    external_id: str
+    handle: str = ""
+    display_name: str = ""
+    followers: int = 0
+    verified: bool = False
+    account_created_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NormalizedMention:
+    external_id: str
+    text: str
+    posted_at: datetime
+    author: NormalizedAuthor
+    conversation_id: str = ""
+    in_reply_to_external_id: str = ""
+    url: str = ""
+    language: str = ""
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class RejectedItem:
+    reason: str
+    payload: Any
+
+
+@dataclass(slots=True)
+class FetchResult:
+    mentions: list[NormalizedMention] = field(default_factory=list)
+    rejected: list[RejectedItem] = field(default_factory=list)
+    next_cursor: dict[str, Any] = field(default_factory=dict)
+
+
+class Connector:
+    """Base class: subclasses set `kind` and implement what their platform supports."""
+
+    kind: ClassVar[str] = ""
+    supports_polling: ClassVar[bool] = True
+    supports_reply: ClassVar[bool] = False
+    supports_hide: ClassVar[bool] = False
+
+    def __init__(self, *, base_url: str = "", config: dict | None = None, credentials: dict | None = None,
+                 http: httpx.Client | None = None):
+        self.base_url = base_url.rstrip("/")
+        self.config = config or {}
+        self.credentials = credentials or {}
+        self.http = http or httpx.Client(timeout=httpx.Timeout(10.0, connect=5.0))
+
+    def fetch_since(self, cursor: dict[str, Any]) -> FetchResult:
+        raise ConnectorError(f"{self.kind} does not poll; it receives webhooks.")
+
+    def parse_payload(self, payload: Any) -> FetchResult:
+        """Turn a saved API response or a webhook body into mentions (used by webhooks and import)."""
+        raise ConnectorError(f"{self.kind} cannot parse saved payloads.")
+
+    def publish_reply(self, *, in_reply_to: str, text: str) -> str:
+        raise ConnectorError(f"{self.kind} cannot publish replies.")
+
+    def publish_post(self, *, text: str) -> str:
+        raise ConnectorError(f"{self.kind} cannot publish posts.")
+
+    def hide(self, *, external_id: str, hidden: bool = True) -> None:
+        raise ConnectorError(f"{self.kind} cannot hide comments.")
+
+    def get_json(self, path_or_url: str, *, params: Any = None, headers: dict | None = None) -> httpx.Response:
+        """GET with the error handling every adapter needs: 429, 5xx, timeouts and broken JSON."""
+        url = path_or_url if path_or_url.startswith("http") else f"{self.base_url}{path_or_url}"
+        try:
+            response = self.http.get(url, params=params, headers=headers)
+        except httpx.TimeoutException as error:
+            raise ConnectorError(f"Timed out reading {url}") from error
+        except httpx.HTTPError as error:
+            raise ConnectorError(f"Could not reach {url}: {error}") from error
+        self.raise_for_status(response)
+        return response
+
+    def raise_for_status(self, response: httpx.Response) -> None:
+        if response.status_code == 429:
+            raise RateLimited(f"Rate limited by {response.request.url.host}", retry_at=self.retry_at(response))
+        if response.status_code >= 400:
+            raise ConnectorError(f"HTTP {response.status_code} from {response.request.url}: {response.text[:200]}")
+
+    def retry_at(self, response: httpx.Response) -> datetime:
+        from datetime import timedelta
+
+        retry_after = response.headers.get("retry-after")
+        if retry_after and retry_after.isdigit():
+            return timezone.now() + timedelta(seconds=int(retry_after))
+        return timezone.now() + timedelta(seconds=60)
+
+    @staticmethod
+    def decode_json(response: httpx.Response) -> Any:
+        try:
+            return json.loads(response.content)
+        except ValueError as error:
+            raise ConnectorError(f"Invalid JSON from {response.request.url}: {error}") from error
+
+
+def parse_time(value: Any, *, field_name: str = "created_at") -> datetime:
+    """Parse an ISO 8601 or Unix timestamp into an aware datetime, or reject the item."""
+    if isinstance(value, (int, float)):
+        from datetime import UTC
+
+        return datetime.fromtimestamp(value, tz=UTC)
+    if isinstance(value, str) and value.strip():
+        text = value.strip()
+        if text.isdigit():
+            return parse_time(int(text), field_name=field_name)
+        parsed = parse_datetime(text.replace("+0000", "+00:00"))
+        if parsed is not None:
+            return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, timezone.utc)
+    raise ItemInvalid(f"'{field_name}' is missing or not a date: {value!r}")
+
+
+def require_text(value: Any, *, field_name: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ItemInvalid(f"'{field_name}' is missing or empty")
+    return value
+
+
+def require_id(value: Any, *, field_name: str) -> str:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if not isinstance(value, str) or not value.strip() or len(value) > 128:
+        raise ItemInvalid(f"'{field_name}' is missing or not an id: {value!r}")
+    return value.strip()

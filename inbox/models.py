@@ -1,0 +1,250 @@
+"""The inbox: monitored channels, the people who write to us, their mentions and our replies."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ChannelKind(models.TextChoices):
+    X = "x", "X"
+    MASTODON = "mastodon", "Mastodon"
+    FACEBOOK = "facebook", "Facebook"
+    INSTAGRAM = "instagram", "Instagram"
+    RSS = "rss", "RSS/Atom"
+    WEBHOOK = "webhook", _("Generic webhook")
+    SIMULATOR = "simulator", _("Simulator")
+
+
+PUSH_ONLY_KINDS = (ChannelKind.FACEBOOK, ChannelKind.INSTAGRAM, ChannelKind.WEBHOOK)
+
+
+class Channel(models.Model):
+    """A monitored account or source. Credentials are encrypted at rest and never shown back."""
+
+    name = models.CharField(max_length=120)
+    kind = models.CharField(max_length=16, choices=ChannelKind.choices)
+    brand = models.CharField(max_length=80, default="default")
+    base_url = models.URLField(blank=True, help_text=_("API root, instance or feed URL."))
+    config = models.JSONField(default=dict, blank=True, help_text=_("Account id, search query and other options."))
+    credentials_encrypted = models.TextField(blank=True, editable=False)
+    signature_template = models.CharField(max_length=60, default="— {name}")
+    is_enabled = models.BooleanField(default=True)
+    poll_interval_seconds = models.PositiveIntegerField(default=60)
+    cursor = models.JSONField(default=dict, blank=True)
+    next_poll_at = models.DateTimeField(null=True, blank=True)
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["kind", "name"], name="channel_unique_kind_name")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_kind_display()})"
+
+    @property
+    def is_healthy(self) -> bool:
+        return self.consecutive_failures == 0
+
+
+class Author(models.Model):
+    """Someone who wrote to or about us on one platform, with their history with the brand."""
+
+    platform = models.CharField(max_length=16, choices=ChannelKind.choices)
+    external_id = models.CharField(max_length=128)
+    handle = models.CharField(max_length=128, blank=True)
+    display_name = models.CharField(max_length=200, blank=True)
+    followers = models.PositiveIntegerField(default=0)
+    verified = models.BooleanField(default=False)
+    account_created_at = models.DateTimeField(null=True, blank=True)
+    first_seen_at = models.DateTimeField(auto_now_add=True)
+    mention_count = models.PositiveIntegerField(default=0)
+    complaint_count = models.PositiveIntegerField(default=0)
+    hidden_as_troll_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["platform", "external_id"], name="author_unique_platform_id")]
+
+    def __str__(self) -> str:
+        return f"@{self.handle or self.external_id}"
+
+
+class MentionStatus(models.TextChoices):
+    NEW = "new", _("New")
+    ASSIGNED = "assigned", _("Assigned")
+    REPLIED = "replied", _("Replied")
+    ESCALATED = "escalated", _("Escalated")
+    CLOSED = "closed", _("Closed")
+
+
+OPEN_STATUSES = (MentionStatus.NEW, MentionStatus.ASSIGNED, MentionStatus.ESCALATED)
+
+
+class Sentiment(models.TextChoices):
+    NEGATIVE = "negative", _("Negative")
+    NEUTRAL = "neutral", _("Neutral")
+    POSITIVE = "positive", _("Positive")
+
+
+class Category(models.TextChoices):
+    COMPLAINT = "complaint", _("Complaint")
+    QUESTION = "question", _("Question")
+    PRAISE = "praise", _("Praise")
+    TROLL = "troll", _("Troll / abuse")
+    SPAM = "spam", _("Spam")
+    OTHER = "other", _("Other")
+
+
+class SuggestedAction(models.TextChoices):
+    REPLY = "reply", _("Reply")
+    ESCALATE = "escalate", _("Escalate")
+    CUSTOMER_SERVICE = "customer_service", _("Hand off to customer service")
+    IGNORE = "ignore", _("Do not feed: ignore or hide")
+    WATCH = "watch", _("Watch")
+
+
+class Mention(models.Model):
+    """One public message about the brand. It is never deleted: it can only be hidden."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="mentions")
+    external_id = models.CharField(max_length=128)
+    conversation_id = models.CharField(max_length=128, blank=True, db_index=True)
+    in_reply_to_external_id = models.CharField(max_length=128, blank=True)
+    author = models.ForeignKey(Author, on_delete=models.PROTECT, related_name="mentions")
+    text = models.TextField()
+    language = models.CharField(max_length=8, blank=True)
+    url = models.URLField(max_length=500, blank=True)
+    posted_at = models.DateTimeField()
+    received_at = models.DateTimeField(db_index=True)
+    raw = models.JSONField(default=dict, blank=True)
+
+    sentiment = models.CharField(max_length=16, choices=Sentiment.choices, blank=True)
+    sentiment_score = models.FloatField(null=True, blank=True)
+    category = models.CharField(max_length=16, choices=Category.choices, blank=True)
+    priority = models.PositiveSmallIntegerField(default=0)
+    suggested_action = models.CharField(max_length=20, choices=SuggestedAction.choices, blank=True)
+    suggested_department = models.CharField(max_length=64, blank=True)
+    triage_reasons = models.JSONField(default=list, blank=True)
+    triage_tier = models.CharField(max_length=16, blank=True)
+
+    status = models.CharField(max_length=16, choices=MentionStatus.choices, default=MentionStatus.NEW)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_mentions"
+    )
+    assigned_at = models.DateTimeField(null=True, blank=True)
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    is_hidden = models.BooleanField(default=False)
+    hidden_reason = models.CharField(max_length=200, blank=True)
+    hidden_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    hidden_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "external_id"], name="mention_unique_channel_external_id")
+        ]
+        indexes = [
+            models.Index(fields=["-received_at", "-id"], name="mention_recent"),
+            models.Index(fields=["status", "-priority", "-received_at"], name="mention_queue"),
+            models.Index(fields=["assignee", "status"], name="mention_assignee"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel.kind}:{self.external_id}"
+
+
+class ReplyState(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+class Reply(models.Model):
+    """A public answer from a community manager, signed with their name."""
+
+    mention = models.ForeignKey(Mention, on_delete=models.PROTECT, related_name="replies")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="replies")
+    body = models.TextField()
+    signature = models.CharField(max_length=80, blank=True)
+    state = models.CharField(max_length=10, choices=ReplyState.choices, default=ReplyState.QUEUED)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    external_id = models.CharField(max_length=128, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        verbose_name_plural = "replies"
+
+    @property
+    def signed_body(self) -> str:
+        return f"{self.body}\n{self.signature}" if self.signature else self.body
+
+
+class DeadLetter(models.Model):
+    """An incoming item that could not be stored, kept with the reason so nothing is silently lost."""
+
+    channel = models.ForeignKey(Channel, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    source = models.CharField(max_length=32)
+    reason = models.TextField()
+    payload = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.reason[:60]}"
+
+
+class MentionMinuteStat(models.Model):
+    """Per-minute rollup of incoming mentions, kept by the pipeline in bulk; dashboards and detection read it."""
+
+    minute = models.DateTimeField()
+    brand = models.CharField(max_length=80)
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="+")
+    topic = models.CharField(max_length=80, default="", blank=True)
+    volume = models.PositiveIntegerField(default=0)
+    negative = models.PositiveIntegerField(default=0)
+    positive = models.PositiveIntegerField(default=0)
+    complaints = models.PositiveIntegerField(default=0)
+    high_reach = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["minute", "brand", "channel", "topic"], name="minute_stat_unique")
+        ]
+        indexes = [models.Index(fields=["brand", "topic", "minute"])]
+
+
+class ScheduledPostStatus(models.TextChoices):
+    SCHEDULED = "scheduled", _("Scheduled")
+    FROZEN = "frozen", _("Frozen by a crisis")
+    PUBLISHED = "published", _("Published")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class ScheduledPost(models.Model):
+    """A brand post waiting for its time. A declared crisis freezes it until someone releases it."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="scheduled_posts")
+    body = models.TextField()
+    scheduled_at = models.DateTimeField(db_index=True)
+    status = models.CharField(max_length=12, choices=ScheduledPostStatus.choices, default=ScheduledPostStatus.SCHEDULED)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    external_id = models.CharField(max_length=128, blank=True)
+    error = models.TextField(blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["scheduled_at"]

@@ -1,0 +1,43 @@
+"""Celery tasks for the inbox: they take ids, call one service, and are safe to run twice."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.db import OperationalError
+
+from inbox import services
+
+TASK_OPTIONS = {"acks_late": True, "reject_on_worker_lost": True, "ignore_result": True}
+
+
+@shared_task(name="inbox.channels_poll_due", **TASK_OPTIONS)
+def channels_poll_due() -> int:
+    """Beat: claim the channels whose poll is due and poll each on the ingest queue."""
+    channel_ids = services.channels_claim_due()
+    for channel_id in channel_ids:
+        channel_poll.delay(channel_id)
+    return len(channel_ids)
+
+
+@shared_task(
+    name="inbox.channel_poll",
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    retry_backoff_max=60,
+    max_retries=5,
+    **TASK_OPTIONS,
+)
+def channel_poll(channel_id: int) -> int:
+    report = services.channel_poll(channel_id=channel_id)
+    return report.created if report else 0
+
+
+@shared_task(
+    name="notify.reply_send",
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+    **TASK_OPTIONS,
+)
+def reply_send(reply_id: int) -> None:
+    services.reply_send(reply_id=reply_id)

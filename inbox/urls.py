@@ -1,0 +1,17 @@
+from django.urls import path
+
+from inbox import views
+
+app_name = "inbox"
+
+urlpatterns = [
+    path("", views.inbox_page, name="list"),
+    path("rows/", views.inbox_rows, name="rows"),
+    path("channels/", views.channels_page, name="channels"),
+    path("mentions/<int:mention_id>/", views.mention_page, name="detail"),
+    path("mentions/<int:mention_id>/assign/", views.mention_assign, name="assign"),
+    path("mentions/<int:mention_id>/reply/", views.mention_reply, name="reply"),
+    path("mentions/<int:mention_id>/hide/", views.mention_hide, name="hide"),
+    path("mentions/<int:mention_id>/close/", views.mention_close, name="close"),
+    path("mentions/<int:mention_id>/reopen/", views.mention_reopen, name="reopen"),
+]

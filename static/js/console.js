@@ -1,0 +1,92 @@
+// Crisis Desk console: one websocket per browser, events re-dispatched as DOM events.
+// Every piece of text from an event is written with textContent or fetched as server-rendered
+// (escaped) HTML: mentions are written by strangers.
+(function () {
+  "use strict";
+  const status = () => document.getElementById("live-status");
+  let socket = null;
+  let attempts = 0;
+
+  function setStatus(state) {
+    const dot = status();
+    if (dot) dot.dataset.state = state;
+  }
+
+  function connect() {
+    if (!document.body.dataset.role) return;
+    const scheme = location.protocol === "https:" ? "wss" : "ws";
+    socket = new WebSocket(`${scheme}://${location.host}/ws/console/`);
+    socket.addEventListener("open", () => {
+      const reconnected = attempts > 0;
+      attempts = 0;
+      setStatus("open");
+      if (reconnected) document.dispatchEvent(new CustomEvent("console:reconnected"));
+    });
+    socket.addEventListener("message", (message) => {
+      let payload;
+      try { payload = JSON.parse(message.data); } catch (error) { return; }
+      if (!payload || typeof payload.type !== "string") return;
+      document.dispatchEvent(new CustomEvent(`console:${payload.type}`, { detail: payload }));
+    });
+    socket.addEventListener("close", () => {
+      setStatus("closed");
+      attempts += 1;
+      const delay = Math.min(15000, 500 * 2 ** Math.min(attempts, 5));
+      setTimeout(connect, delay);
+    });
+  }
+
+  window.CrisisDesk = {
+    toast(text) {
+      const box = document.getElementById("toasts");
+      if (!box) return;
+      const item = document.createElement("div");
+      item.className = "toast";
+      item.textContent = text;
+      box.appendChild(item);
+      setTimeout(() => item.remove(), 6000);
+    },
+    send(payload) {
+      if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(payload));
+    },
+  };
+
+  // Inbox: new mentions slide in at the top, fetched as server-rendered rows.
+  async function refreshInboxRows() {
+    const table = document.getElementById("mention-table");
+    const body = document.getElementById("mention-rows");
+    if (!table || !body) return;
+    const ids = Array.from(body.querySelectorAll("[data-mention-id]")).map((row) => Number(row.dataset.mentionId));
+    const after = ids.length ? Math.max(...ids) : 0;
+    const url = new URL(table.dataset.rowsUrl, location.href);
+    url.searchParams.set("after", String(after));
+    const response = await fetch(url, { headers: { "HX-Request": "true" } });
+    if (!response.ok) return;
+    const template = document.createElement("template");
+    template.innerHTML = (await response.text()).trim();
+    const rows = Array.from(template.content.querySelectorAll("tr"));
+    rows.reverse().forEach((row) => {
+      if (body.querySelector(`[data-mention-id="${row.dataset.mentionId}"]`)) return;
+      row.classList.add("slide-in");
+      body.prepend(row);
+    });
+    const empty = document.getElementById("empty-inbox");
+    if (empty && rows.length) empty.remove();
+  }
+  let pending = null;
+  document.addEventListener("console:mention.new", () => {
+    if (pending) return;
+    pending = setTimeout(() => { pending = null; refreshInboxRows(); }, 250);
+  });
+  document.addEventListener("console:reconnected", () => refreshInboxRows());
+
+  // Crisis banner on every page.
+  document.addEventListener("console:crisis.changed", async () => {
+    const banner = document.getElementById("crisis-banner");
+    if (!banner) return;
+    const response = await fetch("/crises/banner/");
+    if (response.ok) banner.innerHTML = await response.text();
+  });
+
+  document.addEventListener("DOMContentLoaded", connect);
+})();
