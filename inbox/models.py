@@ -248,3 +248,17 @@ class ScheduledPost(models.Model):
 
     class Meta:
         ordering = ["scheduled_at"]
+
+
+class LabelCorrection(models.Model):
+    """A community manager's correction of a triage label; exported as extra training rows."""
+
+    mention = models.ForeignKey(Mention, on_delete=models.CASCADE, related_name="label_corrections")
+    field = models.CharField(max_length=20)
+    old_value = models.CharField(max_length=40, blank=True)
+    new_value = models.CharField(max_length=40)
+    corrected_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
