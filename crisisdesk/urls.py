@@ -3,15 +3,17 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from crisisdesk import views
-from crisisdesk.roles import EVERYONE, RoleRequiredMixin
+from crisisdesk.roles import EVERYONE, HasRole
 
 
-class SchemaView(RoleRequiredMixin, SpectacularAPIView):
+class SchemaView(SpectacularAPIView):
     allowed_roles = EVERYONE
+    permission_classes = [HasRole]
 
 
-class DocsView(RoleRequiredMixin, SpectacularSwaggerView):
+class DocsView(SpectacularSwaggerView):
     allowed_roles = EVERYONE
+    permission_classes = [HasRole]
 
 
 urlpatterns = [

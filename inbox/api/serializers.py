@@ -1,0 +1,67 @@
+from rest_framework import serializers
+
+from inbox.models import Author, Channel, Mention, Reply
+
+
+class AuthorSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Author
+        fields = ["id", "platform", "handle", "display_name", "followers", "verified", "mention_count",
+                  "complaint_count", "hidden_as_troll_count"]
+
+
+class ReplySerializer(serializers.ModelSerializer):
+    author = serializers.CharField(source="author.username", read_only=True)
+
+    class Meta:
+        model = Reply
+        fields = ["id", "mention", "author", "body", "signature", "state", "error", "attempts", "external_id",
+                  "created_at", "sent_at"]
+
+
+class MentionSerializer(serializers.ModelSerializer):
+    author = AuthorSerializer(read_only=True)
+    channel = serializers.CharField(source="channel.kind", read_only=True)
+    channel_name = serializers.CharField(source="channel.name", read_only=True)
+    assignee = serializers.CharField(source="assignee.username", read_only=True, default=None)
+
+    class Meta:
+        model = Mention
+        fields = ["id", "channel", "channel_name", "external_id", "conversation_id", "in_reply_to_external_id",
+                  "author", "text", "language", "url", "posted_at", "received_at", "sentiment", "sentiment_score",
+                  "category", "priority", "suggested_action", "suggested_department", "triage_reasons",
+                  "triage_tier", "status", "assignee", "is_hidden", "hidden_reason"]
+
+
+class MentionDetailSerializer(MentionSerializer):
+    replies = ReplySerializer(many=True, read_only=True)
+
+    class Meta(MentionSerializer.Meta):
+        fields = MentionSerializer.Meta.fields + ["replies"]
+
+
+class AssignSerializer(serializers.Serializer):
+    assignee = serializers.IntegerField(required=False, allow_null=True,
+                                        help_text="A community manager's user id; omitted means me, null unassigns.")
+
+
+class ReplyCreateSerializer(serializers.Serializer):
+    body = serializers.CharField(max_length=5000, allow_blank=False, trim_whitespace=True)
+    take_over = serializers.BooleanField(default=False)
+
+
+class HideSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=200, allow_blank=False, trim_whitespace=True)
+    as_troll = serializers.BooleanField(default=False)
+
+
+class ChannelHealthSerializer(serializers.ModelSerializer):
+    """Health only: credentials are never part of any response."""
+
+    is_healthy = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Channel
+        fields = ["id", "name", "kind", "brand", "is_enabled", "poll_interval_seconds", "last_polled_at",
+                  "last_success_at", "last_error", "last_error_at", "consecutive_failures", "next_poll_at",
+                  "is_healthy"]

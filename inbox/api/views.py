@@ -1,0 +1,120 @@
+"""Mentions and channels over HTTP: parse, authorise (roles), call one selector or service."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, status
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from crisisdesk.models import Role
+from crisisdesk.roles import CONSOLE_STAFF
+from inbox import selectors, services
+from inbox.api.filters import MentionFilter
+from inbox.api.serializers import (
+    AssignSerializer,
+    ChannelHealthSerializer,
+    HideSerializer,
+    MentionDetailSerializer,
+    MentionSerializer,
+    ReplyCreateSerializer,
+    ReplySerializer,
+)
+
+ACTORS = frozenset({Role.COMMUNITY_MANAGER, Role.ADMIN})
+
+
+class MentionCursorPagination(CursorPagination):
+    ordering = ("-received_at", "-id")
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+class MentionListView(generics.ListAPIView):
+    allowed_roles = CONSOLE_STAFF
+    serializer_class = MentionSerializer
+    filterset_class = MentionFilter
+    pagination_class = MentionCursorPagination
+
+    def get_queryset(self):
+        return selectors.inbox_list()
+
+
+class MentionDetailView(generics.RetrieveAPIView):
+    allowed_roles = CONSOLE_STAFF
+    serializer_class = MentionDetailSerializer
+
+    def get_object(self):
+        mention = selectors.mention_detail(mention_id=self.kwargs["pk"])
+        if mention is None:
+            raise NotFound("No mention with that id.")
+        return mention
+
+
+class MentionActionView(APIView):
+    """Base for actions: turn the service's refusals into 400s with the reason."""
+
+    allowed_roles = ACTORS
+
+    def run(self, action):
+        try:
+            mention = action()
+        except services.InboxError as error:
+            if "does not exist" in str(error):
+                raise NotFound(str(error)) from error
+            raise ValidationError({"detail": str(error)}) from error
+        return mention
+
+
+class MentionAssignView(MentionActionView):
+    @extend_schema(request=AssignSerializer, responses=MentionSerializer)
+    def post(self, request, pk: int):
+        serializer = AssignSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        assignee = request.user
+        if "assignee" in serializer.validated_data:
+            assignee_id = serializer.validated_data["assignee"]
+            assignee = None if assignee_id is None else selectors.community_managers().filter(pk=assignee_id).first()
+            if assignee_id is not None and assignee is None:
+                raise ValidationError({"assignee": "No community manager with that id."})
+        mention = self.run(lambda: services.mention_assign(mention_id=pk, assignee=assignee, actor=request.user))
+        return Response(MentionSerializer(mention).data)
+
+
+class MentionReplyView(MentionActionView):
+    @extend_schema(request=ReplyCreateSerializer, responses={201: ReplySerializer})
+    def post(self, request, pk: int):
+        serializer = ReplyCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        reply = self.run(
+            lambda: services.reply_queue(mention_id=pk, author=request.user, **serializer.validated_data)
+        )
+        return Response(ReplySerializer(reply).data, status=status.HTTP_201_CREATED)
+
+
+class MentionHideView(MentionActionView):
+    @extend_schema(request=HideSerializer, responses=MentionSerializer)
+    def post(self, request, pk: int):
+        serializer = HideSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        mention = self.run(lambda: services.mention_hide(mention_id=pk, actor=request.user, **serializer.validated_data))
+        return Response(MentionSerializer(mention).data)
+
+
+class MentionCloseView(MentionActionView):
+    @extend_schema(request=None, responses=MentionSerializer)
+    def post(self, request, pk: int):
+        mention = self.run(lambda: services.mention_close(mention_id=pk, actor=request.user))
+        return Response(MentionSerializer(mention).data)
+
+
+class ChannelHealthListView(generics.ListAPIView):
+    allowed_roles = CONSOLE_STAFF
+    serializer_class = ChannelHealthSerializer
+    pagination_class = None
+
+    def get_queryset(self):
+        return selectors.channel_health_list()
