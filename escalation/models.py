@@ -159,7 +159,7 @@ class EscalationRequest(models.Model):
             models.Index(fields=["status", "next_action_at"], name="escalation_next_action"),
             models.Index(fields=["status", "reminder_at"], name="escalation_reminder"),
             models.Index(fields=["status", "due_at"], name="escalation_due"),
-            models.Index(fields=["department", "status"], name="escalation_department"),
+            models.Index(fields=["department", "status"], name="escalation_dept_status"),
         ]
 
     def __str__(self) -> str:

@@ -11,11 +11,6 @@ from playbooks.selectors import crisis_banner
 
 
 @roles_required(*CONSOLE_STAFF)
-def dashboard(request: HttpRequest) -> HttpResponse:
-    return render(request, "playbooks/dashboard.html", {})
-
-
-@roles_required(*CONSOLE_STAFF)
 def crisis_list(request: HttpRequest) -> HttpResponse:
     return render(request, "playbooks/crisis_list.html", {"crises": Crisis.objects.all()[:100]})
 

@@ -151,7 +151,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='escalationrequest',
-            index=models.Index(fields=['department', 'status'], name='escalation_department'),
+            index=models.Index(fields=['department', 'status'], name='escalation_dept_status'),
         ),
         migrations.AddConstraint(
             model_name='escalationnotification',
