@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
+
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from crisisdesk.selectors import console_groups_for_user
+from inbox.consumers import MentionPresenceMixin
 
 
-class ConsoleConsumer(AsyncJsonWebsocketConsumer):
+class ConsoleConsumer(MentionPresenceMixin, AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
@@ -24,12 +27,25 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "hello", "version": 1, "groups": len(self.groups_joined)})
 
     async def disconnect(self, code: int) -> None:
+        await self.presence_disconnect()
         for group in getattr(self, "groups_joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
 
+    @classmethod
+    async def decode_json(cls, text_data):
+        """Broken JSON from a browser is ignored rather than crashing the socket."""
+        try:
+            return json.loads(text_data)
+        except ValueError:
+            return None
+
     async def receive_json(self, content, **kwargs) -> None:
-        if isinstance(content, dict) and content.get("type") == "ping":
+        if not isinstance(content, dict) or not isinstance(content.get("type"), str):
+            return
+        if content["type"] == "ping":
             await self.send_json({"type": "pong", "version": 1})
+        elif content["type"].startswith("presence."):
+            await self.presence_receive(content)
 
     async def console_event(self, message: dict) -> None:
         await self.send_json(message["event"])

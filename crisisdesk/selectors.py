@@ -64,3 +64,27 @@ def health_report() -> tuple[bool, dict]:
     else:
         parts["worker"] = {"ok": False, "error": "database unavailable"}
     return all(part["ok"] for part in parts.values()), parts
+
+
+def api_token_for_user(*, user: User):
+    """The user's API token, if any; callers show only `key[:6]`."""
+    from rest_framework.authtoken.models import Token
+
+    return Token.objects.filter(user=user).first()
+
+
+def webhook_endpoint_list():
+    from crisisdesk.models import WebhookEndpoint
+
+    return WebhookEndpoint.objects.select_related("created_by").order_by("id")
+
+
+def webhook_endpoint_get(*, endpoint_id: int):
+    return webhook_endpoint_list().filter(pk=endpoint_id).first()
+
+
+def webhook_delivery_list(*, endpoint_id: int):
+    """The delivery log of one endpoint, newest first."""
+    from crisisdesk.models import WebhookDelivery
+
+    return WebhookDelivery.objects.filter(endpoint_id=endpoint_id)

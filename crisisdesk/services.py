@@ -2,10 +2,45 @@
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.utils import timezone
+from rest_framework.authtoken.models import Token
 
-from crisisdesk.models import Heartbeat
+from crisisdesk.audit import audit_record
+from crisisdesk.models import Heartbeat, User
+
+TOKEN_PREFIX_LENGTH = 6
 
 
 def heartbeat_record(*, name: str, detail: dict | None = None) -> None:
     Heartbeat.objects.update_or_create(name=name, defaults={"seen_at": timezone.now(), "detail": detail or {}})
+
+
+def api_token_create(*, user: User, via: str = "console") -> Token:
+    """Give the user a new API token, revoking any previous one. Audited with the key's prefix only.
+
+    The caller shows `token.key` once; lists show only its first characters.
+    """
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=user.pk).first()
+        replaced, _ = Token.objects.filter(user=user).delete()
+        token = Token.objects.create(user=user)
+        audit_record(
+            actor=user,
+            verb="api_token.create",
+            target=user,
+            data={"prefix": token.key[:TOKEN_PREFIX_LENGTH], "replaced": bool(replaced), "via": via},
+        )
+    return token
+
+
+def api_token_revoke(*, user: User) -> bool:
+    """Delete the user's API token; False when there was none. Audited when one was revoked."""
+    with transaction.atomic():
+        token = Token.objects.select_for_update().filter(user=user).first()
+        if token is None:
+            return False
+        prefix = token.key[:TOKEN_PREFIX_LENGTH]
+        token.delete()
+        audit_record(actor=user, verb="api_token.revoke", target=user, data={"prefix": prefix})
+    return True

@@ -197,7 +197,17 @@ CELERY_TASK_EAGER_PROPAGATES = CELERY_TASK_ALWAYS_EAGER
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "crisisdesk.heartbeat", "schedule": 10.0},
     "poll-due-channels": {"task": "inbox.channels_poll_due", "schedule": 2.0},
+    "webhook-deliveries-sweep": {"task": "notify.webhook_deliveries_sweep", "schedule": 60.0},
+    "escalations-sweep": {"task": "escalation.escalations_sweep", "schedule": 5.0},
+    "inbox-assignments": {"task": "inbox.mentions_auto_assign", "schedule": 15.0},
+    "inbox-return-unanswered": {"task": "inbox.mentions_return_unanswered", "schedule": 60.0},
+    "crisis-detection": {"task": "playbooks.alerts_detect", "schedule": 30.0},
+    "crisis-executive-summaries": {"task": "playbooks.crisis_summaries_send", "schedule": 300.0},
+    "scheduled-posts-publish": {"task": "playbooks.scheduled_posts_publish_due", "schedule": 30.0},
 }
+# Crisis detection: "low", "medium" or "high" (k·σ and consecutive minutes), and the alert cool-down.
+DETECTION_SENSITIVITY = os.environ.get("DETECTION_SENSITIVITY", "medium")
+DETECTION_COOLDOWN_MINUTES = int(os.environ.get("DETECTION_COOLDOWN_MINUTES", "15"))
 CELERY_QUEUES = ["default", "ingest", "triage", "escalation", "notify"]
 
 REST_FRAMEWORK = {
@@ -211,8 +221,8 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "crisisdesk.throttling.AnonRateThrottle",
+        "crisisdesk.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": os.environ.get("API_THROTTLE_ANON", "60/min"),
@@ -226,7 +236,13 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"ChannelKindEnum": "inbox.models.ChannelKind"},
+    "ENUM_NAME_OVERRIDES": {
+        "ChannelKindEnum": "inbox.models.ChannelKind",
+        "MentionStatusEnum": "inbox.models.MentionStatus",
+        "EscalationStatusEnum": "escalation.models.RequestStatus",
+        "WebhookEventEnum": "crisisdesk.models.WebhookEvent",
+        "WebhookDeliveryStatusEnum": "crisisdesk.models.WebhookDeliveryStatus",
+    },
 }
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
@@ -245,6 +261,9 @@ META_VERIFY_TOKEN = os.environ.get("META_VERIFY_TOKEN", "")
 
 # The simulator replays a scripted day at this many simulated seconds per real second.
 SIMULATOR_SPEED = float(os.environ.get("SIMULATOR_SPEED", "60"))
+
+# Outgoing webhooks may only reach public addresses unless this is set (local tests, private networks).
+WEBHOOKS_ALLOW_PRIVATE = env_bool("WEBHOOKS_ALLOW_PRIVATE", False)
 
 SECURE_PRODUCTION = env_bool("SECURE_PRODUCTION", default=not DEBUG)
 if SECURE_PRODUCTION:

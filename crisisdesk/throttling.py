@@ -7,6 +7,7 @@ from functools import wraps
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
+from rest_framework import throttling
 
 WINDOW_SECONDS = 300
 
@@ -41,3 +42,36 @@ def login_throttled(view):
         return response
 
     return wrapped
+
+
+class LiveRatesMixin:
+    """Read the rate from the settings on every request.
+
+    DRF binds `THROTTLE_RATES` when its module is imported, so a rate changed later (a test, a
+    settings override) would be silently ignored.
+    """
+
+    scope: str
+
+    def get_rate(self) -> str | None:
+        from django.core.exceptions import ImproperlyConfigured
+        from rest_framework.settings import api_settings
+
+        try:
+            return api_settings.DEFAULT_THROTTLE_RATES[self.scope]
+        except KeyError as error:
+            raise ImproperlyConfigured(f"No throttle rate set for scope {self.scope!r}.") from error
+
+
+class AnonRateThrottle(LiveRatesMixin, throttling.AnonRateThrottle):
+    """Anonymous API calls, per client address."""
+
+
+class UserRateThrottle(LiveRatesMixin, throttling.UserRateThrottle):
+    """Authenticated API calls, per user."""
+
+
+class LoginRateThrottle(LiveRatesMixin, throttling.AnonRateThrottle):
+    """Password logins over the API, per client address, successful or not (rate `login`)."""
+
+    scope = "login"

@@ -22,11 +22,13 @@ urlpatterns = [
     path("logout/", views.logout_view, name="logout"),
     path("language/", views.language_set, name="language_set"),
     path("healthz", views.healthz, name="healthz"),
+    path("settings/tokens/", views.api_tokens_page, name="api_tokens"),
     path("admin/", admin.site.urls),
     path("inbox/", include("inbox.urls")),
     path("escalation/", include("escalation.urls")),
     path("", include("playbooks.urls")),
     path("api/", include("crisisdesk.api_urls")),
+    path("hooks/", include("inbox.webhook_urls")),
     path("api/schema/", SchemaView.as_view(), name="api-schema"),
     path("api/docs/", DocsView.as_view(url_name="api-schema"), name="api-docs"),
 ]

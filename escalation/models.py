@@ -45,16 +45,25 @@ class EscalationPolicy(models.Model):
 
     name = models.CharField(_("name"), max_length=120, unique=True)
     department = models.ForeignKey(
-        Department, null=True, blank=True, on_delete=models.CASCADE, related_name="policies",
+        Department,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="policies",
         help_text=_("Empty for the global policy."),
     )
     is_default = models.BooleanField(_("default"), default=False)
     answer_within_seconds = models.PositiveIntegerField(
-        _("answer within (seconds)"), default=3600, help_text=_("The default deadline of a request at level 0.")
+        _("answer within (seconds)"),
+        default=3600,
+        help_text=_("The default deadline of a request at level 0."),
     )
     level_factors = models.JSONField(
-        _("timing factor per crisis level"), default=default_level_factors,
-        help_text=_('Waits and deadlines are multiplied by this, e.g. {"0": 1, "1": 1, "2": 0.5, "3": 0.25}.'),
+        _("timing factor per crisis level"),
+        default=default_level_factors,
+        help_text=_(
+            'Waits and deadlines are multiplied by this, e.g. {"0": 1, "1": 1, "2": 0.5, "3": 0.25}.'
+        ),
     )
     reminder_fraction = models.FloatField(
         _("reminder at fraction of each wait"), default=DEFAULT_REMINDER_FRACTION
@@ -71,11 +80,13 @@ class EscalationPolicy(models.Model):
                 fields=["department"], condition=Q(is_default=True), name="policy_one_default_per_department"
             ),
             models.UniqueConstraint(
-                fields=["is_default"], condition=Q(is_default=True, department__isnull=True),
+                fields=["is_default"],
+                condition=Q(is_default=True, department__isnull=True),
                 name="policy_one_global_default",
             ),
             models.CheckConstraint(
-                condition=Q(reminder_fraction__gt=0) & Q(reminder_fraction__lt=1), name="policy_reminder_fraction_range"
+                condition=Q(reminder_fraction__gt=0) & Q(reminder_fraction__lt=1),
+                name="policy_reminder_fraction_range",
             ),
         ]
 
@@ -98,11 +109,16 @@ class EscalationStep(models.Model):
     order = models.PositiveSmallIntegerField(_("order"))
     kind = models.CharField(_("kind"), max_length=32, choices=StepKind.choices)
     target_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         verbose_name=_("person"),
     )
     wait_seconds = models.PositiveIntegerField(
-        _("wait (seconds)"), help_text=_("How long this step waits for an acknowledgement before the next one.")
+        _("wait (seconds)"),
+        help_text=_("How long this step waits for an acknowledgement before the next one."),
     )
 
     class Meta:
@@ -127,7 +143,11 @@ class EscalationRequest(models.Model):
     """A question to a department, raised from mentions or a crisis, with its deadline and its chain."""
 
     raised_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="escalations_raised"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="escalations_raised",
     )
     department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="requests")
     question = models.TextField()
@@ -137,7 +157,9 @@ class EscalationRequest(models.Model):
         "playbooks.Crisis", null=True, blank=True, on_delete=models.SET_NULL, related_name="escalations"
     )
     status = models.CharField(max_length=16, choices=RequestStatus.choices, default=RequestStatus.OPEN)
-    policy = models.ForeignKey(EscalationPolicy, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    policy = models.ForeignKey(
+        EscalationPolicy, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     policy_snapshot = models.JSONField(default=dict)
     current_step = models.PositiveSmallIntegerField(default=0)
     current_attempt = models.PositiveSmallIntegerField(default=0)
@@ -196,7 +218,9 @@ class EscalationEvent(models.Model):
     kind = models.CharField(max_length=16, choices=EventKind.choices)
     step_index = models.PositiveSmallIntegerField(null=True, blank=True)
     attempt = models.PositiveSmallIntegerField(default=0)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -209,7 +233,9 @@ class EscalationEvent(models.Model):
 
 class Answer(models.Model):
     request = models.ForeignKey(EscalationRequest, on_delete=models.CASCADE, related_name="answers")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     text = models.TextField()
     is_approved_wording = models.BooleanField(
         default=False, help_text=_("Approved wording community managers may use as a reply template.")
@@ -218,6 +244,9 @@ class Answer(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"answer #{self.pk} to #{self.request_id}"
 
 
 class NotificationMedium(models.TextChoices):
@@ -239,7 +268,9 @@ class EscalationNotification(models.Model):
     attempt = models.PositiveSmallIntegerField(default=0)
     recipient = models.CharField(max_length=254)
     medium = models.CharField(max_length=10, choices=NotificationMedium.choices)
-    state = models.CharField(max_length=10, choices=NotificationState.choices, default=NotificationState.SENDING)
+    state = models.CharField(
+        max_length=10, choices=NotificationState.choices, default=NotificationState.SENDING
+    )
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
@@ -251,3 +282,6 @@ class EscalationNotification(models.Model):
                 fields=["request", "step_index", "attempt", "recipient", "medium"], name="notification_once"
             )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.medium} to {self.recipient} (#{self.request_id} step {self.step_index})"

@@ -1,10 +1,22 @@
-"""Reads for escalation."""
+"""Reads for escalation: who may see which request, the policy that applies, who a step reaches."""
 
 from __future__ import annotations
 
-from django.db.models import Q
+from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, When
 
-from escalation.models import Department
+from crisisdesk.models import Role, User
+from crisisdesk.roles import user_role
+from escalation.models import (
+    PENDING_STATUSES,
+    Answer,
+    Department,
+    EscalationEvent,
+    EscalationPolicy,
+    EscalationRequest,
+    StepKind,
+)
+
+DIRECTOR_GENERAL_DEPARTMENT_SLUG = "direccion-general"
 
 
 def department_ids_for_user(user) -> list[int]:
@@ -12,3 +24,171 @@ def department_ids_for_user(user) -> list[int]:
     return list(
         Department.objects.filter(Q(heads=user) | Q(members=user)).values_list("id", flat=True).distinct()
     )
+
+
+def departments_for_user(*, user: User) -> QuerySet[Department]:
+    """The departments a user answers for: heads and members their own, directors and admins all."""
+    role = user_role(user)
+    if role in (Role.DIRECTOR, Role.ADMIN):
+        return Department.objects.all()
+    if role == Role.DEPARTMENT_HEAD:
+        return Department.objects.filter(Q(heads=user) | Q(members=user)).distinct()
+    return Department.objects.none()
+
+
+def escalation_requests_visible(*, user: User) -> QuerySet[EscalationRequest]:
+    """Heads see their departments' requests; community managers their team's (all); directors all."""
+    queryset = EscalationRequest.objects.select_related("department", "raised_by", "acknowledged_by")
+    role = user_role(user)
+    if role in (Role.DIRECTOR, Role.ADMIN, Role.COMMUNITY_MANAGER):
+        return queryset
+    if role == Role.DEPARTMENT_HEAD:
+        return queryset.filter(department_id__in=department_ids_for_user(user))
+    return queryset.none()
+
+
+def escalation_request_for(*, user: User, request_id: int) -> EscalationRequest | None:
+    """One visible request with its timeline and answers, or None (the caller answers 404)."""
+    return (
+        escalation_requests_visible(user=user)
+        .prefetch_related(
+            "mentions__author",
+            Prefetch("answers", queryset=Answer.objects.select_related("author")),
+            Prefetch("events", queryset=EscalationEvent.objects.select_related("actor")),
+        )
+        .filter(pk=request_id)
+        .first()
+    )
+
+
+def escalation_desk(*, user: User, limit: int = 100) -> QuerySet[EscalationRequest]:
+    """Pending requests by urgency: open before acknowledged, then the earliest deadline first."""
+    return (
+        escalation_requests_visible(user=user)
+        .filter(status__in=PENDING_STATUSES)
+        .annotate(
+            urgency=Case(When(status="open", then=Value(0)), default=Value(1), output_field=IntegerField())
+        )
+        .prefetch_related(
+            "mentions__author",
+            Prefetch("answers", queryset=Answer.objects.select_related("author")),
+            Prefetch("events", queryset=EscalationEvent.objects.select_related("actor")),
+        )
+        .order_by("urgency", "due_at", "id")[:limit]
+    )
+
+
+def escalation_history(*, user: User, limit: int = 30) -> QuerySet[EscalationRequest]:
+    return (
+        escalation_requests_visible(user=user)
+        .exclude(status__in=PENDING_STATUSES)
+        .prefetch_related(Prefetch("answers", queryset=Answer.objects.select_related("author")))
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def escalations_for_mention(*, mention_id: int) -> QuerySet[EscalationRequest]:
+    return (
+        EscalationRequest.objects.filter(mentions=mention_id)
+        .select_related("department")
+        .prefetch_related(Prefetch("answers", queryset=Answer.objects.select_related("author")))
+        .order_by("-created_at", "-id")
+    )
+
+
+def user_may_answer(*, user: User, request: EscalationRequest) -> bool:
+    """Heads and members of the request's department answer it; directors and admins answer any."""
+    role = user_role(user)
+    if role in (Role.DIRECTOR, Role.ADMIN):
+        return True
+    return role == Role.DEPARTMENT_HEAD and request.department_id in department_ids_for_user(user)
+
+
+def user_may_raise(*, user: User) -> bool:
+    return user_role(user) in (Role.COMMUNITY_MANAGER, Role.DIRECTOR, Role.ADMIN)
+
+
+def user_may_close(*, user: User, request: EscalationRequest) -> bool:
+    return user_role(user) in (Role.COMMUNITY_MANAGER, Role.DIRECTOR, Role.ADMIN) or user_may_answer(
+        user=user, request=request
+    )
+
+
+def policy_for_department(*, department: Department) -> EscalationPolicy | None:
+    """The department's default policy, else the global default, else None (the built-in chain)."""
+    return (
+        EscalationPolicy.objects.filter(is_default=True)
+        .filter(Q(department=department) | Q(department__isnull=True))
+        .prefetch_related("steps")
+        .order_by(Case(When(department__isnull=True, then=Value(1)), default=Value(0)))
+        .first()
+    )
+
+
+def step_recipients(*, kind: str, department_id: int, target_user_id: int | None) -> list[User]:
+    """The active people one step reaches, in a stable order."""
+    active = User.objects.filter(is_active=True)
+    if kind == StepKind.NOTIFY_DEPARTMENT_OWNER:
+        department = Department.objects.filter(pk=department_id).first()
+        if department and department.on_duty_id:
+            people = active.filter(pk=department.on_duty_id, is_on_duty=True)
+            if people.exists():
+                return list(people)
+        people = active.filter(headed_departments=department_id, is_on_duty=True)
+        return list(people.order_by("id")[:1]) or list(active.filter(headed_departments=department_id)[:1])
+    if kind == StepKind.NOTIFY_HEADS:
+        people = active.filter(headed_departments=department_id)
+    elif kind == StepKind.NOTIFY_WHOLE_DEPARTMENT:
+        people = active.filter(Q(headed_departments=department_id) | Q(departments=department_id))
+    elif kind == StepKind.NOTIFY_USER:
+        people = active.filter(pk=target_user_id) if target_user_id else active.none()
+    elif kind == StepKind.NOTIFY_ROLE_DIRECTORS:
+        people = active.filter(role=Role.DIRECTOR)
+    elif kind == StepKind.NOTIFY_DIRECTOR_GENERAL:
+        if target_user_id:
+            people = active.filter(pk=target_user_id)
+        else:
+            people = active.filter(headed_departments__slug=DIRECTOR_GENERAL_DEPARTMENT_SLUG)
+            if not people.exists():
+                people = active.filter(role=Role.DIRECTOR)
+    else:
+        people = active.none()
+    return list(people.distinct().order_by("id"))
+
+
+def approved_answers_for_templates(*, limit: int = 50) -> QuerySet[Answer]:
+    """Approved wordings community managers may reuse as replies, newest first."""
+    return (
+        Answer.objects.filter(is_approved_wording=True)
+        .select_related("request__department", "author")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def current_crisis_level() -> int:
+    from playbooks.models import OPEN_CRISIS_STATUSES, Crisis
+
+    level = (
+        Crisis.objects.filter(status__in=OPEN_CRISIS_STATUSES)
+        .order_by("-level")
+        .values_list("level", flat=True)
+        .first()
+    )
+    return level or 0
+
+
+def default_deadline_minutes(*, departments: list[Department]) -> dict[int, int]:
+    """Each department's default deadline now: its (or the global) policy's, scaled by the crisis level."""
+    from escalation.models import DEFAULT_LEVEL_FACTORS
+
+    level = str(current_crisis_level())
+    policies = list(EscalationPolicy.objects.filter(is_default=True))
+    global_policy = next((policy for policy in policies if policy.department_id is None), None)
+    by_department = {policy.department_id: policy for policy in policies if policy.department_id}
+    minutes = {}
+    for department in departments:
+        policy = by_department.get(department.pk, global_policy)
+        seconds = policy.answer_within_seconds if policy else 3600
+        factors = (policy.level_factors if policy else None) or DEFAULT_LEVEL_FACTORS
+        minutes[department.pk] = max(1, round(seconds * float(factors.get(level, 1.0)) / 60))
+    return minutes

@@ -6,4 +6,12 @@ app_name = "escalation"
 
 urlpatterns = [
     path("", views.desk, name="desk"),
+    path("cards/", views.desk_cards, name="cards"),
+    path("<int:request_id>/", views.request_detail, name="detail"),
+    path("<int:request_id>/card/", views.request_card, name="card"),
+    path("<int:request_id>/acknowledge/", views.request_acknowledge, name="acknowledge"),
+    path("<int:request_id>/answer/", views.request_answer, name="answer"),
+    path("<int:request_id>/close/", views.request_close, name="close"),
+    path("mention/<int:mention_id>/", views.mention_escalate, name="mention_escalate"),
+    path("mention/<int:mention_id>/panel/", views.mention_panel, name="mention_panel"),
 ]

@@ -1,15 +1,205 @@
-"""Escalation pages."""
+"""Escalation pages: the department heads' desk and the community managers' "Escalate" action.
+
+Views validate, authorise with a selector and call one service. Partials are rendered on the
+server (and so escaped) for the live updates; the browser never builds HTML from event data.
+"""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from datetime import timedelta
 
-from crisisdesk.roles import EVERYONE, roles_required
-from escalation.models import Department
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from crisisdesk.models import Role
+from crisisdesk.roles import CONSOLE_STAFF, EVERYONE, roles_required, user_role
+from escalation import selectors, services
+from escalation.forms import AnswerForm, EscalateForm, form_errors
+from escalation.models import EscalationRequest
+from inbox.models import Mention
+
+ANSWERERS = (Role.DEPARTMENT_HEAD, Role.DIRECTOR, Role.ADMIN)
+RAISERS = (Role.COMMUNITY_MANAGER, Role.DIRECTOR, Role.ADMIN)
 
 
+def _decorate(user, requests: list[EscalationRequest]) -> list[EscalationRequest]:
+    """Mark what this user may do on each card, so the template needs no permission logic."""
+    for item in requests:
+        item.may_answer = selectors.user_may_answer(user=user, request=item)
+        item.may_close = selectors.user_may_close(user=user, request=item)
+    return requests
+
+
+def _back(request: HttpRequest, default: str) -> HttpResponseRedirect:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return HttpResponseRedirect(target)
+    return HttpResponseRedirect(default)
+
+
+def _visible_or_404(request: HttpRequest, request_id: int) -> EscalationRequest:
+    item = selectors.escalation_request_for(user=request.user, request_id=request_id)
+    if item is None:
+        raise Http404
+    return item
+
+
+@require_GET
 @roles_required(*EVERYONE)
 def desk(request: HttpRequest) -> HttpResponse:
-    departments = Department.objects.filter(heads=request.user) if request.user.role == "department_head" else Department.objects.all()
-    return render(request, "escalation/desk.html", {"departments": departments})
+    user = request.user
+    return render(
+        request,
+        "escalation/desk.html",
+        {
+            "departments": selectors.departments_for_user(user=user)
+            if user_role(user) == Role.DEPARTMENT_HEAD
+            else [],
+            "escalations": _decorate(user, list(selectors.escalation_desk(user=user))),
+            "history": selectors.escalation_history(user=user),
+            "return_to": reverse("escalation:desk"),
+        },
+    )
+
+
+@require_GET
+@roles_required(*EVERYONE)
+def desk_cards(request: HttpRequest) -> HttpResponse:
+    """Pending cards newer than `after`, for a desk that heard `escalation.created`."""
+    after = request.GET.get("after", "")
+    queryset = selectors.escalation_desk(user=request.user)
+    items = [item for item in queryset if not after.isdigit() or item.pk > int(after)]
+    return render(
+        request,
+        "escalation/_cards.html",
+        {"escalations": _decorate(request.user, items), "return_to": reverse("escalation:desk")},
+    )
+
+
+@require_GET
+@roles_required(*EVERYONE)
+def request_detail(request: HttpRequest, request_id: int) -> HttpResponse:
+    item = _visible_or_404(request, request_id)
+    return render(
+        request,
+        "escalation/detail.html",
+        {
+            "escalation": _decorate(request.user, [item])[0],
+            "return_to": reverse("escalation:detail", args=[item.pk]),
+            "open_history": True,
+        },
+    )
+
+
+@require_GET
+@roles_required(*EVERYONE)
+def request_card(request: HttpRequest, request_id: int) -> HttpResponse:
+    item = _visible_or_404(request, request_id)
+    single = request.GET.get("single") == "1"
+    return_to = reverse("escalation:detail", args=[item.pk]) if single else reverse("escalation:desk")
+    return render(
+        request,
+        "escalation/_request_card.html",
+        {"escalation": _decorate(request.user, [item])[0], "return_to": return_to, "open_history": single},
+    )
+
+
+def _act(request: HttpRequest, request_id: int, action, done: str) -> HttpResponse:
+    _visible_or_404(request, request_id)
+    try:
+        action()
+    except services.EscalationPermissionError as error:
+        raise PermissionDenied(str(error)) from error
+    except services.EscalationError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, done)
+    return _back(request, reverse("escalation:desk"))
+
+
+@require_POST
+@roles_required(*ANSWERERS)
+def request_acknowledge(request: HttpRequest, request_id: int) -> HttpResponse:
+    return _act(
+        request,
+        request_id,
+        lambda: services.escalation_request_acknowledge(request_id=request_id, actor=request.user),
+        _("Acknowledged: the chain has stopped."),
+    )
+
+
+@require_POST
+@roles_required(*ANSWERERS)
+def request_answer(request: HttpRequest, request_id: int) -> HttpResponse:
+    form = AnswerForm(request.POST)
+    if not form.is_valid():
+        _visible_or_404(request, request_id)
+        messages.error(request, form_errors(form))
+        return _back(request, reverse("escalation:desk"))
+    return _act(
+        request,
+        request_id,
+        lambda: services.escalation_answer_create(
+            request_id=request_id,
+            author=request.user,
+            text=form.cleaned_data["text"],
+            is_approved_wording=form.cleaned_data["is_approved_wording"],
+        ),
+        _("Answer sent."),
+    )
+
+
+@require_POST
+@roles_required(*EVERYONE)
+def request_close(request: HttpRequest, request_id: int) -> HttpResponse:
+    return _act(
+        request,
+        request_id,
+        lambda: services.escalation_request_close(request_id=request_id, actor=request.user),
+        _("Request closed."),
+    )
+
+
+@require_POST
+@roles_required(*RAISERS)
+def mention_escalate(request: HttpRequest, mention_id: int) -> HttpResponse:
+    if not Mention.objects.filter(pk=mention_id).exists():
+        raise Http404
+    form = EscalateForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form_errors(form))
+        return redirect("inbox:detail", mention_id=mention_id)
+    minutes = form.cleaned_data["due_in_minutes"]
+    try:
+        services.escalation_request_create(
+            raised_by=request.user,
+            department=form.cleaned_data["department"],
+            question=form.cleaned_data["question"],
+            mention_ids=[mention_id],
+            due_at=timezone.now() + timedelta(minutes=minutes) if minutes else None,
+        )
+    except services.EscalationError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request, _("Escalated to %(department)s.") % {"department": form.cleaned_data["department"]}
+        )
+    return redirect("inbox:detail", mention_id=mention_id)
+
+
+@require_GET
+@roles_required(*CONSOLE_STAFF)
+def mention_panel(request: HttpRequest, mention_id: int) -> HttpResponse:
+    """The escalations of one mention with their answers, re-fetched when one of them changes."""
+    return render(
+        request,
+        "escalation/_mention_status.html",
+        {"escalations": selectors.escalations_for_mention(mention_id=mention_id), "mention_id": mention_id},
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -145,6 +146,8 @@ class Mention(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     hidden_at = models.DateTimeField(null=True, blank=True)
+    # Filled by the ingestion insert on PostgreSQL (config "simple"); NULL elsewhere, where search falls back.
+    search_vector = SearchVectorField(null=True, blank=True, editable=False)
 
     class Meta:
         constraints = [
@@ -162,6 +165,7 @@ class Mention(models.Model):
 
 class ReplyState(models.TextChoices):
     QUEUED = "queued", _("Queued")
+    SENDING = "sending", _("Sending")
     SENT = "sent", _("Sent")
     FAILED = "failed", _("Failed")
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from django.contrib.postgres.search import SearchQuery
+from django.db import connection
 from django.db.models import QuerySet
 
-from inbox.models import Channel, Mention
+from crisisdesk.models import Role, User
+from crisisdesk.roles import CONSOLE_STAFF, user_role
+from inbox.models import OPEN_STATUSES, Channel, Mention, Reply
 
 
 def inbox_list(*, include_hidden: bool = False) -> QuerySet[Mention]:
-    queryset = Mention.objects.select_related("channel", "author", "assignee").defer("raw")
+    queryset = Mention.objects.select_related("channel", "author", "assignee").defer("raw", "search_vector")
     if not include_hidden:
         queryset = queryset.filter(is_hidden=False)
     return queryset.order_by("-received_at", "-id")
@@ -18,6 +22,7 @@ def mention_detail(*, mention_id: int) -> Mention | None:
     return (
         Mention.objects.select_related("channel", "author", "assignee", "hidden_by")
         .prefetch_related("replies__author")
+        .defer("search_vector")
         .filter(pk=mention_id)
         .first()
     )
@@ -26,6 +31,7 @@ def mention_detail(*, mention_id: int) -> Mention | None:
 def mention_thread(*, mention: Mention) -> QuerySet[Mention]:
     return (
         Mention.objects.select_related("author")
+        .defer("raw", "search_vector")
         .filter(channel_id=mention.channel_id, conversation_id=mention.conversation_id)
         .order_by("posted_at", "id")
     )
@@ -42,12 +48,17 @@ def inbox_filter(
     category: str = "",
     sentiment: str = "",
     channel_kind: str = "",
-    assignee=None,
+    assignee: User | None = None,
+    unassigned: bool = False,
+    language: str = "",
+    crisis_id: int | None = None,
     search: str = "",
 ) -> QuerySet[Mention]:
-    """The inbox's filters; an empty status means the open ones. Search is always parameterised."""
-    from inbox.models import OPEN_STATUSES
+    """The inbox's filters; an empty status means the open ones. Search is always parameterised.
 
+    On PostgreSQL the search uses the stored `search_vector` (config "simple", GIN-indexed);
+    elsewhere it falls back to a case-insensitive substring match.
+    """
     if status == "all":
         pass
     elif status:
@@ -62,12 +73,31 @@ def inbox_filter(
         queryset = queryset.filter(channel__kind=channel_kind)
     if assignee is not None:
         queryset = queryset.filter(assignee=assignee)
+    elif unassigned:
+        queryset = queryset.filter(assignee__isnull=True)
+    if language:
+        queryset = queryset.filter(language=language)
+    if crisis_id is not None:
+        queryset = queryset.filter(crises__id=crisis_id)
+    search = (search or "").strip()
     if search:
-        queryset = queryset.filter(text__icontains=search)
+        if connection.vendor == "postgresql":
+            queryset = queryset.filter(search_vector=SearchQuery(search, config="simple", search_type="websearch"))
+        else:
+            queryset = queryset.filter(text__icontains=search)
     return queryset
 
 
-def community_managers():
-    from crisisdesk.models import Role, User
-
+def community_managers() -> QuerySet[User]:
     return User.objects.filter(role=Role.COMMUNITY_MANAGER, is_active=True).order_by("first_name", "username")
+
+
+def mention_presence_allowed(*, user: User, mention_id: int) -> bool:
+    """Presence on a mention is for the people who may open it: console staff, and only if it exists."""
+    if user_role(user) not in CONSOLE_STAFF:
+        return False
+    return Mention.objects.filter(pk=mention_id).exists()
+
+
+def reply_for_mention(*, reply_id: int, mention_id: int) -> Reply | None:
+    return Reply.objects.filter(pk=reply_id, mention_id=mention_id).first()

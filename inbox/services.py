@@ -7,27 +7,34 @@ stored once, and a batch that fails leaves the channel's cursor where it was.
 
 from __future__ import annotations
 
+import functools
+import heapq
 import json
 import logging
 from collections import Counter
-from dataclasses import dataclass, field
-from datetime import timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.db import connection, transaction
-from django.db.models import F, Q
+from django.conf import settings
+from django.db import DatabaseError, InterfaceError, connection, transaction
+from django.db.models import Count, F, Max, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from crisisdesk.audit import audit_record
-from crisisdesk.models import Role, User
-from crisisdesk.realtime import INBOX_GROUP, event, publish_on_commit
+from crisisdesk.models import AuditEvent, Role, User
+from crisisdesk.realtime import INBOX_GROUP, event, group_for_role, group_for_user, publish_on_commit
+from crisisdesk.roles import user_role
+from inbox import events
 from inbox.connectors import connector_for
 from inbox.connectors.base import ConnectorError, NormalizedMention, RateLimited, RejectedItem
 from inbox.models import (
+    OPEN_STATUSES,
+    PUSH_ONLY_KINDS,
     Author,
     Channel,
     DeadLetter,
-    PUSH_ONLY_KINDS,
     Mention,
     MentionStatus,
     Reply,
@@ -94,6 +101,7 @@ def mentions_ingest(
     mentions: list[NormalizedMention],
     rejected: list[RejectedItem] | None = None,
     source: str = "poll",
+    now: datetime | None = None,
 ) -> IngestReport:
     """Store a batch idempotently and emit `mention.new` once for what was really new.
 
@@ -101,6 +109,8 @@ def mentions_ingest(
     """
     report = IngestReport()
     rejected = list(rejected or [])
+    mentions, invalid = _mentions_validate(mentions)
+    rejected += invalid
     unique: dict[str, NormalizedMention] = {}
     for item in mentions:
         if item.external_id in unique:
@@ -115,19 +125,124 @@ def mentions_ingest(
         if not unique:
             return report
         authors = _authors_upsert(platform=_platform(channel), items=list(unique.values()))
-        rows = _mention_rows(channel=channel, items=list(unique.values()), authors=authors)
+        rows = _mention_rows(channel=channel, items=list(unique.values()), authors=authors, now=now)
         inserted = _mentions_insert(rows)
         report.created = len(inserted)
         report.duplicates += len(unique) - len(inserted)
         report.created_ids = [mention_id for mention_id, _ in inserted]
         if inserted:
+            _search_vectors_fill(report.created_ids)
             new_rows = [rows[external_id] for _, external_id in inserted]
             _author_history_update(new_rows)
             from inbox.stats import minute_stats_record
 
             minute_stats_record(channel=channel, rows=new_rows)
             _publish_new(channel=channel, inserted=inserted, rows=rows)
+            from crisisdesk.webhooks import webhook_mentions_emit
+
+            webhook_mentions_emit(mention_ids=report.created_ids)
     return report
+
+
+def mentions_ingest_batch(*, channel_id: int, items: list[dict[str, Any]], source: str = "batch") -> IngestReport | None:
+    """Ingest a batch of items in the generic webhook's JSON shape; as idempotent as `mentions_ingest`.
+
+    Bad items become dead letters; a channel that no longer exists or is disabled ingests nothing.
+    """
+    channel = Channel.objects.filter(pk=channel_id, is_enabled=True).first()
+    if channel is None:
+        return None
+    parsed = _batch_parser().parse_payload(list(items))
+    return mentions_ingest(channel=channel, mentions=parsed.mentions, rejected=parsed.rejected, source=source)
+
+
+@functools.cache
+def _batch_parser():
+    """One stateless parser per process: building a connector builds an HTTP client, too slow per batch."""
+    from inbox.connectors.webhook import WebhookConnector
+
+    return WebhookConnector()
+
+
+def _mentions_validate(items: list[NormalizedMention]) -> tuple[list[NormalizedMention], list[RejectedItem]]:
+    """Keep what the database can store; the rest becomes dead letters instead of failing the batch.
+
+    A single bad item (an over-long id, a NUL byte PostgreSQL refuses, a naive date) must not hold
+    back the cursor and with it every mention behind it.
+    """
+    valid: list[NormalizedMention] = []
+    rejected: list[RejectedItem] = []
+    for item in items:
+        reason = _mention_problem(item)
+        if reason:
+            rejected.append(RejectedItem(reason=reason, payload=_item_payload(item)))
+            continue
+        if "\x00" in item.text or "\x00" in item.author.handle or "\x00" in item.author.display_name:
+            item = replace(
+                item,
+                text=item.text.replace("\x00", ""),
+                author=replace(
+                    item.author,
+                    handle=item.author.handle.replace("\x00", ""),
+                    display_name=item.author.display_name.replace("\x00", ""),
+                ),
+            )
+        if _has_nul(item.raw):
+            item = replace(item, raw=_without_nul(item.raw))
+        valid.append(item)
+    return valid, rejected
+
+
+def _mention_problem(item: NormalizedMention) -> str:
+    if not isinstance(item.external_id, str) or not item.external_id.strip() or len(item.external_id) > 128:
+        return f"invalid_id: external id missing or longer than 128 characters: {str(item.external_id)[:40]!r}"
+    if not isinstance(item.text, str) or not item.text.replace("\x00", "").strip():
+        return "empty_text: the mention has no text"
+    if not isinstance(item.posted_at, datetime) or timezone.is_naive(item.posted_at):
+        return f"invalid_date: posted_at is not an aware datetime: {item.posted_at!r}"
+    author_id = item.author.external_id if item.author is not None else ""
+    if not isinstance(author_id, str) or not author_id.strip() or len(author_id) > 128:
+        return "invalid_author: author id missing or longer than 128 characters"
+    if len(item.conversation_id or "") > 128 or len(item.in_reply_to_external_id or "") > 128:
+        return "invalid_thread: conversation or parent id longer than 128 characters"
+    return ""
+
+
+def _has_nul(raw: Any) -> bool:
+    return _without_nul(raw) != raw
+
+
+def _without_nul(value: Any) -> Any:
+    """PostgreSQL's jsonb refuses \\u0000 anywhere in a document."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {_without_nul(key): _without_nul(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_without_nul(item) for item in value]
+    return value
+
+
+def _item_payload(item: NormalizedMention) -> dict[str, Any]:
+    return {
+        "external_id": str(item.external_id)[:200],
+        "text": str(item.text)[:2000],
+        "posted_at": str(item.posted_at),
+        "author": str(getattr(item.author, "external_id", ""))[:200],
+        "raw": item.raw,
+    }
+
+
+def _search_vectors_fill(mention_ids: list[int]) -> None:
+    """PostgreSQL: one UPDATE per batch fills the full-text vector the GIN index serves."""
+    if connection.vendor != "postgresql" or not mention_ids:
+        return
+    table = connection.ops.quote_name(Mention._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET search_vector = to_tsvector('simple'::regconfig, text) WHERE id = ANY(%s)",
+            [mention_ids],
+        )
 
 
 def _platform(channel: Channel) -> str:
@@ -162,9 +277,9 @@ def _authors_upsert(*, platform: str, items: list[NormalizedMention]) -> dict[st
 
 
 def _mention_rows(
-    *, channel: Channel, items: list[NormalizedMention], authors: dict[str, Author]
+    *, channel: Channel, items: list[NormalizedMention], authors: dict[str, Author], now: datetime | None = None
 ) -> dict[str, dict[str, Any]]:
-    now = timezone.now()
+    now = now or timezone.now()
     author_list = [authors[item.author.external_id] for item in items]
     from playbooks.selectors import open_crisis_exists
 
@@ -305,6 +420,11 @@ def channel_poll(*, channel_id: int) -> IngestReport | None:
         channel_failure_record(channel_id=channel.pk, message=str(error), retry_at=error.retry_at)
     except (ConnectorError, ValueError) as error:
         channel_failure_record(channel_id=channel.pk, message=str(error))
+    except (DatabaseError, InterfaceError):
+        raise
+    except Exception as error:  # an adapter's bug must back off like any failure, not hold the lease
+        logger.exception("Channel %s poll crashed", channel.pk)
+        channel_failure_record(channel_id=channel.pk, message=f"{type(error).__name__}: {error}")
     return None
 
 
@@ -338,51 +458,212 @@ def channels_claim_due(*, now=None) -> list[int]:
 
 # Community managers' actions ------------------------------------------------------------------
 
+REPLY_MAX_ATTEMPTS = 5
+
+
+class ReplyDeliveryFailed(Exception):
+    """A reply could not be published this time and has attempts left: the task retries it with backoff."""
+
+    def __init__(self, reply_id: int, message: str):
+        super().__init__(message)
+        self.reply_id = reply_id
+
+
+def assign_cap() -> int:
+    return int(getattr(settings, "INBOX_ASSIGN_CAP", 25))
+
+
+def return_after() -> timedelta:
+    return timedelta(minutes=int(getattr(settings, "INBOX_RETURN_MINUTES", 15)))
+
 
 def _mention_for_update(mention_id: int) -> Mention:
     try:
-        return Mention.objects.select_for_update().select_related("channel").get(pk=mention_id)
+        return (
+            Mention.objects.select_for_update(of=("self",)).select_related("channel", "assignee").get(pk=mention_id)
+        )
     except Mention.DoesNotExist as error:
-        raise InboxError("That mention does not exist.") from error
+        raise InboxError(_("That mention does not exist.")) from error
 
 
 def _publish_changed(mention: Mention, change: str) -> None:
-    publish_on_commit(
-        [INBOX_GROUP],
-        event(
-            "mention.changed",
-            id=mention.pk,
-            change=change,
-            status=mention.status,
-            assignee=mention.assignee.get_full_name() or mention.assignee.username if mention.assignee else "",
-            is_hidden=mention.is_hidden,
-        ),
-    )
+    publish_on_commit([INBOX_GROUP], events.mention_changed(mention, change=change))
+
+
+def _require_console_staff(actor: User) -> None:
+    if user_role(actor) not in (Role.COMMUNITY_MANAGER, Role.ADMIN):
+        raise InboxError(_("Only community managers may act on mentions."))
 
 
 def mention_assign(*, mention_id: int, assignee: User | None, actor: User) -> Mention:
-    """Assign (or unassign with None) a mention; audited and pushed live."""
-    if assignee is not None and assignee.role != Role.COMMUNITY_MANAGER:
-        raise InboxError("Mentions can only be assigned to community managers.")
+    """Assign (or unassign with None) a mention. Audited as "mention.assign"; pushes `mention.changed`."""
+    _require_console_staff(actor)
+    if assignee is not None and (assignee.role != Role.COMMUNITY_MANAGER or not assignee.is_active):
+        raise InboxError(_("Mentions can only be assigned to active community managers."))
     with transaction.atomic():
         mention = _mention_for_update(mention_id)
+        previous = mention.assignee_id
         mention.assignee = assignee
         mention.assigned_at = timezone.now() if assignee else None
         if mention.status in (MentionStatus.NEW, MentionStatus.ASSIGNED):
             mention.status = MentionStatus.ASSIGNED if assignee else MentionStatus.NEW
         mention.save(update_fields=["assignee", "assigned_at", "status"])
         audit_record(
-            actor=actor, verb="mention.assign", target=mention, data={"assignee": assignee.pk if assignee else None}
+            actor=actor,
+            verb="mention.assign",
+            target=mention,
+            data={"assignee": assignee.pk if assignee else None, "from": previous},
         )
         _publish_changed(mention, "assigned")
     return mention
 
 
+def mention_take_over(*, mention_id: int, actor: User) -> Mention:
+    """Take a colleague's mention explicitly, so that only one person answers. Audited as "mention.take_over".
+
+    Idempotent: taking over one's own mention changes nothing and records nothing.
+    """
+    _require_console_staff(actor)
+    with transaction.atomic():
+        mention = _mention_for_update(mention_id)
+        if mention.assignee_id == actor.pk:
+            return mention
+        previous = mention.assignee_id
+        mention.assignee = actor
+        mention.assigned_at = timezone.now()
+        if mention.status == MentionStatus.NEW:
+            mention.status = MentionStatus.ASSIGNED
+        mention.save(update_fields=["assignee", "assigned_at", "status"])
+        audit_record(actor=actor, verb="mention.take_over", target=mention, data={"from": previous})
+        _publish_changed(mention, "taken_over")
+        if previous:
+            publish_on_commit(
+                [group_for_user(previous)], events.mention_changed(mention, change="taken_over")
+            )
+    return mention
+
+
+def mentions_auto_assign(*, limit: int = 50) -> int:
+    """Hand the highest-priority unassigned new mentions round-robin to the community managers on duty.
+
+    Nobody gets more than `INBOX_ASSIGN_CAP` open mentions; the least loaded person is served first
+    (ties: whoever was assigned longest ago). Locks the managers, then the mentions, so two runs
+    cannot both fill the same person past the cap. Returns how many mentions were assigned; each is
+    audited as "mention.assign" (actor None, "auto": true) and pushed as `mention.changed`.
+    """
+    cap = assign_cap()
+    if limit <= 0 or cap <= 0:
+        return 0
+    with transaction.atomic():
+        managers = list(
+            User.objects.select_for_update()
+            .filter(role=Role.COMMUNITY_MANAGER, is_active=True, is_on_duty=True)
+            .order_by("pk")
+        )
+        if not managers:
+            return 0
+        loads = dict(
+            Mention.objects.filter(assignee__in=managers, status__in=OPEN_STATUSES)
+            .values("assignee")
+            .annotate(open=Count("pk"))
+            .values_list("assignee", "open")
+        )
+        last_assigned = dict(
+            Mention.objects.filter(assignee__in=managers, assigned_at__isnull=False)
+            .values("assignee")
+            .annotate(last=Max("assigned_at"))
+            .values_list("assignee", "last")
+        )
+        epoch = datetime(1970, 1, 1, tzinfo=UTC)
+        queue = [
+            (loads.get(manager.pk, 0), last_assigned.get(manager.pk) or epoch, manager.pk, manager)
+            for manager in managers
+            if loads.get(manager.pk, 0) < cap
+        ]
+        capacity = sum(cap - item[0] for item in queue)
+        if not queue or capacity <= 0:
+            return 0
+        heapq.heapify(queue)
+        mentions = list(
+            Mention.objects.select_for_update(skip_locked=connection.features.has_select_for_update_skip_locked)
+            .filter(status=MentionStatus.NEW, assignee__isnull=True, is_hidden=False)
+            .order_by("-priority", "received_at", "pk")[: min(limit, capacity)]
+        )
+        now = timezone.now()
+        sequence = 0
+        for mention in mentions:
+            load, _last, pk, manager = heapq.heappop(queue)
+            mention.assignee = manager
+            mention.assigned_at = now
+            mention.status = MentionStatus.ASSIGNED
+            sequence += 1
+            if load + 1 < cap:
+                # A later "last assigned" sends this person to the back of equally loaded colleagues.
+                heapq.heappush(queue, (load + 1, now + timedelta(microseconds=sequence), pk, manager))
+        Mention.objects.bulk_update(mentions, ["assignee", "assigned_at", "status"])
+        AuditEvent.objects.bulk_create(
+            [
+                AuditEvent(
+                    actor=None,
+                    verb="mention.assign",
+                    target_type=Mention._meta.label_lower,
+                    target_id=str(mention.pk),
+                    data={"assignee": mention.assignee_id, "auto": True},
+                )
+                for mention in mentions
+            ]
+        )
+        for mention in mentions:
+            _publish_changed(mention, "assigned")
+    return len(mentions)
+
+
+def mentions_return_unanswered(*, now: datetime | None = None) -> int:
+    """Put back in the queue the assigned mentions nobody answered within `INBOX_RETURN_MINUTES`.
+
+    Each goes back to "new" without an assignee, is audited as "mention.returned", and the team lead
+    (group `role.director`) and the former assignee are told with `mention.returned`. Safe to run
+    twice: a returned mention is no longer "assigned", so a second sweep finds nothing.
+    """
+    now = now or timezone.now()
+    cutoff = now - return_after()
+    with transaction.atomic():
+        stale = list(
+            Mention.objects.select_for_update(
+                skip_locked=connection.features.has_select_for_update_skip_locked, of=("self",)
+            )
+            .filter(status=MentionStatus.ASSIGNED, assignee__isnull=False, assigned_at__lte=cutoff)
+            .select_related("assignee")
+            .order_by("pk")
+        )
+        for mention in stale:
+            previous = mention.assignee
+            mention.status = MentionStatus.NEW
+            mention.assignee = None
+            mention.assigned_at = None
+            audit_record(
+                actor=None,
+                verb="mention.returned",
+                target=mention,
+                data={"from": previous.pk, "minutes": int(return_after().total_seconds() // 60)},
+            )
+            _publish_changed(mention, "returned")
+            publish_on_commit(
+                [group_for_role(Role.DIRECTOR), group_for_user(previous.pk)],
+                events.mention_returned(
+                    mention, previous_assignee_id=previous.pk, previous_assignee=events.person_name(previous)
+                ),
+            )
+        Mention.objects.bulk_update(stale, ["status", "assignee", "assigned_at"])
+    return len(stale)
+
+
 def mention_hide(*, mention_id: int, actor: User, reason: str, as_troll: bool = False) -> Mention:
-    """Hide, never delete. Hiding as a troll feeds the author's history."""
+    """Hide, never delete. Hiding as a troll feeds the author's history. Idempotent; audited as "mention.hide"."""
+    _require_console_staff(actor)
     reason = (reason or "").strip()
     if not reason:
-        raise InboxError("Say why the mention is hidden.")
+        raise InboxError(_("Say why the mention is hidden."))
     with transaction.atomic():
         mention = _mention_for_update(mention_id)
         if mention.is_hidden:
@@ -400,18 +681,22 @@ def mention_hide(*, mention_id: int, actor: User, reason: str, as_troll: bool = 
 
 
 def mention_unhide(*, mention_id: int, actor: User) -> Mention:
+    """Show a hidden mention again. Idempotent; audited as "mention.unhide"."""
+    _require_console_staff(actor)
     with transaction.atomic():
         mention = _mention_for_update(mention_id)
         if not mention.is_hidden:
             return mention
         mention.is_hidden = False
         mention.save(update_fields=["is_hidden"])
-        audit_record(actor=actor, verb="mention.unhide", target=mention)
+        audit_record(actor=actor, verb="mention.unhide", target=mention, data={"reason": mention.hidden_reason})
         _publish_changed(mention, "unhidden")
     return mention
 
 
 def mention_close(*, mention_id: int, actor: User) -> Mention:
+    """Close a mention. Idempotent; audited as "mention.close" with the status it had."""
+    _require_console_staff(actor)
     with transaction.atomic():
         mention = _mention_for_update(mention_id)
         if mention.status == MentionStatus.CLOSED:
@@ -425,70 +710,129 @@ def mention_close(*, mention_id: int, actor: User) -> Mention:
 
 
 def mention_reopen(*, mention_id: int, actor: User) -> Mention:
+    """Reopen a closed mention to its assignee, or to the queue. Idempotent; audited as "mention.reopen"."""
+    _require_console_staff(actor)
     with transaction.atomic():
         mention = _mention_for_update(mention_id)
         if mention.status != MentionStatus.CLOSED:
             return mention
         mention.status = MentionStatus.ASSIGNED if mention.assignee_id else MentionStatus.NEW
-        mention.save(update_fields=["status"])
-        audit_record(actor=actor, verb="mention.reopen", target=mention)
+        if mention.assignee_id:
+            mention.assigned_at = timezone.now()
+        mention.save(update_fields=["status", "assigned_at"])
+        audit_record(actor=actor, verb="mention.reopen", target=mention, data={"to": mention.status})
         _publish_changed(mention, "reopened")
     return mention
 
 
+def signature_render(*, template: str, author: User) -> str:
+    """The channel's signature with the author's name; braces other than {name} are kept as written."""
+    return template.replace("{name}", author.signature_name)[:80]
+
+
 def reply_queue(*, mention_id: int, author: User, body: str, take_over: bool = False) -> Reply:
-    """Queue a signed public reply; only the assignee sends, unless they take the mention over (audited)."""
+    """Queue a signed public reply and send it after commit.
+
+    Only the assignee replies; a colleague must take the mention over explicitly (audited as
+    "mention.take_over"). An unassigned mention becomes the replier's. Audited as "mention.reply".
+    """
+    _require_console_staff(author)
     body = (body or "").strip()
     if not body:
-        raise InboxError("The reply is empty.")
+        raise InboxError(_("The reply is empty."))
     if len(body) > 5000:
-        raise InboxError("The reply is longer than 5,000 characters.")
+        raise InboxError(_("The reply is longer than 5,000 characters."))
+    if take_over:
+        mention_take_over(mention_id=mention_id, actor=author)
     with transaction.atomic():
         mention = _mention_for_update(mention_id)
         if mention.assignee_id and mention.assignee_id != author.pk:
-            if not take_over:
-                raise InboxError("This mention is assigned to a colleague; take it over to reply.")
-            audit_record(
-                actor=author, verb="mention.take_over", target=mention, data={"from": mention.assignee_id}
-            )
-        if mention.assignee_id != author.pk:
+            raise InboxError(_("This mention is assigned to a colleague; take it over to reply."))
+        now = timezone.now()
+        if mention.assignee_id is None:
             mention.assignee = author
-            mention.assigned_at = timezone.now()
-        signature = mention.channel.signature_template.format(name=author.signature_name)
+            mention.assigned_at = now
+        signature = signature_render(template=mention.channel.signature_template, author=author)
         reply = Reply.objects.create(mention=mention, author=author, body=body, signature=signature)
-        mention.status = MentionStatus.REPLIED
+        if mention.status != MentionStatus.CLOSED:
+            mention.status = MentionStatus.REPLIED
         if mention.first_response_at is None:
-            mention.first_response_at = timezone.now()
+            mention.first_response_at = now
         mention.save(update_fields=["assignee", "assigned_at", "status", "first_response_at"])
         audit_record(actor=author, verb="mention.reply", target=mention, data={"reply": reply.pk})
         _publish_changed(mention, "replied")
-        from inbox.tasks import reply_send
+        _enqueue_send(reply.pk)
+    return reply
 
-        transaction.on_commit(lambda: reply_send.delay(reply.pk))
+
+def _enqueue_send(reply_id: int) -> None:
+    from inbox.tasks import reply_send as reply_send_task
+
+    transaction.on_commit(lambda: reply_send_task.delay(reply_id))
+
+
+def reply_retry(*, reply_id: int, actor: User) -> Reply:
+    """Send a failed reply again, by hand. Only the mention's assignee may; audited as "reply.retry"."""
+    _require_console_staff(actor)
+    with transaction.atomic():
+        reply = Reply.objects.select_for_update().filter(pk=reply_id).first()
+        if reply is None:
+            raise InboxError(_("That reply does not exist."))
+        mention = _mention_for_update(reply.mention_id)
+        if mention.assignee_id != actor.pk:
+            raise InboxError(_("Only the mention's assignee may send its replies; take it over first."))
+        if reply.state != ReplyState.FAILED:
+            return reply
+        reply.state = ReplyState.QUEUED
+        reply.attempts = 0
+        reply.save(update_fields=["state", "attempts"])
+        audit_record(actor=actor, verb="reply.retry", target=reply, data={"mention": mention.pk})
+        publish_on_commit([INBOX_GROUP], events.reply_changed(reply))
+        _enqueue_send(reply.pk)
     return reply
 
 
 def reply_send(*, reply_id: int) -> Reply | None:
-    """Publish a queued reply through the channel's connector. Idempotent: a sent reply is not resent."""
+    """Publish a queued reply through the channel's connector; never twice.
+
+    The reply is marked "sending" and committed before the network call, so a redelivered or
+    concurrent task finds it "sending" or "sent" and stops. A ConnectorError puts it back to "queued"
+    and raises ReplyDeliveryFailed while attempts remain (the task retries with backoff); after
+    REPLY_MAX_ATTEMPTS it is "failed" and a person may retry it. Each outcome pushes `reply.changed`.
+    """
     with transaction.atomic():
         reply = Reply.objects.select_for_update().select_related("mention__channel").filter(pk=reply_id).first()
-        if reply is None or reply.state == ReplyState.SENT:
+        if reply is None or reply.state != ReplyState.QUEUED:
             return reply
         reply.attempts += 1
-        try:
-            connector = connector_for(reply.mention.channel)
-            reply.external_id = connector.publish_reply(
-                in_reply_to=reply.mention.external_id, text=reply.signed_body
-            )
+        reply.state = ReplyState.SENDING
+        reply.save(update_fields=["attempts", "state"])
+        publish_on_commit([INBOX_GROUP], events.reply_changed(reply))
+    error_message = ""
+    external_id = ""
+    try:
+        connector = connector_for(reply.mention.channel)
+        external_id = connector.publish_reply(in_reply_to=reply.mention.external_id, text=reply.signed_body)
+    except (ConnectorError, ValueError) as error:
+        error_message = str(error)[:2000] or type(error).__name__
+    with transaction.atomic():
+        reply = Reply.objects.select_for_update().get(pk=reply_id)
+        if error_message:
+            reply.error = error_message
+            reply.state = ReplyState.QUEUED if reply.attempts < REPLY_MAX_ATTEMPTS else ReplyState.FAILED
+        else:
             reply.state = ReplyState.SENT
+            reply.external_id = external_id[:128]
             reply.sent_at = timezone.now()
             reply.error = ""
-        except (ConnectorError, ValueError) as error:
-            reply.state = ReplyState.FAILED
-            reply.error = str(error)[:2000]
-        reply.save(update_fields=["attempts", "external_id", "state", "sent_at", "error"])
-        publish_on_commit(
-            [INBOX_GROUP],
-            event("reply.changed", id=reply.pk, mention_id=reply.mention_id, state=reply.state, error=reply.error),
+        reply.save(update_fields=["state", "error", "external_id", "sent_at"])
+        audit_record(
+            actor=None,
+            verb="reply.sent" if reply.state == ReplyState.SENT else "reply.failed",
+            target=reply,
+            data={"attempt": reply.attempts, "error": reply.error[:200]},
         )
+        publish_on_commit([INBOX_GROUP], events.reply_changed(reply))
+    if reply.state == ReplyState.QUEUED:
+        raise ReplyDeliveryFailed(reply.pk, error_message)
     return reply

@@ -34,10 +34,37 @@ def channel_poll(channel_id: int) -> int:
 
 @shared_task(
     name="notify.reply_send",
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=5,
+    autoretry_for=(services.ReplyDeliveryFailed, OperationalError),
+    retry_backoff=5,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=services.REPLY_MAX_ATTEMPTS,
     **TASK_OPTIONS,
 )
 def reply_send(reply_id: int) -> None:
+    """Retries only a named delivery failure; the service's state guard means a retry never resends."""
     services.reply_send(reply_id=reply_id)
+
+
+@shared_task(name="inbox.mentions_auto_assign", **TASK_OPTIONS)
+def mentions_auto_assign(limit: int = 50) -> int:
+    return services.mentions_auto_assign(limit=limit)
+
+
+@shared_task(name="inbox.mentions_return_unanswered", **TASK_OPTIONS)
+def mentions_return_unanswered() -> int:
+    return services.mentions_return_unanswered()
+
+
+@shared_task(
+    name="inbox.mentions_ingest_batch",
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    retry_backoff_max=60,
+    max_retries=5,
+    **TASK_OPTIONS,
+)
+def mentions_ingest_batch(channel_id: int, items: list[dict]) -> int:
+    """A batch of hundreds of items in the webhook's JSON shape; safe to run twice (dedupe on external id)."""
+    report = services.mentions_ingest_batch(channel_id=channel_id, items=items)
+    return report.created if report else 0

@@ -1,9 +1,10 @@
-"""Crises and the playbooks that say how to handle them."""
+"""Crises, the alerts that announce them, and the playbooks that say how to handle them."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 
@@ -29,6 +30,40 @@ class CrisisStatus(models.TextChoices):
 
 
 OPEN_CRISIS_STATUSES = (CrisisStatus.DETECTED, CrisisStatus.DECLARED, CrisisStatus.CONTAINED)
+ACTIVE_CRISIS_STATUSES = (CrisisStatus.DECLARED, CrisisStatus.CONTAINED)
+
+
+class Playbook(models.Model):
+    """What to do for one crisis type at one level; its content lives in numbered versions."""
+
+    crisis_type = models.CharField(max_length=16, choices=CrisisType.choices)
+    level = models.PositiveSmallIntegerField(choices=CrisisLevel.choices)
+    name = models.CharField(max_length=160)
+
+    class Meta:
+        ordering = ["crisis_type", "level"]
+        constraints = [models.UniqueConstraint(fields=["crisis_type", "level"], name="playbook_unique_type_level")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PlaybookVersion(models.Model):
+    """An immutable edition of a playbook. Crises point at the version they ran."""
+
+    playbook = models.ForeignKey(Playbook, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    content = models.JSONField()
+    note = models.CharField(max_length=300, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["playbook", "-number"]
+        constraints = [models.UniqueConstraint(fields=["playbook", "number"], name="playbook_version_unique_number")]
+
+    def __str__(self) -> str:
+        return f"{self.playbook} v{self.number}"
 
 
 class Crisis(models.Model):
@@ -41,7 +76,19 @@ class Crisis(models.Model):
     mentions = models.ManyToManyField("inbox.Mention", related_name="crises", blank=True)
     detected_at = models.DateTimeField(auto_now_add=True)
     declared_at = models.DateTimeField(null=True, blank=True)
+    contained_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    declared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    playbook_version = models.ForeignKey(
+        PlaybookVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="crises"
+    )
+    playbook_content = models.JSONField(default=dict, blank=True)
+    notified_at = models.DateTimeField(null=True, blank=True)
+    last_summary_at = models.DateTimeField(null=True, blank=True)
+    review_notes = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-detected_at"]
@@ -49,3 +96,175 @@ class Crisis(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.title}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_CRISIS_STATUSES
+
+
+class CrisisEventKind(models.TextChoices):
+    ALERT = "alert", _("Alert")
+    DECLARED = "declared", _("Declared")
+    LEVEL = "level", _("Level change")
+    STATUS = "status", _("Status change")
+    CHECKLIST = "checklist", _("Checklist step")
+    ESCALATION = "escalation", _("Escalation")
+    STATEMENT = "statement", _("Statement")
+    REPLY = "reply", _("Reply")
+    POSTS = "posts", _("Scheduled posts")
+    NOTE = "note", _("Note")
+
+
+class CrisisEvent(models.Model):
+    """One line of a crisis timeline: append-only, in the order things happened."""
+
+    crisis = models.ForeignKey(Crisis, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=16, choices=CrisisEventKind.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    message = models.CharField(max_length=500)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["crisis", "created_at"])]
+
+
+class ChecklistItem(models.Model):
+    """A playbook step copied onto a crisis at declaration, with its own deadline."""
+
+    crisis = models.ForeignKey(Crisis, on_delete=models.CASCADE, related_name="checklist")
+    position = models.PositiveSmallIntegerField()
+    text = models.CharField(max_length=500)
+    responsible_role = models.CharField(max_length=32, blank=True)
+    due_at = models.DateTimeField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    done_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["crisis", "position"]
+
+    @property
+    def is_done(self) -> bool:
+        return self.done_at is not None
+
+    @property
+    def responsible_label(self) -> str:
+        from crisisdesk.models import Role
+
+        return str(Role(self.responsible_role).label) if self.responsible_role in Role.values else self.responsible_role
+
+
+class StatementStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for approval")
+    APPROVED = "approved", _("Approved")
+    RETURNED = "returned", _("Sent back")
+
+
+class ApprovalMode(models.TextChoices):
+    ANY = "any", _("Any one approver")
+    ALL = "all", _("Every approver")
+
+
+class Statement(models.Model):
+    """A public statement written during a crisis; it needs the playbook's approvers before it goes out."""
+
+    crisis = models.ForeignKey(Crisis, on_delete=models.CASCADE, related_name="statements")
+    body = models.TextField()
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=10, choices=StatementStatus.choices, default=StatementStatus.PENDING)
+    approval_mode = models.CharField(max_length=3, choices=ApprovalMode.choices, default=ApprovalMode.ANY)
+    approvers = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+
+class StatementDecision(models.Model):
+    statement = models.ForeignKey(Statement, on_delete=models.CASCADE, related_name="decisions")
+    approver = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    approved = models.BooleanField()
+    comment = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["statement", "approver"], name="statement_decision_once_per_approver")
+        ]
+
+
+class AlertSignal(models.TextChoices):
+    VOLUME = "volume", _("Volume")
+    NEGATIVE_SHARE = "negative_share", _("Negative share")
+    COMPLAINTS = "complaints", _("Complaints")
+    HIGH_REACH = "high_reach", _("High-reach authors")
+
+
+class AlertStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    CLOSED = "closed", _("Closed")
+
+
+class Alert(models.Model):
+    """A signal that left its baseline. One open alert per brand, signal and topic while it lasts."""
+
+    brand = models.CharField(max_length=80)
+    signal = models.CharField(max_length=16, choices=AlertSignal.choices)
+    topic = models.CharField(max_length=80, blank=True, default="")
+    status = models.CharField(max_length=8, choices=AlertStatus.choices, default=AlertStatus.OPEN)
+    severity = models.PositiveSmallIntegerField()
+    observed = models.FloatField()
+    baseline_mean = models.FloatField()
+    baseline_std = models.FloatField()
+    threshold = models.FloatField()
+    suggested_level = models.PositiveSmallIntegerField(choices=CrisisLevel.choices)
+    suggested_type = models.CharField(max_length=16, choices=CrisisType.choices)
+    explanation = models.JSONField(default=dict, blank=True)
+    started_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+    crisis = models.ForeignKey(Crisis, null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts")
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["brand", "signal", "topic"], condition=Q(status="open"), name="alert_one_open_per_signal"
+            )
+        ]
+        indexes = [models.Index(fields=["brand", "signal", "topic", "closed_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.brand} {self.signal} {self.topic or '*'} ({self.severity})"
+
+
+class RevisionStatus(models.TextChoices):
+    PROPOSED = "proposed", _("Proposed")
+    ACCEPTED = "accepted", _("Accepted")
+    REJECTED = "rejected", _("Rejected")
+
+
+class PlaybookRevision(models.Model):
+    """A case the manual did not foresee, found in a crisis review, proposed as a new playbook step."""
+
+    playbook = models.ForeignKey(Playbook, on_delete=models.CASCADE, related_name="revisions")
+    crisis = models.ForeignKey(Crisis, null=True, blank=True, on_delete=models.SET_NULL, related_name="revisions")
+    base_version = models.ForeignKey(PlaybookVersion, on_delete=models.PROTECT, related_name="+")
+    case = models.TextField()
+    change = models.JSONField()
+    status = models.CharField(max_length=10, choices=RevisionStatus.choices, default=RevisionStatus.PROPOSED)
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    resulting_version = models.ForeignKey(
+        PlaybookVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]

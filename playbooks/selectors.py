@@ -1,8 +1,26 @@
-"""Reads for crises and playbooks."""
+"""Reads for crises, alerts and playbooks."""
 
 from __future__ import annotations
 
-from playbooks.models import Crisis, CrisisStatus
+from datetime import timedelta
+from statistics import median
+from typing import Any
+
+from django.db.models import Count, Max, Prefetch, Q, QuerySet
+
+from inbox.models import ScheduledPost, ScheduledPostStatus
+from playbooks.content import content_clean, content_diff
+from playbooks.models import (
+    Alert,
+    ChecklistItem,
+    Crisis,
+    CrisisEvent,
+    CrisisStatus,
+    Playbook,
+    PlaybookRevision,
+    PlaybookVersion,
+    Statement,
+)
 
 
 def crisis_banner() -> Crisis | None:
@@ -19,3 +37,151 @@ def open_crisis_exists(*, brand: str) -> bool:
     from playbooks.models import OPEN_CRISIS_STATUSES
 
     return Crisis.objects.filter(brand=brand, status__in=OPEN_CRISIS_STATUSES).exists()
+
+
+def crisis_list() -> QuerySet[Crisis]:
+    return (
+        Crisis.objects.select_related("owner")
+        .annotate(
+            steps_total=Count("checklist", distinct=True),
+            steps_done=Count("checklist", filter=Q(checklist__done_at__isnull=False), distinct=True),
+        )
+        .order_by("-detected_at", "-id")
+    )
+
+
+def crisis_detail(*, crisis_id: int) -> Crisis | None:
+    return (
+        Crisis.objects.select_related("owner", "declared_by", "playbook_version__playbook")
+        .prefetch_related(
+            Prefetch("checklist", queryset=ChecklistItem.objects.select_related("done_by").order_by("position"))
+        )
+        .filter(pk=crisis_id)
+        .first()
+    )
+
+
+def crisis_timeline(*, crisis_id: int) -> list[CrisisEvent]:
+    return list(CrisisEvent.objects.filter(crisis_id=crisis_id).select_related("actor").order_by("created_at", "id"))
+
+
+def crisis_mentions(*, crisis: Crisis, limit: int = 50) -> list:
+    return list(crisis.mentions.select_related("author", "channel").order_by("-received_at")[:limit])
+
+
+def crisis_statements(*, crisis_id: int) -> list[Statement]:
+    return list(
+        Statement.objects.filter(crisis_id=crisis_id)
+        .select_related("author")
+        .prefetch_related("approvers", "decisions__approver")
+        .order_by("-created_at")
+    )
+
+
+def statements_awaiting(*, user) -> list[Statement]:
+    return list(
+        Statement.objects.filter(status="pending", approvers=user)
+        .exclude(decisions__approver=user)
+        .select_related("crisis", "author")
+        .order_by("created_at")
+    )
+
+
+def frozen_posts() -> list[ScheduledPost]:
+    return list(
+        ScheduledPost.objects.filter(status=ScheduledPostStatus.FROZEN).select_related("channel").order_by("scheduled_at")
+    )
+
+
+def scheduled_posts_pending() -> list[ScheduledPost]:
+    return list(
+        ScheduledPost.objects.filter(status__in=[ScheduledPostStatus.SCHEDULED, ScheduledPostStatus.FROZEN])
+        .select_related("channel")
+        .order_by("scheduled_at")
+    )
+
+
+def alert_list(*, status: str | None = None) -> QuerySet[Alert]:
+    queryset = Alert.objects.select_related("crisis").order_by("-started_at", "-id")
+    if status:
+        queryset = queryset.filter(status=status)
+    return queryset
+
+
+def playbook_list() -> QuerySet[Playbook]:
+    return Playbook.objects.annotate(latest_number=Max("versions__number")).order_by("crisis_type", "level")
+
+
+def playbook_latest(playbook: Playbook) -> PlaybookVersion | None:
+    return playbook.versions.order_by("-number").first()
+
+
+def playbook_history(*, playbook: Playbook) -> list[dict[str, Any]]:
+    """Every version with the diff from the one before it (plain lines; templates escape them)."""
+    versions = list(playbook.versions.select_related("created_by").order_by("number"))
+    history = []
+    previous = None
+    for version in versions:
+        diff = (
+            content_diff(previous.content, version.content, old_label=f"v{previous.number}", new_label=f"v{version.number}")
+            if previous
+            else []
+        )
+        history.append({"version": version, "diff": diff})
+        previous = version
+    history.reverse()
+    return history
+
+
+def revisions_proposed(*, playbook: Playbook | None = None) -> QuerySet[PlaybookRevision]:
+    queryset = PlaybookRevision.objects.filter(status="proposed").select_related("crisis", "proposed_by", "playbook")
+    if playbook is not None:
+        queryset = queryset.filter(playbook=playbook)
+    return queryset
+
+
+def crisis_review(*, crisis: Crisis) -> dict[str, Any]:
+    """Response times for the review page: declaration, checklist steps and first replies."""
+    steps = list(crisis.checklist.order_by("position"))
+    start = crisis.declared_at or crisis.detected_at
+    step_rows = []
+    for step in steps:
+        late = None
+        if step.due_at:
+            reference = step.done_at
+            late = bool(reference and reference > step.due_at) or (reference is None)
+        step_rows.append(
+            {
+                "item": step,
+                "minutes_to_done": round((step.done_at - start).total_seconds() / 60, 1) if step.done_at else None,
+                "late": late,
+            }
+        )
+    first_alert = crisis.alerts.order_by("started_at").first()
+    reply_delays = [
+        (mention.first_response_at - mention.received_at).total_seconds() / 60
+        for mention in crisis.mentions.exclude(first_response_at__isnull=True).only("first_response_at", "received_at")
+    ]
+    content = content_clean(crisis.playbook_content)
+    return {
+        "steps": step_rows,
+        "steps_done": sum(1 for step in steps if step.done_at),
+        "steps_late": sum(1 for row in step_rows if row["late"]),
+        "alert_to_declaration_minutes": (
+            round((crisis.declared_at - first_alert.started_at).total_seconds() / 60, 1)
+            if first_alert and crisis.declared_at
+            else None
+        ),
+        "declaration_to_resolution_minutes": (
+            round((crisis.resolved_at - crisis.declared_at).total_seconds() / 60, 1)
+            if crisis.resolved_at and crisis.declared_at
+            else None
+        ),
+        "median_first_reply_minutes": round(median(reply_delays), 1) if reply_delays else None,
+        "replied_mentions": len(reply_delays),
+        "linked_mentions": crisis.mentions.count(),
+        "content": content,
+        "revisions": list(crisis.revisions.select_related("proposed_by", "resulting_version").order_by("created_at")),
+    }
+
+

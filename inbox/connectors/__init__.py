@@ -8,6 +8,12 @@ from inbox.connectors.base import Connector, ConnectorError
 
 CONNECTOR_CLASSES = {
     "simulator": "inbox.connectors.simulator.SimulatorConnector",
+    "x": "inbox.connectors.x.XConnector",
+    "mastodon": "inbox.connectors.mastodon.MastodonConnector",
+    "facebook": "inbox.connectors.meta.FacebookConnector",
+    "instagram": "inbox.connectors.meta.InstagramConnector",
+    "rss": "inbox.connectors.rss.RssConnector",
+    "webhook": "inbox.connectors.webhook.WebhookConnector",
 }
 
 

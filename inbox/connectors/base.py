@@ -109,6 +109,19 @@ class Connector:
         self.raise_for_status(response)
         return response
 
+    def send(self, method: str, path_or_url: str, *, json: Any = None, data: Any = None,
+             headers: dict | None = None) -> httpx.Response:
+        """POST/DELETE with the same error handling as `get_json`, for replies and moderation."""
+        url = path_or_url if path_or_url.startswith("http") else f"{self.base_url}{path_or_url}"
+        try:
+            response = self.http.request(method, url, json=json, data=data, headers=headers)
+        except httpx.TimeoutException as error:
+            raise ConnectorError(f"Timed out writing to {url}") from error
+        except httpx.HTTPError as error:
+            raise ConnectorError(f"Could not reach {url}: {error}") from error
+        self.raise_for_status(response)
+        return response
+
     def raise_for_status(self, response: httpx.Response) -> None:
         if response.status_code == 429:
             raise RateLimited(f"Rate limited by {response.request.url.host}", retry_at=self.retry_at(response))

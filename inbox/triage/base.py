@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Protocol
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,6 +16,8 @@ class TriageInput:
     previous_mentions: int = 0
     hidden_as_troll: int = 0
     in_open_crisis: bool = False
+    # How many other mentions the same author sent with this same text lately (the refine service knows).
+    recent_repeats: int = 0
 
 
 @dataclass(slots=True)
@@ -30,6 +32,9 @@ class TriageResult:
     reasons: list[str] = field(default_factory=list)
     topics: list[str] = field(default_factory=list)
     tier: str = "fast"
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 class TriageTier(Protocol):

@@ -80,6 +80,34 @@
   });
   document.addEventListener("console:reconnected", () => refreshInboxRows());
 
+  // Inbox: a changed mention's row is re-rendered in place; if it no longer matches the filters
+  // (hidden, closed, someone else's) the server sends nothing and the row leaves.
+  async function refreshInboxRow(mentionId) {
+    const table = document.getElementById("mention-table");
+    const body = document.getElementById("mention-rows");
+    if (!table || !body || !Number.isInteger(mentionId)) return;
+    const current = body.querySelector(`[data-mention-id="${mentionId}"]`);
+    if (!current) return;
+    const url = new URL(table.dataset.rowsUrl, location.href);
+    url.searchParams.delete("after");
+    url.searchParams.set("id", String(mentionId));
+    const response = await fetch(url, { headers: { "HX-Request": "true" } });
+    if (!response.ok) return;
+    const template = document.createElement("template");
+    template.innerHTML = (await response.text()).trim();
+    const row = template.content.querySelector("tr");
+    if (row) {
+      row.classList.add("changed");
+      current.replaceWith(row);
+    } else {
+      current.remove();
+    }
+  }
+  document.addEventListener("console:mention.changed", (event) => {
+    const mentionId = Number(event.detail && event.detail.id);
+    refreshInboxRow(mentionId);
+  });
+
   // Crisis banner on every page.
   document.addEventListener("console:crisis.changed", async () => {
     const banner = document.getElementById("crisis-banner");

@@ -1,0 +1,223 @@
+"""What every benchmark shares: its own throw-away database, the environment, the machine, statistics.
+
+Benchmarks never touch the development or test databases: each creates `crisisdesk_bench_<name>`,
+migrates it, and drops it at the end. Redis traffic goes to db 12 under a prefix of its own.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+PG_HOST = os.environ.get("BENCH_PG_HOST", "127.0.0.1")
+PG_PORT = os.environ.get("BENCH_PG_PORT", "5432")
+PG_USER = os.environ.get("BENCH_PG_USER", "postgres")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
+
+
+def database_url(name: str) -> str:
+    return f"postgres://{PG_USER}@{PG_HOST}:{PG_PORT}/{name}"
+
+
+def bench_env(*, database: str, prefix: str, **extra: str) -> dict[str, str]:
+    """The environment of a benchmark's processes: PostgreSQL and Redis, production-like settings."""
+    env = dict(os.environ)
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "crisisdesk.settings",
+            "DATABASE_URL": database_url(database),
+            "REDIS_URL": REDIS_URL,
+            "CHANNEL_LAYER_PREFIX": prefix,
+            "SECRET_KEY": "bench-only-secret-key-not-for-production-0123456789abcdef",
+            "DEBUG": "0",
+            "SECURE_PRODUCTION": "0",
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "CELERY_TASK_ALWAYS_EAGER": "0",
+            "LOG_LEVEL": "WARNING",
+            "API_THROTTLE_USER": "1000000/min",
+            "PYTHONPATH": str(ROOT),
+        }
+    )
+    env.update(extra)
+    return env
+
+
+def _psql_admin(sql: str) -> None:
+    subprocess.run(
+        ["psql", "-h", PG_HOST, "-p", PG_PORT, "-U", PG_USER, "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-qc", sql],
+        check=True,
+        capture_output=True,
+    )
+
+
+def database_create(name: str) -> None:
+    if not name.startswith("crisisdesk_bench_"):
+        raise ValueError("benchmarks only create databases named crisisdesk_bench_*")
+    database_drop(name)
+    _psql_admin(f'CREATE DATABASE "{name}"')
+
+
+def database_drop(name: str) -> None:
+    if not name.startswith("crisisdesk_bench_"):
+        raise ValueError("benchmarks only drop databases named crisisdesk_bench_*")
+    _psql_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def migrate(env: dict[str, str]) -> None:
+    subprocess.run(
+        [PYTHON, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True, timeout=300
+    )
+
+
+def redis_flush_bench_db() -> None:
+    """Forget what a previous run left in db 12 (celery queues and this benchmark's channel layer keys)."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    client.flushdb()
+    client.close()
+
+
+def django_setup(env: dict[str, str]) -> None:
+    """Configure Django in this process against the benchmark database."""
+    for key in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "REDIS_URL", "CHANNEL_LAYER_PREFIX", "SECRET_KEY",
+                "DEBUG", "SECURE_PRODUCTION", "ALLOWED_HOSTS", "CELERY_TASK_ALWAYS_EAGER", "LOG_LEVEL",
+                "API_THROTTLE_USER"):
+        os.environ[key] = env[key]
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def machine() -> dict[str, str]:
+    cpu = platform.processor() or "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    pg = subprocess.run(
+        ["psql", "-h", PG_HOST, "-p", PG_PORT, "-U", PG_USER, "-d", "postgres", "-Atc", "SHOW server_version"],
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    try:
+        import redis
+
+        client = redis.Redis.from_url(REDIS_URL)
+        redis_version = client.info("server")["redis_version"]
+        client.close()
+    except Exception as error:
+        redis_version = f"unavailable ({error})"
+    return {
+        "cpu": cpu,
+        "cores": str(psutil.cpu_count(logical=True)),
+        "ram": f"{psutil.virtual_memory().total / 2**30:.1f} GiB",
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "postgresql": pg,
+        "redis": redis_version,
+    }
+
+
+def print_machine() -> None:
+    info = machine()
+    print("machine: " + ", ".join(f"{key}={value}" for key, value in info.items()), flush=True)
+
+
+def percentile(values: Sequence[float], fraction: float) -> float:
+    """Nearest-rank percentile; with fewer samples than 1/(1-fraction) it is simply the maximum."""
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    rank = max(1, min(len(ordered), int(round(fraction * len(ordered) + 0.5))))
+    return ordered[rank - 1]
+
+
+def summary_ms(values: Sequence[float]) -> str:
+    """Median, p95, p99 and max of durations given in seconds, printed in milliseconds."""
+    ms = [value * 1000 for value in values]
+    return (
+        f"n={len(ms)} p50={statistics.median(ms):.2f}ms p95={percentile(ms, 0.95):.2f}ms "
+        f"p99={percentile(ms, 0.99):.2f}ms max={max(ms):.2f}ms"
+    )
+
+
+def wait_until(predicate, *, timeout: float, interval: float = 0.1, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(interval)
+    raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+@contextmanager
+def process(args: list[str], *, env: dict[str, str], log: Path) -> Iterator[subprocess.Popen]:
+    """Run a helper process (worker, daphne) for the duration of a block, then stop it and its children."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "wb") as output:
+        child = subprocess.Popen(args, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
+        try:
+            yield child
+        finally:
+            _stop(child)
+
+
+def _stop(child: subprocess.Popen) -> None:
+    try:
+        children = psutil.Process(child.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        children = []
+    child.terminate()
+    try:
+        child.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait(timeout=5)
+    for orphan in children:
+        try:
+            orphan.kill()
+        except psutil.NoSuchProcess:
+            pass
+
+
+def tree_rss(pid: int) -> tuple[int, int]:
+    """(total RSS of a process and its children, largest single RSS) in bytes."""
+    try:
+        root = psutil.Process(pid)
+        members = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0, 0
+    sizes = []
+    for member in members:
+        try:
+            sizes.append(member.memory_info().rss)
+        except psutil.NoSuchProcess:
+            pass
+    return sum(sizes), max(sizes, default=0)
+
+
+LOG_DIR = ROOT / "test-artifacts" / "bench"

@@ -1,0 +1,224 @@
+"""Ingest throughput end to end through a real Celery worker, against a naive baseline.
+
+    python bench/ingest.py [--quick] [--mentions 200000] [--batch 500] [--naive 5000]
+
+A `celery -A crisisdesk worker` subprocess on the bench database and Redis db 12 consumes
+`inbox.mentions_ingest_batch` tasks (normalise, validate, dedupe, author upsert, fast triage,
+INSERT … ON CONFLICT, minute counters, `mention.new` push after commit). The clock starts before
+the first task is enqueued and stops when the last mention is committed, so enqueueing, the
+broker and the worker are all inside it. A listener on the `inbox` group checks the live pushes.
+The naive baseline (bench/naive_tasks.py: one task and one ORM save() per mention) runs on a
+smaller sample in the same worker; its rate is extrapolated to the full size, and said so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import common  # noqa: E402
+from bench.corpus import webhook_items  # noqa: E402
+
+DATABASE = "crisisdesk_bench_ingest"
+PREFIX = "bench_ingest"
+STALL_SECONDS = 30
+
+
+class PushListener:
+    """Joins the `inbox` group on the Redis channel layer and counts `mention.new` events."""
+
+    def __init__(self) -> None:
+        self.events = 0
+        self.mentions = 0
+        self._stop = threading.Event()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._run()), daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+        self._ready.wait(10)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(10)
+
+    async def _run(self) -> None:
+        from channels.layers import get_channel_layer
+
+        layer = get_channel_layer()
+        channel = await layer.new_channel("bench.")
+        await layer.group_add("inbox", channel)
+        self._ready.set()
+        while not self._stop.is_set():
+            try:
+                message = await asyncio.wait_for(layer.receive(channel), timeout=0.5)
+            except TimeoutError:
+                continue
+            payload = message.get("event", {})
+            if payload.get("type") == "mention.new":
+                self.events += 1
+                self.mentions += int(payload.get("count", 0))
+        await layer.group_discard("inbox", channel)
+
+
+class RssSampler:
+    """Samples the worker's RSS (parent and pool children) every 200 ms; keeps the peaks."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.peak_total = 0
+        self.peak_single = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> RssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join(5)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            total, single = common.tree_rss(self.pid)
+            self.peak_total = max(self.peak_total, total)
+            self.peak_single = max(self.peak_single, single)
+            self._stop.wait(0.2)
+
+
+def mention_count(channel_id: int) -> int:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM inbox_mention WHERE channel_id = %s", [channel_id])
+        return cursor.fetchone()[0]
+
+
+def run_and_wait(*, send, expected: int, channel_id: int, timeout: float) -> tuple[float, list[float]]:
+    """Send the work, then wait for `expected` rows; returns elapsed seconds and per-second rates."""
+    started = time.perf_counter()
+    send()
+    rates: list[float] = []
+    last_count, last_time = 0, started
+    deadline = started + timeout
+    progress_count, progress_time = 0, started
+    while True:
+        time.sleep(0.25)
+        count = mention_count(channel_id)
+        now = time.perf_counter()
+        if count != progress_count:
+            progress_count, progress_time = count, now
+        elif now - progress_time > STALL_SECONDS:
+            raise RuntimeError(f"no progress for {STALL_SECONDS}s at {count} of {expected}; see the worker log")
+        if now - last_time >= 1.0:
+            rates.append((count - last_count) / (now - last_time))
+            last_count, last_time = count, now
+        if count >= expected:
+            return now - started, rates
+        if now > deadline:
+            raise TimeoutError(f"only {count} of {expected} mentions stored after {timeout:.0f}s")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="tiny sizes for CI smoke runs")
+    parser.add_argument("--mentions", type=int, default=200_000)
+    parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument("--naive", type=int, default=5_000, help="sample size of the naive baseline")
+    parser.add_argument("--concurrency", type=int, default=2)
+    parser.add_argument("--keep", action="store_true", help="keep the bench database afterwards")
+    args = parser.parse_args()
+    if args.quick:
+        args.mentions, args.naive = 2_000, 200
+
+    common.print_machine()
+    env = common.bench_env(database=DATABASE, prefix=PREFIX)
+    common.database_create(DATABASE)
+    common.redis_flush_bench_db()
+    try:
+        common.migrate(env)
+        common.django_setup(env)
+        return _run(args, env)
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        if not args.keep:
+            common.database_drop(DATABASE)
+        common.redis_flush_bench_db()
+
+
+def _run(args, env) -> int:
+    from crisisdesk.celery import app
+    from inbox.models import Channel
+
+    batch_channel = Channel.objects.create(name="bench batch", kind="webhook", brand="Telco")
+    naive_channel = Channel.objects.create(name="bench naive", kind="webhook", brand="Telco")
+    warm_channel = Channel.objects.create(name="bench warm-up", kind="webhook", brand="Telco")
+    items = webhook_items(count=args.mentions, seed=7, prefix="b", duplicate_share=0.01)
+    unique = len({item["id"] for item in items})
+    naive_items = webhook_items(count=args.naive, seed=8, prefix="n")
+    batches = [items[start : start + args.batch] for start in range(0, len(items), args.batch)]
+    print(f"ingest: {len(items)} mentions ({unique} unique, {len(items) - unique} re-sent duplicates) "
+          f"in {len(batches)} tasks of {args.batch}; worker concurrency {args.concurrency}", flush=True)
+
+    worker_args = [
+        common.PYTHON, "-m", "celery", "-A", "crisisdesk", "worker", "-Q", "ingest,default",
+        "-c", str(args.concurrency), "--prefetch-multiplier", "1", "--include", "bench.naive_tasks",
+        "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "WARNING",
+        "-n", f"bench-ingest@{common.socket.gethostname()}",
+    ]
+    with common.process(worker_args, env=env, log=common.LOG_DIR / "ingest-worker.log") as worker:
+        common.wait_until(lambda: bool(app.control.ping(timeout=0.5)), timeout=60, what="the Celery worker")
+        warm = webhook_items(count=2 * args.batch, seed=9, prefix="w")
+        for start in range(0, len(warm), args.batch):
+            app.send_task("inbox.mentions_ingest_batch", args=[warm_channel.pk, warm[start : start + args.batch]])
+        common.wait_until(lambda: mention_count(warm_channel.pk) >= len(warm), timeout=60, what="the warm-up")
+
+        listener = PushListener()
+        listener.start()
+
+        def send_batches() -> None:
+            for batch in batches:
+                app.send_task("inbox.mentions_ingest_batch", args=[batch_channel.pk, batch])
+
+        with RssSampler(worker.pid) as memory:
+            elapsed, rates = run_and_wait(
+                send=send_batches, expected=unique, channel_id=batch_channel.pk, timeout=max(120, args.mentions / 500)
+            )
+        time.sleep(1.0)
+        listener.stop()
+        rate = unique / elapsed
+        print(f"ingest batched: {unique} mentions stored in {elapsed:.2f}s = {rate:,.0f} mentions/s "
+              f"(per-second rate p50={statistics.median(rates or [rate]):,.0f} "
+              f"min={min(rates or [rate]):,.0f} over {len(rates)} s)", flush=True)
+        print(f"ingest live push: {listener.events} mention.new events covering {listener.mentions} mentions "
+              f"(expected {unique})", flush=True)
+        print(f"ingest worker RSS peak: total {memory.peak_total / 2**20:.0f} MB (parent + {args.concurrency} "
+              f"pool processes), largest process {memory.peak_single / 2**20:.0f} MB", flush=True)
+
+        def send_naive() -> None:
+            for item in naive_items:
+                app.send_task("bench.naive_mention_ingest", args=[naive_channel.pk, item], queue="default")
+
+        naive_elapsed, _ = run_and_wait(
+            send=send_naive, expected=len(naive_items), channel_id=naive_channel.pk, timeout=600
+        )
+        naive_rate = len(naive_items) / naive_elapsed
+        print(f"ingest naive: {len(naive_items)} mentions in {naive_elapsed:.2f}s = {naive_rate:,.0f} mentions/s "
+              f"(one task + ORM save per mention; sample of {len(naive_items)}, extrapolated: "
+              f"{unique / naive_rate:,.0f}s for {unique})", flush=True)
+        print(f"ingest speed-up: {rate / naive_rate:.1f}x", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,152 @@
+"""Evaluate triage sentiment on the labelled evaluation set and measure each tier's throughput.
+
+    python bench/triage_eval.py [--quick] [--csv PATH]
+
+Prints per-class precision, recall and F1 and the macro-F1 per language (es, en) for a plain
+lexicon baseline, the fast tier and the model tier; then texts/s for each tier (median of repeats)
+and the machine. The evaluation set (shared/realdata/texts/social_sentiment_es_en.csv) is only
+ever read here: nothing is trained or tuned on it. Only sentiment is gold there, so category,
+priority and action are not scored.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import platform
+import random
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crisisdesk.settings")
+
+from inbox.triage import TriageInput, fast_tier, model_tier  # noqa: E402
+from inbox.triage.lexicon import TOKEN, english_analyzer, fold, spanish_lexicon  # noqa: E402
+
+DEFAULT_CSV = ROOT.parent / "shared" / "realdata" / "texts" / "social_sentiment_es_en.csv"
+LABELS = ("negative", "neutral", "positive")
+LANGUAGES = ("es", "en")
+
+
+def rows_read(path: Path, quick: bool) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = [row for row in csv.DictReader(handle) if row["label"] in LABELS and row["lang"] in LANGUAGES]
+    if quick:
+        rng = random.Random(7)
+        rows = [row for lang in LANGUAGES for row in rng.sample([r for r in rows if r["lang"] == lang], 100)]
+    return rows
+
+
+def baseline_predict(texts: list[str]) -> list[str]:
+    """The simplest thing: positive words minus negative words, from both lexicons, no rules."""
+    spanish = spanish_lexicon()
+    english = english_analyzer().lexicon
+    predictions = []
+    for text in texts:
+        balance = 0
+        for token in TOKEN.findall(fold(text)):
+            value = spanish.words.get(token, english.get(token, 0.0))
+            balance += (value > 0) - (value < 0)
+        predictions.append("positive" if balance > 0 else "negative" if balance < 0 else "neutral")
+    return predictions
+
+
+def scores(gold: list[str], predicted: list[str]) -> tuple[dict[str, tuple[float, float, float, int]], float]:
+    per_class = {}
+    for label in LABELS:
+        true_positive = sum(g == label and p == label for g, p in zip(gold, predicted, strict=True))
+        predicted_count = sum(p == label for p in predicted)
+        gold_count = sum(g == label for g in gold)
+        precision = true_positive / predicted_count if predicted_count else 0.0
+        recall = true_positive / gold_count if gold_count else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        per_class[label] = (precision, recall, f1, gold_count)
+    return per_class, statistics.mean(f1 for _, _, f1, _ in per_class.values())
+
+
+def throughput(run: Callable[[list[TriageInput]], object], inputs: list[TriageInput], repeats: int) -> float:
+    rates = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        run(inputs)
+        rates.append(len(inputs) / (time.perf_counter() - started))
+    return statistics.median(rates)
+
+
+def batched(tier, inputs: list[TriageInput], size: int = 64) -> None:
+    for start in range(0, len(inputs), size):
+        tier.triage_batch(inputs[start : start + size])
+
+
+def machine() -> str:
+    cpu = platform.processor() or "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{cpu}; {os.cpu_count()} logical cores; Python {platform.python_version()} ({platform.machine()})"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="~200 rows (100 es, 100 en), fewer repeats.")
+    parser.add_argument("--csv", type=Path, default=DEFAULT_CSV)
+    args = parser.parse_args(argv)
+    if not args.csv.exists():
+        print(f"Evaluation set not found: {args.csv}", file=sys.stderr)
+        return 2
+    rows = rows_read(args.csv, args.quick)
+    texts = [row["text"] for row in rows]
+    inputs = [TriageInput(text=text) for text in texts]
+    model = model_tier()
+    systems: dict[str, list[str]] = {
+        "lexicon baseline": baseline_predict(texts),
+        "fast tier": [r.sentiment for r in fast_tier().triage_batch(inputs)],
+    }
+    if model.available():
+        results = []
+        for start in range(0, len(inputs), 64):
+            results += model.triage_batch(inputs[start : start + 64])
+        systems["model tier"] = [r.sentiment for r in results]
+    else:
+        print(f"model tier unavailable: {model.unavailable_reason}")
+
+    print(f"Triage sentiment evaluation on {len(rows)} rows of {args.csv.name} ({'quick' if args.quick else 'full'})")
+    print("Inputs carry no language: each tier detects it.")
+    for lang in LANGUAGES:
+        indices = [i for i, row in enumerate(rows) if row["lang"] == lang]
+        gold = [rows[i]["label"] for i in indices]
+        print(f"\n== {lang} ({len(indices)} rows) ==")
+        print(f"{'system':<18}{'class':<10}{'precision':>10}{'recall':>8}{'F1':>8}{'support':>9}")
+        for name, predicted in systems.items():
+            per_class, macro = scores(gold, [predicted[i] for i in indices])
+            for label, (precision, recall, f1, support) in per_class.items():
+                print(f"{name:<18}{label:<10}{precision:>10.3f}{recall:>8.3f}{f1:>8.3f}{support:>9}")
+            print(f"{name:<18}macro-F1 {macro:.3f}")
+    detected = [r.language for r in fast_tier().triage_batch(inputs)]
+    agreement = sum(d == row["lang"] for d, row in zip(detected, rows, strict=True)) / len(rows)
+    print(f"\nlanguage (fast tier) agrees with the dataset's language column on {agreement:.1%} of rows")
+
+    repeats = 3 if args.quick else 5
+    speed_inputs = inputs * max(1, 2000 // len(inputs)) if not args.quick else inputs * 5
+    fast_rate = throughput(fast_tier().triage_batch, speed_inputs, repeats)
+    print(f"\nthroughput fast tier: {fast_rate:,.0f} texts/s (one process, one thread, median of {repeats})")
+    if model.available():
+        model_inputs = inputs[: 256 if args.quick else 1024]
+        model_rate = throughput(lambda batch: batched(model, batch), model_inputs, repeats)
+        print(f"throughput model tier: {model_rate:,.0f} texts/s (batches of 64, median of {repeats})")
+    print(f"machine: {machine()}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,76 @@
+"""Administrators edit departments and policies here; requests are read-only (services change them)."""
+
+from django.contrib import admin
+
+from escalation.models import (
+    Answer,
+    Department,
+    EscalationEvent,
+    EscalationNotification,
+    EscalationPolicy,
+    EscalationRequest,
+    EscalationStep,
+)
+
+
+@admin.register(Department)
+class DepartmentAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "on_duty", "email")
+    filter_horizontal = ("heads", "members")
+    prepopulated_fields = {"slug": ("name",)}
+
+
+class EscalationStepInline(admin.TabularInline):
+    model = EscalationStep
+    extra = 1
+    ordering = ("order",)
+
+
+@admin.register(EscalationPolicy)
+class EscalationPolicyAdmin(admin.ModelAdmin):
+    list_display = ("name", "department", "is_default", "answer_within_seconds", "reminder_fraction")
+    list_filter = ("is_default",)
+    inlines = [EscalationStepInline]
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class EventInline(ReadOnlyInline):
+    model = EscalationEvent
+    fields = ("created_at", "kind", "step_index", "attempt", "actor", "data")
+    readonly_fields = fields
+
+
+class AnswerInline(ReadOnlyInline):
+    model = Answer
+    fields = ("created_at", "author", "text", "is_approved_wording")
+    readonly_fields = fields
+
+
+class NotificationInline(ReadOnlyInline):
+    model = EscalationNotification
+    fields = ("created_at", "step_index", "attempt", "recipient", "medium", "state", "error", "sent_at")
+    readonly_fields = fields
+
+
+@admin.register(EscalationRequest)
+class EscalationRequestAdmin(admin.ModelAdmin):
+    list_display = ("id", "department", "status", "current_step", "due_at", "raised_by", "created_at")
+    list_filter = ("status", "department")
+    search_fields = ("question",)
+    inlines = [AnswerInline, EventInline, NotificationInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

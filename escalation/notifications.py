@@ -1,0 +1,47 @@
+"""How a notification leaves the building: email through Django, chat through an incoming webhook.
+
+Both return an error message instead of raising: a mail server or chat service that is down must
+never stop the chain from climbing, and the failure is recorded on the notification row.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import httpx
+from django.conf import settings
+from django.core.mail import send_mail
+
+logger = logging.getLogger(__name__)
+
+WEBHOOK_TIMEOUT = httpx.Timeout(5.0, connect=3.0)
+
+
+def http_client() -> httpx.Client:
+    """One place to build the client, so tests can hand in an `httpx.MockTransport`."""
+    return httpx.Client(timeout=WEBHOOK_TIMEOUT, follow_redirects=False)
+
+
+def request_link(path: str) -> str:
+    return f"{settings.PUBLIC_BASE_URL}{path}"
+
+
+def email_send(*, to: str, subject: str, body: str) -> str:
+    try:
+        send_mail(subject, body, None, [to], fail_silently=False)
+    except Exception as error:  # any transport error is recorded, never fatal
+        logger.warning("Escalation email to %s failed: %s", to, error)
+        return str(error)[:500] or type(error).__name__
+    return ""
+
+
+def webhook_post(*, url: str, text: str) -> str:
+    """POST `{"text": …}`, the shape Slack and Teams incoming webhooks both accept."""
+    try:
+        with http_client() as client:
+            response = client.post(url, json={"text": text})
+            response.raise_for_status()
+    except httpx.HTTPError as error:
+        logger.warning("Escalation webhook %s failed: %s", url, error)
+        return str(error)[:500] or type(error).__name__
+    return ""

@@ -1,0 +1,30 @@
+"""Celery tasks for escalation: they take ids, call one service, and are safe to run twice."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.db import OperationalError
+
+from escalation import services
+
+TASK_OPTIONS = {"acks_late": True, "reject_on_worker_lost": True, "ignore_result": True}
+
+
+@shared_task(name="escalation.escalations_sweep", time_limit=60, soft_time_limit=50, **TASK_OPTIONS)
+def escalations_sweep() -> int:
+    """Beat, every few seconds: climb, remind and mark overdue whatever is due."""
+    report = services.escalations_sweep()
+    return report.escalated + report.reminded + report.overdue
+
+
+@shared_task(
+    name="notify.escalation_step",
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    retry_backoff_max=60,
+    max_retries=5,
+    **TASK_OPTIONS,
+)
+def escalation_step_notify(request_id: int, step_index: int, attempt: int = 0) -> int:
+    """Send one step's messages; the notification table makes a retry or a redelivery send nothing twice."""
+    return services.escalation_step_notify(request_id=request_id, step_index=step_index, attempt=attempt)

@@ -1,0 +1,37 @@
+"""The "Escalate" panel on a mention page, rendered from the inbox's template with one include."""
+
+from __future__ import annotations
+
+from django import template
+
+from crisisdesk.roles import user_role
+from escalation import selectors
+from escalation.forms import EscalateForm
+from escalation.models import Department
+from escalation.views import RAISERS
+
+register = template.Library()
+
+
+@register.inclusion_tag("escalation/_mention_panel_body.html", takes_context=True)
+def escalation_mention_panel(context, mention) -> dict:
+    request = context["request"]
+    departments = list(Department.objects.order_by("name"))
+    defaults = selectors.default_deadline_minutes(departments=departments)
+    suggested = (mention.suggested_department or "").lower()
+    return {
+        "mention": mention,
+        "escalations": selectors.escalations_for_mention(mention_id=mention.pk),
+        "may_raise": user_role(request.user) in RAISERS,
+        "departments": [
+            {
+                "id": department.pk,
+                "name": department.name,
+                "default_minutes": defaults[department.pk],
+                "selected": suggested in (department.slug, department.name.lower()),
+            }
+            for department in departments
+        ],
+        "form": EscalateForm(),
+        "csrf_token": context.get("csrf_token"),
+    }

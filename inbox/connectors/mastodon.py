@@ -1,0 +1,176 @@
+"""Mastodon: mention notifications of the brand's account, and replies.
+
+The first poll reads the newest page (and older ones through `Link: rel="next"`, up to
+`max_pages`). Later polls ask for `min_id=<cursor>`, which returns the notifications right after
+the cursor oldest-first, and walk forward through `rel="prev"`; each page read moves the cursor to
+the newest id seen, so a run cut short never skips anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from inbox.connectors.base import (
+    Connector,
+    ConnectorError,
+    FetchResult,
+    ItemInvalid,
+    NormalizedAuthor,
+    NormalizedMention,
+    RejectedItem,
+    parse_time,
+    require_id,
+)
+from inbox.connectors.normalise import as_int, conversation_root, html_to_text
+
+
+def _id_key(value: str) -> tuple[int, str]:
+    """Mastodon ids are numeric strings of varying length; compare them as numbers."""
+    return (len(value), value)
+
+
+class MastodonConnector(Connector):
+    kind = "mastodon"
+    supports_reply = True
+    max_pages = 5
+    page_size = 40
+
+    def _headers(self) -> dict[str, str]:
+        token = self.credentials.get("access_token")
+        if not token:
+            raise ConnectorError("The Mastodon channel has no access token in its credentials.")
+        return {"Authorization": f"Bearer {token}"}
+
+    def fetch_since(self, cursor: dict[str, Any]) -> FetchResult:
+        if not self.base_url:
+            raise ConnectorError("The Mastodon channel needs its instance URL.")
+        headers = self._headers()
+        since = cursor.get("min_id", "")
+        params: list[tuple[str, Any]] = [("types[]", "mention"), ("limit", self.page_size)]
+        if since:
+            params.append(("min_id", since))
+        follow = "prev" if since else "next"
+        url: str = "/api/v1/notifications"
+        notifications: list[Any] = []
+        newest = since
+        for _ in range(self.max_pages):
+            response = self.get_json(url, params=params, headers=headers)
+            page = self.decode_json(response)
+            if not isinstance(page, list):
+                raise ConnectorError(f"Unexpected Mastodon response: {str(page)[:200]}")
+            if not page:
+                break
+            notifications += page
+            for item in page:
+                if (
+                    isinstance(item, dict)
+                    and isinstance(item.get("id"), str)
+                    and _id_key(item["id"]) > _id_key(newest)
+                ):
+                    newest = item["id"]
+            link = response.links.get(follow, {}).get("url")
+            if not link:
+                break
+            url, params = link, None
+        result = self.parse_payload(notifications)
+        result.next_cursor = {"min_id": newest} if newest else dict(cursor)
+        return result
+
+    def parse_payload(self, payload: Any) -> FetchResult:
+        """Accept notifications, a status, a timeline (list of statuses) or v2 search results."""
+        if isinstance(payload, dict) and isinstance(payload.get("statuses"), list):
+            items = payload["statuses"]
+        elif isinstance(payload, dict) and ("content" in payload or "status" in payload):
+            items = [payload]
+        elif isinstance(payload, list):
+            items = payload
+        else:
+            raise ConnectorError("A Mastodon payload must be notifications, statuses or search results.")
+        statuses: list[tuple[Any, Any]] = []
+        result = FetchResult()
+        for item in items:
+            if isinstance(item, dict) and "type" in item and "account" in item and "content" not in item:
+                if item["type"] != "mention":
+                    continue
+                if not isinstance(item.get("status"), dict):
+                    result.rejected.append(
+                        RejectedItem(reason="mention notification without a status", payload=item)
+                    )
+                    continue
+                statuses.append((item["status"], item))
+            else:
+                statuses.append((item, item))
+        parents = {
+            str(status.get("id")): str(status.get("in_reply_to_id") or "")
+            for status, _ in statuses
+            if isinstance(status, dict)
+        }
+        for status, original in statuses:
+            try:
+                result.mentions.append(self.normalise(status, parents=parents))
+            except ItemInvalid as error:
+                result.rejected.append(RejectedItem(reason=str(error), payload=original))
+        return result
+
+    def normalise(self, status: Any, *, parents: dict[str, str]) -> NormalizedMention:
+        if not isinstance(status, dict):
+            raise ItemInvalid(f"status is not an object: {str(status)[:80]}")
+        if isinstance(status.get("reblog"), dict):
+            status = status["reblog"]
+        status_id = require_id(status.get("id"), field_name="id")
+        text = html_to_text(str(status.get("content") or ""))
+        if status.get("spoiler_text"):
+            text = f"{status['spoiler_text']}\n\n{text}".strip()
+        if not text:
+            raise ItemInvalid("'content' is missing or empty")
+        account = status.get("account")
+        if not isinstance(account, dict) or not account.get("id"):
+            raise ItemInvalid("'account' is missing")
+        author = NormalizedAuthor(
+            external_id=str(account["id"]),
+            handle=str(account.get("acct") or account.get("username") or ""),
+            display_name=str(account.get("display_name") or ""),
+            followers=as_int(account.get("followers_count")),
+            account_created_at=_optional_time(account.get("created_at")),
+        )
+        in_reply_to = str(status.get("in_reply_to_id") or "")
+        return NormalizedMention(
+            external_id=status_id,
+            text=text,
+            posted_at=parse_time(status.get("created_at")),
+            author=author,
+            conversation_id=conversation_root(status_id, parents),
+            in_reply_to_external_id=in_reply_to,
+            url=str(status.get("url") or status.get("uri") or ""),
+            language=str(status.get("language") or "")[:8],
+            raw={"status": status, "author_is_bot": bool(account.get("bot"))},
+        )
+
+    def publish_reply(self, *, in_reply_to: str, text: str) -> str:
+        # The Idempotency-Key makes a retried send publish once (Mastodon keeps it for an hour).
+        key = hashlib.sha256(f"{in_reply_to}\n{text}".encode()).hexdigest()
+        response = self.send(
+            "POST",
+            "/api/v1/statuses",
+            json={"status": text, "in_reply_to_id": in_reply_to},
+            headers=self._headers() | {"Idempotency-Key": key},
+        )
+        return _created_id(self.decode_json(response))
+
+    def publish_post(self, *, text: str) -> str:
+        response = self.send("POST", "/api/v1/statuses", json={"status": text}, headers=self._headers())
+        return _created_id(self.decode_json(response))
+
+
+def _optional_time(value: Any):
+    try:
+        return parse_time(value) if value else None
+    except ItemInvalid:
+        return None
+
+
+def _created_id(body: Any) -> str:
+    if not isinstance(body, dict) or not body.get("id"):
+        raise ConnectorError(f"Mastodon did not return the new status id: {str(body)[:200]}")
+    return str(body["id"])

@@ -1,0 +1,61 @@
+"""The inbox's live payloads: each has a "type" and a "version" (through `crisisdesk.realtime.event`).
+
+Browsers write every value with textContent; nothing here is ever trusted as markup.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, TypedDict
+
+from crisisdesk.realtime import event
+from inbox.models import Mention, Reply
+
+PresenceState = Literal["joined", "viewing", "typing", "left"]
+
+
+class PresenceUser(TypedDict):
+    id: int
+    name: str
+
+
+def person_name(user) -> str:
+    if user is None:
+        return ""
+    return user.get_full_name() or user.username
+
+
+def mention_changed(mention: Mention, *, change: str) -> dict[str, Any]:
+    return event(
+        "mention.changed",
+        id=mention.pk,
+        change=change,
+        status=mention.status,
+        assignee_id=mention.assignee_id,
+        assignee=person_name(mention.assignee) if mention.assignee_id else "",
+        is_hidden=mention.is_hidden,
+    )
+
+
+def mention_returned(mention: Mention, *, previous_assignee_id: int, previous_assignee: str) -> dict[str, Any]:
+    return event(
+        "mention.returned",
+        id=mention.pk,
+        previous_assignee_id=previous_assignee_id,
+        previous_assignee=previous_assignee,
+        priority=mention.priority,
+    )
+
+
+def reply_changed(reply: Reply) -> dict[str, Any]:
+    return event(
+        "reply.changed",
+        id=reply.pk,
+        mention_id=reply.mention_id,
+        state=reply.state,
+        attempts=reply.attempts,
+        error=reply.error,
+    )
+
+
+def presence_changed(*, mention_id: int, user: PresenceUser, state: PresenceState) -> dict[str, Any]:
+    return event("presence.changed", mention_id=mention_id, user=user, state=state)

@@ -1,0 +1,150 @@
+"""Endpoints the platforms push to. They are public and prove the sender themselves.
+
+- Meta signs each POST with HMAC-SHA256 over the raw body (`X-Hub-Signature-256`). A missing or
+  wrong signature gets 403 and nothing at all is stored, not even a dead letter: an unsigned body
+  is not ours to keep.
+- The generic webhook presents the channel's token (`Authorization: Bearer` or `X-CrisisDesk-Token`).
+- Replays: the same mention twice is stored once (the pipeline's uniqueness), and an authenticated
+  body whose exact bytes were already accepted in the last 24 hours is answered 200
+  `{"duplicate": true}` without being parsed again (a sha256 of the body is kept in the cache).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from crisisdesk.roles import public
+from inbox.connectors import connector_for
+from inbox.connectors.base import Connector, ConnectorError, RejectedItem
+from inbox.models import Channel, ChannelKind
+from inbox.services import dead_letters_record, mentions_ingest
+
+logger = logging.getLogger(__name__)
+
+REPLAY_WINDOW_SECONDS = 24 * 3600
+META_KINDS = (ChannelKind.FACEBOOK, ChannelKind.INSTAGRAM)
+
+
+def _error(status: int, message: str) -> JsonResponse:
+    return JsonResponse({"error": message}, status=status)
+
+
+def _channel(channel_id: int, kinds) -> Channel | None:
+    return Channel.objects.filter(pk=channel_id, kind__in=kinds, is_enabled=True).first()
+
+
+def _connector(channel: Channel) -> Connector | None:
+    try:
+        return connector_for(channel)
+    except ValueError:
+        logger.error("Channel %s: credentials cannot be decrypted; webhook refused.", channel.pk)
+        return None
+
+
+def _ingest_body(*, channel: Channel, connector: Connector, body: bytes, source: str) -> JsonResponse:
+    """Parse an authenticated body and store it; a replay of the same bytes is answered without work."""
+    replay_key = f"webhook-body:{channel.pk}:{hashlib.sha256(body).hexdigest()}"
+    if not cache.add(replay_key, 1, timeout=REPLAY_WINDOW_SECONDS):
+        return JsonResponse({"duplicate": True})
+    try:
+        try:
+            payload = json.loads(body)
+        except ValueError as error:
+            reason = f"invalid JSON: {error}"
+            dead_letters_record(
+                channel=channel, source=source, rejected=[RejectedItem(reason=reason, payload=body)]
+            )
+            return _error(400, f"The body is not valid JSON ({error}).")
+        try:
+            result = connector.parse_payload(payload)
+        except ConnectorError as error:
+            reason = f"unrecognised payload: {error}"
+            dead_letters_record(
+                channel=channel, source=source, rejected=[RejectedItem(reason=reason, payload=body)]
+            )
+            return _error(400, str(error))
+        report = mentions_ingest(
+            channel=channel, mentions=result.mentions, rejected=result.rejected, source=source
+        )
+    except Exception:
+        cache.delete(replay_key)
+        raise
+    return JsonResponse(
+        {
+            "created": report.created,
+            "duplicates": report.duplicates,
+            "rejected": report.rejected,
+            "reasons": dict(report.reasons),
+        }
+    )
+
+
+def _webhook(view: Callable) -> Callable:
+    return public(csrf_exempt(view))
+
+
+@_webhook
+@require_http_methods(["GET", "POST"])
+def meta_webhook(request: HttpRequest, channel_id: int) -> HttpResponse:
+    """Meta's subscription handshake (GET) and signed event notifications (POST)."""
+    channel = _channel(channel_id, META_KINDS)
+    if channel is None:
+        return _error(404, "No Facebook or Instagram channel with that id is enabled.")
+    connector = _connector(channel)
+    if connector is None:
+        return _error(503, "The channel's credentials cannot be read; ask an administrator.")
+    if request.method == "GET":
+        return _meta_handshake(request, connector)
+    secret = str(connector.credentials.get("app_secret") or settings.META_APP_SECRET or "")
+    signature = request.headers.get("X-Hub-Signature-256", "")
+    if not secret:
+        return _error(403, "No app secret is configured for this channel.")
+    body = request.body
+    expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    if not signature or not hmac.compare_digest(expected.encode(), signature.strip().lower().encode()):
+        return _error(403, "Missing or invalid X-Hub-Signature-256.")
+    return _ingest_body(channel=channel, connector=connector, body=body, source="webhook:meta")
+
+
+def _meta_handshake(request: HttpRequest, connector: Connector) -> HttpResponse:
+    expected = str(connector.credentials.get("verify_token") or settings.META_VERIFY_TOKEN or "")
+    presented = request.GET.get("hub.verify_token", "")
+    if request.GET.get("hub.mode") != "subscribe":
+        return _error(400, "hub.mode must be 'subscribe'.")
+    if not expected or not hmac.compare_digest(expected.encode(), presented.encode()):
+        return _error(403, "The verify token does not match.")
+    return HttpResponse(request.GET.get("hub.challenge", ""), content_type="text/plain")
+
+
+@_webhook
+@require_http_methods(["POST"])
+def generic_webhook(request: HttpRequest, channel_id: int) -> HttpResponse:
+    """Mentions pushed by any system holding the channel's token."""
+    channel = _channel(channel_id, (ChannelKind.WEBHOOK,))
+    if channel is None:
+        return _error(404, "No webhook channel with that id is enabled.")
+    connector = _connector(channel)
+    if connector is None:
+        return _error(503, "The channel's credentials cannot be read; ask an administrator.")
+    authorization = request.headers.get("Authorization", "")
+    presented = authorization[7:].strip() if authorization.lower().startswith("bearer ") else ""
+    presented = presented or request.headers.get("X-CrisisDesk-Token", "")
+    if not presented:
+        return _error(
+            401, "Send the channel token as 'Authorization: Bearer <token>' or 'X-CrisisDesk-Token'."
+        )
+    if not connector.token_matches(presented):
+        return _error(403, "The token does not match this channel.")
+    if request.content_type != "application/json":
+        return _error(415, "The body must be JSON (Content-Type: application/json).")
+    return _ingest_body(channel=channel, connector=connector, body=request.body, source="webhook:generic")

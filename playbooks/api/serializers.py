@@ -1,0 +1,85 @@
+"""Crisis, alert and playbook payloads for the API."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from playbooks.models import Alert, ChecklistItem, Crisis, CrisisEvent, CrisisType, Playbook
+
+
+class ChecklistItemSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ChecklistItem
+        fields = ["id", "position", "text", "responsible_role", "due_at", "done_at"]
+
+
+class CrisisEventSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor.username", default=None)
+
+    class Meta:
+        model = CrisisEvent
+        fields = ["id", "kind", "message", "actor", "data", "created_at"]
+
+
+class CrisisSerializer(serializers.ModelSerializer):
+    owner = serializers.CharField(source="owner.username", default=None)
+    playbook_version = serializers.IntegerField(source="playbook_version.number", default=None)
+
+    class Meta:
+        model = Crisis
+        fields = [
+            "id", "title", "brand", "crisis_type", "level", "status", "owner", "playbook_version",
+            "detected_at", "declared_at", "contained_at", "resolved_at",
+        ]
+
+
+class CrisisDetailSerializer(CrisisSerializer):
+    checklist = ChecklistItemSerializer(many=True, read_only=True)
+    timeline = CrisisEventSerializer(source="events", many=True, read_only=True)
+    mention_ids = serializers.PrimaryKeyRelatedField(source="mentions", many=True, read_only=True)
+    playbook = serializers.JSONField(source="playbook_content", read_only=True)
+
+    class Meta(CrisisSerializer.Meta):
+        fields = [*CrisisSerializer.Meta.fields, "checklist", "timeline", "mention_ids", "playbook"]
+
+
+class CrisisDeclareSerializer(serializers.Serializer):
+    crisis_type = serializers.ChoiceField(choices=CrisisType.choices)
+    level = serializers.IntegerField(min_value=1, max_value=3)
+    title = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    brand = serializers.CharField(max_length=80, required=False)
+    alert_id = serializers.IntegerField(required=False)
+    mention_ids = serializers.ListField(child=serializers.IntegerField(), required=False, max_length=500)
+
+
+class CrisisLevelSerializer(serializers.Serializer):
+    level = serializers.IntegerField(min_value=1, max_value=3)
+
+
+class PlaybookSerializer(serializers.ModelSerializer):
+    version = serializers.IntegerField(source="latest_number", read_only=True, default=None)
+
+    class Meta:
+        model = Playbook
+        fields = ["id", "crisis_type", "level", "name", "version"]
+
+
+class PlaybookDetailSerializer(PlaybookSerializer):
+    content = serializers.SerializerMethodField()
+
+    class Meta(PlaybookSerializer.Meta):
+        fields = [*PlaybookSerializer.Meta.fields, "content"]
+
+    def get_content(self, playbook) -> dict:
+        version = playbook.versions.order_by("-number").first()
+        return version.content if version else {}
+
+
+class AlertSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Alert
+        fields = [
+            "id", "brand", "signal", "topic", "status", "severity", "observed", "baseline_mean", "baseline_std",
+            "threshold", "suggested_level", "suggested_type", "explanation", "started_at", "last_seen_at",
+            "closed_at", "crisis",
+        ]

@@ -1,0 +1,110 @@
+"""Forms for crisis pages. They only parse and validate; services decide."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from crisisdesk.models import Role
+from playbooks.content import (
+    ContentInvalid,
+    content_clean,
+    steps_parse,
+    steps_text,
+    templates_parse,
+    templates_text,
+)
+from playbooks.models import ApprovalMode, CrisisType
+
+LEVEL_CHOICES = [(1, _("1 · Watch")), (2, _("2 · Crisis")), (3, _("3 · Severe crisis"))]
+
+
+class DeclareForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=200, required=False)
+    crisis_type = forms.ChoiceField(label=_("Type"), choices=CrisisType.choices)
+    level = forms.TypedChoiceField(label=_("Level"), choices=LEVEL_CHOICES, coerce=int)
+
+
+class LevelForm(forms.Form):
+    level = forms.TypedChoiceField(label=_("Level"), choices=LEVEL_CHOICES, coerce=int)
+
+
+class StatementForm(forms.Form):
+    body = forms.CharField(label=_("Statement"), widget=forms.Textarea(attrs={"rows": 4}), max_length=5000)
+
+
+class StatementDecisionForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("approve", _("Approve")), ("return", _("Send back"))])
+    comment = forms.CharField(label=_("Comment"), required=False, max_length=2000)
+
+
+class RevisionForm(forms.Form):
+    case = forms.CharField(
+        label=_("What happened that the playbook did not foresee?"), widget=forms.Textarea(attrs={"rows": 3})
+    )
+    step_text = forms.CharField(label=_("Step to add"), max_length=500, required=False)
+    role = forms.ChoiceField(label=_("Responsible"), choices=Role.choices, initial=Role.COMMUNITY_MANAGER)
+    minutes = forms.IntegerField(label=_("Deadline (minutes after declaration)"), min_value=0, max_value=43200, initial=0)
+    principle = forms.CharField(label=_("Principle to add"), max_length=500, required=False)
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("step_text", "").strip() and not data.get("principle", "").strip():
+            raise forms.ValidationError(_("Propose a step or a principle to add."))
+        return data
+
+
+class PlaybookForm(forms.Form):
+    """The whole content of a version, one textarea line per step or template."""
+
+    title = forms.CharField(label=_("Title"), max_length=160)
+    summary = forms.CharField(label=_("When it applies"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    steps = forms.CharField(
+        label=_("Steps: one per line, 'minutes | role | step'"), widget=forms.Textarea(attrs={"rows": 8})
+    )
+    decision_makers = forms.CharField(label=_("Decision makers (usernames or role:director)"), required=False)
+    notify = forms.CharField(label=_("Notify on declaration (usernames or role:…)"), required=False)
+    departments = forms.CharField(label=_("Departments to inform (slugs)"), required=False)
+    approvers = forms.CharField(label=_("Statement approvers (usernames or role:…)"), required=False)
+    approval = forms.ChoiceField(label=_("Approval"), choices=ApprovalMode.choices)
+    templates = forms.CharField(
+        label=_("Response templates: one per line, 'name | text' with {variables}"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+    )
+    holding_statement = forms.CharField(label=_("Holding statement"), widget=forms.Textarea(attrs={"rows": 3}))
+    principles = forms.CharField(label=_("Principles (one per line)"), widget=forms.Textarea(attrs={"rows": 4}),
+                                 required=False)
+    note = forms.CharField(label=_("What changed"), max_length=300, required=False)
+
+    @classmethod
+    def initial_from(cls, content: dict) -> dict:
+        content = content_clean(content)
+        return {
+            **{key: content[key] for key in ("title", "summary", "approval", "holding_statement")},
+            "steps": steps_text(content["steps"]),
+            "templates": templates_text(content["templates"]),
+            "principles": "\n".join(content["principles"]),
+            **{key: ", ".join(content[key]) for key in ("decision_makers", "notify", "departments", "approvers")},
+        }
+
+    def content(self) -> dict:
+        data = self.cleaned_data
+        try:
+            return content_clean(
+                {
+                    **{key: data[key] for key in ("title", "summary", "approval", "holding_statement")},
+                    "steps": steps_parse(data["steps"]),
+                    "templates": templates_parse(data["templates"]),
+                    "principles": data["principles"].splitlines(),
+                    **{key: data[key] for key in ("decision_makers", "notify", "departments", "approvers")},
+                }
+            )
+        except ContentInvalid as error:
+            raise forms.ValidationError(str(error)) from error
+
+    def clean(self):
+        data = super().clean()
+        if not self.errors:
+            self.cleaned_content = self.content()
+        return data

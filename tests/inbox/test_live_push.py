@@ -1,0 +1,78 @@
+"""New mentions reach the console's websocket over the real Redis channel layer, and only the right people."""
+
+from __future__ import annotations
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
+from django.test import Client
+
+from crisisdesk.asgi import application
+from inbox import services
+from tests.factories import ChannelFactory
+from tests.inbox.builders import normalized
+
+pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
+
+
+def session_cookie(user) -> bytes:
+    client = Client()
+    client.force_login(user)
+    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}".encode()
+
+
+def console_socket(cookie: bytes | None) -> WebsocketCommunicator:
+    headers = [(b"origin", b"http://testserver"), (b"host", b"testserver")]
+    if cookie:
+        headers.append((b"cookie", cookie))
+    return WebsocketCommunicator(application, "/ws/console/", headers=headers)
+
+
+def test_the_layer_under_test_is_redis():
+    assert settings.CHANNEL_LAYERS["default"]["BACKEND"] == "channels_redis.core.RedisChannelLayer"
+
+
+def test_a_community_manager_hears_about_new_mentions_and_a_department_head_does_not(
+    community_manager, department_head
+):
+    channel = ChannelFactory()
+    manager_cookie = session_cookie(community_manager)
+    head_cookie = session_cookie(department_head)
+
+    async def scenario():
+        manager = console_socket(manager_cookie)
+        head = console_socket(head_cookie)
+        assert (await manager.connect())[0]
+        assert (await head.connect())[0]
+        try:
+            assert (await manager.receive_json_from())["type"] == "hello"
+            assert (await head.receive_json_from())["type"] == "hello"
+
+            report = await database_sync_to_async(services.mentions_ingest)(
+                channel=channel, mentions=[normalized("live-1", "Caída total en Bilbao <script>x</script>")]
+            )
+
+            while (message := await manager.receive_json_from(timeout=5))["type"] != "mention.new":
+                pass
+            assert message["count"] == 1
+            assert message["mentions"][0]["id"] == report.created_ids[0]
+            assert message["mentions"][0]["text"] == "Caída total en Bilbao <script>x</script>"
+            assert await head.receive_nothing(timeout=0.5)
+        finally:
+            await manager.disconnect()
+            await head.disconnect()
+
+    async_to_sync(scenario)()
+
+
+def test_an_anonymous_connection_is_rejected():
+    async def scenario():
+        anonymous = console_socket(None)
+        connected, code = await anonymous.connect()
+        assert not connected
+        assert code == 4401
+        await anonymous.disconnect()
+
+    async_to_sync(scenario)()

@@ -1,0 +1,194 @@
+"""The ingestion pipeline: mentions are stored once, bad items are kept aside, failures back off."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.utils import timezone
+
+from inbox import services
+from inbox.connectors.base import ConnectorError, FetchResult, RejectedItem
+from inbox.models import Author, DeadLetter, Mention, MentionMinuteStat
+from tests.factories import ChannelFactory
+from tests.inbox.builders import normalized
+
+pytestmark = pytest.mark.django_db
+
+
+class BrokenConnector:
+    def fetch_since(self, cursor):
+        raise ConnectorError("HTTP 503 from https://platform.example/api")
+
+
+class CrashingConnector:
+    def fetch_since(self, cursor):
+        raise KeyError("data")
+
+
+def test_the_same_mention_twice_is_stored_once():
+    channel = ChannelFactory()
+    first = services.mentions_ingest(channel=channel, mentions=[normalized("m-1")])
+    second = services.mentions_ingest(channel=channel, mentions=[normalized("m-1")])
+
+    assert (first.created, first.duplicates) == (1, 0)
+    assert (second.created, second.duplicates) == (0, 1)
+    assert Mention.objects.filter(channel=channel, external_id="m-1").count() == 1
+
+
+def test_duplicates_inside_one_batch_are_stored_once():
+    channel = ChannelFactory()
+    report = services.mentions_ingest(
+        channel=channel, mentions=[normalized("m-1"), normalized("m-2"), normalized("m-1"), normalized("m-2")]
+    )
+    assert report.created == 2
+    assert report.duplicates == 2
+    assert Mention.objects.filter(channel=channel).count() == 2
+
+
+def test_malformed_items_go_to_dead_letters_and_the_rest_is_stored():
+    channel = ChannelFactory()
+    naive = replace(normalized("m-naive"), posted_at=datetime(2026, 1, 1))
+    report = services.mentions_ingest(
+        channel=channel,
+        mentions=[normalized("m-ok"), normalized("x" * 200), normalized("m-empty", text="   "), naive,
+                  normalized("m-nul", text="Sin\x00 servicio", raw={"note": "a\x00b"})],
+        rejected=[RejectedItem(reason="missing_text: 'text' is missing", payload={"id": "m-bad"})],
+    )
+
+    assert report.created == 2
+    assert report.rejected == 4
+    assert set(Mention.objects.filter(channel=channel).values_list("external_id", flat=True)) == {"m-ok", "m-nul"}
+    assert Mention.objects.get(external_id="m-nul").text == "Sin servicio"
+    reasons = sorted(letter.reason.split(":")[0] for letter in DeadLetter.objects.filter(channel=channel))
+    assert reasons == ["empty_text", "invalid_date", "invalid_id", "missing_text"]
+    assert '"m-bad"' in DeadLetter.objects.get(reason__startswith="missing_text").payload
+
+
+def test_author_history_counts_each_new_mention_once():
+    channel = ChannelFactory()
+    services.mentions_ingest(channel=channel, mentions=[normalized("m-1", author="javi"), normalized("m-2", author="javi")])
+    services.mentions_ingest(channel=channel, mentions=[normalized("m-2", author="javi"), normalized("m-3", author="javi")])
+
+    author = Author.objects.get(external_id="sim-javi")
+    assert author.mention_count == 3
+    assert author.complaint_count == Mention.objects.filter(author=author, category="complaint").count()
+
+
+def test_minute_rollups_add_up_in_bulk(django_assert_max_num_queries):
+    channel = ChannelFactory()
+    batch = [normalized(f"m-{index}", author=f"user{index}", followers=20_000 if index == 0 else 10) for index in range(30)]
+
+    with django_assert_max_num_queries(15):
+        services.mentions_ingest(channel=channel, mentions=batch)
+    services.mentions_ingest(channel=channel, mentions=[normalized("m-late")])
+
+    overall = MentionMinuteStat.objects.filter(channel=channel, topic="")
+    assert sum(stat.volume for stat in overall) == 31
+    assert sum(stat.high_reach for stat in overall) == 1
+
+
+def test_one_mention_new_event_per_batch_is_published_after_commit(django_capture_on_commit_callbacks):
+    layer = get_channel_layer()
+    listener = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)("inbox", listener)
+    channel = ChannelFactory()
+    try:
+        with django_capture_on_commit_callbacks(execute=True) as callbacks:
+            report = services.mentions_ingest(
+                channel=channel, mentions=[normalized(f"m-{index}") for index in range(3)]
+            )
+            services.mentions_ingest(channel=channel, mentions=[normalized("m-0")])
+
+        assert len(callbacks) == 1
+        message = async_to_sync(layer.receive)(listener)
+        assert message["event"]["type"] == "mention.new"
+        assert message["event"]["count"] == 3
+        assert sorted(item["id"] for item in message["event"]["mentions"]) == sorted(report.created_ids)
+    finally:
+        async_to_sync(layer.group_discard)("inbox", listener)
+
+
+def test_polling_the_simulator_stores_its_mentions_and_advances_the_cursor():
+    started = timezone.now() - timedelta(seconds=90)
+    channel = ChannelFactory(cursor={"started_at": started.isoformat(), "emitted_second": -1.0, "cycle": 0})
+
+    report = services.channel_poll(channel_id=channel.pk)
+
+    channel.refresh_from_db()
+    assert report.created > 50
+    assert Mention.objects.filter(channel=channel).count() == report.created
+    assert channel.cursor["emitted_second"] > 0
+    assert channel.consecutive_failures == 0
+    again = services.channel_poll(channel_id=channel.pk)
+    assert again.duplicates == 0
+
+
+def test_a_failing_fetch_keeps_the_cursor_and_backs_off_exponentially(monkeypatch):
+    cursor = {"started_at": timezone.now().isoformat(), "emitted_second": 42.0, "cycle": 0}
+    channel = ChannelFactory(cursor=cursor, poll_interval_seconds=60)
+    monkeypatch.setattr(services, "connector_for", lambda channel: BrokenConnector())
+
+    delays = []
+    for _ in range(3):
+        before = timezone.now()
+        assert services.channel_poll(channel_id=channel.pk) is None
+        channel.refresh_from_db()
+        delays.append((channel.next_poll_at - before).total_seconds())
+
+    assert channel.cursor == cursor
+    assert channel.consecutive_failures == 3
+    assert "503" in channel.last_error
+    assert [round(delay, -1) for delay in delays] == [120, 240, 480]
+
+
+def test_an_adapter_bug_counts_as_a_failure_instead_of_holding_the_channel(monkeypatch):
+    channel = ChannelFactory()
+    monkeypatch.setattr(services, "connector_for", lambda channel: CrashingConnector())
+
+    assert services.channel_poll(channel_id=channel.pk) is None
+
+    channel.refresh_from_db()
+    assert channel.consecutive_failures == 1
+    assert "KeyError" in channel.last_error
+
+
+def test_a_success_after_failures_resets_the_count(monkeypatch):
+    channel = ChannelFactory(consecutive_failures=4)
+    monkeypatch.setattr(
+        services, "connector_for", lambda channel: type("Ok", (), {"fetch_since": lambda self, c: FetchResult(
+            mentions=[normalized("m-1")], next_cursor={"since": "m-1"})})()
+    )
+    services.channel_poll(channel_id=channel.pk)
+    channel.refresh_from_db()
+    assert channel.consecutive_failures == 0
+    assert channel.cursor == {"since": "m-1"}
+
+
+def test_claiming_due_channels_twice_claims_each_once():
+    due = ChannelFactory(next_poll_at=timezone.now() - timedelta(seconds=1))
+    never_polled = ChannelFactory(next_poll_at=None)
+    ChannelFactory(next_poll_at=timezone.now() + timedelta(minutes=5))
+    ChannelFactory(is_enabled=False)
+    ChannelFactory(kind="webhook")
+
+    first = services.channels_claim_due()
+    second = services.channels_claim_due()
+
+    assert sorted(first) == sorted([due.pk, never_polled.pk])
+    assert second == []
+
+
+def test_ingestion_fills_the_search_vector_on_postgresql():
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("full-text vectors are PostgreSQL-only; SQLite searches with LIKE")
+    channel = ChannelFactory()
+    services.mentions_ingest(channel=channel, mentions=[normalized("m-1", text="Caída general de la fibra")])
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT search_vector::text FROM inbox_mention WHERE external_id = 'm-1'")
+        assert "'fibra'" in cursor.fetchone()[0]
