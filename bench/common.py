@@ -6,6 +6,7 @@ migrates it, and drops it at the end. Redis traffic goes to db 12 under a prefix
 
 from __future__ import annotations
 
+import fcntl
 import os
 import platform
 import socket
@@ -54,9 +55,61 @@ def bench_env(*, database: str, prefix: str, **extra: str) -> dict[str, str]:
     return env
 
 
+LOCK_PATH = Path(os.environ.get("BENCH_LOCK", "/tmp/crisisdesk-bench.lock"))
+
+
+@contextmanager
+def exclusive(*, timeout: float = 900) -> Iterator[None]:
+    """One benchmark at a time on a machine: they share db 12 and Celery's queue names, and two at once
+    would also measure each other."""
+    LOCK_PATH.parent.mkdir(parents=True, exist_ok=True)
+    with open(LOCK_PATH, "w") as handle:
+        deadline = time.monotonic() + timeout
+        announced = False
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"another benchmark held {LOCK_PATH} for {timeout:.0f}s") from None
+                if not announced:
+                    print(f"waiting for another benchmark to finish ({LOCK_PATH})", flush=True)
+                    announced = True
+                time.sleep(0.5)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def connections_close() -> None:
+    """Close Django's connections if Django was set up (a failed migrate happens before that)."""
+    from django.conf import settings
+
+    if settings.configured:
+        from django.db import connections
+
+        connections.close_all()
+
+
 def _psql_admin(sql: str) -> None:
     subprocess.run(
-        ["psql", "-h", PG_HOST, "-p", PG_PORT, "-U", PG_USER, "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-qc", sql],
+        [
+            "psql",
+            "-h",
+            PG_HOST,
+            "-p",
+            PG_PORT,
+            "-U",
+            PG_USER,
+            "-d",
+            "postgres",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-qc",
+            sql,
+        ],
         check=True,
         capture_output=True,
     )
@@ -92,9 +145,19 @@ def redis_flush_bench_db() -> None:
 
 def django_setup(env: dict[str, str]) -> None:
     """Configure Django in this process against the benchmark database."""
-    for key in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "REDIS_URL", "CHANNEL_LAYER_PREFIX", "SECRET_KEY",
-                "DEBUG", "SECURE_PRODUCTION", "ALLOWED_HOSTS", "CELERY_TASK_ALWAYS_EAGER", "LOG_LEVEL",
-                "API_THROTTLE_USER"):
+    for key in (
+        "DJANGO_SETTINGS_MODULE",
+        "DATABASE_URL",
+        "REDIS_URL",
+        "CHANNEL_LAYER_PREFIX",
+        "SECRET_KEY",
+        "DEBUG",
+        "SECURE_PRODUCTION",
+        "ALLOWED_HOSTS",
+        "CELERY_TASK_ALWAYS_EAGER",
+        "LOG_LEVEL",
+        "API_THROTTLE_USER",
+    ):
         os.environ[key] = env[key]
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
@@ -119,7 +182,19 @@ def machine() -> dict[str, str]:
     except OSError:
         pass
     pg = subprocess.run(
-        ["psql", "-h", PG_HOST, "-p", PG_PORT, "-U", PG_USER, "-d", "postgres", "-Atc", "SHOW server_version"],
+        [
+            "psql",
+            "-h",
+            PG_HOST,
+            "-p",
+            PG_PORT,
+            "-U",
+            PG_USER,
+            "-d",
+            "postgres",
+            "-Atc",
+            "SHOW server_version",
+        ],
         capture_output=True,
         text=True,
     ).stdout.strip()
@@ -139,12 +214,18 @@ def machine() -> dict[str, str]:
         "python": platform.python_version(),
         "postgresql": pg,
         "redis": redis_version,
+        "load average (1, 5, 15 min)": " ".join(f"{value:.1f}" for value in os.getloadavg()),
     }
 
 
 def print_machine() -> None:
     info = machine()
     print("machine: " + ", ".join(f"{key}={value}" for key, value in info.items()), flush=True)
+
+
+def print_load(when: str) -> None:
+    """Other processes on the machine change every figure; say how busy it was."""
+    print(f"load average {when}: " + " ".join(f"{value:.1f}" for value in os.getloadavg()), flush=True)
 
 
 def percentile(values: Sequence[float], fraction: float) -> float:

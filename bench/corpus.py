@@ -10,22 +10,64 @@ import random
 from datetime import UTC, datetime, timedelta
 
 OPENINGS = [
-    "Llevo dos horas", "Otra vez", "Hoy", "Desde esta mañana", "Por tercera vez esta semana", "Buenas,",
-    "@Telco", "Increíble:", "Hola,", "Menuda tarde:", "Hi @Telco", "Again", "Sinceramente,",
+    "Llevo dos horas",
+    "Otra vez",
+    "Hoy",
+    "Desde esta mañana",
+    "Por tercera vez esta semana",
+    "Buenas,",
+    "@Telco",
+    "Increíble:",
+    "Hola,",
+    "Menuda tarde:",
+    "Hi @Telco",
+    "Again",
+    "Sinceramente,",
 ]
 BODIES = [
-    "sin servicio en {city}, ¿qué pasa?", "sin internet en casa y nadie me contesta",
-    "me habéis cobrado dos veces la factura de {month}", "el cargo duplicado sigue sin resolverse",
-    "gracias por la atención, todo funciona perfecto", "la fibra va genial desde el cambio",
-    "¿cuándo llega la promoción del móvil a {city}?", "¿alguien sabe si hay avería en {city}?",
-    "sois unos inútiles y unos ladrones", "la caída de la red es una vergüenza",
-    "no signal in {city} since this morning", "thanks for the quick fix, great support",
-    "my bill was charged twice, I want a refund", "voy a poner una denuncia en consumo",
-    "el técnico vino rápido, muy contento", "no puedo llamar ni usar datos en {city}",
-    "qué mensaje tan insensible en un día de luto", "¿el precio de la tarifa sube en {month}?",
+    "sin servicio en {city}, ¿qué pasa?",
+    "sin internet en casa y nadie me contesta",
+    "me habéis cobrado dos veces la factura de {month}",
+    "el cargo duplicado sigue sin resolverse",
+    "gracias por la atención, todo funciona perfecto",
+    "la fibra va genial desde el cambio",
+    "¿cuándo llega la promoción del móvil a {city}?",
+    "¿alguien sabe si hay avería en {city}?",
+    "sois unos inútiles y unos ladrones",
+    "la caída de la red es una vergüenza",
+    "no signal in {city} since this morning",
+    "thanks for the quick fix, great support",
+    "my bill was charged twice, I want a refund",
+    "voy a poner una denuncia en consumo",
+    "el técnico vino rápido, muy contento",
+    "no puedo llamar ni usar datos en {city}",
+    "qué mensaje tan insensible en un día de luto",
+    "¿el precio de la tarifa sube en {month}?",
 ]
-CLOSINGS = ["", "", " #sinservicio", " #fibra", " Gracias.", " Urgente.", " 😡", " 👏", " ¿Alguien más?", " Fatal."]
-CITIES = ["Madrid", "Sevilla", "Valencia", "Bilbao", "Zaragoza", "Málaga", "Vigo", "Murcia", "Granada", "Oviedo"]
+CLOSINGS = [
+    "",
+    "",
+    " #sinservicio",
+    " #fibra",
+    " Gracias.",
+    " Urgente.",
+    " 😡",
+    " 👏",
+    " ¿Alguien más?",
+    " Fatal.",
+]
+CITIES = [
+    "Madrid",
+    "Sevilla",
+    "Valencia",
+    "Bilbao",
+    "Zaragoza",
+    "Málaga",
+    "Vigo",
+    "Murcia",
+    "Granada",
+    "Oviedo",
+]
 MONTHS = ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "octubre", "noviembre"]
 
 
@@ -34,8 +76,15 @@ def mention_text(rng: random.Random) -> str:
     return f"{rng.choice(OPENINGS)} {body}{rng.choice(CLOSINGS)} ({rng.randrange(10_000)})"
 
 
-def webhook_items(*, count: int, seed: int = 7, authors: int = 20_000, prefix: str = "m",
-                  duplicate_share: float = 0.0, start: datetime | None = None) -> list[dict]:
+def webhook_items(
+    *,
+    count: int,
+    seed: int = 7,
+    authors: int = 20_000,
+    prefix: str = "m",
+    duplicate_share: float = 0.0,
+    start: datetime | None = None,
+) -> list[dict]:
     """Items in the generic webhook's JSON shape; `duplicate_share` of them re-send an earlier id."""
     rng = random.Random(seed)
     start = start or datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
@@ -50,8 +99,12 @@ def webhook_items(*, count: int, seed: int = 7, authors: int = 20_000, prefix: s
                 "id": f"{prefix}{number}",
                 "text": mention_text(rng),
                 "created_at": (start + timedelta(milliseconds=number * 37)).isoformat(),
-                "author": {"id": f"a{author}", "handle": f"user{author}", "name": f"User {author}",
-                           "followers": int(rng.paretovariate(1.2) * 50)},
+                "author": {
+                    "id": f"a{author}",
+                    "handle": f"user{author}",
+                    "name": f"User {author}",
+                    "followers": int(rng.paretovariate(1.2) * 50),
+                },
                 "language": "es",
             }
         )

@@ -94,6 +94,40 @@ class RssSampler:
             self._stop.wait(0.2)
 
 
+def cpu_seconds(worker_pid: int) -> float:
+    """CPU used so far by the worker's processes and the PostgreSQL backends serving this database.
+
+    Other work on a shared machine slows the wall clock but not this, so it gives the capacity the
+    pipeline would have on idle cores.
+    """
+    import psutil
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", [DATABASE]
+        )
+        pids = [row[0] for row in cursor.fetchall()]
+    total = 0.0
+    try:
+        root = psutil.Process(worker_pid)
+        processes = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        processes = []
+    for pid in pids:
+        try:
+            processes.append(psutil.Process(pid))
+        except psutil.NoSuchProcess:
+            pass
+    for process in processes:
+        try:
+            times = process.cpu_times()
+            total += times.user + times.system
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
 def mention_count(channel_id: int) -> int:
     from django.db import connection
 
@@ -117,7 +151,9 @@ def run_and_wait(*, send, expected: int, channel_id: int, timeout: float) -> tup
         if count != progress_count:
             progress_count, progress_time = count, now
         elif now - progress_time > STALL_SECONDS:
-            raise RuntimeError(f"no progress for {STALL_SECONDS}s at {count} of {expected}; see the worker log")
+            raise RuntimeError(
+                f"no progress for {STALL_SECONDS}s at {count} of {expected}; see the worker log"
+            )
         if now - last_time >= 1.0:
             rates.append((count - last_count) / (now - last_time))
             last_count, last_time = count, now
@@ -128,7 +164,15 @@ def run_and_wait(*, send, expected: int, channel_id: int, timeout: float) -> tup
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    args = _arguments()
+    with common.exclusive():
+        return _main(args)
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="tiny sizes for CI smoke runs")
     parser.add_argument("--mentions", type=int, default=200_000)
     parser.add_argument("--batch", type=int, default=500)
@@ -139,6 +183,10 @@ def main() -> int:
     if args.quick:
         args.mentions, args.naive = 2_000, 200
 
+    return args
+
+
+def _main(args: argparse.Namespace) -> int:
     common.print_machine()
     env = common.bench_env(database=DATABASE, prefix=PREFIX)
     common.database_create(DATABASE)
@@ -148,9 +196,7 @@ def main() -> int:
         common.django_setup(env)
         return _run(args, env)
     finally:
-        from django.db import connections
-
-        connections.close_all()
+        common.connections_close()
         if not args.keep:
             common.database_drop(DATABASE)
         common.redis_flush_bench_db()
@@ -167,20 +213,42 @@ def _run(args, env) -> int:
     unique = len({item["id"] for item in items})
     naive_items = webhook_items(count=args.naive, seed=8, prefix="n")
     batches = [items[start : start + args.batch] for start in range(0, len(items), args.batch)]
-    print(f"ingest: {len(items)} mentions ({unique} unique, {len(items) - unique} re-sent duplicates) "
-          f"in {len(batches)} tasks of {args.batch}; worker concurrency {args.concurrency}", flush=True)
+    print(
+        f"ingest: {len(items)} mentions ({unique} unique, {len(items) - unique} re-sent duplicates) "
+        f"in {len(batches)} tasks of {args.batch}; worker concurrency {args.concurrency}",
+        flush=True,
+    )
 
     worker_args = [
-        common.PYTHON, "-m", "celery", "-A", "crisisdesk", "worker", "-Q", "ingest,default",
-        "-c", str(args.concurrency), "--prefetch-multiplier", "1", "--include", "bench.naive_tasks",
-        "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "WARNING",
-        "-n", f"bench-ingest@{common.socket.gethostname()}",
+        common.PYTHON,
+        "-m",
+        "celery",
+        "-A",
+        "crisisdesk",
+        "worker",
+        "-Q",
+        "ingest,default",
+        "-c",
+        str(args.concurrency),
+        "--prefetch-multiplier",
+        "1",
+        "--include",
+        "bench.naive_tasks",
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+        "-l",
+        "WARNING",
+        "-n",
+        f"bench-ingest@{common.socket.gethostname()}",
     ]
     with common.process(worker_args, env=env, log=common.LOG_DIR / "ingest-worker.log") as worker:
         common.wait_until(lambda: bool(app.control.ping(timeout=0.5)), timeout=60, what="the Celery worker")
         warm = webhook_items(count=2 * args.batch, seed=9, prefix="w")
         for start in range(0, len(warm), args.batch):
-            app.send_task("inbox.mentions_ingest_batch", args=[warm_channel.pk, warm[start : start + args.batch]])
+            app.send_task(
+                "inbox.mentions_ingest_batch", args=[warm_channel.pk, warm[start : start + args.batch]]
+            )
         common.wait_until(lambda: mention_count(warm_channel.pk) >= len(warm), timeout=60, what="the warm-up")
 
         listener = PushListener()
@@ -190,33 +258,68 @@ def _run(args, env) -> int:
             for batch in batches:
                 app.send_task("inbox.mentions_ingest_batch", args=[batch_channel.pk, batch])
 
+        cpu_before = cpu_seconds(worker.pid)
         with RssSampler(worker.pid) as memory:
             elapsed, rates = run_and_wait(
-                send=send_batches, expected=unique, channel_id=batch_channel.pk, timeout=max(120, args.mentions / 500)
+                send=send_batches,
+                expected=unique,
+                channel_id=batch_channel.pk,
+                timeout=max(120, args.mentions / 500),
             )
-        time.sleep(1.0)
+        deadline = time.monotonic() + 10
+        while listener.mentions < unique and time.monotonic() < deadline:
+            time.sleep(0.05)  # the last events leave after their commits
         listener.stop()
         rate = unique / elapsed
-        print(f"ingest batched: {unique} mentions stored in {elapsed:.2f}s = {rate:,.0f} mentions/s "
-              f"(per-second rate p50={statistics.median(rates or [rate]):,.0f} "
-              f"min={min(rates or [rate]):,.0f} over {len(rates)} s)", flush=True)
-        print(f"ingest live push: {listener.events} mention.new events covering {listener.mentions} mentions "
-              f"(expected {unique})", flush=True)
-        print(f"ingest worker RSS peak: total {memory.peak_total / 2**20:.0f} MB (parent + {args.concurrency} "
-              f"pool processes), largest process {memory.peak_single / 2**20:.0f} MB", flush=True)
+        cpu_used = cpu_seconds(worker.pid) - cpu_before
+        print(
+            f"ingest batched: {unique} mentions stored in {elapsed:.2f}s = {rate:,.0f} mentions/s "
+            f"(per-second rate p50={statistics.median(rates or [rate]):,.0f} "
+            f"min={min(rates or [rate]):,.0f} over {len(rates)} s)",
+            flush=True,
+        )
+        print(
+            f"ingest live push: {listener.events} mention.new events covering {listener.mentions} mentions "
+            f"(expected {unique})",
+            flush=True,
+        )
+        print(
+            f"ingest worker RSS peak: total {memory.peak_total / 2**20:.0f} MB (parent + {args.concurrency} "
+            f"pool processes), largest process {memory.peak_single / 2**20:.0f} MB",
+            flush=True,
+        )
 
         def send_naive() -> None:
             for item in naive_items:
                 app.send_task("bench.naive_mention_ingest", args=[naive_channel.pk, item], queue="default")
 
+        naive_cpu_before = cpu_seconds(worker.pid)
         naive_elapsed, _ = run_and_wait(
             send=send_naive, expected=len(naive_items), channel_id=naive_channel.pk, timeout=600
         )
+        naive_cpu = (cpu_seconds(worker.pid) - naive_cpu_before) / len(naive_items)
         naive_rate = len(naive_items) / naive_elapsed
-        print(f"ingest naive: {len(naive_items)} mentions in {naive_elapsed:.2f}s = {naive_rate:,.0f} mentions/s "
-              f"(one task + ORM save per mention; sample of {len(naive_items)}, extrapolated: "
-              f"{unique / naive_rate:,.0f}s for {unique})", flush=True)
+        print(
+            f"ingest naive: {len(naive_items)} mentions in {naive_elapsed:.2f}s = "
+            f"{naive_rate:,.0f} mentions/s "
+            f"(one task + ORM save per mention; sample of {len(naive_items)}, extrapolated: "
+            f"{unique / naive_rate:,.0f}s for {unique})",
+            flush=True,
+        )
         print(f"ingest speed-up: {rate / naive_rate:.1f}x", flush=True)
+        cores = common.psutil.cpu_count()
+        print(
+            f"ingest CPU: {cpu_used / unique * 1e6:.0f} µs per mention (worker + its PostgreSQL backends); "
+            f"on {cores} idle cores that is {cores * unique / cpu_used:,.0f} "
+            "mentions/s of capacity (projection, not a measurement)",
+            flush=True,
+        )
+        print(
+            f"ingest naive CPU: {naive_cpu * 1e6:.0f} µs per mention; CPU speed-up "
+            f"{naive_cpu / (cpu_used / unique):.1f}x (independent of other load on the machine)",
+            flush=True,
+        )
+        common.print_load("at the end")
     return 0
 
 

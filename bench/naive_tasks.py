@@ -30,21 +30,41 @@ def naive_mention_ingest(channel_id: int, item: dict) -> bool:
         author, _ = Author.objects.get_or_create(
             platform=channel.kind,
             external_id=mention.author.external_id,
-            defaults={"handle": mention.author.handle, "display_name": mention.author.display_name,
-                      "followers": mention.author.followers},
+            defaults={
+                "handle": mention.author.handle,
+                "display_name": mention.author.display_name,
+                "followers": mention.author.followers,
+            },
         )
         triage = fast_tier().triage_one(
-            TriageInput(text=mention.text, language=mention.language, followers=author.followers,
-                        verified=author.verified, previous_mentions=author.mention_count,
-                        hidden_as_troll=author.hidden_as_troll_count, in_open_crisis=False)
+            TriageInput(
+                text=mention.text,
+                language=mention.language,
+                followers=author.followers,
+                verified=author.verified,
+                previous_mentions=author.mention_count,
+                hidden_as_troll=author.hidden_as_troll_count,
+                in_open_crisis=False,
+            )
         )
         now = timezone.now()
         row = Mention(
-            channel=channel, external_id=mention.external_id, conversation_id=mention.external_id,
-            author=author, text=mention.text, language=triage.language, posted_at=mention.posted_at,
-            received_at=now, raw=mention.raw, sentiment=triage.sentiment, sentiment_score=triage.sentiment_score,
-            category=triage.category, priority=triage.priority, suggested_action=triage.suggested_action,
-            suggested_department=triage.suggested_department, triage_reasons=triage.reasons,
+            channel=channel,
+            external_id=mention.external_id,
+            conversation_id=mention.external_id,
+            author=author,
+            text=mention.text,
+            language=triage.language,
+            posted_at=mention.posted_at,
+            received_at=now,
+            raw=mention.raw,
+            sentiment=triage.sentiment,
+            sentiment_score=triage.sentiment_score,
+            category=triage.category,
+            priority=triage.priority,
+            suggested_action=triage.suggested_action,
+            suggested_department=triage.suggested_department,
+            triage_reasons=triage.reasons,
             triage_tier=triage.tier,
         )
         row.save()
@@ -55,5 +75,7 @@ def naive_mention_ingest(channel_id: int, item: dict) -> bool:
         MentionMinuteStat.objects.filter(pk=stat.pk).update(
             volume=F("volume") + 1, negative=F("negative") + int(triage.sentiment == "negative")
         )
-        publish_on_commit([INBOX_GROUP], event("mention.new", count=1, mentions=[{"id": row.pk, "text": row.text}]))
+        publish_on_commit(
+            [INBOX_GROUP], event("mention.new", count=1, mentions=[{"id": row.pk, "text": row.text}])
+        )
     return True

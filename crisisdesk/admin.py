@@ -94,7 +94,9 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
 class WebhookDeliveryAdmin(admin.ModelAdmin):
     """The delivery log: read-only, it records what was sent and what each attempt received."""
 
-    list_display = ("created_at", "endpoint", "event_type", "status", "attempts", "last_status_code", "delivered_at")
+    list_display = (
+        "created_at", "endpoint", "event_type", "status", "attempts", "last_status_code", "delivered_at"
+    )
     list_filter = ("status", "event_type")
     search_fields = ("event_id",)
     list_select_related = ("endpoint",)

@@ -11,3 +11,4 @@ app = Celery("crisisdesk")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.task_queues = [Queue(name) for name in ("default", "ingest", "triage", "escalation", "notify")]
 app.autodiscover_tasks()
+app.autodiscover_tasks(related_name="triage_tasks")

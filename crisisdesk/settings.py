@@ -188,7 +188,8 @@ CELERY_TASK_ROUTES = {
     "notify.*": {"queue": "notify"},
     "playbooks.*": {"queue": "escalation"},
 }
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 600}
+# A message taken by a worker that dies unacknowledged is handed out again after this many seconds.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "600"))}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TIMEZONE = TIME_ZONE
@@ -242,6 +243,10 @@ SPECTACULAR_SETTINGS = {
         "EscalationStatusEnum": "escalation.models.RequestStatus",
         "WebhookEventEnum": "crisisdesk.models.WebhookEvent",
         "WebhookDeliveryStatusEnum": "crisisdesk.models.WebhookDeliveryStatus",
+        "CrisisTypeEnum": "playbooks.models.CrisisType",
+        "CrisisLevelEnum": "playbooks.models.CrisisLevel",
+        "CrisisStatusEnum": "playbooks.models.CrisisStatus",
+        "AlertStatusEnum": "playbooks.models.AlertStatus",
     },
 }
 
@@ -258,6 +263,9 @@ CREDENTIALS_KEY = os.environ.get("CREDENTIALS_KEY", "")
 # Meta signs webhooks with the app secret; the verify token answers the subscription handshake.
 META_APP_SECRET = os.environ.get("META_APP_SECRET", "")
 META_VERIFY_TOKEN = os.environ.get("META_VERIFY_TOKEN", "")
+
+# Refine new mentions with the triage model tier (embeddings) on the "triage" queue after ingestion.
+TRIAGE_MODEL_TIER = env_bool("TRIAGE_MODEL_TIER", True)
 
 # The simulator replays a scripted day at this many simulated seconds per real second.
 SIMULATOR_SPEED = float(os.environ.get("SIMULATOR_SPEED", "60"))

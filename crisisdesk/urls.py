@@ -32,3 +32,5 @@ urlpatterns = [
     path("api/schema/", SchemaView.as_view(), name="api-schema"),
     path("api/docs/", DocsView.as_view(url_name="api-schema"), name="api-docs"),
 ]
+
+handler500 = "crisisdesk.middleware.server_error"

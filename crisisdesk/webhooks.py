@@ -106,8 +106,9 @@ def webhook_url_problem(url: str) -> str | None:
     if getattr(settings, "WEBHOOKS_ALLOW_PRIVATE", False):
         return None
     try:
-        infos = socket.getaddrinfo(parts.hostname, port or (443 if parts.scheme == "https" else 80),
-                                   type=socket.SOCK_STREAM)
+        infos = socket.getaddrinfo(
+            parts.hostname, port or (443 if parts.scheme == "https" else 80), type=socket.SOCK_STREAM
+        )
     except (OSError, UnicodeError, ValueError):
         return _("The URL's host cannot be resolved.")
     for info in infos:
@@ -120,7 +121,9 @@ def webhook_url_problem(url: str) -> str | None:
 def _events_clean(events: list[str]) -> list[str]:
     unknown = sorted(set(events) - set(WebhookEvent.values))
     if unknown:
-        raise WebhookError(_("Unknown event types: %(events)s.") % {"events": ", ".join(unknown)}, field="events")
+        raise WebhookError(
+            _("Unknown event types: %(events)s.") % {"events": ", ".join(unknown)}, field="events"
+        )
     if not events:
         raise WebhookError(_("Choose at least one event."), field="events")
     return [value for value in WebhookEvent.values if value in events]
@@ -253,7 +256,9 @@ def webhook_mentions_emit(*, mention_ids: list[int]) -> None:
     if not endpoints:
         return
     threshold = min(endpoint.min_priority for endpoint in endpoints)
-    mentions = Mention.objects.filter(pk__in=mention_ids, priority__gte=threshold).select_related("channel", "author")
+    mentions = Mention.objects.filter(pk__in=mention_ids, priority__gte=threshold).select_related(
+        "channel", "author"
+    )
     rows = []
     for mention in mentions:
         event_id = uuid.uuid5(MENTION_EVENT_NAMESPACE, f"mention.priority_above:{mention.pk}")
@@ -290,7 +295,11 @@ def _deliveries_create(rows: list[tuple[WebhookEndpoint, str, uuid.UUID, dict[st
                 event_type=event_type,
                 event_id=event_id,
                 payload=webhook_body(
-                    format=endpoint.format, event_type=event_type, event_id=event_id, payload=payload, created_at=now
+                    format=endpoint.format,
+                    event_type=event_type,
+                    event_id=event_id,
+                    payload=payload,
+                    created_at=now,
                 ),
             )
             for endpoint, event_type, event_id, payload in rows
@@ -344,8 +353,15 @@ def webhook_signature(*, secret: str, timestamp: str, body: bytes) -> str:
     return f"sha256={digest.hexdigest()}"
 
 
-def webhook_signature_verify(*, secret: str, timestamp: str, body: bytes, signature: str,
-                             tolerance_seconds: int = 300, now: float | None = None) -> bool:
+def webhook_signature_verify(
+    *,
+    secret: str,
+    timestamp: str,
+    body: bytes,
+    signature: str,
+    tolerance_seconds: int = 300,
+    now: float | None = None,
+) -> bool:
     """What a receiver does; kept here as the reference implementation of the scheme."""
     try:
         age = abs((now if now is not None else time.time()) - int(timestamp))
@@ -357,7 +373,9 @@ def webhook_signature_verify(*, secret: str, timestamp: str, body: bytes, signat
 
 def _slack_escape(text: Any) -> str:
     """Slack reads <...> as links and mentions; text written by strangers must not ping @channel."""
-    return str(text if text is not None else "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return (
+        str(text if text is not None else "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    )
 
 
 def _slack_text(event_type: str, payload: dict[str, Any]) -> str:
@@ -485,7 +503,9 @@ def webhook_deliveries_retry_due() -> list[int]:
     now = timezone.now()
     never_queued = Q(next_attempt_at__isnull=True, created_at__lte=now - ATTEMPT_LEASE)
     delivery_ids = list(
-        WebhookDelivery.objects.filter(never_queued | Q(next_attempt_at__lte=now), status=WebhookDeliveryStatus.PENDING)
+        WebhookDelivery.objects.filter(
+            never_queued | Q(next_attempt_at__lte=now), status=WebhookDeliveryStatus.PENDING
+        )
         .order_by("id")
         .values_list("id", flat=True)[:1000]
     )

@@ -40,7 +40,17 @@ class ChannelAdminForm(forms.ModelForm):
 
     class Meta:
         model = Channel
-        exclude = ["credentials_encrypted", "cursor"]
+        fields = [
+            "name",
+            "kind",
+            "brand",
+            "base_url",
+            "config",
+            "signature_template",
+            "is_enabled",
+            "poll_interval_seconds",
+            "next_poll_at",
+        ]
 
     def clean_credentials(self) -> dict | None:
         raw = self.cleaned_data.get("credentials", "").strip()
@@ -68,10 +78,24 @@ class ChannelAdminForm(forms.ModelForm):
 @admin.register(Channel)
 class ChannelAdmin(NoDeleteAdmin):
     form = ChannelAdminForm
-    list_display = ("name", "kind", "brand", "is_enabled", "consecutive_failures", "last_success_at", "has_credentials")
+    list_display = (
+        "name",
+        "kind",
+        "brand",
+        "is_enabled",
+        "consecutive_failures",
+        "last_success_at",
+        "has_credentials",
+    )
     list_filter = ("kind", "is_enabled", "brand")
     search_fields = ("name",)
-    readonly_fields = ("last_polled_at", "last_success_at", "last_error", "last_error_at", "consecutive_failures")
+    readonly_fields = (
+        "last_polled_at",
+        "last_success_at",
+        "last_error",
+        "last_error_at",
+        "consecutive_failures",
+    )
 
     @admin.display(boolean=True, description=_("Credentials set"))
     def has_credentials(self, channel: Channel) -> bool:

@@ -24,12 +24,17 @@ def group_for_mention(mention_id: int) -> str:
 
 
 class MentionPresenceMixin:
-    """For `AsyncJsonWebsocketConsumer`s: handles `presence.*` messages and `presence.event` group messages."""
+    """For `AsyncJsonWebsocketConsumer`s: `presence.*` messages in, `presence.event` group messages out."""
 
     async def presence_receive(self, content: dict[str, Any]) -> None:
         state = PRESENCE_TYPES.get(content.get("type"))
         mention_id = content.get("mention_id")
-        if state is None or not isinstance(mention_id, int) or isinstance(mention_id, bool) or mention_id <= 0:
+        if (
+            state is None
+            or not isinstance(mention_id, int)
+            or isinstance(mention_id, bool)
+            or mention_id <= 0
+        ):
             await self.send_json({"type": "error", "version": 1, "error": "invalid presence message"})
             return
         joined: set[int] = self.__dict__.setdefault("presence_mentions", set())

@@ -36,7 +36,9 @@ def mention_changed(mention: Mention, *, change: str) -> dict[str, Any]:
     )
 
 
-def mention_returned(mention: Mention, *, previous_assignee_id: int, previous_assignee: str) -> dict[str, Any]:
+def mention_returned(
+    mention: Mention, *, previous_assignee_id: int, previous_assignee: str
+) -> dict[str, Any]:
     return event(
         "mention.returned",
         id=mention.pk,

@@ -54,6 +54,10 @@ class InboxError(Exception):
     """A community manager's action that cannot be done; the message says why."""
 
 
+class MentionNotFound(InboxError):
+    """The mention (or reply) acted on does not exist; pages and the API answer 404."""
+
+
 @dataclass
 class IngestReport:
     created: int = 0
@@ -131,13 +135,15 @@ def mentions_ingest(
         report.duplicates += len(unique) - len(inserted)
         report.created_ids = [mention_id for mention_id, _ in inserted]
         if inserted:
-            _search_vectors_fill(report.created_ids)
             new_rows = [rows[external_id] for _, external_id in inserted]
             _author_history_update(new_rows)
             from inbox.stats import minute_stats_record
 
             minute_stats_record(channel=channel, rows=new_rows)
             _publish_new(channel=channel, inserted=inserted, rows=rows)
+            if settings.TRIAGE_MODEL_TIER:
+                from inbox.triage_tasks import mentions_refine
+                transaction.on_commit(lambda ids=list(report.created_ids): mentions_refine.delay(ids))
             from crisisdesk.webhooks import webhook_mentions_emit
 
             webhook_mentions_emit(mention_ids=report.created_ids)
@@ -233,23 +239,16 @@ def _item_payload(item: NormalizedMention) -> dict[str, Any]:
     }
 
 
-def _search_vectors_fill(mention_ids: list[int]) -> None:
-    """PostgreSQL: one UPDATE per batch fills the full-text vector the GIN index serves."""
-    if connection.vendor != "postgresql" or not mention_ids:
-        return
-    table = connection.ops.quote_name(Mention._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET search_vector = to_tsvector('simple'::regconfig, text) WHERE id = ANY(%s)",
-            [mention_ids],
-        )
-
-
 def _platform(channel: Channel) -> str:
     return channel.kind
 
 
 def _authors_upsert(*, platform: str, items: list[NormalizedMention]) -> dict[str, Author]:
+    """One INSERT … ON CONFLICT DO UPDATE … RETURNING for the batch, in external-id order.
+
+    The returned history (mentions so far, times hidden as a troll) feeds triage; locking the
+    authors in one order keeps concurrent batches that share authors from deadlocking.
+    """
     by_id: dict[str, Author] = {}
     for item in items:
         author = item.author
@@ -262,18 +261,57 @@ def _authors_upsert(*, platform: str, items: list[NormalizedMention]) -> dict[st
             verified=bool(author.verified),
             account_created_at=author.account_created_at,
         )
-    stored = Author.objects.bulk_create(
-        sorted(by_id.values(), key=lambda author: author.external_id),
-        update_conflicts=True,
-        unique_fields=["platform", "external_id"],
-        update_fields=["handle", "display_name", "followers", "verified"],
-    )
-    result = {author.external_id: author for author in stored}
-    missing = [external_id for external_id, author in result.items() if author.pk is None]
-    if missing:
-        for author in Author.objects.filter(platform=platform, external_id__in=missing):
-            result[author.external_id] = author
-    return result
+    authors = sorted(by_id.values(), key=lambda author: author.external_id)
+    fields = [field for field in Author._meta.concrete_fields if not field.primary_key]
+    preparers = [_db_value(field) for field in fields]
+    table = connection.ops.quote_name(Author._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    updated = ", ".join(f"{name} = excluded.{name}" for name in ("handle", "display_name", "followers", "verified"))
+    with connection.cursor() as cursor:
+        for start in range(0, len(authors), _insert_batch_size(len(fields))):
+            chunk = authors[start : start + _insert_batch_size(len(fields))]
+            params = [
+                prepare(field.pre_save(author, True))
+                for author in chunk
+                for field, prepare in zip(fields, preparers, strict=True)
+            ]
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) VALUES {', '.join([placeholders] * len(chunk))} "
+                f"ON CONFLICT (platform, external_id) DO UPDATE SET {updated} "
+                "RETURNING id, external_id, mention_count, complaint_count, hidden_as_troll_count",
+                params,
+            )
+            for author_id, external_id, mention_count, complaint_count, hidden_count in cursor.fetchall():
+                author = by_id[external_id]
+                author.pk = author_id
+                author.mention_count = mention_count
+                author.complaint_count = complaint_count
+                author.hidden_as_troll_count = hidden_count
+                author._state.adding = False
+    return by_id
+
+
+def _db_value(field) -> Any:
+    """How a value reaches the driver: psycopg2 adapts plain values itself; only JSON needs Django."""
+    if connection.vendor == "postgresql" and field.get_internal_type() != "JSONField":
+        return _as_is
+    return lambda value: field.get_db_prep_save(value, connection)
+
+
+def _as_is(value: Any) -> Any:
+    return value
+
+
+def _insert_batch_size(columns: int) -> int:
+    """SQLite caps the variables of one statement; PostgreSQL takes a whole batch at once."""
+    return max(1, 30_000 // columns) if connection.vendor == "sqlite" else 1000
+
+
+def _http_url(url: str) -> str:
+    """Only http(s) links are stored: a stranger's `javascript:` or `data:` URL must never become a link."""
+    url = (url or "").strip()
+    return url[:500] if url.lower().startswith(("http://", "https://")) else ""
 
 
 def _mention_rows(
@@ -307,7 +345,7 @@ def _mention_rows(
             "author_id": author.pk,
             "text": item.text,
             "language": triage.language,
-            "url": item.url[:500],
+            "url": _http_url(item.url),
             "posted_at": item.posted_at,
             "received_at": now,
             "raw": item.raw,
@@ -319,7 +357,7 @@ def _mention_rows(
             "suggested_department": triage.suggested_department,
             "triage_reasons": triage.reasons,
             "triage_tier": triage.tier,
-            "status": MentionStatus.NEW,
+            "status": MentionStatus.NEW.value,
             "is_hidden": False,
             "hidden_reason": "",
             "_topics": triage.topics,
@@ -329,40 +367,59 @@ def _mention_rows(
 
 
 def _mentions_insert(rows: dict[str, dict[str, Any]]) -> list[tuple[int, str]]:
-    """INSERT … ON CONFLICT (channel, external_id) DO NOTHING RETURNING id, external_id."""
-    fields = [field for field in Mention._meta.concrete_fields if field.column != "id"]
-    fields = [field for field in fields if field.attname in next(iter(rows.values()))]
-    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
-    placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    """INSERT … ON CONFLICT (channel, external_id) DO NOTHING RETURNING id, external_id.
+
+    On PostgreSQL the full-text vector is computed in the same INSERT, so each row is written once.
+    """
+    first = next(iter(rows.values()))
+    fields = [field for field in Mention._meta.concrete_fields if field.column != "id" and field.attname in first]
+    preparers = [_db_value(field) for field in fields]
+    names = [connection.ops.quote_name(field.column) for field in fields]
+    slots = ["%s"] * len(fields)
+    with_vector = connection.vendor == "postgresql" and any(
+        field.column == "search_vector" for field in Mention._meta.concrete_fields
+    )
+    if with_vector:
+        names.append(connection.ops.quote_name("search_vector"))
+        slots.append("to_tsvector('simple'::regconfig, %s)")
+    placeholders = "(" + ", ".join(slots) + ")"
     table = connection.ops.quote_name(Mention._meta.db_table)
     inserted: list[tuple[int, str]] = []
-    batch_size = max(1, 30_000 // len(fields)) if connection.vendor == "sqlite" else 1000
+    batch_size = _insert_batch_size(len(slots))
     values = list(rows.values())
     with connection.cursor() as cursor:
         for start in range(0, len(values), batch_size):
             chunk = values[start : start + batch_size]
             params: list[Any] = []
             for row in chunk:
-                for field in fields:
-                    params.append(field.get_db_prep_save(row[field.attname], connection))
-            sql = (
-                f"INSERT INTO {table} ({columns}) VALUES {', '.join([placeholders] * len(chunk))} "
-                f"ON CONFLICT (channel_id, external_id) DO NOTHING RETURNING id, external_id"
+                params += [prepare(row[field.attname]) for field, prepare in zip(fields, preparers, strict=True)]
+                if with_vector:
+                    params.append(row["text"])
+            cursor.execute(
+                f"INSERT INTO {table} ({', '.join(names)}) VALUES {', '.join([placeholders] * len(chunk))} "
+                "ON CONFLICT (channel_id, external_id) DO NOTHING RETURNING id, external_id",
+                params,
             )
-            cursor.execute(sql, params)
             inserted += [(int(row[0]), row[1]) for row in cursor.fetchall()]
     return inserted
 
 
 def _author_history_update(rows: list[dict[str, Any]]) -> None:
+    """One UPDATE for the batch; the authors are already locked by the upsert, so no new lock order."""
     mentions = Counter(row["author_id"] for row in rows)
     complaints = Counter(row["author_id"] for row in rows if row["category"] == "complaint")
-    by_count: dict[tuple[int, int], list[int]] = {}
-    for author_id, count in mentions.items():
-        by_count.setdefault((count, complaints.get(author_id, 0)), []).append(author_id)
-    for (count, complaint_count), author_ids in by_count.items():
-        Author.objects.filter(pk__in=author_ids).update(
-            mention_count=F("mention_count") + count, complaint_count=F("complaint_count") + complaint_count
+    if not mentions:
+        return
+    table = connection.ops.quote_name(Author._meta.db_table)
+    counts = sorted(mentions.items())
+    params = [value for author_id, count in counts for value in (author_id, count, complaints.get(author_id, 0))]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH batch(author_id, mentions, complaints) AS (VALUES {', '.join(['(%s, %s, %s)'] * len(counts))}) "
+            f"UPDATE {table} SET mention_count = {table}.mention_count + batch.mentions, "
+            f"complaint_count = {table}.complaint_count + batch.complaints "
+            f"FROM batch WHERE {table}.id = batch.author_id",
+            params,
         )
 
 
@@ -483,7 +540,7 @@ def _mention_for_update(mention_id: int) -> Mention:
             Mention.objects.select_for_update(of=("self",)).select_related("channel", "assignee").get(pk=mention_id)
         )
     except Mention.DoesNotExist as error:
-        raise InboxError(_("That mention does not exist.")) from error
+        raise MentionNotFound(_("That mention does not exist.")) from error
 
 
 def _publish_changed(mention: Mention, change: str) -> None:
@@ -742,9 +799,9 @@ def reply_queue(*, mention_id: int, author: User, body: str, take_over: bool = F
         raise InboxError(_("The reply is empty."))
     if len(body) > 5000:
         raise InboxError(_("The reply is longer than 5,000 characters."))
-    if take_over:
-        mention_take_over(mention_id=mention_id, actor=author)
     with transaction.atomic():
+        if take_over:
+            mention_take_over(mention_id=mention_id, actor=author)
         mention = _mention_for_update(mention_id)
         if mention.assignee_id and mention.assignee_id != author.pk:
             raise InboxError(_("This mention is assigned to a colleague; take it over to reply."))
@@ -777,7 +834,7 @@ def reply_retry(*, reply_id: int, actor: User) -> Reply:
     with transaction.atomic():
         reply = Reply.objects.select_for_update().filter(pk=reply_id).first()
         if reply is None:
-            raise InboxError(_("That reply does not exist."))
+            raise MentionNotFound(_("That reply does not exist."))
         mention = _mention_for_update(reply.mention_id)
         if mention.assignee_id != actor.pk:
             raise InboxError(_("Only the mention's assignee may send its replies; take it over first."))

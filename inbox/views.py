@@ -12,7 +12,7 @@ from crisisdesk.models import Role
 from crisisdesk.roles import CONSOLE_STAFF, roles_required
 from inbox import selectors, services
 from inbox.forms import HideForm, InboxFilterForm, ReplyForm
-from inbox.models import OPEN_STATUSES
+from inbox.models import OPEN_STATUSES, ReplyState
 
 PAGE_SIZE = 50
 
@@ -87,6 +87,7 @@ def _detail(request: HttpRequest, mention_id: int, *, status: int = 200, reply_f
             "hide_form": hide_form or HideForm(),
             "community_managers": selectors.community_managers(),
             "reply_max_attempts": services.REPLY_MAX_ATTEMPTS,
+            "reply_state_labels": {value: str(label) for value, label in ReplyState.choices},
             "signature_preview": services.signature_render(
                 template=mention.channel.signature_template, author=request.user
             ),
@@ -99,6 +100,8 @@ def _act(request: HttpRequest, mention_id: int, action, **forms) -> HttpResponse
     """Run one service; a refused action shows the page again with the reason and a 400, never a 500."""
     try:
         action()
+    except services.MentionNotFound as error:
+        raise Http404(str(error)) from error
     except services.InboxError as error:
         messages.error(request, str(error))
         return _detail(request, mention_id, status=400, **forms)
@@ -137,13 +140,17 @@ def mention_assign(request: HttpRequest, mention_id: int) -> HttpResponse:
 @require_POST
 @roles_required(Role.COMMUNITY_MANAGER, Role.ADMIN)
 def mention_take_over(request: HttpRequest, mention_id: int) -> HttpResponse:
-    return _act(request, mention_id, lambda: services.mention_take_over(mention_id=mention_id, actor=request.user))
+    return _act(
+        request, mention_id, lambda: services.mention_take_over(mention_id=mention_id, actor=request.user)
+    )
 
 
 @require_POST
 @roles_required(Role.COMMUNITY_MANAGER, Role.ADMIN)
 def mention_unhide(request: HttpRequest, mention_id: int) -> HttpResponse:
-    return _act(request, mention_id, lambda: services.mention_unhide(mention_id=mention_id, actor=request.user))
+    return _act(
+        request, mention_id, lambda: services.mention_unhide(mention_id=mention_id, actor=request.user)
+    )
 
 
 @require_POST
@@ -164,7 +171,9 @@ def mention_reply(request: HttpRequest, mention_id: int) -> HttpResponse:
         request,
         mention_id,
         lambda: services.reply_queue(
-            mention_id=mention_id, author=request.user, body=form.cleaned_data["body"],
+            mention_id=mention_id,
+            author=request.user,
+            body=form.cleaned_data["body"],
             take_over=form.cleaned_data["take_over"],
         ),
         reply_form=form,
@@ -181,7 +190,9 @@ def mention_hide(request: HttpRequest, mention_id: int) -> HttpResponse:
         request,
         mention_id,
         lambda: services.mention_hide(
-            mention_id=mention_id, actor=request.user, reason=form.cleaned_data["reason"],
+            mention_id=mention_id,
+            actor=request.user,
+            reason=form.cleaned_data["reason"],
             as_troll=form.cleaned_data["as_troll"],
         ),
         hide_form=form,
@@ -191,13 +202,17 @@ def mention_hide(request: HttpRequest, mention_id: int) -> HttpResponse:
 @require_POST
 @roles_required(Role.COMMUNITY_MANAGER, Role.ADMIN)
 def mention_close(request: HttpRequest, mention_id: int) -> HttpResponse:
-    return _act(request, mention_id, lambda: services.mention_close(mention_id=mention_id, actor=request.user))
+    return _act(
+        request, mention_id, lambda: services.mention_close(mention_id=mention_id, actor=request.user)
+    )
 
 
 @require_POST
 @roles_required(Role.COMMUNITY_MANAGER, Role.ADMIN)
 def mention_reopen(request: HttpRequest, mention_id: int) -> HttpResponse:
-    return _act(request, mention_id, lambda: services.mention_reopen(mention_id=mention_id, actor=request.user))
+    return _act(
+        request, mention_id, lambda: services.mention_reopen(mention_id=mention_id, actor=request.user)
+    )
 
 
 @roles_required(*CONSOLE_STAFF)

@@ -44,7 +44,12 @@ def content_clean(raw: dict[str, Any] | None) -> dict[str, Any]:
     for index, template in enumerate(raw.get("templates") or [], start=1):
         if not isinstance(template, dict) or not str(template.get("body", "")).strip():
             raise ContentInvalid(f"Response template {index} is empty.")
-        templates.append({"name": str(template.get("name") or f"#{index}").strip()[:80], "body": str(template["body"]).strip()})
+        templates.append(
+            {
+                "name": str(template.get("name") or f"#{index}").strip()[:80],
+                "body": str(template["body"]).strip(),
+            }
+        )
     approval = str(raw.get("approval") or "any")
     if approval not in APPROVAL_MODES:
         raise ContentInvalid("Approval must be 'any' or 'all'.")
@@ -80,7 +85,7 @@ class PeopleSpec:
 def people_spec(names: list[str]) -> PeopleSpec:
     """Split "elena, role:director" into usernames and roles."""
     usernames = tuple(name for name in names if not name.startswith(ROLE_PREFIX))
-    roles = tuple(name[len(ROLE_PREFIX):] for name in names if name.startswith(ROLE_PREFIX))
+    roles = tuple(name[len(ROLE_PREFIX) :] for name in names if name.startswith(ROLE_PREFIX))
     return PeopleSpec(usernames=usernames, roles=roles)
 
 
@@ -108,12 +113,14 @@ def content_lines(content: dict[str, Any]) -> list[str]:
 def content_diff(old: dict[str, Any], new: dict[str, Any], *, old_label: str, new_label: str) -> list[str]:
     """A unified diff of two versions, as plain lines (templates escape them)."""
     return list(
-        difflib.unified_diff(content_lines(old), content_lines(new), fromfile=old_label, tofile=new_label, lineterm="")
+        difflib.unified_diff(
+            content_lines(old), content_lines(new), fromfile=old_label, tofile=new_label, lineterm=""
+        )
     )
 
 
 def steps_parse(text: str) -> list[dict[str, Any]]:
-    """One step per line, "minutes | role | text"; a line with only text is a community manager's step at 0."""
+    """One step per line, "minutes | role | text"; a bare line is a community manager's step at 0."""
     steps = []
     for number, line in enumerate((text or "").splitlines(), start=1):
         line = line.strip()

@@ -24,7 +24,8 @@ PRINCIPLES = [
     "Responder rápido: una primera respuesta honesta vale más que una respuesta perfecta tarde.",
     "No borrar comentarios críticos: se ocultan solo los insultos y el spam, y siempre se anota el motivo.",
     "No alimentar a los trolls: si no hay una queja concreta detrás, no se entra en la discusión.",
-    "Firmar cada respuesta con el nombre de quien responde: el cliente habla con una persona, no con un logo.",
+    "Firmar cada respuesta con el nombre de quien responde: el cliente habla con una persona, "
+    "no con un logo.",
     "Pedir disculpas cuando la culpa es nuestra, sin excusas ni tecnicismos.",
 ]
 
@@ -36,30 +37,46 @@ TYPE_SPECS = {
         "departments": ["tecnica", "atencion-cliente"],
         "steps": [
             (0, CM, "Confirmar con Técnica el alcance de la avería (zonas, servicios, desde qué hora)"),
-            (10, CM, "Publicar el mensaje de espera fijado en todos los canales con la hora de la próxima actualización"),
+            (
+                10,
+                CM,
+                "Publicar el mensaje de espera fijado en todos los canales con la hora de la próxima "
+                "actualización",
+            ),
             (15, CM, "Responder una a una las menciones de clientes afectados con la plantilla de avería"),
             (30, CM, "Actualizar el estado cada 30 minutos aunque no haya novedades"),
         ],
         "extra": {
-            2: [(20, DIRECTOR, "Decidir si se ofrece compensación y comunicarlo a Atención al cliente"),
-                (45, CM, "Coordinar con Comunicación una nota para medios si la avería sale en prensa")],
-            3: [(5, DIRECTOR, "Convocar el comité de crisis (Dirección, Técnica, Comunicación, Jurídico)"),
-                (30, DIRECTOR, "Aprobar un comunicado oficial firmado por Dirección")],
+            2: [
+                (20, DIRECTOR, "Decidir si se ofrece compensación y comunicarlo a Atención al cliente"),
+                (45, CM, "Coordinar con Comunicación una nota para medios si la avería sale en prensa"),
+            ],
+            3: [
+                (5, DIRECTOR, "Convocar el comité de crisis (Dirección, Técnica, Comunicación, Jurídico)"),
+                (30, DIRECTOR, "Aprobar un comunicado oficial firmado por Dirección"),
+            ],
         },
         "templates": [
-            {"name": "Avería", "body": "Hola {nombre}, sentimos mucho las molestias. Hay una incidencia en {zona} y el "
-                                       "equipo técnico ya está trabajando. Te contamos novedades a las "
-                                       "{hora_siguiente_actualizacion}. {firma}"},
-            {"name": "Servicio restablecido", "body": "Hola {nombre}, el servicio en {zona} ya está restablecido. "
-                                                      "Si sigues sin conexión, reinicia el router y escríbenos por "
-                                                      "privado. Gracias por tu paciencia. {firma}"},
+            {
+                "name": "Avería",
+                "body": "Hola {nombre}, sentimos mucho las molestias. Hay una incidencia en {zona} y el "
+                "equipo técnico ya está trabajando. Te contamos novedades a las "
+                "{hora_siguiente_actualizacion}. {firma}",
+            },
+            {
+                "name": "Servicio restablecido",
+                "body": "Hola {nombre}, el servicio en {zona} ya está restablecido. "
+                "Si sigues sin conexión, reinicia el router y escríbenos por "
+                "privado. Gracias por tu paciencia. {firma}",
+            },
         ],
         "principles": ["Informar siempre de qué está pasando, aunque aún no sepamos cuándo se resolverá."],
     },
     CrisisType.COMMERCIAL: {
         "name": "Crisis comercial",
         "asunto": "algunos clientes han visto un error en su factura o en una promoción",
-        "summary": "Cobros duplicados, precios o promociones mal comunicadas: atajar pronto y dar feedback al área.",
+        "summary": "Cobros duplicados, precios o promociones mal comunicadas: atajar pronto y dar "
+        "feedback al área.",
         "departments": ["comercial", "atencion-cliente"],
         "steps": [
             (0, CM, "Pedir a Comercial que confirme el error y cuántos clientes afecta"),
@@ -69,17 +86,27 @@ TYPE_SPECS = {
         ],
         "extra": {
             2: [(30, DIRECTOR, "Aprobar el mecanismo de devolución y el plazo que se comunica")],
-            3: [(15, DIRECTOR, "Consultar a Jurídico por posibles reclamaciones a consumo u OCU"),
-                (45, DIRECTOR, "Aprobar el comunicado público sobre la devolución")],
+            3: [
+                (15, DIRECTOR, "Consultar a Jurídico por posibles reclamaciones a consumo u OCU"),
+                (45, DIRECTOR, "Aprobar el comunicado público sobre la devolución"),
+            ],
         },
         "templates": [
-            {"name": "Factura", "body": "Hola {nombre}, tienes razón: hemos detectado un error en la factura de "
-                                        "{mes}. Te devolveremos el importe antes del {fecha_devolucion} sin que "
-                                        "tengas que hacer nada. Disculpa las molestias. {firma}"},
-            {"name": "Promoción", "body": "Hola {nombre}, revisamos tu caso con la promoción {promocion}. Escríbenos "
-                                          "por privado tu número de cliente y lo resolvemos hoy. {firma}"},
+            {
+                "name": "Factura",
+                "body": "Hola {nombre}, tienes razón: hemos detectado un error en la factura de "
+                "{mes}. Te devolveremos el importe antes del {fecha_devolucion} sin que "
+                "tengas que hacer nada. Disculpa las molestias. {firma}",
+            },
+            {
+                "name": "Promoción",
+                "body": "Hola {nombre}, revisamos tu caso con la promoción {promocion}. Escríbenos "
+                "por privado tu número de cliente y lo resolvemos hoy. {firma}",
+            },
         ],
-        "principles": ["Las quejas comerciales se atajan pronto y siempre se devuelve el feedback al área responsable."],
+        "principles": [
+            "Las quejas comerciales se atajan pronto y siempre se devuelve el feedback al área responsable."
+        ],
     },
     CrisisType.INSTITUTIONAL: {
         "name": "Crisis institucional",
@@ -93,14 +120,25 @@ TYPE_SPECS = {
             (30, CM, "Responder con la plantilla de disculpa a quien pregunte; no borrar las críticas"),
         ],
         "extra": {
-            2: [(20, DIRECTOR, "Decidir con Comunicación si la publicación se retira (explicándolo) o se mantiene")],
-            3: [(10, DIRECTOR, "Convocar el comité de crisis y designar un único portavoz"),
-                (60, DIRECTOR, "Revisar el calendario editorial de los próximos días")],
+            2: [
+                (
+                    20,
+                    DIRECTOR,
+                    "Decidir con Comunicación si la publicación se retira (explicándolo) o se mantiene",
+                )
+            ],
+            3: [
+                (10, DIRECTOR, "Convocar el comité de crisis y designar un único portavoz"),
+                (60, DIRECTOR, "Revisar el calendario editorial de los próximos días"),
+            ],
         },
         "templates": [
-            {"name": "Disculpa", "body": "Hola {nombre}, tienes toda la razón. Nuestra publicación de hoy fue un "
-                                         "error y pedimos disculpas. Nuestro pensamiento está con las personas "
-                                         "afectadas. {firma}"},
+            {
+                "name": "Disculpa",
+                "body": "Hola {nombre}, tienes toda la razón. Nuestra publicación de hoy fue un "
+                "error y pedimos disculpas. Nuestro pensamiento está con las personas "
+                "afectadas. {firma}",
+            },
         ],
         "principles": [
             "Durante una tragedia no se publica contenido alegre ni promocional: el caso #FelizNoche tras el "
@@ -173,4 +211,6 @@ def seed() -> None:
                 crisis_type=crisis_type, level=level, defaults={"name": content["title"]}
             )
             if not playbook.versions.exists():
-                playbook_version_create(playbook_id=playbook.pk, content=content, actor=None, note="Versión inicial")
+                playbook_version_create(
+                    playbook_id=playbook.pk, content=content, actor=None, note="Versión inicial"
+                )

@@ -64,19 +64,58 @@ class SignalRule:
 
 RULES: dict[str, SignalRule] = {
     AlertSignal.VOLUME: SignalRule(prior_mean=3.0, prior_std=2.0, minimum=10),
-    AlertSignal.NEGATIVE_SHARE: SignalRule(prior_mean=0.35, prior_std=0.12, minimum=0.5, is_share=True, min_volume=10),
+    AlertSignal.NEGATIVE_SHARE: SignalRule(
+        prior_mean=0.35, prior_std=0.12, minimum=0.5, is_share=True, min_volume=10
+    ),
     AlertSignal.COMPLAINTS: SignalRule(prior_mean=2.0, prior_std=1.5, minimum=8),
     AlertSignal.HIGH_REACH: SignalRule(prior_mean=0.2, prior_std=0.5, minimum=3),
 }
 
-TOPIC_TYPES = {"outage": CrisisType.TECHNICAL, "billing": CrisisType.COMMERCIAL, "tragedy": CrisisType.INSTITUTIONAL}
+TOPIC_TYPES = {
+    "outage": CrisisType.TECHNICAL,
+    "billing": CrisisType.COMMERCIAL,
+    "tragedy": CrisisType.INSTITUTIONAL,
+}
 TYPE_WORDS = {
-    CrisisType.TECHNICAL: ("sin servicio", "caída", "caida", "caído", "avería", "sin cobertura", "sin internet",
-                           "sin línea", "outage", "down", "no signal"),
-    CrisisType.COMMERCIAL: ("factura", "cobro", "cobrado", "cargo", "precio", "promoción", "tarifa", "oferta",
-                            "billing", "charged", "price"),
-    CrisisType.INSTITUTIONAL: ("tuit", "tweet", "publicación", "luto", "víctimas", "tragedia", "respeto",
-                               "insensible", "valores", "vergonzoso", "#felizviernes"),
+    CrisisType.TECHNICAL: (
+        "sin servicio",
+        "caída",
+        "caida",
+        "caído",
+        "avería",
+        "sin cobertura",
+        "sin internet",
+        "sin línea",
+        "outage",
+        "down",
+        "no signal",
+    ),
+    CrisisType.COMMERCIAL: (
+        "factura",
+        "cobro",
+        "cobrado",
+        "cargo",
+        "precio",
+        "promoción",
+        "tarifa",
+        "oferta",
+        "billing",
+        "charged",
+        "price",
+    ),
+    CrisisType.INSTITUTIONAL: (
+        "tuit",
+        "tweet",
+        "publicación",
+        "luto",
+        "víctimas",
+        "tragedia",
+        "respeto",
+        "insensible",
+        "valores",
+        "vergonzoso",
+        "#felizviernes",
+    ),
 }
 STOPWORDS = frozenset(
     "de la el en y a que los las del se por un una con no es mi me lo al para ya nadie sin desde hace esto "
@@ -204,8 +243,10 @@ def signals_evaluate(*, brand: str, now: datetime, sensitivity: Sensitivity | No
     current_start = current_end - timedelta(minutes=sensitivity.persistence)
     recent_start = current_start - timedelta(minutes=RECENT_WINDOW_MINUTES)
     weekly = [
-        (current_end - timedelta(weeks=week) - HOUR_OF_WEEK_HALF_WINDOW,
-         current_end - timedelta(weeks=week) + HOUR_OF_WEEK_HALF_WINDOW)
+        (
+            current_end - timedelta(weeks=week) - HOUR_OF_WEEK_HALF_WINDOW,
+            current_end - timedelta(weeks=week) + HOUR_OF_WEEK_HALF_WINDOW,
+        )
         for week in range(1, WEEKS_OF_HISTORY + 1)
     ]
     since = MentionMinuteStat.objects.filter(brand=brand).aggregate(first=Min("minute"))["first"]
@@ -251,7 +292,7 @@ def signals_evaluate(*, brand: str, now: datetime, sensitivity: Sensitivity | No
 
 
 def type_suggest(*, topic: str, topic_volumes: dict[str, int], texts: list[str]) -> str:
-    """Technical for outages, commercial for billing and prices, institutional for posts, values, tragedies."""
+    """Technical for outages, commercial for billing and prices, institutional for posts and tragedies."""
     if topic in TOPIC_TYPES:
         return TOPIC_TYPES[topic]
     scores: Counter = Counter()
@@ -283,10 +324,16 @@ def explanation_build(firing: Firing, *, samples: list[dict[str, Any]]) -> dict[
     ranked = sorted(samples, key=lambda sample: -sample["priority"])[:5]
     return {
         "window": [firing.window[0].isoformat(), firing.window[1].isoformat()],
-        "baseline": {"mean": round(firing.baseline.mean, 3), "std": round(firing.baseline.std, 3),
-                     "source": firing.baseline.source, "samples": firing.baseline.samples},
+        "baseline": {
+            "mean": round(firing.baseline.mean, 3),
+            "std": round(firing.baseline.std, 3),
+            "source": firing.baseline.source,
+            "samples": firing.baseline.samples,
+        },
         "top_terms": [term for term, _ in terms.most_common(8)],
-        "top_topics": [topic for topic, volume in sorted(firing.topic_volumes.items(), key=lambda p: -p[1]) if volume][:5],
+        "top_topics": [
+            topic for topic, volume in sorted(firing.topic_volumes.items(), key=lambda p: -p[1]) if volume
+        ][:5],
         "top_authors": [{"handle": handle, "followers": followers} for handle, followers in authors],
         "sample_mentions": [{"id": sample["id"], "text": sample["text"][:280]} for sample in ranked],
         "negative_share_now": round(firing.negative_share_now, 3),
@@ -298,7 +345,9 @@ def _samples(brand: str, window: tuple[datetime, datetime]) -> list[dict[str, An
     return list(
         Mention.objects.filter(channel__brand=brand, received_at__gte=window[0], received_at__lt=window[1])
         .order_by("-priority", "-id")
-        .values("id", "text", "priority", "sentiment", "author__handle", "author__followers")[:EXPLANATION_SAMPLE]
+        .values("id", "text", "priority", "sentiment", "author__handle", "author__followers")[
+            :EXPLANATION_SAMPLE
+        ]
     )
 
 
@@ -312,7 +361,9 @@ def alerts_detect(*, now: datetime | None = None) -> list[Alert]:
     now = now or timezone.now()
     sensitivity = sensitivity_current()
     recent = _floor_minute(now) - timedelta(minutes=sensitivity.persistence + 1)
-    brands = set(MentionMinuteStat.objects.filter(minute__gte=recent).values_list("brand", flat=True).distinct())
+    brands = set(
+        MentionMinuteStat.objects.filter(minute__gte=recent).values_list("brand", flat=True).distinct()
+    )
     opened: list[Alert] = []
     cooldown = timedelta(minutes=getattr(settings, "DETECTION_COOLDOWN_MINUTES", 15))
     for brand in sorted(brands):

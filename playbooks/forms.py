@@ -44,7 +44,9 @@ class RevisionForm(forms.Form):
     )
     step_text = forms.CharField(label=_("Step to add"), max_length=500, required=False)
     role = forms.ChoiceField(label=_("Responsible"), choices=Role.choices, initial=Role.COMMUNITY_MANAGER)
-    minutes = forms.IntegerField(label=_("Deadline (minutes after declaration)"), min_value=0, max_value=43200, initial=0)
+    minutes = forms.IntegerField(
+        label=_("Deadline (minutes after declaration)"), min_value=0, max_value=43200, initial=0
+    )
     principle = forms.CharField(label=_("Principle to add"), max_length=500, required=False)
 
     def clean(self):
@@ -58,7 +60,9 @@ class PlaybookForm(forms.Form):
     """The whole content of a version, one textarea line per step or template."""
 
     title = forms.CharField(label=_("Title"), max_length=160)
-    summary = forms.CharField(label=_("When it applies"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    summary = forms.CharField(
+        label=_("When it applies"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
     steps = forms.CharField(
         label=_("Steps: one per line, 'minutes | role | step'"), widget=forms.Textarea(attrs={"rows": 8})
     )
@@ -72,9 +76,12 @@ class PlaybookForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         required=False,
     )
-    holding_statement = forms.CharField(label=_("Holding statement"), widget=forms.Textarea(attrs={"rows": 3}))
-    principles = forms.CharField(label=_("Principles (one per line)"), widget=forms.Textarea(attrs={"rows": 4}),
-                                 required=False)
+    holding_statement = forms.CharField(
+        label=_("Holding statement"), widget=forms.Textarea(attrs={"rows": 3})
+    )
+    principles = forms.CharField(
+        label=_("Principles (one per line)"), widget=forms.Textarea(attrs={"rows": 4}), required=False
+    )
     note = forms.CharField(label=_("What changed"), max_length=300, required=False)
 
     @classmethod
@@ -85,7 +92,10 @@ class PlaybookForm(forms.Form):
             "steps": steps_text(content["steps"]),
             "templates": templates_text(content["templates"]),
             "principles": "\n".join(content["principles"]),
-            **{key: ", ".join(content[key]) for key in ("decision_makers", "notify", "departments", "approvers")},
+            **{
+                key: ", ".join(content[key])
+                for key in ("decision_makers", "notify", "departments", "approvers")
+            },
         }
 
     def content(self) -> dict:

@@ -42,7 +42,9 @@ class Playbook(models.Model):
 
     class Meta:
         ordering = ["crisis_type", "level"]
-        constraints = [models.UniqueConstraint(fields=["crisis_type", "level"], name="playbook_unique_type_level")]
+        constraints = [
+            models.UniqueConstraint(fields=["crisis_type", "level"], name="playbook_unique_type_level")
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -55,12 +57,16 @@ class PlaybookVersion(models.Model):
     number = models.PositiveIntegerField()
     content = models.JSONField()
     note = models.CharField(max_length=300, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["playbook", "-number"]
-        constraints = [models.UniqueConstraint(fields=["playbook", "number"], name="playbook_version_unique_number")]
+        constraints = [
+            models.UniqueConstraint(fields=["playbook", "number"], name="playbook_version_unique_number")
+        ]
 
     def __str__(self) -> str:
         return f"{self.playbook} v{self.number}"
@@ -72,7 +78,9 @@ class Crisis(models.Model):
     crisis_type = models.CharField(max_length=16, choices=CrisisType.choices)
     level = models.PositiveSmallIntegerField(choices=CrisisLevel.choices, default=CrisisLevel.WATCH)
     status = models.CharField(max_length=12, choices=CrisisStatus.choices, default=CrisisStatus.DETECTED)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     mentions = models.ManyToManyField("inbox.Mention", related_name="crises", blank=True)
     detected_at = models.DateTimeField(auto_now_add=True)
     declared_at = models.DateTimeField(null=True, blank=True)
@@ -120,7 +128,9 @@ class CrisisEvent(models.Model):
 
     crisis = models.ForeignKey(Crisis, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=16, choices=CrisisEventKind.choices)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     message = models.CharField(max_length=500)
     data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField()
@@ -128,6 +138,9 @@ class CrisisEvent(models.Model):
     class Meta:
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["crisis", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.message[:60]}"
 
 
 class ChecklistItem(models.Model):
@@ -139,10 +152,15 @@ class ChecklistItem(models.Model):
     responsible_role = models.CharField(max_length=32, blank=True)
     due_at = models.DateTimeField(null=True, blank=True)
     done_at = models.DateTimeField(null=True, blank=True)
-    done_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["crisis", "position"]
+
+    def __str__(self) -> str:
+        return self.text[:80]
 
     @property
     def is_done(self) -> bool:
@@ -152,7 +170,11 @@ class ChecklistItem(models.Model):
     def responsible_label(self) -> str:
         from crisisdesk.models import Role
 
-        return str(Role(self.responsible_role).label) if self.responsible_role in Role.values else self.responsible_role
+        return (
+            str(Role(self.responsible_role).label)
+            if self.responsible_role in Role.values
+            else self.responsible_role
+        )
 
 
 class StatementStatus(models.TextChoices):
@@ -181,6 +203,9 @@ class Statement(models.Model):
     class Meta:
         ordering = ["-created_at"]
 
+    def __str__(self) -> str:
+        return f"{self.get_status_display()}: {self.body[:60]}"
+
 
 class StatementDecision(models.Model):
     statement = models.ForeignKey(Statement, on_delete=models.CASCADE, related_name="decisions")
@@ -192,8 +217,13 @@ class StatementDecision(models.Model):
     class Meta:
         ordering = ["created_at"]
         constraints = [
-            models.UniqueConstraint(fields=["statement", "approver"], name="statement_decision_once_per_approver")
+            models.UniqueConstraint(
+                fields=["statement", "approver"], name="statement_decision_once_per_approver"
+            )
         ]
+
+    def __str__(self) -> str:
+        return f"{'approved' if self.approved else 'sent back'} by {self.approver_id}"
 
 
 class AlertSignal(models.TextChoices):
@@ -226,13 +256,17 @@ class Alert(models.Model):
     started_at = models.DateTimeField()
     last_seen_at = models.DateTimeField()
     closed_at = models.DateTimeField(null=True, blank=True)
-    crisis = models.ForeignKey(Crisis, null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts")
+    crisis = models.ForeignKey(
+        Crisis, null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts"
+    )
 
     class Meta:
         ordering = ["-started_at", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["brand", "signal", "topic"], condition=Q(status="open"), name="alert_one_open_per_signal"
+                fields=["brand", "signal", "topic"],
+                condition=Q(status="open"),
+                name="alert_one_open_per_signal",
             )
         ]
         indexes = [models.Index(fields=["brand", "signal", "topic", "closed_at"])]
@@ -251,12 +285,16 @@ class PlaybookRevision(models.Model):
     """A case the manual did not foresee, found in a crisis review, proposed as a new playbook step."""
 
     playbook = models.ForeignKey(Playbook, on_delete=models.CASCADE, related_name="revisions")
-    crisis = models.ForeignKey(Crisis, null=True, blank=True, on_delete=models.SET_NULL, related_name="revisions")
+    crisis = models.ForeignKey(
+        Crisis, null=True, blank=True, on_delete=models.SET_NULL, related_name="revisions"
+    )
     base_version = models.ForeignKey(PlaybookVersion, on_delete=models.PROTECT, related_name="+")
     case = models.TextField()
     change = models.JSONField()
     status = models.CharField(max_length=10, choices=RevisionStatus.choices, default=RevisionStatus.PROPOSED)
-    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -268,3 +306,6 @@ class PlaybookRevision(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.playbook} · {self.case[:60]}"

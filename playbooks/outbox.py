@@ -32,7 +32,9 @@ def _crisis_is_active() -> bool:
     return Crisis.objects.filter(status__in=ACTIVE_CRISIS_STATUSES).exists()
 
 
-def scheduled_post_create(*, channel: Channel, body: str, scheduled_at: datetime, actor: User) -> ScheduledPost:
+def scheduled_post_create(
+    *, channel: Channel, body: str, scheduled_at: datetime, actor: User
+) -> ScheduledPost:
     """Schedule a post. During a declared crisis it is created frozen, so it cannot slip out."""
     body = (body or "").strip()
     if not body:
@@ -80,20 +82,30 @@ def scheduled_posts_freeze(*, actor: User | None, crisis: Crisis | None = None) 
 
     with transaction.atomic():
         posts = list(
-            ScheduledPost.objects.select_for_update().filter(status=ScheduledPostStatus.SCHEDULED).order_by("pk")
+            ScheduledPost.objects.select_for_update()
+            .filter(status=ScheduledPostStatus.SCHEDULED)
+            .order_by("pk")
         )
-        ScheduledPost.objects.filter(pk__in=[post.pk for post in posts]).update(status=ScheduledPostStatus.FROZEN)
+        ScheduledPost.objects.filter(pk__in=[post.pk for post in posts]).update(
+            status=ScheduledPostStatus.FROZEN
+        )
         audit_record_many(
             actor=actor, verb="post.freeze", targets=posts, data={"crisis": crisis.pk if crisis else None}
         )
         if crisis is not None:
             crisis_event_add(
-                crisis=crisis, kind="posts", actor=actor, message="Scheduled posts frozen", data={"count": len(posts)}
+                crisis=crisis,
+                kind="posts",
+                actor=actor,
+                message="Scheduled posts frozen",
+                data={"count": len(posts)},
             )
     return len(posts)
 
 
-def scheduled_posts_release(*, actor: User, crisis: Crisis | None = None, post_ids: list[int] | None = None) -> int:
+def scheduled_posts_release(
+    *, actor: User, crisis: Crisis | None = None, post_ids: list[int] | None = None
+) -> int:
     """Let frozen posts go out again at their time (all, or the given ids); returns how many."""
     from playbooks.services import crisis_event_add
 
@@ -102,17 +114,25 @@ def scheduled_posts_release(*, actor: User, crisis: Crisis | None = None, post_i
         if post_ids is not None:
             queryset = queryset.filter(pk__in=post_ids)
         posts = list(queryset.order_by("pk"))
-        ScheduledPost.objects.filter(pk__in=[post.pk for post in posts]).update(status=ScheduledPostStatus.SCHEDULED)
-        audit_record_many(actor=actor, verb="post.release", targets=posts, data={"crisis": crisis.pk if crisis else None})
+        ScheduledPost.objects.filter(pk__in=[post.pk for post in posts]).update(
+            status=ScheduledPostStatus.SCHEDULED
+        )
+        audit_record_many(
+            actor=actor, verb="post.release", targets=posts, data={"crisis": crisis.pk if crisis else None}
+        )
         if crisis is not None:
             crisis_event_add(
-                crisis=crisis, kind="posts", actor=actor, message="Scheduled posts released", data={"count": len(posts)}
+                crisis=crisis,
+                kind="posts",
+                actor=actor,
+                message="Scheduled posts released",
+                data={"count": len(posts)},
             )
     return len(posts)
 
 
 def scheduled_post_publish(*, post_id: int, now: datetime | None = None) -> ScheduledPost | None:
-    """Publish one due post through its channel. Frozen, cancelled or already published posts are left alone."""
+    """Publish one due post through its channel; frozen, cancelled or published posts are left alone."""
     now = now or timezone.now()
     with transaction.atomic():
         post = ScheduledPost.objects.select_for_update().select_related("channel").filter(pk=post_id).first()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from statistics import median
 from typing import Any
 
@@ -54,7 +53,9 @@ def crisis_detail(*, crisis_id: int) -> Crisis | None:
     return (
         Crisis.objects.select_related("owner", "declared_by", "playbook_version__playbook")
         .prefetch_related(
-            Prefetch("checklist", queryset=ChecklistItem.objects.select_related("done_by").order_by("position"))
+            Prefetch(
+                "checklist", queryset=ChecklistItem.objects.select_related("done_by").order_by("position")
+            )
         )
         .filter(pk=crisis_id)
         .first()
@@ -62,7 +63,9 @@ def crisis_detail(*, crisis_id: int) -> Crisis | None:
 
 
 def crisis_timeline(*, crisis_id: int) -> list[CrisisEvent]:
-    return list(CrisisEvent.objects.filter(crisis_id=crisis_id).select_related("actor").order_by("created_at", "id"))
+    return list(
+        CrisisEvent.objects.filter(crisis_id=crisis_id).select_related("actor").order_by("created_at", "id")
+    )
 
 
 def crisis_mentions(*, crisis: Crisis, limit: int = 50) -> list:
@@ -89,7 +92,9 @@ def statements_awaiting(*, user) -> list[Statement]:
 
 def frozen_posts() -> list[ScheduledPost]:
     return list(
-        ScheduledPost.objects.filter(status=ScheduledPostStatus.FROZEN).select_related("channel").order_by("scheduled_at")
+        ScheduledPost.objects.filter(status=ScheduledPostStatus.FROZEN)
+        .select_related("channel")
+        .order_by("scheduled_at")
     )
 
 
@@ -123,7 +128,12 @@ def playbook_history(*, playbook: Playbook) -> list[dict[str, Any]]:
     previous = None
     for version in versions:
         diff = (
-            content_diff(previous.content, version.content, old_label=f"v{previous.number}", new_label=f"v{version.number}")
+            content_diff(
+                previous.content,
+                version.content,
+                old_label=f"v{previous.number}",
+                new_label=f"v{version.number}",
+            )
             if previous
             else []
         )
@@ -134,7 +144,9 @@ def playbook_history(*, playbook: Playbook) -> list[dict[str, Any]]:
 
 
 def revisions_proposed(*, playbook: Playbook | None = None) -> QuerySet[PlaybookRevision]:
-    queryset = PlaybookRevision.objects.filter(status="proposed").select_related("crisis", "proposed_by", "playbook")
+    queryset = PlaybookRevision.objects.filter(status="proposed").select_related(
+        "crisis", "proposed_by", "playbook"
+    )
     if playbook is not None:
         queryset = queryset.filter(playbook=playbook)
     return queryset
@@ -153,14 +165,18 @@ def crisis_review(*, crisis: Crisis) -> dict[str, Any]:
         step_rows.append(
             {
                 "item": step,
-                "minutes_to_done": round((step.done_at - start).total_seconds() / 60, 1) if step.done_at else None,
+                "minutes_to_done": round((step.done_at - start).total_seconds() / 60, 1)
+                if step.done_at
+                else None,
                 "late": late,
             }
         )
     first_alert = crisis.alerts.order_by("started_at").first()
     reply_delays = [
         (mention.first_response_at - mention.received_at).total_seconds() / 60
-        for mention in crisis.mentions.exclude(first_response_at__isnull=True).only("first_response_at", "received_at")
+        for mention in crisis.mentions.exclude(first_response_at__isnull=True).only(
+            "first_response_at", "received_at"
+        )
     ]
     content = content_clean(crisis.playbook_content)
     return {
@@ -181,7 +197,7 @@ def crisis_review(*, crisis: Crisis) -> dict[str, Any]:
         "replied_mentions": len(reply_delays),
         "linked_mentions": crisis.mentions.count(),
         "content": content,
-        "revisions": list(crisis.revisions.select_related("proposed_by", "resulting_version").order_by("created_at")),
+        "revisions": list(
+            crisis.revisions.select_related("proposed_by", "resulting_version").order_by("created_at")
+        ),
     }
-
-

@@ -7,6 +7,7 @@ transaction, and pushes live events only after commit (`playbooks.events`).
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -101,6 +102,28 @@ def crisis_event_record(
         return crisis_event_add(crisis=crisis, kind=kind, message=message, actor=actor, data=data)
 
 
+def _webhook_emit(crisis: Crisis, event_type: str, **extra: Any) -> None:
+    """Announce the change to outgoing webhooks after commit; the event id makes a repeat a no-op."""
+    from crisisdesk.webhooks import webhook_event_emit
+
+    payload = {
+        "id": crisis.pk,
+        "title": crisis.title,
+        "level": crisis.level,
+        "declared_by": _display(crisis.declared_by) if crisis.declared_by_id else None,
+        "declared_at": crisis.declared_at.isoformat() if crisis.declared_at else None,
+        "url": f"{settings.PUBLIC_BASE_URL}/crises/{crisis.pk}/",
+    }
+    if crisis.resolved_at:
+        payload["resolved_at"] = crisis.resolved_at.isoformat()
+    key = f"crisis:{crisis.pk}:{event_type}:{crisis.level}:{crisis.status}"
+    webhook_event_emit(
+        event_type=event_type,
+        payload={"crisis": payload, **extra},
+        event_id=uuid.uuid5(uuid.NAMESPACE_URL, key),
+    )
+
+
 def users_named(names: Iterable[str]) -> list[User]:
     """Active users a playbook names, by username or as "role:<role>"."""
     spec = people_spec(list(names))
@@ -135,7 +158,11 @@ def alert_open(
         started_at=now,
         last_seen_at=now,
     )
-    crisis = Crisis.objects.filter(brand=firing.brand, status__in=ACTIVE_CRISIS_STATUSES).order_by("-level").first()
+    crisis = (
+        Crisis.objects.filter(brand=firing.brand, status__in=ACTIVE_CRISIS_STATUSES)
+        .order_by("-level")
+        .first()
+    )
     if crisis is not None:
         alert.crisis = crisis
         alert.save(update_fields=["crisis"])
@@ -190,7 +217,10 @@ def playbook_version_current(*, crisis_type: str, level: int) -> PlaybookVersion
 def _default_brand() -> str:
     from inbox.models import Channel
 
-    return Channel.objects.filter(is_enabled=True).order_by("pk").values_list("brand", flat=True).first() or "default"
+    return (
+        Channel.objects.filter(is_enabled=True).order_by("pk").values_list("brand", flat=True).first()
+        or "default"
+    )
 
 
 def crisis_declare(
@@ -231,7 +261,10 @@ def crisis_declare(
             alert = Alert.objects.select_for_update().filter(pk=alert_id).first()
             if alert is None:
                 raise CrisisError("That alert does not exist.")
-            if alert.crisis_id and Crisis.objects.filter(pk=alert.crisis_id, status__in=ACTIVE_CRISIS_STATUSES).exists():
+            if (
+                alert.crisis_id
+                and Crisis.objects.filter(pk=alert.crisis_id, status__in=ACTIVE_CRISIS_STATUSES).exists()
+            ):
                 raise CrisisError("A crisis is already declared from this alert.")
             brand = brand or alert.brand
             mention_ids += [sample["id"] for sample in alert.explanation.get("sample_mentions", [])]
@@ -272,15 +305,21 @@ def crisis_declare(
             kind=CrisisEventKind.DECLARED,
             actor=actor,
             message=f"Crisis declared at level {level} by {_display(actor)}",
-            data={"level": level, "playbook_version": version.pk if version else None,
-                  "version_number": version.number if version else None},
+            data={
+                "level": level,
+                "playbook_version": version.pk if version else None,
+                "version_number": version.number if version else None,
+            },
             at=now,
         )
         if alert is not None:
             alert.crisis = crisis
             alert.save(update_fields=["crisis"])
             crisis_event_add(
-                crisis=crisis, kind=CrisisEventKind.ALERT, actor=None, at=alert.started_at,
+                crisis=crisis,
+                kind=CrisisEventKind.ALERT,
+                actor=None,
+                at=alert.started_at,
                 message=f"Alert: {alert.get_signal_display()} {alert.topic} (severity {alert.severity})",
                 data={"alert": alert.pk},
             )
@@ -291,10 +330,13 @@ def crisis_declare(
             data={"level": level, "type": crisis_type, "playbook_version": version.pk if version else None},
         )
         outbox.scheduled_posts_freeze(actor=actor, crisis=crisis)
-        _escalations_create(crisis=crisis, departments=content["departments"], actor=actor, mention_ids=mention_ids)
+        _escalations_create(
+            crisis=crisis, departments=content["departments"], actor=actor, mention_ids=mention_ids
+        )
         notified = [user.pk for user in users_named(content["notify"] + content["decision_makers"])]
         events.publish_to_users(notified, events.crisis_notice(crisis))
         events.publish_crisis_changed(crisis, change="declared")
+        _webhook_emit(crisis, "crisis.declared")
         from playbooks.tasks import crisis_notify
 
         crisis_id = crisis.pk
@@ -302,7 +344,9 @@ def crisis_declare(
     return crisis
 
 
-def _escalations_create(*, crisis: Crisis, departments: list[str], actor: User, mention_ids: list[int]) -> None:
+def _escalations_create(
+    *, crisis: Crisis, departments: list[str], actor: User, mention_ids: list[int]
+) -> None:
     """Ask each department the playbook names to inform, through the escalation service."""
     if not departments:
         return
@@ -318,19 +362,27 @@ def _escalations_create(*, crisis: Crisis, departments: list[str], actor: User, 
         department = found.get(slug)
         if department is None:
             crisis_event_add(
-                crisis=crisis, kind=CrisisEventKind.ESCALATION, actor=actor,
+                crisis=crisis,
+                kind=CrisisEventKind.ESCALATION,
+                actor=actor,
                 message=f"The playbook names an unknown department: {slug}",
             )
             continue
         try:
             request = escalation_request_create(
-                raised_by=actor, department=department, question=question, mention_ids=tuple(mention_ids),
-                crisis_id=crisis.pk, now=crisis.declared_at,
+                raised_by=actor,
+                department=department,
+                question=question,
+                mention_ids=tuple(mention_ids),
+                crisis_id=crisis.pk,
+                now=crisis.declared_at,
             )
         except EscalationError as error:
             raise CrisisError(f"{department.name}: {error}") from error
         crisis_event_add(
-            crisis=crisis, kind=CrisisEventKind.ESCALATION, actor=actor,
+            crisis=crisis,
+            kind=CrisisEventKind.ESCALATION,
+            actor=actor,
             message=f"Escalation request sent to {department.name}",
             data={"department": slug, "request": getattr(request, "pk", None)},
         )
@@ -343,12 +395,16 @@ def crisis_notify(*, crisis_id: int) -> int:
         if crisis is None or crisis.notified_at is not None:
             return 0
         content = content_clean(crisis.playbook_content)
-        recipients = [user for user in users_named(content["notify"] + content["decision_makers"]) if user.email]
+        recipients = [
+            user for user in users_named(content["notify"] + content["decision_makers"]) if user.email
+        ]
         subject = _("Crisis declared: %(title)s") % {"title": crisis.title}
         body = _crisis_brief(crisis)
         crisis.notified_at = timezone.now()
         crisis.save(update_fields=["notified_at"])
-        audit_record(actor=None, verb="crisis.notify", target=crisis, data={"to": [user.pk for user in recipients]})
+        audit_record(
+            actor=None, verb="crisis.notify", target=crisis, data={"to": [user.pk for user in recipients]}
+        )
     if recipients:
         send_mass_mail([(subject, body, None, [user.email]) for user in recipients], fail_silently=False)
     return len(recipients)
@@ -362,8 +418,11 @@ def _crisis_brief(crisis: Crisis) -> str:
     lines = [
         f"{crisis.title}",
         _("Level: %(level)s · Type: %(type)s · Status: %(status)s")
-        % {"level": crisis.get_level_display(), "type": crisis.get_crisis_type_display(),
-           "status": crisis.get_status_display()},
+        % {
+            "level": crisis.get_level_display(),
+            "type": crisis.get_crisis_type_display(),
+            "status": crisis.get_status_display(),
+        },
         _("Owner: %(owner)s") % {"owner": _display(crisis.owner)},
         _("Checklist: %(done)s of %(total)s steps done, %(overdue)s overdue")
         % {"done": done, "total": len(items), "overdue": len(overdue)},
@@ -396,17 +455,28 @@ def crisis_level_change(*, crisis_id: int, level: int, actor: User, now: datetim
         crisis.level = level
         crisis.save(update_fields=["level"])
         crisis_event_add(
-            crisis=crisis, kind=CrisisEventKind.LEVEL, actor=actor, at=now,
+            crisis=crisis,
+            kind=CrisisEventKind.LEVEL,
+            actor=actor,
+            at=now,
             message=f"Level changed from {previous} to {level} by {_display(actor)}",
             data={"from": previous, "to": level},
         )
         audit_record(actor=actor, verb="crisis.level", target=crisis, data={"from": previous, "to": level})
         events.publish_crisis_changed(crisis, change="level")
+        _webhook_emit(crisis, "crisis.level_changed", previous_level=previous)
     return crisis
 
 
-def _crisis_status_set(*, crisis_id: int, actor: User, status: str, allowed_from: tuple[str, ...], stamp: str,
-                       now: datetime | None) -> Crisis:
+def _crisis_status_set(
+    *,
+    crisis_id: int,
+    actor: User,
+    status: str,
+    allowed_from: tuple[str, ...],
+    stamp: str,
+    now: datetime | None,
+) -> Crisis:
     _require(actor, DECLARERS, "Only community managers and directors can change a crisis status.")
     now = now or timezone.now()
     with transaction.atomic():
@@ -420,31 +490,53 @@ def _crisis_status_set(*, crisis_id: int, actor: User, status: str, allowed_from
         setattr(crisis, stamp, now)
         crisis.save(update_fields=["status", stamp])
         crisis_event_add(
-            crisis=crisis, kind=CrisisEventKind.STATUS, actor=actor, at=now,
+            crisis=crisis,
+            kind=CrisisEventKind.STATUS,
+            actor=actor,
+            at=now,
             message=f"Status changed from {previous} to {status} by {_display(actor)}",
             data={"from": previous, "to": status},
         )
         audit_record(actor=actor, verb=f"crisis.{status}", target=crisis, data={"from": previous})
         events.publish_crisis_changed(crisis, change=status)
+        if status == CrisisStatus.RESOLVED:
+            _webhook_emit(crisis, "crisis.resolved")
     return crisis
 
 
 def crisis_contain(*, crisis_id: int, actor: User, now: datetime | None = None) -> Crisis:
-    return _crisis_status_set(crisis_id=crisis_id, actor=actor, status=CrisisStatus.CONTAINED,
-                              allowed_from=(CrisisStatus.DECLARED,), stamp="contained_at", now=now)
+    return _crisis_status_set(
+        crisis_id=crisis_id,
+        actor=actor,
+        status=CrisisStatus.CONTAINED,
+        allowed_from=(CrisisStatus.DECLARED,),
+        stamp="contained_at",
+        now=now,
+    )
 
 
 def crisis_resolve(*, crisis_id: int, actor: User, now: datetime | None = None) -> Crisis:
     """Resolve the crisis (the banner goes). Frozen posts stay frozen until someone releases them."""
-    return _crisis_status_set(crisis_id=crisis_id, actor=actor, status=CrisisStatus.RESOLVED,
-                              allowed_from=(CrisisStatus.DECLARED, CrisisStatus.CONTAINED),
-                              stamp="resolved_at", now=now)
+    return _crisis_status_set(
+        crisis_id=crisis_id,
+        actor=actor,
+        status=CrisisStatus.RESOLVED,
+        allowed_from=(CrisisStatus.DECLARED, CrisisStatus.CONTAINED),
+        stamp="resolved_at",
+        now=now,
+    )
 
 
 def crisis_review_complete(*, crisis_id: int, actor: User, notes: str = "") -> Crisis:
     """Close the review of a resolved crisis, keeping the notes."""
-    crisis = _crisis_status_set(crisis_id=crisis_id, actor=actor, status=CrisisStatus.REVIEWED,
-                                allowed_from=(CrisisStatus.RESOLVED,), stamp="reviewed_at", now=None)
+    crisis = _crisis_status_set(
+        crisis_id=crisis_id,
+        actor=actor,
+        status=CrisisStatus.REVIEWED,
+        allowed_from=(CrisisStatus.RESOLVED,),
+        stamp="reviewed_at",
+        now=None,
+    )
     if notes.strip():
         Crisis.objects.filter(pk=crisis.pk).update(review_notes=notes.strip())
         crisis.review_notes = notes.strip()
@@ -463,7 +555,9 @@ def crisis_mentions_link(*, crisis_id: int, mention_ids: Iterable[int], actor: U
     return len(ids)
 
 
-def checklist_item_set(*, item_id: int, done: bool, actor: User, now: datetime | None = None) -> ChecklistItem:
+def checklist_item_set(
+    *, item_id: int, done: bool, actor: User, now: datetime | None = None
+) -> ChecklistItem:
     """Tick or untick a step; idempotent, timestamped and on the timeline."""
     _require(actor, DECLARERS, "Only the crisis team can tick checklist steps.")
     now = now or timezone.now()
@@ -477,7 +571,10 @@ def checklist_item_set(*, item_id: int, done: bool, actor: User, now: datetime |
         item.done_by = actor if done else None
         item.save(update_fields=["done_at", "done_by"])
         crisis_event_add(
-            crisis=item.crisis, kind=CrisisEventKind.CHECKLIST, actor=actor, at=now,
+            crisis=item.crisis,
+            kind=CrisisEventKind.CHECKLIST,
+            actor=actor,
+            at=now,
             message=f"{'Done' if done else 'Reopened'}: {item.text}",
             data={"item": item.pk, "done": done},
         )
@@ -507,11 +604,16 @@ def statement_submit(*, crisis_id: int, author: User, body: str) -> Statement:
             approvers = [user for user in approvers if user.pk != author.pk]
         if not approvers:
             raise CrisisError("The playbook names no one who can approve statements.")
-        statement = Statement.objects.create(crisis=crisis, body=body, author=author, approval_mode=content["approval"])
+        statement = Statement.objects.create(
+            crisis=crisis, body=body, author=author, approval_mode=content["approval"]
+        )
         statement.approvers.set(approvers)
         crisis_event_add(
-            crisis=crisis, kind=CrisisEventKind.STATEMENT, actor=author,
-            message=f"Statement submitted for approval by {_display(author)}", data={"statement": statement.pk},
+            crisis=crisis,
+            kind=CrisisEventKind.STATEMENT,
+            actor=author,
+            message=f"Statement submitted for approval by {_display(author)}",
+            data={"statement": statement.pk},
         )
         audit_record(actor=author, verb="statement.submit", target=statement)
         events.publish_to_users([user.pk for user in approvers], events.statement_pending(statement))
@@ -525,7 +627,9 @@ def statement_decide(*, statement_id: int, approver: User, approve: bool, commen
     if not approve and not comment:
         raise CrisisError("Say why the statement goes back.")
     with transaction.atomic():
-        statement = Statement.objects.select_for_update().select_related("crisis").filter(pk=statement_id).first()
+        statement = (
+            Statement.objects.select_for_update().select_related("crisis").filter(pk=statement_id).first()
+        )
         if statement is None:
             raise CrisisError("That statement does not exist.")
         if not statement.approvers.filter(pk=approver.pk).exists():
@@ -534,7 +638,9 @@ def statement_decide(*, statement_id: int, approver: User, approve: bool, commen
             raise CrisisError("This statement has already been decided.")
         if statement.decisions.filter(approver=approver).exists():
             raise CrisisError("You have already approved this statement.")
-        StatementDecision.objects.create(statement=statement, approver=approver, approved=approve, comment=comment)
+        StatementDecision.objects.create(
+            statement=statement, approver=approver, approved=approve, comment=comment
+        )
         if not approve:
             statement.status = StatementStatus.RETURNED
         elif statement.approval_mode == ApprovalMode.ANY:
@@ -548,12 +654,18 @@ def statement_decide(*, statement_id: int, approver: User, approve: bool, commen
             statement.save(update_fields=["status", "decided_at"])
         verb = "approved" if approve else "sent back"
         crisis_event_add(
-            crisis=statement.crisis, kind=CrisisEventKind.STATEMENT, actor=approver,
+            crisis=statement.crisis,
+            kind=CrisisEventKind.STATEMENT,
+            actor=approver,
             message=f"Statement {verb} by {_display(approver)}" + (f": {comment}" if comment else ""),
             data={"statement": statement.pk, "approved": approve},
         )
-        audit_record(actor=approver, verb="statement.approve" if approve else "statement.return", target=statement,
-                     data={"comment": comment})
+        audit_record(
+            actor=approver,
+            verb="statement.approve" if approve else "statement.return",
+            target=statement,
+            data={"comment": comment},
+        )
         recipients = [statement.author_id, *statement.approvers.values_list("pk", flat=True)]
         events.publish_to_users(recipients, events.statement_decided(statement))
         events.publish_crisis_updated(statement.crisis_id, part="statements")
@@ -582,10 +694,14 @@ def crisis_summaries_send(*, now: datetime | None = None) -> list[int]:
             since = crisis.last_summary_at or crisis.declared_at or crisis.detected_at
             if cadence is None or now < since + cadence:
                 continue
-            directors = [user for user in User.objects.filter(role=Role.DIRECTOR, is_active=True) if user.email]
+            directors = [
+                user for user in User.objects.filter(role=Role.DIRECTOR, is_active=True) if user.email
+            ]
             crisis.last_summary_at = now
             crisis.save(update_fields=["last_summary_at"])
-            audit_record(actor=None, verb="crisis.summary", target=crisis, data={"to": [user.pk for user in directors]})
+            audit_record(
+                actor=None, verb="crisis.summary", target=crisis, data={"to": [user.pk for user in directors]}
+            )
             subject = _("Executive summary: %(title)s") % {"title": crisis.title}
             messages = [(subject, _crisis_brief(crisis), None, [user.email]) for user in directors]
             transaction.on_commit(lambda messages=messages: send_mass_mail(messages, fail_silently=True))
@@ -596,7 +712,9 @@ def crisis_summaries_send(*, now: datetime | None = None) -> list[int]:
 # Playbooks -------------------------------------------------------------------------------------
 
 
-def playbook_version_create(*, playbook_id: int, content: dict[str, Any], actor: User | None, note: str = "") -> PlaybookVersion:
+def playbook_version_create(
+    *, playbook_id: int, content: dict[str, Any], actor: User | None, note: str = ""
+) -> PlaybookVersion:
     """Save new content as the next version number; running crises keep the version they snapshotted."""
     if actor is not None:
         _require(actor, PLAYBOOK_EDITORS, "Only administrators can edit playbooks.")
@@ -615,7 +733,10 @@ def playbook_version_create(*, playbook_id: int, content: dict[str, Any], actor:
         if latest is not None and content_clean(latest.content) == cleaned:
             raise CrisisError("Nothing changed.")
         version = PlaybookVersion.objects.create(
-            playbook=playbook, number=(latest.number if latest else 0) + 1, content=cleaned, note=note[:300],
+            playbook=playbook,
+            number=(latest.number if latest else 0) + 1,
+            content=cleaned,
+            note=note[:300],
             created_by=actor,
         )
         if cleaned["title"] and cleaned["title"] != playbook.name:
@@ -645,8 +766,14 @@ def revision_apply(content: dict[str, Any], change: dict[str, Any]) -> dict[str,
 
 
 def playbook_revision_propose(
-    *, crisis_id: int, actor: User, case: str, step_text: str, role: str = Role.COMMUNITY_MANAGER,
-    minutes: int = 0, principle: str = "",
+    *,
+    crisis_id: int,
+    actor: User,
+    case: str,
+    step_text: str,
+    role: str = Role.COMMUNITY_MANAGER,
+    minutes: int = 0,
+    principle: str = "",
 ) -> PlaybookRevision:
     """Record a case the manual did not foresee as a proposed change to the playbook the crisis ran."""
     _require(actor, DECLARERS, "Only the crisis team can propose playbook changes.")
@@ -670,11 +797,20 @@ def playbook_revision_propose(
         except ContentInvalid as error:
             raise CrisisError(str(error)) from error
         revision = PlaybookRevision.objects.create(
-            playbook_id=crisis.playbook_version.playbook_id, crisis=crisis, base_version=crisis.playbook_version,
-            case=case, change=change, proposed_by=actor,
+            playbook_id=crisis.playbook_version.playbook_id,
+            crisis=crisis,
+            base_version=crisis.playbook_version,
+            case=case,
+            change=change,
+            proposed_by=actor,
         )
-        crisis_event_add(crisis=crisis, kind=CrisisEventKind.NOTE, actor=actor,
-                         message=f"Unforeseen case recorded: {case[:200]}", data={"revision": revision.pk})
+        crisis_event_add(
+            crisis=crisis,
+            kind=CrisisEventKind.NOTE,
+            actor=actor,
+            message=f"Unforeseen case recorded: {case[:200]}",
+            data={"revision": revision.pk},
+        )
         audit_record(actor=actor, verb="playbook.revision.propose", target=revision)
     return revision
 
@@ -683,7 +819,9 @@ def revision_preview(revision: PlaybookRevision) -> tuple[PlaybookVersion, dict[
     """What accepting would produce against the latest version, with the diff lines."""
     latest = revision.playbook.versions.order_by("-number").first()
     proposed = revision_apply(latest.content, revision.change)
-    diff = content_diff(latest.content, proposed, old_label=f"v{latest.number}", new_label=f"v{latest.number + 1}")
+    diff = content_diff(
+        latest.content, proposed, old_label=f"v{latest.number}", new_label=f"v{latest.number + 1}"
+    )
     return latest, proposed, diff
 
 
@@ -698,7 +836,9 @@ def playbook_revision_accept(*, revision_id: int, actor: User) -> PlaybookVersio
             raise CrisisError("This revision has already been decided.")
         _, proposed, _diff = revision_preview(revision)
         version = playbook_version_create(
-            playbook_id=revision.playbook_id, content=proposed, actor=actor,
+            playbook_id=revision.playbook_id,
+            content=proposed,
+            actor=actor,
             note=f"Revision #{revision.pk}: {revision.case[:200]}",
         )
         revision.status = RevisionStatus.ACCEPTED
@@ -706,7 +846,9 @@ def playbook_revision_accept(*, revision_id: int, actor: User) -> PlaybookVersio
         revision.decided_at = timezone.now()
         revision.resulting_version = version
         revision.save(update_fields=["status", "decided_by", "decided_at", "resulting_version"])
-        audit_record(actor=actor, verb="playbook.revision.accept", target=revision, data={"version": version.pk})
+        audit_record(
+            actor=actor, verb="playbook.revision.accept", target=revision, data={"version": version.pk}
+        )
     return version
 
 

@@ -23,12 +23,16 @@ urlpatterns = [
         name="statement_decide",
     ),
     path("crises/<int:crisis_id>/review/", views.crisis_review, name="crisis_review"),
-    path("crises/<int:crisis_id>/review/complete/", views.crisis_review_complete, name="crisis_review_complete"),
+    path(
+        "crises/<int:crisis_id>/review/complete/", views.crisis_review_complete, name="crisis_review_complete"
+    ),
     path("alerts/", views.alert_list, name="alert_list"),
     path("alerts/<int:alert_id>/declare/", views.alert_declare, name="alert_declare"),
     path("playbooks/", views.playbook_list, name="playbook_list"),
     path("playbooks/<int:playbook_id>/", views.playbook_detail, name="playbook_detail"),
     path("playbooks/<int:playbook_id>/edit/", views.playbook_edit, name="playbook_edit"),
     path("playbooks/<int:playbook_id>/history/", views.playbook_history, name="playbook_history"),
-    path("playbooks/revisions/<int:revision_id>/<slug:action>/", views.revision_decide, name="revision_decide"),
+    path(
+        "playbooks/revisions/<int:revision_id>/<slug:action>/", views.revision_decide, name="revision_decide"
+    ),
 ]

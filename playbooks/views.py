@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -15,11 +17,19 @@ from crisisdesk.models import Role
 from crisisdesk.roles import CONSOLE_STAFF, EVERYONE, roles_required, user_has_role
 from playbooks import outbox, selectors, services
 from playbooks.content import content_clean, template_render
-from playbooks.forms import DeclareForm, LevelForm, PlaybookForm, RevisionForm, StatementDecisionForm, StatementForm
+from playbooks.forms import (
+    DeclareForm,
+    LevelForm,
+    PlaybookForm,
+    RevisionForm,
+    StatementDecisionForm,
+    StatementForm,
+)
 from playbooks.models import Alert, AlertStatus, Crisis, CrisisType, Playbook, PlaybookRevision
 from playbooks.selectors import crisis_banner
 
 ADMINS = (Role.ADMIN,)
+NEXT_UPDATE = timedelta(minutes=30)
 
 
 def _refuse(request: HttpRequest, message: str, *, back: str, status: int = 400) -> HttpResponse:
@@ -27,7 +37,9 @@ def _refuse(request: HttpRequest, message: str, *, back: str, status: int = 400)
     return render(request, "playbooks/refused.html", {"message": message, "back": back}, status=status)
 
 
-def _run(request: HttpRequest, action: Callable[[], object], *, back: str, done: str | None = None) -> HttpResponse:
+def _run(
+    request: HttpRequest, action: Callable[[], object], *, back: str, done: str | None = None
+) -> HttpResponse:
     try:
         action()
     except (services.CrisisError, outbox.OutboxError) as error:
@@ -77,6 +89,12 @@ def crisis_declare(request: HttpRequest) -> HttpResponse:
     return redirect("playbooks:crisis_room", crisis_id=crisis.pk)
 
 
+def _statement_variables() -> dict[str, str]:
+    """The holding statement promises the next update in half an hour."""
+    next_update = timezone.localtime(timezone.now() + NEXT_UPDATE)
+    return {"hora_siguiente_actualizacion": next_update.strftime("%H:%M")}
+
+
 def _room_context(request: HttpRequest, crisis) -> dict:
     content = content_clean(crisis.playbook_content)
     checklist = list(crisis.checklist.all())
@@ -92,7 +110,7 @@ def _room_context(request: HttpRequest, crisis) -> dict:
     return {
         "crisis": crisis,
         "content": content,
-        "holding_statement": template_render(content["holding_statement"], {}),
+        "holding_statement": template_render(content["holding_statement"], _statement_variables()),
         "checklist": checklist,
         "progress": round(100 * done / len(checklist)) if checklist else 0,
         "steps_done": done,
@@ -140,7 +158,9 @@ def crisis_level(request: HttpRequest, crisis_id: int) -> HttpResponse:
         return _refuse(request, _("The level must be 1, 2 or 3."), back=back)
     return _run(
         request,
-        lambda: services.crisis_level_change(crisis_id=crisis_id, level=form.cleaned_data["level"], actor=request.user),
+        lambda: services.crisis_level_change(
+            crisis_id=crisis_id, level=form.cleaned_data["level"], actor=request.user
+        ),
         back=back,
     )
 
@@ -160,7 +180,11 @@ def crisis_status(request: HttpRequest, crisis_id: int, action: str) -> HttpResp
 def checklist_toggle(request: HttpRequest, crisis_id: int, item_id: int) -> HttpResponse:
     back = reverse("playbooks:crisis_room", args=[crisis_id])
     done = request.POST.get("done") == "1"
-    return _run(request, lambda: services.checklist_item_set(item_id=item_id, done=done, actor=request.user), back=back)
+    return _run(
+        request,
+        lambda: services.checklist_item_set(item_id=item_id, done=done, actor=request.user),
+        back=back,
+    )
 
 
 @require_POST
@@ -170,11 +194,19 @@ def crisis_posts(request: HttpRequest, crisis_id: int, action: str) -> HttpRespo
     crisis = get_object_or_404(Crisis, pk=crisis_id)
     back = reverse("playbooks:crisis_room", args=[crisis_id])
     if action == "freeze":
-        return _run(request, lambda: outbox.scheduled_posts_freeze(actor=request.user, crisis=crisis), back=back,
-                    done=_("Scheduled posts frozen."))
+        return _run(
+            request,
+            lambda: outbox.scheduled_posts_freeze(actor=request.user, crisis=crisis),
+            back=back,
+            done=_("Scheduled posts frozen."),
+        )
     if action == "release":
-        return _run(request, lambda: outbox.scheduled_posts_release(actor=request.user, crisis=crisis), back=back,
-                    done=_("Scheduled posts released."))
+        return _run(
+            request,
+            lambda: outbox.scheduled_posts_release(actor=request.user, crisis=crisis),
+            back=back,
+            done=_("Scheduled posts released."),
+        )
     raise Http404
 
 
@@ -187,7 +219,9 @@ def statement_submit(request: HttpRequest, crisis_id: int) -> HttpResponse:
         return _refuse(request, _("The statement is empty or too long."), back=back)
     return _run(
         request,
-        lambda: services.statement_submit(crisis_id=crisis_id, author=request.user, body=form.cleaned_data["body"]),
+        lambda: services.statement_submit(
+            crisis_id=crisis_id, author=request.user, body=form.cleaned_data["body"]
+        ),
         back=back,
         done=_("The statement is waiting for approval."),
     )
@@ -225,15 +259,21 @@ def crisis_review(request: HttpRequest, crisis_id: int) -> HttpResponse:
             return _refuse(request, _("Describe the case and propose a step or a principle."), back=back)
         return _run(
             request,
-            lambda: services.playbook_revision_propose(crisis_id=crisis_id, actor=request.user, **form.cleaned_data),
+            lambda: services.playbook_revision_propose(
+                crisis_id=crisis_id, actor=request.user, **form.cleaned_data
+            ),
             back=back,
             done=_("The case was recorded as a proposed playbook revision."),
         )
     return render(
         request,
         "playbooks/review.html",
-        {"crisis": crisis, "review": selectors.crisis_review(crisis=crisis), "form": form,
-         "timeline": selectors.crisis_timeline(crisis_id=crisis.pk)},
+        {
+            "crisis": crisis,
+            "review": selectors.crisis_review(crisis=crisis),
+            "form": form,
+            "timeline": selectors.crisis_timeline(crisis_id=crisis.pk),
+        },
     )
 
 
@@ -242,8 +282,11 @@ def crisis_review(request: HttpRequest, crisis_id: int) -> HttpResponse:
 def crisis_review_complete(request: HttpRequest, crisis_id: int) -> HttpResponse:
     back = reverse("playbooks:crisis_review", args=[crisis_id])
     notes = request.POST.get("notes", "")[:5000]
-    return _run(request, lambda: services.crisis_review_complete(crisis_id=crisis_id, actor=request.user, notes=notes),
-                back=back)
+    return _run(
+        request,
+        lambda: services.crisis_review_complete(crisis_id=crisis_id, actor=request.user, notes=notes),
+        back=back,
+    )
 
 
 # Alerts -----------------------------------------------------------------------------------------
@@ -256,8 +299,11 @@ def alert_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "playbooks/alert_list.html",
-        {"alerts": list(selectors.alert_list(status=status)[:200]), "status": status or "",
-         "crisis_types": CrisisType.choices},
+        {
+            "alerts": list(selectors.alert_list(status=status)[:200]),
+            "status": status or "",
+            "crisis_types": CrisisType.choices,
+        },
     )
 
 
@@ -299,7 +345,11 @@ def playbook_detail(request: HttpRequest, playbook_id: int) -> HttpResponse:
     return render(
         request,
         "playbooks/playbook_detail.html",
-        {"playbook": playbook, "version": version, "content": content_clean(version.content if version else {})},
+        {
+            "playbook": playbook,
+            "version": version,
+            "content": content_clean(version.content if version else {}),
+        },
     )
 
 
@@ -313,7 +363,9 @@ def playbook_edit(request: HttpRequest, playbook_id: int) -> HttpResponse:
         if form.is_valid():
             try:
                 services.playbook_version_create(
-                    playbook_id=playbook.pk, content=form.cleaned_content, actor=request.user,
+                    playbook_id=playbook.pk,
+                    content=form.cleaned_content,
+                    actor=request.user,
                     note=form.cleaned_data["note"],
                 )
             except services.CrisisError as error:
@@ -321,9 +373,13 @@ def playbook_edit(request: HttpRequest, playbook_id: int) -> HttpResponse:
             else:
                 messages.success(request, _("New version saved."))
                 return redirect("playbooks:playbook_history", playbook_id=playbook.pk)
-        return render(request, "playbooks/playbook_edit.html", {"playbook": playbook, "form": form}, status=400)
+        return render(
+            request, "playbooks/playbook_edit.html", {"playbook": playbook, "form": form}, status=400
+        )
     form = PlaybookForm(initial=PlaybookForm.initial_from(version.content if version else {}))
-    return render(request, "playbooks/playbook_edit.html", {"playbook": playbook, "form": form, "version": version})
+    return render(
+        request, "playbooks/playbook_edit.html", {"playbook": playbook, "form": form, "version": version}
+    )
 
 
 @require_GET
@@ -337,7 +393,11 @@ def playbook_history(request: HttpRequest, playbook_id: int) -> HttpResponse:
     return render(
         request,
         "playbooks/playbook_history.html",
-        {"playbook": playbook, "history": selectors.playbook_history(playbook=playbook), "revisions": revisions},
+        {
+            "playbook": playbook,
+            "history": selectors.playbook_history(playbook=playbook),
+            "revisions": revisions,
+        },
     )
 
 
@@ -347,9 +407,16 @@ def revision_decide(request: HttpRequest, revision_id: int, action: str) -> Http
     revision = get_object_or_404(PlaybookRevision, pk=revision_id)
     back = reverse("playbooks:playbook_history", args=[revision.playbook_id])
     if action == "accept":
-        return _run(request, lambda: services.playbook_revision_accept(revision_id=revision.pk, actor=request.user),
-                    back=back, done=_("Revision accepted: a new version was created."))
+        return _run(
+            request,
+            lambda: services.playbook_revision_accept(revision_id=revision.pk, actor=request.user),
+            back=back,
+            done=_("Revision accepted: a new version was created."),
+        )
     if action == "reject":
-        return _run(request, lambda: services.playbook_revision_reject(revision_id=revision.pk, actor=request.user),
-                    back=back)
+        return _run(
+            request,
+            lambda: services.playbook_revision_reject(revision_id=revision.pk, actor=request.user),
+            back=back,
+        )
     raise Http404

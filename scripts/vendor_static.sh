@@ -8,7 +8,8 @@ trap 'rm -rf "$work"' EXIT
 fetch() {  # package version file-inside-package destination
   (cd "$work" && npm pack --silent "$1@$2" >/dev/null)
   tar -xzf "$work/$(echo "$1" | tr -d '@' | tr '/' '-')-$2.tgz" -C "$work"
-  cp "$work/package/$3" "static/vendor/$4"
+  # The source maps are not vendored; a dangling sourceMappingURL breaks collectstatic's manifest.
+  sed '/^\/\/# sourceMappingURL=/d' "$work/package/$3" > "static/vendor/$4"
   rm -rf "$work/package"
 }
 mkdir -p static/vendor

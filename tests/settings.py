@@ -45,6 +45,8 @@ from crisisdesk.settings import *  # noqa: E402,F401,F403
 from crisisdesk.settings import CHANNEL_LAYERS  # noqa: E402
 
 CELERY_TASK_ALWAYS_EAGER = True
+# The model tier rewrites labels after commit; only tests/inbox/test_triage_* turn it on.
+TRIAGE_MODEL_TIER = False
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BROKER_URL = "memory://"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -34,7 +34,17 @@ class WebhookEndpointSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = WebhookEndpoint
-        fields = ["id", "name", "url", "events", "format", "min_priority", "is_active", "created_by", "created_at"]
+        fields = [
+            "id",
+            "name",
+            "url",
+            "events",
+            "format",
+            "min_priority",
+            "is_active",
+            "created_by",
+            "created_at",
+        ]
 
 
 class WebhookEndpointCreatedSerializer(WebhookEndpointSerializer):
@@ -58,5 +68,16 @@ class WebhookEndpointWriteSerializer(serializers.Serializer):
 class WebhookDeliverySerializer(serializers.ModelSerializer):
     class Meta:
         model = WebhookDelivery
-        fields = ["id", "event_type", "event_id", "status", "attempts", "last_status_code", "last_error",
-                  "next_attempt_at", "created_at", "delivered_at", "payload"]
+        fields = [
+            "id",
+            "event_type",
+            "event_id",
+            "status",
+            "attempts",
+            "last_status_code",
+            "last_error",
+            "next_attempt_at",
+            "created_at",
+            "delivered_at",
+            "payload",
+        ]

@@ -7,19 +7,42 @@ from django.db import migrations, models
 GIN_INDEX = "mention_search_vector_gin"
 
 
+TRIGGER_FUNCTION = """
+CREATE OR REPLACE FUNCTION inbox_mention_search_vector_fill() RETURNS trigger AS $$
+BEGIN
+    IF TG_OP = 'INSERT' AND NEW.search_vector IS NOT NULL THEN
+        RETURN NEW;  -- the ingestion insert already computed it
+    END IF;
+    NEW.search_vector := to_tsvector('simple'::regconfig, coalesce(NEW.text, ''));
+    RETURN NEW;
+END
+$$ LANGUAGE plpgsql
+"""
+TRIGGER = (
+    "CREATE TRIGGER inbox_mention_search_vector BEFORE INSERT OR UPDATE OF text ON inbox_mention "
+    "FOR EACH ROW EXECUTE FUNCTION inbox_mention_search_vector_fill()"
+)
+
+
 def search_index_create(apps, schema_editor):
-    """PostgreSQL only: fill the vector for existing rows and index it; SQLite searches with LIKE."""
+    """PostgreSQL only: fill the vector for existing rows, keep it filled for rows written any other way
+    than the ingestion insert (admin, fixtures), and index it. SQLite searches with LIKE instead."""
     if schema_editor.connection.vendor != "postgresql":
         return
     schema_editor.execute(
         "UPDATE inbox_mention SET search_vector = to_tsvector('simple'::regconfig, text) WHERE search_vector IS NULL"
     )
     schema_editor.execute(f"CREATE INDEX IF NOT EXISTS {GIN_INDEX} ON inbox_mention USING gin (search_vector)")
+    schema_editor.execute(TRIGGER_FUNCTION)
+    schema_editor.execute("DROP TRIGGER IF EXISTS inbox_mention_search_vector ON inbox_mention")
+    schema_editor.execute(TRIGGER)
 
 
 def search_index_drop(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
+    schema_editor.execute("DROP TRIGGER IF EXISTS inbox_mention_search_vector ON inbox_mention")
+    schema_editor.execute("DROP FUNCTION IF EXISTS inbox_mention_search_vector_fill()")
     schema_editor.execute(f"DROP INDEX IF EXISTS {GIN_INDEX}")
 
 

@@ -25,12 +25,38 @@ EMOJI = re.compile("[\U0001f300-\U0001faff\u2600-\u27bf\u2764]")
 
 NEGATORS = frozenset({"no", "nunca", "ni", "tampoco", "nada", "sin", "jamas", "nao", "nem", "mai"})
 INTENSIFIERS = frozenset(
-    {"muy", "super", "tan", "demasiado", "totalmente", "absolutamente", "realmente", "bastante", "increiblemente",
-     "mucho", "muchisimo", "fatalmente", "completamente", "molt", "muito"}
+    {
+        "muy",
+        "super",
+        "tan",
+        "demasiado",
+        "totalmente",
+        "absolutamente",
+        "realmente",
+        "bastante",
+        "increiblemente",
+        "mucho",
+        "muchisimo",
+        "fatalmente",
+        "completamente",
+        "molt",
+        "muito",
+    }
 )
 CONTRAST = frozenset({"pero", "aunque", "sino", "porem"})
-SIGNALS = ("outage", "billing", "account", "legal", "media", "tragedy", "insult", "spam", "grievance",
-           "question_start", "urgent_ask")
+SIGNALS = (
+    "outage",
+    "billing",
+    "account",
+    "legal",
+    "media",
+    "tragedy",
+    "insult",
+    "spam",
+    "grievance",
+    "question_start",
+    "urgent_ask",
+)
 
 
 def fold(text: str) -> str:
@@ -87,11 +113,14 @@ def spanish_lexicon() -> SpanishLexicon:
 def signal_patterns() -> dict[str, re.Pattern[str]]:
     """One compiled alternation per signal; a phrase matches where a word starts."""
     raw = json.loads((DATA_DIR / "signals.json").read_text(encoding="utf-8"))
-    return {name: re.compile(r"(?<!\w)(?:" + "|".join(_phrase_regex(p) for p in raw[name]) + ")") for name in SIGNALS}
+    return {
+        name: re.compile(r"(?<!\w)(?:" + "|".join(_phrase_regex(p) for p in raw[name]) + ")")
+        for name in SIGNALS
+    }
 
 
 def _phrase_regex(phrase: str) -> str:
-    """"ocu " is a whole word; "factur" is a stem that also takes factura, facturación…"""
+    """ "ocu " is a whole word; "factur" is a stem that also takes factura, facturación…"""
     folded = fold(phrase)
     if folded.endswith((" ", ".", ",")):
         return re.escape(folded.rstrip(" .,")) + r"\b"

@@ -28,8 +28,16 @@ logger = logging.getLogger(__name__)
 WEIGHTS_DIR = Path(__file__).resolve().parent / "data"
 MAX_CHARS = 600
 SIGNAL_FEATURES = (
-    "lexicon_score", "lexicon_positive", "lexicon_negative", "is_question", "insult", "spam", "grievance",
-    "outage", "billing", "links",
+    "lexicon_score",
+    "lexicon_positive",
+    "lexicon_negative",
+    "is_question",
+    "insult",
+    "spam",
+    "grievance",
+    "outage",
+    "billing",
+    "links",
 )
 
 
@@ -125,7 +133,13 @@ def weights_load(directory: Path = WEIGHTS_DIR) -> Weights:
 
 
 def weights_save(
-    *, directory: Path, mean: np.ndarray, scale: np.ndarray, sentiment: LinearHead, category: LinearHead, meta: dict
+    *,
+    directory: Path,
+    mean: np.ndarray,
+    scale: np.ndarray,
+    sentiment: LinearHead,
+    category: LinearHead,
+    meta: dict,
 ) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     np.savez(
@@ -138,7 +152,9 @@ def weights_save(
         category_intercept=category.intercept.astype(np.float32),
     )
     meta = {**meta, "sentiment_classes": list(sentiment.classes), "category_classes": list(category.classes)}
-    (directory / "model.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    (directory / "model.json").write_text(
+        json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
 
 
 class ModelTriage:

@@ -74,8 +74,12 @@ def read_signals(item: TriageInput, *, low_accuracy: bool = True) -> Signals:
     hits = signal_hits(folded)
     score, positive, negative = lexicon_sentiment(item.text, folded, language)
     stripped = HANDLE.sub(" ", folded).strip().lstrip("¿¡ ")
-    is_question = "?" in folded or "¿" in folded or (
-        "question_start" in hits and any(stripped.startswith(phrase) for phrase in hits["question_start"])
+    is_question = (
+        "?" in folded
+        or "¿" in folded
+        or (
+            "question_start" in hits and any(stripped.startswith(phrase) for phrase in hits["question_start"])
+        )
     )
     topics = [name for name in ("outage", "billing", "tragedy") if name in hits] + hashtags(item.text)
     signals = Signals(
@@ -116,7 +120,11 @@ def sentiment_label(score: float) -> str:
 def is_spam(signals: Signals) -> bool:
     spam = signals.hits.get("spam", [])
     many_tags = sum(topic.startswith("#") for topic in signals.topics) >= 4
-    return bool(spam) and (signals.links > 0 or many_tags or len(spam) >= 2) or (signals.links >= 2 and many_tags)
+    return (
+        bool(spam)
+        and (signals.links > 0 or many_tags or len(spam) >= 2)
+        or (signals.links >= 2 and many_tags)
+    )
 
 
 def is_troll(item: TriageInput, signals: Signals, sentiment: str) -> bool:

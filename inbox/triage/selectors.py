@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.db.models import Count
-from django.utils import timezone
 
 from inbox.models import LabelCorrection, Mention
 from inbox.triage.training import CATEGORIES, SENTIMENTS, TrainingRow
@@ -16,7 +15,9 @@ REPEAT_WINDOW = timedelta(hours=24)
 def label_corrections_training_rows() -> list[TrainingRow]:
     """One row per corrected mention: its text with the latest corrected sentiment and category."""
     latest: dict[int, dict[str, str]] = {}
-    for correction in LabelCorrection.objects.filter(field__in=("sentiment", "category")).order_by("created_at", "id"):
+    for correction in LabelCorrection.objects.filter(field__in=("sentiment", "category")).order_by(
+        "created_at", "id"
+    ):
         latest.setdefault(correction.mention_id, {})[correction.field] = correction.new_value
     mentions = Mention.objects.filter(pk__in=latest).only("id", "text", "language", "sentiment", "category")
     rows = []
@@ -25,7 +26,9 @@ def label_corrections_training_rows() -> list[TrainingRow]:
         sentiment = corrected.get("sentiment", mention.sentiment)
         category = corrected.get("category", mention.category)
         if sentiment in SENTIMENTS and category in CATEGORIES and mention.text.strip():
-            rows.append(TrainingRow(text=mention.text, lang=mention.language, sentiment=sentiment, category=category))
+            rows.append(
+                TrainingRow(text=mention.text, lang=mention.language, sentiment=sentiment, category=category)
+            )
     return rows
 
 

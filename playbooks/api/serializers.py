@@ -28,8 +28,18 @@ class CrisisSerializer(serializers.ModelSerializer):
     class Meta:
         model = Crisis
         fields = [
-            "id", "title", "brand", "crisis_type", "level", "status", "owner", "playbook_version",
-            "detected_at", "declared_at", "contained_at", "resolved_at",
+            "id",
+            "title",
+            "brand",
+            "crisis_type",
+            "level",
+            "status",
+            "owner",
+            "playbook_version",
+            "detected_at",
+            "declared_at",
+            "contained_at",
+            "resolved_at",
         ]
 
 
@@ -79,7 +89,21 @@ class AlertSerializer(serializers.ModelSerializer):
     class Meta:
         model = Alert
         fields = [
-            "id", "brand", "signal", "topic", "status", "severity", "observed", "baseline_mean", "baseline_std",
-            "threshold", "suggested_level", "suggested_type", "explanation", "started_at", "last_seen_at",
-            "closed_at", "crisis",
+            "id",
+            "brand",
+            "signal",
+            "topic",
+            "status",
+            "severity",
+            "observed",
+            "baseline_mean",
+            "baseline_std",
+            "threshold",
+            "suggested_level",
+            "suggested_type",
+            "explanation",
+            "started_at",
+            "last_seen_at",
+            "closed_at",
+            "crisis",
         ]

@@ -43,7 +43,9 @@ def _detail(crisis_id: int) -> Crisis:
         Crisis.objects.select_related("owner", "playbook_version")
         .prefetch_related(
             Prefetch("checklist", queryset=ChecklistItem.objects.order_by("position")),
-            Prefetch("events", queryset=CrisisEvent.objects.select_related("actor").order_by("created_at", "id")),
+            Prefetch(
+                "events", queryset=CrisisEvent.objects.select_related("actor").order_by("created_at", "id")
+            ),
             "mentions",
         )
         .filter(pk=crisis_id)
@@ -92,7 +94,9 @@ class CrisisLevelView(APIView):
         serializer = CrisisLevelSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         crisis = _run(
-            lambda: services.crisis_level_change(crisis_id=pk, level=serializer.validated_data["level"], actor=request.user)
+            lambda: services.crisis_level_change(
+                crisis_id=pk, level=serializer.validated_data["level"], actor=request.user
+            )
         )
         return Response(CrisisSerializer(crisis).data)
 

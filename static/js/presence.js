@@ -51,6 +51,18 @@
     document.addEventListener("console:reconnected", () => { people.clear(); render(); });
     join();
 
+    // Reply delivery: the state tag follows the retries live.
+    const labelsNode = document.getElementById("reply-state-labels");
+    const stateLabels = labelsNode ? JSON.parse(labelsNode.textContent) : {};
+    document.addEventListener("console:reply.changed", (event) => {
+      const data = event.detail || {};
+      if (data.mention_id !== mentionId) return;
+      const tag = document.querySelector(`[data-reply-id="${Number(data.id)}"] .reply-state`);
+      if (!tag || typeof stateLabels[data.state] !== "string") return;
+      tag.className = `tag reply-state reply-${data.state}`;
+      tag.textContent = stateLabels[data.state];
+    });
+
     let lastTyping = 0;
     const box = document.querySelector(".reply-form textarea");
     if (box) {

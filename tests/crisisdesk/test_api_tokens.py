@@ -48,16 +48,21 @@ def test_the_token_authenticates_api_calls_until_it_is_revoked(client, community
     assert not Token.objects.filter(user=community_manager).exists()
     refused = api.get("/api/mentions/")
     assert refused.status_code in (401, 403)
-    assert AuditEvent.objects.filter(verb="api_token.revoke", actor=community_manager,
-                                     data__prefix=key[:6]).exists()
+    assert AuditEvent.objects.filter(
+        verb="api_token.revoke", actor=community_manager, data__prefix=key[:6]
+    ).exists()
 
 
 def test_creating_a_new_token_replaces_the_old_one(client, director):
     client.force_login(director)
-    first = re.search(r'id="new-token-key">([0-9a-f]{40})<', client.post("/settings/tokens/", {"action": "create"})
-                      .content.decode()).group(1)
-    second = re.search(r'id="new-token-key">([0-9a-f]{40})<', client.post("/settings/tokens/", {"action": "create"})
-                       .content.decode()).group(1)
+    first = re.search(
+        r'id="new-token-key">([0-9a-f]{40})<',
+        client.post("/settings/tokens/", {"action": "create"}).content.decode(),
+    ).group(1)
+    second = re.search(
+        r'id="new-token-key">([0-9a-f]{40})<',
+        client.post("/settings/tokens/", {"action": "create"}).content.decode(),
+    ).group(1)
     assert first != second
     assert list(Token.objects.filter(user=director).values_list("key", flat=True)) == [second]
 
@@ -87,7 +92,9 @@ def test_the_token_api_creates_shows_a_prefix_and_revokes(department_head):
     assert api.delete("/api/auth/token/").status_code == 204
     assert api.delete("/api/auth/token/").status_code == 404
     assert not Token.objects.exists()
-    assert list(AuditEvent.objects.filter(actor=department_head).order_by("id").values_list("verb", flat=True)) == [
+    assert list(
+        AuditEvent.objects.filter(actor=department_head).order_by("id").values_list("verb", flat=True)
+    ) == [
         "api_token.create",
         "api_token.revoke",
     ]
@@ -99,8 +106,9 @@ def test_an_api_client_logs_in_with_a_password_and_gets_a_fresh_token(community_
     assert wrong.status_code == 400
     assert not Token.objects.exists()
 
-    logged_in = anonymous.post("/api/auth/token/login/", {"username": "ana", "password": "secret-pass-123"},
-                               format="json")
+    logged_in = anonymous.post(
+        "/api/auth/token/login/", {"username": "ana", "password": "secret-pass-123"}, format="json"
+    )
     assert logged_in.status_code == 201
     key = logged_in.json()["key"]
     api = APIClient()
@@ -112,7 +120,8 @@ def test_an_api_client_logs_in_with_a_password_and_gets_a_fresh_token(community_
 def test_an_inactive_user_cannot_log_in_over_the_api(community_manager):
     community_manager.is_active = False
     community_manager.save()
-    response = APIClient().post("/api/auth/token/login/", {"username": "ana", "password": "secret-pass-123"},
-                                format="json")
+    response = APIClient().post(
+        "/api/auth/token/login/", {"username": "ana", "password": "secret-pass-123"}, format="json"
+    )
     assert response.status_code == 400
     assert not Token.objects.exists()

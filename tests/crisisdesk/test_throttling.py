@@ -17,19 +17,25 @@ def small_rates(settings):
 def test_api_logins_are_throttled_per_address_even_with_the_right_password(community_manager, small_rates):
     client = APIClient()
     for _ in range(3):
-        response = client.post("/api/auth/token/login/", {"username": "ana", "password": "wrong"}, format="json")
+        response = client.post(
+            "/api/auth/token/login/", {"username": "ana", "password": "wrong"}, format="json"
+        )
         assert response.status_code == 400
-    blocked = client.post("/api/auth/token/login/", {"username": "ana", "password": "secret-pass-123"}, format="json")
+    blocked = client.post(
+        "/api/auth/token/login/", {"username": "ana", "password": "secret-pass-123"}, format="json"
+    )
     assert blocked.status_code == 429
     assert int(blocked["Retry-After"]) > 0
     other_address = APIClient(REMOTE_ADDR="203.0.113.9")
-    allowed = other_address.post("/api/auth/token/login/", {"username": "ana", "password": "secret-pass-123"},
-                                 format="json")
+    allowed = other_address.post(
+        "/api/auth/token/login/", {"username": "ana", "password": "secret-pass-123"}, format="json"
+    )
     assert allowed.status_code == 201
 
 
-def test_an_authenticated_user_gets_429_after_the_user_rate(community_manager, other_community_manager,
-                                                            small_rates):
+def test_an_authenticated_user_gets_429_after_the_user_rate(
+    community_manager, other_community_manager, small_rates
+):
     api = APIClient()
     api.force_authenticate(community_manager)
     assert [api.get("/api/channels/").status_code for _ in range(4)] == [200] * 4
@@ -46,7 +52,9 @@ def test_anonymous_calls_get_429_after_the_anonymous_rate(settings):
     }
     anonymous = APIClient()
     statuses = [
-        anonymous.post("/api/auth/token/login/", {"username": "nobody", "password": "x"}, format="json").status_code
+        anonymous.post(
+            "/api/auth/token/login/", {"username": "nobody", "password": "x"}, format="json"
+        ).status_code
         for _ in range(6)
     ]
     assert statuses == [400] * 5 + [429]

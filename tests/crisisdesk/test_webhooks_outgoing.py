@@ -105,7 +105,9 @@ def receiver_verifies(secret: str, request: dict) -> bool:
     """What a receiver does, written independently of Crisis Desk's own code."""
     headers = request["headers"]
     timestamp = headers["X-CrisisDesk-Timestamp"]
-    expected = hmac.new(secret.encode(), timestamp.encode() + b"." + request["body"], hashlib.sha256).hexdigest()
+    expected = hmac.new(
+        secret.encode(), timestamp.encode() + b"." + request["body"], hashlib.sha256
+    ).hexdigest()
     fresh = abs(time.time() - int(timestamp)) < 300
     return fresh and hmac.compare_digest(f"sha256={expected}", headers["X-CrisisDesk-Signature"])
 
@@ -115,7 +117,9 @@ def test_admin_registers_an_endpoint_and_the_receiver_verifies_a_crisis_declared
 ):
     # Given an administrator registers the receiver for crisis.declared
     response = admin_api.post(
-        "/api/webhooks/", {"name": "Slack bridge", "url": receiver.url, "events": ["crisis.declared"]}, format="json"
+        "/api/webhooks/",
+        {"name": "Slack bridge", "url": receiver.url, "events": ["crisis.declared"]},
+        format="json",
     )
     assert response.status_code == 201, response.content
     secret = response.json()["secret"]
@@ -146,27 +150,37 @@ def test_admin_registers_an_endpoint_and_the_receiver_verifies_a_crisis_declared
     assert delivery.delivered_at is not None
 
 
-def test_the_reference_verifier_refuses_a_replayed_or_altered_request(admin_user, allow_local, receiver,
-                                                                      django_capture_on_commit_callbacks):
+def test_the_reference_verifier_refuses_a_replayed_or_altered_request(
+    admin_user, allow_local, receiver, django_capture_on_commit_callbacks
+):
     endpoint = webhook_endpoint_create(actor=admin_user, url=receiver.url, events=["crisis.resolved"])
     with django_capture_on_commit_callbacks(execute=True):
         webhook_event_emit(event_type="crisis.resolved", payload=CRISIS)
     request = receiver.requests[0]
     timestamp = request["headers"]["X-CrisisDesk-Timestamp"]
     signature = request["headers"]["X-CrisisDesk-Signature"]
-    assert webhook_signature_verify(secret=endpoint.secret, timestamp=timestamp, body=request["body"],
-                                    signature=signature)
+    assert webhook_signature_verify(
+        secret=endpoint.secret, timestamp=timestamp, body=request["body"], signature=signature
+    )
     replayed_later = int(timestamp) + 3600
-    assert not webhook_signature_verify(secret=endpoint.secret, timestamp=timestamp, body=request["body"],
-                                        signature=signature, now=replayed_later)
-    assert not webhook_signature_verify(secret=endpoint.secret, timestamp=str(int(timestamp) + 1),
-                                        body=request["body"], signature=signature)
-    assert not webhook_signature_verify(secret=endpoint.secret, timestamp=timestamp,
-                                        body=request["body"] + b" ", signature=signature)
+    assert not webhook_signature_verify(
+        secret=endpoint.secret,
+        timestamp=timestamp,
+        body=request["body"],
+        signature=signature,
+        now=replayed_later,
+    )
+    assert not webhook_signature_verify(
+        secret=endpoint.secret, timestamp=str(int(timestamp) + 1), body=request["body"], signature=signature
+    )
+    assert not webhook_signature_verify(
+        secret=endpoint.secret, timestamp=timestamp, body=request["body"] + b" ", signature=signature
+    )
 
 
-def test_an_event_in_a_rolled_back_transaction_is_never_sent(admin_user, allow_local, receiver,
-                                                             django_capture_on_commit_callbacks):
+def test_an_event_in_a_rolled_back_transaction_is_never_sent(
+    admin_user, allow_local, receiver, django_capture_on_commit_callbacks
+):
     webhook_endpoint_create(actor=admin_user, url=receiver.url, events=["crisis.declared"])
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
         with transaction.atomic():
@@ -195,7 +209,9 @@ def test_a_failing_endpoint_is_retried_with_backoff_and_the_log_shows_every_atte
     # Then each later attempt waits about four times longer, up to an hour
     waits = [(delivery.next_attempt_at - timezone.now()).total_seconds()]
     for _ in range(MAX_ATTEMPTS - 1):
-        WebhookDelivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now() - timedelta(seconds=1))
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(
+            next_attempt_at=timezone.now() - timedelta(seconds=1)
+        )
         with django_capture_on_commit_callbacks(execute=True):
             assert webhook_deliveries_retry_due() == [delivery.pk]
         delivery.refresh_from_db()
@@ -206,7 +222,9 @@ def test_a_failing_endpoint_is_retried_with_backoff_and_the_log_shows_every_atte
     # ...and after the sixth failure it gives up
     assert (delivery.status, delivery.attempts, delivery.next_attempt_at) == ("failed", MAX_ATTEMPTS, None)
     assert len(receiver.requests) == MAX_ATTEMPTS
-    assert {request["headers"]["X-CrisisDesk-Event-Id"] for request in receiver.requests} == {str(delivery.event_id)}
+    assert {request["headers"]["X-CrisisDesk-Event-Id"] for request in receiver.requests} == {
+        str(delivery.event_id)
+    }
     with django_capture_on_commit_callbacks(execute=True):
         tasks.webhook_deliver.delay(delivery.pk)
     assert len(receiver.requests) == MAX_ATTEMPTS
@@ -235,8 +253,9 @@ def test_an_endpoint_that_recovers_gets_the_delivery_on_the_next_attempt(
     assert receiver.requests[0]["body"] == receiver.requests[1]["body"]
 
 
-def test_the_same_event_id_is_delivered_only_once(admin_user, allow_local, receiver,
-                                                  django_capture_on_commit_callbacks):
+def test_the_same_event_id_is_delivered_only_once(
+    admin_user, allow_local, receiver, django_capture_on_commit_callbacks
+):
     webhook_endpoint_create(actor=admin_user, url=receiver.url, events=["crisis.declared"])
     event_id = uuid.uuid5(uuid.NAMESPACE_URL, "crisis/7/declared")
     with django_capture_on_commit_callbacks(execute=True):
@@ -248,11 +267,14 @@ def test_the_same_event_id_is_delivered_only_once(admin_user, allow_local, recei
     assert len(receiver.requests) == 1
 
 
-def test_only_subscribed_active_endpoints_receive_an_event(admin_user, allow_local, receiver,
-                                                           django_capture_on_commit_callbacks):
+def test_only_subscribed_active_endpoints_receive_an_event(
+    admin_user, allow_local, receiver, django_capture_on_commit_callbacks
+):
     subscribed = webhook_endpoint_create(actor=admin_user, url=receiver.url, events=["crisis.resolved"])
     webhook_endpoint_create(actor=admin_user, url=receiver.url + "/other", events=["crisis.declared"])
-    webhook_endpoint_create(actor=admin_user, url=receiver.url + "/off", events=["crisis.resolved"], is_active=False)
+    webhook_endpoint_create(
+        actor=admin_user, url=receiver.url + "/off", events=["crisis.resolved"], is_active=False
+    )
     with django_capture_on_commit_callbacks(execute=True):
         webhook_event_emit(event_type="crisis.resolved", payload=CRISIS)
     assert list(WebhookDelivery.objects.values_list("endpoint_id", flat=True)) == [subscribed.pk]
@@ -261,29 +283,41 @@ def test_only_subscribed_active_endpoints_receive_an_event(admin_user, allow_loc
         webhook_event_emit(event_type="crisis.exploded", payload={})
 
 
-def test_slack_format_sends_text_with_strangers_text_escaped(admin_user, allow_local, receiver,
-                                                             django_capture_on_commit_callbacks):
+def test_slack_format_sends_text_with_strangers_text_escaped(
+    admin_user, allow_local, receiver, django_capture_on_commit_callbacks
+):
     webhook_endpoint_create(
         actor=admin_user, url=receiver.url, events=["mention.priority_above"], format="slack", min_priority=60
     )
-    mention = MentionFactory(priority=85, text="<!channel> sin servicio & sin respuesta <https://phish.example|aquí>")
+    mention = MentionFactory(
+        priority=85, text="<!channel> sin servicio & sin respuesta <https://phish.example|aquí>"
+    )
     with django_capture_on_commit_callbacks(execute=True):
         webhook_mentions_emit(mention_ids=[mention.pk])
     body = json.loads(receiver.requests[0]["body"])
     assert set(body) == {"text", "blocks"}
-    assert "&lt;!channel&gt; sin servicio &amp; sin respuesta &lt;https://phish.example|aquí&gt;" in body["text"]
+    assert (
+        "&lt;!channel&gt; sin servicio &amp; sin respuesta &lt;https://phish.example|aquí&gt;" in body["text"]
+    )
     assert "<!channel>" not in body["text"]
     assert f"/inbox/mentions/{mention.pk}/|" in body["text"]
     assert body["blocks"][0]["text"]["text"] == body["text"]
 
 
-def test_mentions_above_an_endpoints_threshold_are_sent_once_each(admin_user, allow_local, receiver,
-                                                                  django_capture_on_commit_callbacks):
-    strict = webhook_endpoint_create(actor=admin_user, url=receiver.url, events=["mention.priority_above"],
-                                     min_priority=80)
-    relaxed = webhook_endpoint_create(actor=admin_user, url=receiver.url, events=["mention.priority_above"],
-                                      min_priority=40)
-    urgent, medium, calm = MentionFactory(priority=90), MentionFactory(priority=50), MentionFactory(priority=10)
+def test_mentions_above_an_endpoints_threshold_are_sent_once_each(
+    admin_user, allow_local, receiver, django_capture_on_commit_callbacks
+):
+    strict = webhook_endpoint_create(
+        actor=admin_user, url=receiver.url, events=["mention.priority_above"], min_priority=80
+    )
+    relaxed = webhook_endpoint_create(
+        actor=admin_user, url=receiver.url, events=["mention.priority_above"], min_priority=40
+    )
+    urgent, medium, calm = (
+        MentionFactory(priority=90),
+        MentionFactory(priority=50),
+        MentionFactory(priority=10),
+    )
     ids = [urgent.pk, medium.pk, calm.pk]
     with django_capture_on_commit_callbacks(execute=True):
         webhook_mentions_emit(mention_ids=ids)
@@ -299,7 +333,9 @@ def test_mention_webhooks_use_a_constant_number_of_queries(admin_user, allow_loc
     with CaptureQueriesContext(connection) as nobody_listening:
         webhook_mentions_emit(mention_ids=ids)
     assert len(nobody_listening) == 1
-    webhook_endpoint_create(actor=admin_user, url=receiver.url, events=["mention.priority_above"], min_priority=50)
+    webhook_endpoint_create(
+        actor=admin_user, url=receiver.url, events=["mention.priority_above"], min_priority=50
+    )
     with CaptureQueriesContext(connection) as few:
         webhook_mentions_emit(mention_ids=ids[:1])
     many_ids = ids + [mention.pk for mention in MentionFactory.create_batch(20, priority=95)]
@@ -309,23 +345,36 @@ def test_mention_webhooks_use_a_constant_number_of_queries(admin_user, allow_loc
     assert WebhookDelivery.objects.count() == 23
 
 
-def test_the_ingestion_pipeline_emits_mentions_above_the_threshold(admin_user, allow_local, receiver,
-                                                                   django_capture_on_commit_callbacks):
-    everything = webhook_endpoint_create(actor=admin_user, url=receiver.url, events=["mention.priority_above"],
-                                         min_priority=0)
+def test_the_ingestion_pipeline_emits_mentions_above_the_threshold(
+    admin_user, allow_local, receiver, django_capture_on_commit_callbacks
+):
+    everything = webhook_endpoint_create(
+        actor=admin_user, url=receiver.url, events=["mention.priority_above"], min_priority=0
+    )
     channel = ChannelFactory()
     author = NormalizedAuthor(external_id="u1", handle="cliente_enfadado", followers=50_000)
     batch = [
-        NormalizedMention(external_id="m1", text="Sin servicio desde ayer, ¡es una vergüenza!",
-                          posted_at=timezone.now(), author=author),
-        NormalizedMention(external_id="m2", text="Gracias por arreglarlo tan rápido", posted_at=timezone.now(),
-                          author=author),
+        NormalizedMention(
+            external_id="m1",
+            text="Sin servicio desde ayer, ¡es una vergüenza!",
+            posted_at=timezone.now(),
+            author=author,
+        ),
+        NormalizedMention(
+            external_id="m2",
+            text="Gracias por arreglarlo tan rápido",
+            posted_at=timezone.now(),
+            author=author,
+        ),
     ]
     with django_capture_on_commit_callbacks(execute=True):
         report = mentions_ingest(channel=channel, mentions=batch)
     assert report.created == 2
-    delivered = set(WebhookDelivery.objects.filter(endpoint=everything).values_list("payload__data__mention__id",
-                                                                                     flat=True))
+    delivered = set(
+        WebhookDelivery.objects.filter(endpoint=everything).values_list(
+            "payload__data__mention__id", flat=True
+        )
+    )
     assert delivered == set(Mention.objects.values_list("id", flat=True))
     assert len(receiver.requests) == 2
 
@@ -358,8 +407,9 @@ def test_a_public_address_is_accepted(admin_api):
     assert response.json()["url"] == "https://93.184.216.34/hook"
 
 
-def test_an_endpoint_that_became_private_is_not_posted_to(admin_user, receiver, settings,
-                                                          django_capture_on_commit_callbacks):
+def test_an_endpoint_that_became_private_is_not_posted_to(
+    admin_user, receiver, settings, django_capture_on_commit_callbacks
+):
     settings.WEBHOOKS_ALLOW_PRIVATE = True
     webhook_endpoint_create(actor=admin_user, url=receiver.url, events=["crisis.declared"])
     settings.WEBHOOKS_ALLOW_PRIVATE = False
@@ -371,24 +421,28 @@ def test_an_endpoint_that_became_private_is_not_posted_to(admin_user, receiver, 
 
 
 def test_bad_endpoint_input_is_a_400_naming_the_field(admin_api, allow_local):
-    unknown_event = admin_api.post("/api/webhooks/", {"url": "http://127.0.0.1/h", "events": ["crisis.exploded"]},
-                                   format="json")
+    unknown_event = admin_api.post(
+        "/api/webhooks/", {"url": "http://127.0.0.1/h", "events": ["crisis.exploded"]}, format="json"
+    )
     assert unknown_event.status_code == 400 and "events" in unknown_event.json()
     no_events = admin_api.post("/api/webhooks/", {"url": "http://127.0.0.1/h", "events": []}, format="json")
     assert no_events.status_code == 400 and "events" in no_events.json()
     bad_threshold = admin_api.post(
-        "/api/webhooks/", {"url": "http://127.0.0.1/h", "events": ["crisis.declared"], "min_priority": 101},
+        "/api/webhooks/",
+        {"url": "http://127.0.0.1/h", "events": ["crisis.declared"], "min_priority": 101},
         format="json",
     )
     assert bad_threshold.status_code == 400 and "min_priority" in bad_threshold.json()
     assert WebhookEndpoint.objects.count() == 0
 
 
-def test_admin_updates_reads_the_log_of_and_deletes_an_endpoint(admin_api, admin_user, allow_local, receiver,
-                                                                django_capture_on_commit_callbacks):
+def test_admin_updates_reads_the_log_of_and_deletes_an_endpoint(
+    admin_api, admin_user, allow_local, receiver, django_capture_on_commit_callbacks
+):
     endpoint = webhook_endpoint_create(actor=admin_user, url=receiver.url, events=["crisis.declared"])
-    updated = admin_api.patch(f"/api/webhooks/{endpoint.pk}/", {"events": ["crisis.resolved"], "is_active": False},
-                              format="json")
+    updated = admin_api.patch(
+        f"/api/webhooks/{endpoint.pk}/", {"events": ["crisis.resolved"], "is_active": False}, format="json"
+    )
     assert updated.status_code == 200
     assert updated.json()["events"] == ["crisis.resolved"] and updated.json()["is_active"] is False
     admin_api.patch(f"/api/webhooks/{endpoint.pk}/", {"is_active": True}, format="json")
@@ -402,7 +456,9 @@ def test_admin_updates_reads_the_log_of_and_deletes_an_endpoint(admin_api, admin
     assert admin_api.delete(f"/api/webhooks/{endpoint.pk}/").status_code == 204
     assert admin_api.get(f"/api/webhooks/{endpoint.pk}/").status_code == 404
     assert admin_api.get(f"/api/webhooks/{endpoint.pk}/deliveries/").status_code == 404
-    verbs = list(AuditEvent.objects.filter(target_type="crisisdesk.webhookendpoint").values_list("verb", flat=True))
+    verbs = list(
+        AuditEvent.objects.filter(target_type="crisisdesk.webhookendpoint").values_list("verb", flat=True)
+    )
     assert sorted(verbs) == ["webhook.create", "webhook.delete", "webhook.update", "webhook.update"]
 
 
@@ -411,5 +467,9 @@ def test_only_administrators_manage_webhooks(request, fixture):
     client = APIClient()
     client.force_authenticate(request.getfixturevalue(fixture))
     assert client.get("/api/webhooks/").status_code == 403
-    assert client.post("/api/webhooks/", {"url": "https://93.184.216.34/", "events": ["crisis.declared"]},
-                       format="json").status_code == 403
+    assert (
+        client.post(
+            "/api/webhooks/", {"url": "https://93.184.216.34/", "events": ["crisis.declared"]}, format="json"
+        ).status_code
+        == 403
+    )

@@ -9,14 +9,22 @@ from django.utils import timezone
 from inbox.connectors.base import NormalizedAuthor, NormalizedMention
 
 
-def normalized(external_id: str, text: str = "Sin servicio en Madrid desde esta mañana", *, author: str = "lucia",
-               followers: int = 120, minutes_ago: int = 1, **fields) -> NormalizedMention:
+def normalized(
+    external_id: str,
+    text: str = "Sin servicio en Madrid desde esta mañana",
+    *,
+    author: str = "lucia",
+    followers: int = 120,
+    minutes_ago: int = 1,
+    **fields,
+) -> NormalizedMention:
     return NormalizedMention(
         external_id=external_id,
         text=text,
         posted_at=timezone.now() - timedelta(minutes=minutes_ago),
-        author=NormalizedAuthor(external_id=f"sim-{author}", handle=author, display_name=author.title(),
-                                followers=followers),
+        author=NormalizedAuthor(
+            external_id=f"sim-{author}", handle=author, display_name=author.title(), followers=followers
+        ),
         language="es",
         **fields,
     )

@@ -73,7 +73,9 @@ def test_auto_assign_spreads_the_most_urgent_mentions_round_robin(community_mana
         assert mention.status == MentionStatus.ASSIGNED
     low.refresh_from_db()
     assert low.assignee is None
-    loads = Counter(Mention.objects.filter(assignee__isnull=False).values_list("assignee__username", flat=True))
+    loads = Counter(
+        Mention.objects.filter(assignee__isnull=False).values_list("assignee__username", flat=True)
+    )
     assert loads == {"ana": 2, "luis": 2}
     assert AuditEvent.objects.filter(verb="mention.assign", actor=None, data__auto=True).count() == 4
 
@@ -115,13 +117,19 @@ def test_an_unanswered_assignment_returns_to_the_queue_and_the_lead_is_told(
 ):
     settings.INBOX_RETURN_MINUTES = 15
     stale = MentionFactory(
-        assignee=community_manager, status=MentionStatus.ASSIGNED, assigned_at=timezone.now() - timedelta(minutes=16)
+        assignee=community_manager,
+        status=MentionStatus.ASSIGNED,
+        assigned_at=timezone.now() - timedelta(minutes=16),
     )
     fresh = MentionFactory(
-        assignee=community_manager, status=MentionStatus.ASSIGNED, assigned_at=timezone.now() - timedelta(minutes=5)
+        assignee=community_manager,
+        status=MentionStatus.ASSIGNED,
+        assigned_at=timezone.now() - timedelta(minutes=5),
     )
     answered = MentionFactory(
-        assignee=community_manager, status=MentionStatus.REPLIED, assigned_at=timezone.now() - timedelta(hours=1)
+        assignee=community_manager,
+        status=MentionStatus.REPLIED,
+        assigned_at=timezone.now() - timedelta(hours=1),
     )
     layer = get_channel_layer()
     lead_inbox = async_to_sync(layer.new_channel)()
@@ -148,7 +156,9 @@ def test_an_unanswered_assignment_returns_to_the_queue_and_the_lead_is_told(
 
 def test_the_return_sweeper_is_safe_to_run_twice(community_manager):
     MentionFactory(
-        assignee=community_manager, status=MentionStatus.ASSIGNED, assigned_at=timezone.now() - timedelta(hours=1)
+        assignee=community_manager,
+        status=MentionStatus.ASSIGNED,
+        assigned_at=timezone.now() - timedelta(hours=1),
     )
     assert tasks.mentions_return_unanswered.delay().get() == 1
     assert tasks.mentions_return_unanswered.delay().get() == 0

@@ -54,14 +54,22 @@ def test_malformed_items_go_to_dead_letters_and_the_rest_is_stored():
     naive = replace(normalized("m-naive"), posted_at=datetime(2026, 1, 1))
     report = services.mentions_ingest(
         channel=channel,
-        mentions=[normalized("m-ok"), normalized("x" * 200), normalized("m-empty", text="   "), naive,
-                  normalized("m-nul", text="Sin\x00 servicio", raw={"note": "a\x00b"})],
+        mentions=[
+            normalized("m-ok"),
+            normalized("x" * 200),
+            normalized("m-empty", text="   "),
+            naive,
+            normalized("m-nul", text="Sin\x00 servicio", raw={"note": "a\x00b"}),
+        ],
         rejected=[RejectedItem(reason="missing_text: 'text' is missing", payload={"id": "m-bad"})],
     )
 
     assert report.created == 2
     assert report.rejected == 4
-    assert set(Mention.objects.filter(channel=channel).values_list("external_id", flat=True)) == {"m-ok", "m-nul"}
+    assert set(Mention.objects.filter(channel=channel).values_list("external_id", flat=True)) == {
+        "m-ok",
+        "m-nul",
+    }
     assert Mention.objects.get(external_id="m-nul").text == "Sin servicio"
     reasons = sorted(letter.reason.split(":")[0] for letter in DeadLetter.objects.filter(channel=channel))
     assert reasons == ["empty_text", "invalid_date", "invalid_id", "missing_text"]
@@ -70,8 +78,12 @@ def test_malformed_items_go_to_dead_letters_and_the_rest_is_stored():
 
 def test_author_history_counts_each_new_mention_once():
     channel = ChannelFactory()
-    services.mentions_ingest(channel=channel, mentions=[normalized("m-1", author="javi"), normalized("m-2", author="javi")])
-    services.mentions_ingest(channel=channel, mentions=[normalized("m-2", author="javi"), normalized("m-3", author="javi")])
+    services.mentions_ingest(
+        channel=channel, mentions=[normalized("m-1", author="javi"), normalized("m-2", author="javi")]
+    )
+    services.mentions_ingest(
+        channel=channel, mentions=[normalized("m-2", author="javi"), normalized("m-3", author="javi")]
+    )
 
     author = Author.objects.get(external_id="sim-javi")
     assert author.mention_count == 3
@@ -80,7 +92,10 @@ def test_author_history_counts_each_new_mention_once():
 
 def test_minute_rollups_add_up_in_bulk(django_assert_max_num_queries):
     channel = ChannelFactory()
-    batch = [normalized(f"m-{index}", author=f"user{index}", followers=20_000 if index == 0 else 10) for index in range(30)]
+    batch = [
+        normalized(f"m-{index}", author=f"user{index}", followers=20_000 if index == 0 else 10)
+        for index in range(30)
+    ]
 
     with django_assert_max_num_queries(15):
         services.mentions_ingest(channel=channel, mentions=batch)
@@ -159,8 +174,17 @@ def test_an_adapter_bug_counts_as_a_failure_instead_of_holding_the_channel(monke
 def test_a_success_after_failures_resets_the_count(monkeypatch):
     channel = ChannelFactory(consecutive_failures=4)
     monkeypatch.setattr(
-        services, "connector_for", lambda channel: type("Ok", (), {"fetch_since": lambda self, c: FetchResult(
-            mentions=[normalized("m-1")], next_cursor={"since": "m-1"})})()
+        services,
+        "connector_for",
+        lambda channel: type(
+            "Ok",
+            (),
+            {
+                "fetch_since": lambda self, c: FetchResult(
+                    mentions=[normalized("m-1")], next_cursor={"since": "m-1"}
+                )
+            },
+        )(),
     )
     services.channel_poll(channel_id=channel.pk)
     channel.refresh_from_db()

@@ -59,7 +59,9 @@ def test_each_sees_the_other_and_when_the_other_is_typing(community_manager, oth
             await ana.send_json_to({"type": "presence.typing", "mention_id": mention.pk})
             typing = await next_presence(luis)
             assert (typing["state"], typing["user"]["id"], typing["mention_id"]) == (
-                "typing", community_manager.pk, mention.pk
+                "typing",
+                community_manager.pk,
+                mention.pk,
             )
 
             await luis.send_json_to({"type": "presence.leave", "mention_id": mention.pk})

@@ -42,11 +42,15 @@ class FlakyPlatform:
         return f"reply-{len(self.published)}"
 
 
-def test_a_reply_is_signed_with_the_channel_signature_and_sent(community_manager, django_capture_on_commit_callbacks):
+def test_a_reply_is_signed_with_the_channel_signature_and_sent(
+    community_manager, django_capture_on_commit_callbacks
+):
     mention = MentionFactory(channel=ChannelFactory(signature_template="— {name}"))
 
     with django_capture_on_commit_callbacks(execute=True):
-        reply = services.reply_queue(mention_id=mention.pk, author=community_manager, body="Lo revisamos ahora mismo.")
+        reply = services.reply_queue(
+            mention_id=mention.pk, author=community_manager, body="Lo revisamos ahora mismo."
+        )
 
     reply.refresh_from_db()
     mention.refresh_from_db()
@@ -80,7 +84,9 @@ def test_taking_the_mention_over_lets_a_colleague_reply_and_is_audited(
     mention = MentionFactory(assignee=community_manager, status=MentionStatus.ASSIGNED)
 
     with django_capture_on_commit_callbacks(execute=True):
-        reply = services.reply_queue(mention_id=mention.pk, author=other_community_manager, body="Hola", take_over=True)
+        reply = services.reply_queue(
+            mention_id=mention.pk, author=other_community_manager, body="Hola", take_over=True
+        )
 
     mention.refresh_from_db()
     assert mention.assignee == other_community_manager
@@ -98,7 +104,9 @@ def test_a_platform_error_is_retried_with_backoff_until_it_goes_through(
     mention = MentionFactory()
 
     with django_capture_on_commit_callbacks(execute=True):
-        reply = services.reply_queue(mention_id=mention.pk, author=community_manager, body="Ya está resuelto.")
+        reply = services.reply_queue(
+            mention_id=mention.pk, author=community_manager, body="Ya está resuelto."
+        )
 
     reply.refresh_from_db()
     assert reply.state == ReplyState.SENT
@@ -106,7 +114,8 @@ def test_a_platform_error_is_retried_with_backoff_until_it_goes_through(
     assert reply.error == ""
     assert platform.published == ["Ya está resuelto.\n— Ana"]
     assert list(
-        AuditEvent.objects.filter(target_type="inbox.reply", target_id=str(reply.pk)).order_by("id")
+        AuditEvent.objects.filter(target_type="inbox.reply", target_id=str(reply.pk))
+        .order_by("id")
         .values_list("verb", flat=True)
     ) == ["reply.failed", "reply.failed", "reply.sent"]
 
@@ -152,7 +161,11 @@ def test_a_reply_caught_mid_send_is_not_sent_again(monkeypatch, community_manage
 
 
 def test_only_the_assignee_may_retry_a_failed_reply(
-    monkeypatch, worker_retries, community_manager, other_community_manager, django_capture_on_commit_callbacks
+    monkeypatch,
+    worker_retries,
+    community_manager,
+    other_community_manager,
+    django_capture_on_commit_callbacks,
 ):
     platform = FlakyPlatform(failures=100)
     monkeypatch.setattr(services, "connector_for", platform)

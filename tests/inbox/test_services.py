@@ -99,7 +99,9 @@ def test_acting_on_a_missing_mention_says_so(community_manager):
         services.mention_close(mention_id=999_999, actor=community_manager)
 
 
-def test_changes_are_pushed_as_mention_changed_after_commit(community_manager, django_capture_on_commit_callbacks):
+def test_changes_are_pushed_as_mention_changed_after_commit(
+    community_manager, django_capture_on_commit_callbacks
+):
     from unittest import mock
 
     mention = MentionFactory()

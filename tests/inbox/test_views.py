@@ -69,15 +69,20 @@ def test_full_text_search_finds_words_and_treats_input_as_data(manager_client):
     channel = ChannelFactory()
     services.mentions_ingest(
         channel=channel,
-        mentions=[normalized("m-1", "Otra vez caída la fibra en Sevilla"), normalized("m-2", "Gracias por la oferta")],
+        mentions=[
+            normalized("m-1", "Otra vez caída la fibra en Sevilla"),
+            normalized("m-2", "Gracias por la oferta"),
+        ],
     )
     fibre = Mention.objects.get(external_id="m-1")
+    written_elsewhere = MentionFactory(text="La fibra de casa no va")  # not through ingestion
 
-    assert row_ids(manager_client.get(reverse("inbox:list"), {"q": "fibra"})) == {fibre.pk}
+    assert row_ids(manager_client.get(reverse("inbox:list"), {"q": "fibra"})) == {fibre.pk, written_elsewhere.pk}
+    assert row_ids(manager_client.get(reverse("inbox:list"), {"q": "fibra sevilla"})) == {fibre.pk}
     hostile = manager_client.get(reverse("inbox:list"), {"q": "'); DROP TABLE inbox_mention; --"})
     assert hostile.status_code == 200
     assert row_ids(hostile) == set()
-    assert Mention.objects.count() == 2
+    assert Mention.objects.count() == 3
 
 
 def test_invalid_filters_are_explained_not_crashed_on(manager_client):
@@ -87,7 +92,9 @@ def test_invalid_filters_are_explained_not_crashed_on(manager_client):
     assert b"<b>" not in response.content.split(b'data-testid="filter-errors"')[1][:400]
 
 
-def test_live_rows_give_one_changed_row_or_nothing_when_it_no_longer_matches(manager_client, community_manager):
+def test_live_rows_give_one_changed_row_or_nothing_when_it_no_longer_matches(
+    manager_client, community_manager
+):
     mention = MentionFactory(text="<img src=x onerror=alert(1)>")
     url = reverse("inbox:rows")
 
@@ -109,7 +116,9 @@ def test_newer_rows_are_served_after_an_id(manager_client):
     assert row_ids(response) == {newer.pk}
 
 
-def test_assign_to_me_and_to_a_colleague_from_the_page(manager_client, community_manager, other_community_manager):
+def test_assign_to_me_and_to_a_colleague_from_the_page(
+    manager_client, community_manager, other_community_manager
+):
     mention = MentionFactory()
 
     response = manager_client.post(reverse("inbox:assign", args=[mention.pk]), {"assignee": "me"})
@@ -198,7 +207,10 @@ def test_the_admin_cannot_delete_inbox_records_and_shows_dead_letters(client, ad
     assert page.status_code == 200
     assert "invalid_id: too long" in page.content.decode()
     mention = MentionFactory()
-    assert client.post(reverse("admin:inbox_mention_delete", args=[mention.pk]), {"post": "yes"}).status_code == 403
+    assert (
+        client.post(reverse("admin:inbox_mention_delete", args=[mention.pk]), {"post": "yes"}).status_code
+        == 403
+    )
     assert Mention.objects.filter(pk=mention.pk).exists()
 
 
@@ -207,9 +219,16 @@ def test_the_channel_admin_encrypts_credentials_and_never_shows_them(client, adm
     channel = ChannelFactory(name="X principal", kind="x")
     url = reverse("admin:inbox_channel_change", args=[channel.pk])
     form = {
-        "name": "X principal", "kind": "x", "brand": "Telco", "base_url": "", "config": "{}",
-        "signature_template": "— {name}", "is_enabled": "on", "poll_interval_seconds": "60",
-        "consecutive_failures": "0", "credentials": '{"bearer_token": "very-secret-token"}',
+        "name": "X principal",
+        "kind": "x",
+        "brand": "Telco",
+        "base_url": "",
+        "config": "{}",
+        "signature_template": "— {name}",
+        "is_enabled": "on",
+        "poll_interval_seconds": "60",
+        "consecutive_failures": "0",
+        "credentials": '{"bearer_token": "very-secret-token"}',
     }
 
     response = client.post(url, form)

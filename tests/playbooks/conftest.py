@@ -27,8 +27,16 @@ def technical_content(**overrides) -> dict:
         "departments": [],
         "approvers": ["role:director"],
         "approval": "any",
-        "templates": [{"name": "Avería", "body": "Hola {nombre}, próxima actualización a las {hora_siguiente_actualizacion}"}],
-        "holding_statement": "Sabemos lo que pasa, estamos trabajando; próxima actualización a las {hora_siguiente_actualizacion}.",
+        "templates": [
+            {
+                "name": "Avería",
+                "body": "Hola {nombre}, próxima actualización a las {hora_siguiente_actualizacion}",
+            }
+        ],
+        "holding_statement": (
+            "Sabemos lo que pasa, estamos trabajando; "
+            "próxima actualización a las {hora_siguiente_actualizacion}."
+        ),
         "principles": ["No borrar comentarios"],
     }
     content.update(overrides)
@@ -50,6 +58,8 @@ def channel(db):
 @pytest.fixture
 def scheduled_post(channel, community_manager):
     return ScheduledPost.objects.create(
-        channel=channel, body="¡Feliz viernes! 🎉 Disfruta del finde con nuestra fibra",
-        scheduled_at=timezone.now() + timedelta(minutes=5), created_by=community_manager,
+        channel=channel,
+        body="¡Feliz viernes! 🎉 Disfruta del finde con nuestra fibra",
+        scheduled_at=timezone.now() + timedelta(minutes=5),
+        created_by=community_manager,
     )

@@ -103,12 +103,28 @@ def test_the_baseline_learns_the_hour_of_the_week():
     for week in range(1, 5):
         centre = now - timedelta(weeks=week)
         for offset in range(-30, 30):
-            rows.append(MentionMinuteStat(minute=centre + timedelta(minutes=offset), brand="Busy", channel=channel,
-                                          topic="", volume=30 + offset % 3, negative=3))
+            rows.append(
+                MentionMinuteStat(
+                    minute=centre + timedelta(minutes=offset),
+                    brand="Busy",
+                    channel=channel,
+                    topic="",
+                    volume=30 + offset % 3,
+                    negative=3,
+                )
+            )
     # and today the same 30 a minute
     for offset in range(1, 4):
-        rows.append(MentionMinuteStat(minute=now - timedelta(minutes=offset), brand="Busy", channel=channel,
-                                      topic="", volume=31, negative=3))
+        rows.append(
+            MentionMinuteStat(
+                minute=now - timedelta(minutes=offset),
+                brand="Busy",
+                channel=channel,
+                topic="",
+                volume=31,
+                negative=3,
+            )
+        )
     MentionMinuteStat.objects.bulk_create(rows)
 
     # When the signals are evaluated

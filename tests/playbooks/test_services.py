@@ -11,7 +11,7 @@ from django.core import mail
 from django.utils import timezone
 
 from crisisdesk.models import AuditEvent
-from inbox.models import ScheduledPost, ScheduledPostStatus
+from inbox.models import ScheduledPostStatus
 from playbooks import outbox, services
 from playbooks.models import Crisis, CrisisEvent, CrisisStatus, Playbook, StatementStatus
 from tests.factories import MentionFactory, UserFactory
@@ -21,11 +21,17 @@ pytestmark = pytest.mark.django_db
 
 
 def _declare(actor, **kwargs):
-    return services.crisis_declare(actor=actor, crisis_type="technical", level=2, title="Caída en Madrid", **kwargs)
+    return services.crisis_declare(
+        actor=actor, crisis_type="technical", level=2, title="Caída en Madrid", **kwargs
+    )
 
 
 def test_declaring_starts_the_playbook_notifies_and_freezes_posts(
-    community_manager, other_community_manager, director, technical_playbook, scheduled_post,
+    community_manager,
+    other_community_manager,
+    director,
+    technical_playbook,
+    scheduled_post,
     django_capture_on_commit_callbacks,
 ):
     # Given a technical level-2 playbook that names Elena and Luis, and a cheerful post scheduled soon
@@ -44,7 +50,10 @@ def test_declaring_starts_the_playbook_notifies_and_freezes_posts(
     # with its checklist and deadlines counted from the declaration
     steps = list(crisis.checklist.order_by("position"))
     assert [step.text for step in steps] == [
-        "Confirmar el alcance con Técnica", "Publicar el mensaje de espera", "Decidir la compensación"]
+        "Confirmar el alcance con Técnica",
+        "Publicar el mensaje de espera",
+        "Decidir la compensación",
+    ]
     assert steps[1].due_at == now + timedelta(minutes=10)
     assert list(crisis.mentions.values_list("pk", flat=True)) == [mention.pk]
     # the people it names get an email, once
@@ -55,7 +64,10 @@ def test_declaring_starts_the_playbook_notifies_and_freezes_posts(
     # every scheduled post is frozen, and it is on the timeline and in the audit trail
     scheduled_post.refresh_from_db()
     assert scheduled_post.status == ScheduledPostStatus.FROZEN
-    assert set(CrisisEvent.objects.filter(crisis=crisis).values_list("kind", flat=True)) >= {"declared", "posts"}
+    assert set(CrisisEvent.objects.filter(crisis=crisis).values_list("kind", flat=True)) >= {
+        "declared",
+        "posts",
+    }
     assert AuditEvent.objects.filter(verb="crisis.declare", target_id=str(crisis.pk)).exists()
 
 
@@ -71,8 +83,9 @@ def test_the_playbook_snapshot_does_not_change_when_the_playbook_is_edited(
     assert crisis.playbook_version.number == 1
 
 
-def test_declaring_pushes_the_banner_to_everyone_after_commit(community_manager, technical_playbook,
-                                                              django_capture_on_commit_callbacks):
+def test_declaring_pushes_the_banner_to_everyone_after_commit(
+    community_manager, technical_playbook, django_capture_on_commit_callbacks
+):
     layer = get_channel_layer()
     listener = async_to_sync(layer.new_channel)()
     async_to_sync(layer.group_add)("everyone", listener)
@@ -97,7 +110,9 @@ def test_declaring_creates_escalation_requests_for_the_departments_the_playbook_
     )
     # When a severe technical crisis is declared
     with django_capture_on_commit_callbacks(execute=True):
-        crisis = services.crisis_declare(actor=community_manager, crisis_type="technical", level=3, title="Apagón")
+        crisis = services.crisis_declare(
+            actor=community_manager, crisis_type="technical", level=3, title="Apagón"
+        )
     # Then each department has a request linked to the crisis
     from escalation.models import EscalationRequest
 
@@ -131,8 +146,9 @@ def test_the_publisher_does_not_publish_frozen_posts_until_released(
     assert scheduled_post.status == ScheduledPostStatus.FROZEN
 
     # and a post scheduled during the crisis is frozen from the start
-    during = outbox.scheduled_post_create(channel=scheduled_post.channel, body="Promo", scheduled_at=later,
-                                          actor=community_manager)
+    during = outbox.scheduled_post_create(
+        channel=scheduled_post.channel, body="Promo", scheduled_at=later, actor=community_manager
+    )
     assert during.status == ScheduledPostStatus.FROZEN
 
     # When someone releases them explicitly
@@ -148,7 +164,9 @@ def test_the_publisher_does_not_publish_frozen_posts_until_released(
     assert outbox.scheduled_posts_publish_due(now=later) == []
 
 
-def test_resolving_keeps_posts_frozen_and_removes_the_banner(community_manager, technical_playbook, scheduled_post):
+def test_resolving_keeps_posts_frozen_and_removes_the_banner(
+    community_manager, technical_playbook, scheduled_post
+):
     from playbooks.selectors import crisis_banner
 
     crisis = _declare(community_manager)
@@ -180,8 +198,9 @@ def test_ticking_a_checklist_step_is_recorded(community_manager, technical_playb
 # Statements -----------------------------------------------------------------------------------
 
 
-def test_with_any_approver_one_approval_is_enough(community_manager, director, technical_playbook,
-                                                  django_capture_on_commit_callbacks):
+def test_with_any_approver_one_approval_is_enough(
+    community_manager, director, technical_playbook, django_capture_on_commit_callbacks
+):
     other_director = UserFactory(role="director", username="carlos")
     crisis = _declare(community_manager)
     layer = get_channel_layer()
@@ -189,7 +208,9 @@ def test_with_any_approver_one_approval_is_enough(community_manager, director, t
     async_to_sync(layer.group_add)(f"user.{director.pk}", listener)
     try:
         with django_capture_on_commit_callbacks(execute=True):
-            statement = services.statement_submit(crisis_id=crisis.pk, author=community_manager, body="Sabemos lo que pasa")
+            statement = services.statement_submit(
+                crisis_id=crisis.pk, author=community_manager, body="Sabemos lo que pasa"
+            )
         pushed = async_to_sync(layer.receive)(listener)
     finally:
         async_to_sync(layer.group_discard)(f"user.{director.pk}", listener)
@@ -207,7 +228,9 @@ def test_with_all_approvers_every_one_must_approve_and_one_can_send_it_back(
     Playbook.objects.filter(pk=technical_playbook.pk).delete()
     playbook = Playbook.objects.create(crisis_type="technical", level=2, name="Todos")
     services.playbook_version_create(
-        playbook_id=playbook.pk, content=technical_content(approvers=["elena", "root"], approval="all"), actor=None
+        playbook_id=playbook.pk,
+        content=technical_content(approvers=["elena", "root"], approval="all"),
+        actor=None,
     )
     crisis = _declare(community_manager)
     statement = services.statement_submit(crisis_id=crisis.pk, author=community_manager, body="Comunicado")
@@ -219,15 +242,20 @@ def test_with_all_approvers_every_one_must_approve_and_one_can_send_it_back(
     second = services.statement_submit(crisis_id=crisis.pk, author=community_manager, body="Otro")
     with pytest.raises(services.CrisisError):
         services.statement_decide(statement_id=second.pk, approver=director, approve=False, comment="")
-    second = services.statement_decide(statement_id=second.pk, approver=director, approve=False,
-                                       comment="Falta la hora de la próxima actualización")
+    second = services.statement_decide(
+        statement_id=second.pk,
+        approver=director,
+        approve=False,
+        comment="Falta la hora de la próxima actualización",
+    )
     assert second.status == StatementStatus.RETURNED
     with pytest.raises(services.CrisisError):
         services.statement_decide(statement_id=second.pk, approver=admin_user, approve=True)
 
 
-def test_someone_who_is_not_an_approver_cannot_approve(community_manager, other_community_manager, director,
-                                                       technical_playbook):
+def test_someone_who_is_not_an_approver_cannot_approve(
+    community_manager, other_community_manager, director, technical_playbook
+):
     crisis = _declare(community_manager)
     statement = services.statement_submit(crisis_id=crisis.pk, author=community_manager, body="Comunicado")
     with pytest.raises(services.CrisisError):
@@ -257,8 +285,9 @@ def test_executive_summaries_follow_the_level_cadence_and_are_safe_to_run_twice(
     assert crisis.last_summary_at == start + timedelta(hours=5, minutes=2)
 
 
-def test_executive_summary_is_emailed_to_directors(community_manager, director, technical_playbook,
-                                                   django_capture_on_commit_callbacks):
+def test_executive_summary_is_emailed_to_directors(
+    community_manager, director, technical_playbook, django_capture_on_commit_callbacks
+):
     start = timezone.now()
     _declare(community_manager, now=start)
     mail.outbox.clear()
@@ -280,8 +309,12 @@ def test_a_review_case_becomes_a_revision_that_an_admin_accepts_as_a_new_version
 
     # When the review records a case the playbook did not foresee
     revision = services.playbook_revision_propose(
-        crisis_id=crisis.pk, actor=community_manager, case="Un medio publicó la caída antes que nosotros",
-        step_text="Avisar a Comunicación en cuanto un medio pregunte", role="community_manager", minutes=5,
+        crisis_id=crisis.pk,
+        actor=community_manager,
+        case="Un medio publicó la caída antes que nosotros",
+        step_text="Avisar a Comunicación en cuanto un medio pregunte",
+        role="community_manager",
+        minutes=5,
     )
     _, _, diff = services.revision_preview(revision)
     assert "+5 | community_manager | Avisar a Comunicación en cuanto un medio pregunte" in diff
@@ -310,11 +343,14 @@ def test_a_review_case_becomes_a_revision_that_an_admin_accepts_as_a_new_version
 def test_playbook_content_is_validated(admin_user, technical_playbook):
     with pytest.raises(services.CrisisError):
         services.playbook_version_create(
-            playbook_id=technical_playbook.pk, content=technical_content(departments=["nowhere"]), actor=admin_user
+            playbook_id=technical_playbook.pk,
+            content=technical_content(departments=["nowhere"]),
+            actor=admin_user,
         )
     with pytest.raises(services.CrisisError):
         services.playbook_version_create(
-            playbook_id=technical_playbook.pk, content=technical_content(steps=[{"text": "x", "role": "pirate"}]),
+            playbook_id=technical_playbook.pk,
+            content=technical_content(steps=[{"text": "x", "role": "pirate"}]),
             actor=admin_user,
         )
     assert technical_playbook.versions.count() == 1
@@ -333,3 +369,27 @@ def test_demo_seed_creates_nine_playbooks_once(db, department):
     institutional = Playbook.objects.get(crisis_type="institutional", level=3).versions.get().content
     assert any("#FelizNoche" in principle for principle in institutional["principles"])
     assert "{hora_siguiente_actualizacion}" in institutional["holding_statement"]
+
+
+def test_declaring_level_changes_and_resolving_are_announced_to_outgoing_webhooks(
+    community_manager, admin_user, technical_playbook
+):
+    from crisisdesk.models import WebhookDelivery
+    from crisisdesk.webhooks import webhook_endpoint_create
+
+    webhook_endpoint_create(
+        actor=admin_user,
+        url="https://93.184.216.34/hook",
+        events=["crisis.declared", "crisis.level_changed", "crisis.resolved"],
+    )
+    crisis = _declare(community_manager)
+    services.crisis_level_change(crisis_id=crisis.pk, level=3, actor=community_manager)
+    services.crisis_resolve(crisis_id=crisis.pk, actor=community_manager)
+    deliveries = list(WebhookDelivery.objects.order_by("pk"))
+    assert [delivery.event_type for delivery in deliveries] == [
+        "crisis.declared",
+        "crisis.level_changed",
+        "crisis.resolved",
+    ]
+    assert deliveries[0].payload["data"]["crisis"]["title"] == "Caída en Madrid"
+    assert deliveries[1].payload["data"]["previous_level"] == 2

@@ -58,7 +58,8 @@ def _output(result: TriageResult) -> dict[str, Any]:
 
 
 class Command(BaseCommand):
-    help = "Triage JSON lines read on stdin; writes one JSON line per input (a bad line gets {\"error\": …})."
+    help = 'Triage JSON lines read on stdin; writes one JSON line per input (a bad line gets {"error": …}).'
+    stealth_options = ("stdin",)
 
     def add_arguments(self, parser):
         parser.add_argument("--tier", choices=["fast", "model", "both"], default="fast")
@@ -88,7 +89,10 @@ class Command(BaseCommand):
         if tier == "both":
             fast = fast_tier().triage_batch(inputs)
             model = model_tier().triage_batch(inputs)
-            return {n: {"fast": _output(f), "model": _output(m)} for n, f, m in zip(numbers, fast, model, strict=True)}
+            return {
+                n: {"fast": _output(f), "model": _output(m)}
+                for n, f, m in zip(numbers, fast, model, strict=True)
+            }
         chosen = fast_tier() if tier == "fast" else model_tier()
         return {n: _output(r) for n, r in zip(numbers, chosen.triage_batch(inputs), strict=True)}
 

