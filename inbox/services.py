@@ -150,7 +150,9 @@ def mentions_ingest(
     return report
 
 
-def mentions_ingest_batch(*, channel_id: int, items: list[dict[str, Any]], source: str = "batch") -> IngestReport | None:
+def mentions_ingest_batch(
+    *, channel_id: int, items: list[dict[str, Any]], source: str = "batch"
+) -> IngestReport | None:
     """Ingest a batch of items in the generic webhook's JSON shape; as idempotent as `mentions_ingest`.
 
     Bad items become dead letters; a channel that no longer exists or is disabled ingests nothing.
@@ -243,6 +245,9 @@ def _platform(channel: Channel) -> str:
     return channel.kind
 
 
+AUTHOR_UPDATED_FIELDS = ("handle", "display_name", "followers", "verified")
+
+
 def _authors_upsert(*, platform: str, items: list[NormalizedMention]) -> dict[str, Author]:
     """One INSERT … ON CONFLICT DO UPDATE … RETURNING for the batch, in external-id order.
 
@@ -267,7 +272,7 @@ def _authors_upsert(*, platform: str, items: list[NormalizedMention]) -> dict[st
     table = connection.ops.quote_name(Author._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
     placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    updated = ", ".join(f"{name} = excluded.{name}" for name in ("handle", "display_name", "followers", "verified"))
+    updated = ", ".join(f"{name} = excluded.{name}" for name in AUTHOR_UPDATED_FIELDS)
     with connection.cursor() as cursor:
         for start in range(0, len(authors), _insert_batch_size(len(fields))):
             chunk = authors[start : start + _insert_batch_size(len(fields))]
@@ -372,7 +377,9 @@ def _mentions_insert(rows: dict[str, dict[str, Any]]) -> list[tuple[int, str]]:
     On PostgreSQL the full-text vector is computed in the same INSERT, so each row is written once.
     """
     first = next(iter(rows.values()))
-    fields = [field for field in Mention._meta.concrete_fields if field.column != "id" and field.attname in first]
+    fields = [
+        field for field in Mention._meta.concrete_fields if field.column != "id" and field.attname in first
+    ]
     preparers = [_db_value(field) for field in fields]
     names = [connection.ops.quote_name(field.column) for field in fields]
     slots = ["%s"] * len(fields)
@@ -392,7 +399,9 @@ def _mentions_insert(rows: dict[str, dict[str, Any]]) -> list[tuple[int, str]]:
             chunk = values[start : start + batch_size]
             params: list[Any] = []
             for row in chunk:
-                params += [prepare(row[field.attname]) for field, prepare in zip(fields, preparers, strict=True)]
+                params += [
+                    prepare(row[field.attname]) for field, prepare in zip(fields, preparers, strict=True)
+                ]
                 if with_vector:
                     params.append(row["text"])
             cursor.execute(
@@ -412,10 +421,13 @@ def _author_history_update(rows: list[dict[str, Any]]) -> None:
         return
     table = connection.ops.quote_name(Author._meta.db_table)
     counts = sorted(mentions.items())
-    params = [value for author_id, count in counts for value in (author_id, count, complaints.get(author_id, 0))]
+    params = [
+        value for author_id, count in counts for value in (author_id, count, complaints.get(author_id, 0))
+    ]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"WITH batch(author_id, mentions, complaints) AS (VALUES {', '.join(['(%s, %s, %s)'] * len(counts))}) "
+            "WITH batch(author_id, mentions, complaints) AS "
+            f"(VALUES {', '.join(['(%s, %s, %s)'] * len(counts))}) "
             f"UPDATE {table} SET mention_count = {table}.mention_count + batch.mentions, "
             f"complaint_count = {table}.complaint_count + batch.complaints "
             f"FROM batch WHERE {table}.id = batch.author_id",

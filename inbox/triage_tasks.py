@@ -7,6 +7,9 @@ from django.db import OperationalError
 
 from inbox.triage.services import mentions_triage_refine
 
+# Embedding runs at tens of texts per second on a small CPU; short tasks keep a shared worker free.
+REFINE_CHUNK = 16
+
 
 @shared_task(
     name="triage.mentions_refine",
@@ -18,5 +21,7 @@ from inbox.triage.services import mentions_triage_refine
     max_retries=3,
 )
 def mentions_refine(mention_ids: list[int]) -> int:
-    """Refine freshly ingested mentions with the model tier; safe to run twice."""
-    return mentions_triage_refine(mention_ids=mention_ids)
+    """Refine freshly ingested mentions with the model tier; safe to run twice. Big batches fan out."""
+    for start in range(REFINE_CHUNK, len(mention_ids), REFINE_CHUNK):
+        mentions_refine.delay(mention_ids[start : start + REFINE_CHUNK])
+    return mentions_triage_refine(mention_ids=mention_ids[:REFINE_CHUNK])

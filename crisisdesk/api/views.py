@@ -88,7 +88,17 @@ class WebhookEndpointListView(APIView):
     def get(self, request):
         return Response(WebhookEndpointSerializer(selectors.webhook_endpoint_list(), many=True).data)
 
-    @extend_schema(request=WebhookEndpointWriteSerializer, responses={201: WebhookEndpointCreatedSerializer})
+    @extend_schema(
+        request=WebhookEndpointWriteSerializer,
+        responses={201: WebhookEndpointCreatedSerializer},
+        description=(
+            "Register an endpoint; the response carries its signing secret, shown only this once. Every POST "
+            "to the endpoint has X-CrisisDesk-Event, X-CrisisDesk-Event-Id (deduplicate on it), "
+            "X-CrisisDesk-Delivery, X-CrisisDesk-Timestamp and X-CrisisDesk-Signature: "
+            "sha256=hex(HMAC-SHA256(secret, timestamp + '.' + raw body)). Reject old timestamps to stop "
+            "replays. URLs must be http(s) and public."
+        ),
+    )
     def post(self, request):
         serializer = WebhookEndpointWriteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -219,6 +219,6 @@ class ModelTriage:
         # Author history and spam patterns are not in the text the model saw; the shared rules are.
         if is_spam(signals):
             category = "spam"
-        elif is_troll(item, signals, sentiment) and category != "complaint":
+        elif is_troll(item, signals, sentiment):
             category = "troll"
         return decide(item, signals, sentiment=sentiment, score=score, category=category, tier=self.name)

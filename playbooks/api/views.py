@@ -21,7 +21,7 @@ from playbooks.api.serializers import (
     PlaybookDetailSerializer,
     PlaybookSerializer,
 )
-from playbooks.models import ChecklistItem, Crisis, CrisisEvent
+from playbooks.models import ChecklistItem, Crisis, CrisisEvent, CrisisStatus
 
 
 class NewestFirst(CursorPagination):
@@ -64,6 +64,8 @@ class CrisisListView(generics.ListAPIView):
     def get_queryset(self):
         queryset = Crisis.objects.select_related("owner", "playbook_version")
         status_filter = self.request.query_params.get("status")
+        if status_filter and status_filter not in CrisisStatus.values:
+            raise ValidationError({"status": f"Choose one of: {', '.join(CrisisStatus.values)}."})
         return queryset.filter(status=status_filter) if status_filter else queryset
 
 

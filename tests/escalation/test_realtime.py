@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -80,7 +81,9 @@ def test_cm_escalates_head_hears_it_answers_and_the_cm_hears_the_answer(
                 await communicator.disconnect()
             await sync_to_async(connections.close_all)()  # the worker thread's connection, before teardown
 
-    created, answered, head_answered = asyncio.run(story())
+    # A fresh thread has no event loop yet, even when the session's Playwright left one running here
+    with ThreadPoolExecutor(max_workers=1) as executor:
+        created, answered, head_answered = executor.submit(asyncio.run, story()).result(timeout=60)
 
     assert created["version"] == 1
     assert created["department_id"] == department.pk and created["mention_ids"] == [mention.pk]

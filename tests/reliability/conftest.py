@@ -113,10 +113,28 @@ class RedisServer:
     def start(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "yes", "--appendfsync", "always", "--dir", str(self.directory),
-             "--daemonize", "no", "--logfile", str(self.directory / "redis.log")],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "always",
+                "--dir",
+                str(self.directory),
+                "--daemonize",
+                "no",
+                "--logfile",
+                str(self.directory / "redis.log"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
         wait_until(self.ping, timeout=10, interval=0.05, what="redis-server to answer")
 
@@ -150,7 +168,12 @@ class Service:
             log.write(f"\n--- start {time.strftime('%H:%M:%S')} ---\n")
             log.flush()
             self.process = subprocess.Popen(
-                self.command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+                self.command,
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         return self
 
@@ -178,7 +201,9 @@ class Service:
             self.kill9()
 
     def tail(self, lines: int = 60) -> str:
-        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:]) if self.log.exists() else ""
+        return (
+            "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:]) if self.log.exists() else ""
+        )
 
 
 class Stack:
@@ -226,8 +251,24 @@ class Stack:
     def worker(self, name: str = "worker", *, concurrency: int = 2, **extra: str) -> Service:
         return self._add(
             name,
-            [sys.executable, "-m", "celery", "-A", "crisisdesk", "worker", "-Q", QUEUES, "-c", str(concurrency),
-             "-n", f"{name}-{self.prefix}@%h", "--without-gossip", "--without-mingle", "-l", "WARNING"],
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "crisisdesk",
+                "worker",
+                "-Q",
+                QUEUES,
+                "-c",
+                str(concurrency),
+                "-n",
+                f"{name}-{self.prefix}@%h",
+                "--without-gossip",
+                "--without-mingle",
+                "-l",
+                "WARNING",
+            ],
             **extra,
         )
 
@@ -235,7 +276,18 @@ class Stack:
         schedule = self.log_dir / f"{name}-schedule"
         return self._add(
             name,
-            [sys.executable, "-m", "celery", "-A", "crisisdesk", "beat", "-s", str(schedule), "-l", "WARNING"],
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "crisisdesk",
+                "beat",
+                "-s",
+                str(schedule),
+                "-l",
+                "WARNING",
+            ],
             **extra,
         )
 
@@ -243,7 +295,16 @@ class Stack:
         port = free_port()
         service = self._add(
             name,
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "crisisdesk.asgi:application"],
+            [
+                sys.executable,
+                "-m",
+                "daphne",
+                "-b",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "crisisdesk.asgi:application",
+            ],
             **extra,
         )
         base_url = f"http://127.0.0.1:{port}"
@@ -264,8 +325,12 @@ class Stack:
         """Run Python inside Django on this stack's database; the code sets `result`, returned as JSON."""
         script = f"import json\nresult = None\n{code}\nprint('RESULT=' + json.dumps(result, default=str))\n"
         completed = subprocess.run(
-            [sys.executable, "manage.py", "shell", "-c", script], cwd=ROOT, env=self.env(),
-            capture_output=True, text=True, timeout=120,
+            [sys.executable, "manage.py", "shell", "-c", script],
+            cwd=ROOT,
+            env=self.env(),
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         if completed.returncode != 0:
             pytest.fail(f"manage.py shell failed:\n{completed.stdout}\n{completed.stderr}")
@@ -303,11 +368,21 @@ def template_database() -> Iterator[str]:
     _admin(f'DROP DATABASE IF EXISTS "{TEMPLATE}" WITH (FORCE)')
     _admin(f'CREATE DATABASE "{TEMPLATE}"')
     env = dict(os.environ)
-    env.update(DJANGO_SETTINGS_MODULE="crisisdesk.settings", SECRET_KEY=SECRET, REDIS_URL="redis://127.0.0.1:1/0",
-               DATABASE_URL=f"postgres://{PG_USER}@{PG_HOST}:{PG_PORT}/{TEMPLATE}", DEBUG="0",
-               SECURE_PRODUCTION="0")
-    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env,
-                   check=True, timeout=300)
+    env.update(
+        DJANGO_SETTINGS_MODULE="crisisdesk.settings",
+        SECRET_KEY=SECRET,
+        REDIS_URL="redis://127.0.0.1:1/0",
+        DATABASE_URL=f"postgres://{PG_USER}@{PG_HOST}:{PG_PORT}/{TEMPLATE}",
+        DEBUG="0",
+        SECURE_PRODUCTION="0",
+    )
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        timeout=300,
+    )
     yield TEMPLATE
     _admin(f'DROP DATABASE IF EXISTS "{TEMPLATE}" WITH (FORCE)')
 
@@ -317,11 +392,22 @@ def data_dir(tmp_path_factory) -> Path:
     """Production settings serve hashed static files: collect them once per session, as a deploy would."""
     directory = tmp_path_factory.mktemp("crisisdesk-data")
     env = dict(os.environ)
-    env.update(DJANGO_SETTINGS_MODULE="crisisdesk.settings", SECRET_KEY=SECRET, DEBUG="0", SECURE_PRODUCTION="0",
-               DATABASE_URL=f"postgres://{PG_USER}@{PG_HOST}:{PG_PORT}/postgres", REDIS_URL="redis://127.0.0.1:1/0",
-               CRISISDESK_DATA_DIR=str(directory))
-    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, env=env,
-                   check=True, timeout=300)
+    env.update(
+        DJANGO_SETTINGS_MODULE="crisisdesk.settings",
+        SECRET_KEY=SECRET,
+        DEBUG="0",
+        SECURE_PRODUCTION="0",
+        DATABASE_URL=f"postgres://{PG_USER}@{PG_HOST}:{PG_PORT}/postgres",
+        REDIS_URL="redis://127.0.0.1:1/0",
+        CRISISDESK_DATA_DIR=str(directory),
+    )
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        timeout=300,
+    )
     return directory
 
 
@@ -366,9 +452,13 @@ def webhook_items(*, count: int, prefix: str = "m", authors: int = 5000) -> list
             "id": f"{prefix}{number}",
             "text": f"Sin servicio de fibra en Madrid desde esta mañana, incidencia {number}",
             "created_at": f"2026-03-02T{8 + number // 3_600_000 % 10:02d}:{number // 60000 % 60:02d}:"
-                          f"{number // 1000 % 60:02d}.{number % 1000:03d}+00:00",
-            "author": {"id": f"a{number % authors}", "handle": f"cliente{number % authors}",
-                       "name": f"Cliente {number % authors}", "followers": number % 900},
+            f"{number // 1000 % 60:02d}.{number % 1000:03d}+00:00",
+            "author": {
+                "id": f"a{number % authors}",
+                "handle": f"cliente{number % authors}",
+                "name": f"Cliente {number % authors}",
+                "followers": number % 900,
+            },
             "language": "es",
         }
         for number in range(count)
@@ -379,7 +469,9 @@ SEED_SESSION = """
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
 from crisisdesk.models import User
-user, _ = User.objects.get_or_create(username={username!r}, defaults={{"role": {role!r}, "first_name": "Rel"}})
+user, _ = User.objects.get_or_create(
+    username={username!r}, defaults={{"role": {role!r}, "first_name": "Rel"}}
+)
 user.set_password("secret-pass-123"); user.save()
 store = SessionStore()
 store[SESSION_KEY] = str(user.pk)

@@ -42,13 +42,18 @@ def test_requests_get_a_clean_503_during_an_outage_and_everything_recovers_by_it
     client = stack.celery_client()
     items = webhook_items(count=BATCHES * BATCH, prefix="o")
     for start in range(0, len(items), BATCH):
-        client.send_task("inbox.mentions_ingest_batch", args=[channel_id, items[start : start + BATCH]],
-                         queue="ingest")
+        client.send_task(
+            "inbox.mentions_ingest_batch", args=[channel_id, items[start : start + BATCH]], queue="ingest"
+        )
 
     # Then pages, the API and anonymous pages answer 503 with a JSON reason and Retry-After, never a 500
     try:
-        for path, client_used in [("/api/mentions/", http), ("/inbox/", http), ("/inbox/rows/", http),
-                                  ("/api/escalations/", http)]:
+        for path, client_used in [
+            ("/api/mentions/", http),
+            ("/inbox/", http),
+            ("/inbox/rows/", http),
+            ("/api/escalations/", http),
+        ]:
             response = client_used.get(path)
             assert response.status_code == 503, (path, response.status_code, response.text[:300])
             assert response.headers["content-type"].startswith("application/json"), path
@@ -68,14 +73,21 @@ def test_requests_get_a_clean_503_during_an_outage_and_everything_recovers_by_it
     restored_at = time.monotonic()
 
     # Then the web process serves again without a restart
-    wait_until(lambda: http.get("/api/mentions/").status_code == 200, timeout=30, interval=0.1,
-               what="the API to answer 200 again")
+    wait_until(
+        lambda: http.get("/api/mentions/").status_code == 200,
+        timeout=30,
+        interval=0.1,
+        what="the API to answer 200 again",
+    )
     web_recovery = time.monotonic() - restored_at
     assert http.get("/inbox/").status_code == 200
 
     # And the worker's retries store every mention, exactly once, with counters that agree
-    wait_until(lambda: database.scalar("SELECT count(*) FROM inbox_mention") == len(items), timeout=120,
-               what="the worker's retries to store every mention")
+    wait_until(
+        lambda: database.scalar("SELECT count(*) FROM inbox_mention") == len(items),
+        timeout=120,
+        what="the worker's retries to store every mention",
+    )
     ingest_recovery = time.monotonic() - restored_at
     wait_until(lambda: sum(stack.queue_lengths().values()) == 0, timeout=60, what="the broker to drain")
     assert database.scalar("SELECT count(DISTINCT external_id) FROM inbox_mention") == len(items)

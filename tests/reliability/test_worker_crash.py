@@ -34,8 +34,9 @@ def test_a_worker_killed_mid_ingest_and_restarted_stores_every_mention_exactly_o
     items = webhook_items(count=MENTIONS, prefix="k")
     client = stack.celery_client()
     for start in range(0, MENTIONS, BATCH):
-        client.send_task("inbox.mentions_ingest_batch", args=[channel_id, items[start : start + BATCH]],
-                         queue="ingest")
+        client.send_task(
+            "inbox.mentions_ingest_batch", args=[channel_id, items[start : start + BATCH]], queue="ingest"
+        )
     database = stack.database
 
     def stored() -> int:
@@ -66,14 +67,21 @@ def test_a_worker_killed_mid_ingest_and_restarted_stores_every_mention_exactly_o
     # And each exactly once, with the counters written in the same transactions agreeing
     assert stored() == MENTIONS
     assert database.scalar("SELECT count(DISTINCT external_id) FROM inbox_mention") == MENTIONS
-    assert database.scalar(
-        "SELECT count(*) FROM (SELECT external_id FROM inbox_mention GROUP BY channel_id, external_id "
-        "HAVING count(*) > 1) AS duplicated"
-    ) == 0
-    assert database.scalar("SELECT coalesce(sum(volume), 0) FROM inbox_mentionminutestat WHERE topic = %s", [""]) == MENTIONS
+    assert (
+        database.scalar(
+            "SELECT count(*) FROM (SELECT external_id FROM inbox_mention GROUP BY channel_id, external_id "
+            "HAVING count(*) > 1) AS duplicated"
+        )
+        == 0
+    )
+    assert (
+        database.scalar("SELECT coalesce(sum(volume), 0) FROM inbox_mentionminutestat WHERE topic = %s", [""])
+        == MENTIONS
+    )
     assert database.scalar("SELECT sum(mention_count) FROM inbox_author") == MENTIONS
     print(
-        f"\nworker crash: {MENTIONS} mentions, killed at {stored_at_kill} stored / {unacked_at_kill} unacked, "
+        f"\nworker crash: {MENTIONS} mentions, killed at {stored_at_kill} stored / "
+        f"{unacked_at_kill} unacked, "
         f"first worker {restarted - started:.1f}s, restart to complete {finished - restarted:.1f}s, "
         f"total {finished - started:.1f}s"
     )

@@ -20,7 +20,12 @@ from inbox.credentials import credentials_encrypt
 from inbox.models import Channel, Mention, Reply
 from inbox.services import mentions_ingest
 from playbooks.models import Alert, Crisis, Playbook
-from playbooks.services import crisis_declare, playbook_revision_propose, playbook_version_create, statement_submit
+from playbooks.services import (
+    crisis_declare,
+    playbook_revision_propose,
+    playbook_version_create,
+    statement_submit,
+)
 from tests import factories
 from tests.playbooks.conftest import technical_content
 
@@ -68,48 +73,99 @@ def hostile_mention(external_id: str = "xss-1") -> NormalizedMention:
         external_id=external_id,
         text=XSS_TEXT,
         posted_at=timezone.now() - timedelta(minutes=1),
-        author=NormalizedAuthor(external_id="attacker", handle=f"h{IMG}", display_name=f"Eve {SCRIPT}", followers=3),
+        author=NormalizedAuthor(
+            external_id="attacker", handle=f"h{IMG}", display_name=f"Eve {SCRIPT}", followers=3
+        ),
         url=JS_URL,
         language="es",
     )
 
 
 @pytest.fixture
-def world(community_manager, department_head, other_department_head, director, admin_user, department,
-          other_department, django_capture_on_commit_callbacks) -> World:
+def world(
+    community_manager,
+    department_head,
+    other_department_head,
+    director,
+    admin_user,
+    department,
+    other_department,
+    django_capture_on_commit_callbacks,
+) -> World:
     channel = Channel.objects.create(
-        name="X Telco", kind="x", brand="Telco", base_url="https://api.x.example", config={"user_id": "42"},
+        name="X Telco",
+        kind="x",
+        brand="Telco",
+        base_url="https://api.x.example",
+        config={"user_id": "42"},
         credentials_encrypted=credentials_encrypt({"bearer_token": CHANNEL_SECRET}),
     )
     with django_capture_on_commit_callbacks(execute=True):
         report = mentions_ingest(channel=channel, mentions=[hostile_mention()])
     mention = Mention.objects.get(pk=report.created_ids[0])
-    reply = Reply.objects.create(mention=mention, author=community_manager, body="Lo miramos", signature="— Ana")
+    reply = Reply.objects.create(
+        mention=mention, author=community_manager, body="Lo miramos", signature="— Ana"
+    )
     with django_capture_on_commit_callbacks(execute=True):
         request = escalation_request_create(
-            raised_by=community_manager, department=department, question=f"¿Qué pasa? {SCRIPT}",
+            raised_by=community_manager,
+            department=department,
+            question=f"¿Qué pasa? {SCRIPT}",
             mention_ids=[mention.pk],
         )
     playbook = Playbook.objects.create(crisis_type="technical", level=2, name="Caída de red")
     playbook_version_create(playbook_id=playbook.pk, content=technical_content(), actor=None, note="v1")
     factories.UserFactory(username="luis", role="community_manager")
     with django_capture_on_commit_callbacks(execute=True):
-        crisis = crisis_declare(actor=director, crisis_type="technical", level=2, title="Caída",
-                                brand="Telco", mention_ids=[mention.pk])
+        crisis = crisis_declare(
+            actor=director,
+            crisis_type="technical",
+            level=2,
+            title="Caída",
+            brand="Telco",
+            mention_ids=[mention.pk],
+        )
         statement = statement_submit(crisis_id=crisis.pk, author=community_manager, body="Estamos en ello")
-        revision = playbook_revision_propose(crisis_id=crisis.pk, actor=community_manager, case="Un caso",
-                                             step_text="Un paso")
+        revision = playbook_revision_propose(
+            crisis_id=crisis.pk, actor=community_manager, case="Un caso", step_text="Un paso"
+        )
     now = timezone.now()
     alert = Alert.objects.create(
-        brand="Telco", signal="volume", severity=3, observed=50, baseline_mean=5, baseline_std=2, threshold=20,
-        suggested_level=2, suggested_type="technical", started_at=now, last_seen_at=now,
+        brand="Telco",
+        signal="volume",
+        severity=3,
+        observed=50,
+        baseline_mean=5,
+        baseline_std=2,
+        threshold=20,
+        suggested_level=2,
+        suggested_type="technical",
+        started_at=now,
+        last_seen_at=now,
     )
-    endpoint = WebhookEndpoint.objects.create(name="Slack", url="https://hooks.example/x", events=["crisis.declared"],
-                                              secret="whsec-ENDPOINT-SECRET-1234567890", created_by=admin_user)
+    endpoint = WebhookEndpoint.objects.create(
+        name="Slack",
+        url="https://hooks.example/x",
+        events=["crisis.declared"],
+        secret="whsec-ENDPOINT-SECRET-1234567890",
+        created_by=admin_user,
+    )
     return World(
-        community_manager=community_manager, department_head=department_head,
-        other_department_head=other_department_head, director=director, admin=admin_user,
-        department=department, other_department=other_department, channel=channel, mention=mention, reply=reply,
-        escalation_request=request, crisis=crisis, playbook=playbook, alert=alert, statement=statement,
-        revision=revision, webhook_endpoint=endpoint,
+        community_manager=community_manager,
+        department_head=department_head,
+        other_department_head=other_department_head,
+        director=director,
+        admin=admin_user,
+        department=department,
+        other_department=other_department,
+        channel=channel,
+        mention=mention,
+        reply=reply,
+        escalation_request=request,
+        crisis=crisis,
+        playbook=playbook,
+        alert=alert,
+        statement=statement,
+        revision=revision,
+        webhook_endpoint=endpoint,
     )

@@ -45,12 +45,23 @@ PK_OWNERS = {
     "api-playbook-": "playbook",
     "api-webhook-": "webhook_endpoint",
 }
-ACTIONS = {"playbooks:crisis_status": "contain", "playbooks:crisis_posts": "release",
-           "playbooks:revision_decide": "accept"}
+ACTIONS = {
+    "playbooks:crisis_status": "contain",
+    "playbooks:crisis_posts": "release",
+    "playbooks:revision_decide": "accept",
+}
 
-A_REQUEST_ROUTES = {"escalation:detail", "escalation:card", "escalation:acknowledge", "escalation:answer",
-                    "escalation:close", "api-escalation-detail", "api-escalation-acknowledge",
-                    "api-escalation-answer", "api-escalation-close"}
+A_REQUEST_ROUTES = {
+    "escalation:detail",
+    "escalation:card",
+    "escalation:acknowledge",
+    "escalation:answer",
+    "escalation:close",
+    "api-escalation-detail",
+    "api-escalation-acknowledge",
+    "api-escalation-answer",
+    "api-escalation-close",
+}
 
 ROLES = ("anonymous", "community_manager", "head_of_a", "head_of_b", "director", "admin")
 
@@ -110,9 +121,15 @@ def url_for(route: str, name: str, world) -> str:
         if kwarg == "action":
             return ACTIONS[name]
         objects = {
-            "mention_id": world.mention, "request_id": world.escalation_request, "crisis_id": world.crisis,
-            "item_id": world.crisis.checklist.first(), "statement_id": world.statement, "alert_id": world.alert,
-            "playbook_id": world.playbook, "revision_id": world.revision, "reply_id": world.reply,
+            "mention_id": world.mention,
+            "request_id": world.escalation_request,
+            "crisis_id": world.crisis,
+            "item_id": world.crisis.checklist.first(),
+            "statement_id": world.statement,
+            "alert_id": world.alert,
+            "playbook_id": world.playbook,
+            "revision_id": world.revision,
+            "reply_id": world.reply,
             "channel_id": world.channel,
         }
         if kwarg not in objects:
@@ -149,9 +166,9 @@ def test_every_route_answers_every_role_as_declared(world):
             elif roles is None:
                 continue
             elif user is None:
-                redirected_to_login = status == 302 and response["Location"].startswith(settings.LOGIN_URL
-                                                                                         if settings.LOGIN_URL.startswith("/")
-                                                                                         else "/login/")
+                redirected_to_login = status == 302 and response["Location"].startswith(
+                    settings.LOGIN_URL if settings.LOGIN_URL.startswith("/") else "/login/"
+                )
                 if not (redirected_to_login or status in (401, 403, 405)):
                     failures.append(f"anonymous GET {url} ({name}) → {status}")
             elif who.startswith("head_of") and HEAD_FORBIDDEN.match(name) and name not in HEAD_ALLOWED:
@@ -166,8 +183,13 @@ def test_every_route_answers_every_role_as_declared(world):
 
 def test_department_heads_are_not_declared_on_console_pages():
     """The declaration itself, not only the answer: no inbox, crisis or dashboard view admits heads."""
-    admitted = [name for route, name, callback in routes()
-                if HEAD_FORBIDDEN.match(name) and name not in HEAD_ALLOWED and "department_head" in (declared_roles(callback) or ())]
+    admitted = [
+        name
+        for route, name, callback in routes()
+        if HEAD_FORBIDDEN.match(name)
+        and name not in HEAD_ALLOWED
+        and "department_head" in (declared_roles(callback) or ())
+    ]
     assert admitted == []
 
 
@@ -184,8 +206,14 @@ def test_the_admin_is_closed_to_everyone_but_staff(world):
 
 
 WEBSOCKET_EXPECTED = {
-    "ws/console/": {"anonymous": False, "community_manager": True, "head_of_a": True, "head_of_b": True,
-                    "director": True, "admin": True},
+    "ws/console/": {
+        "anonymous": False,
+        "community_manager": True,
+        "head_of_a": True,
+        "head_of_b": True,
+        "director": True,
+        "admin": True,
+    },
 }
 
 
@@ -201,7 +229,9 @@ def test_every_websocket_route_refuses_anonymous_users_and_admits_as_declared(wo
             continue
         client = Client()
         client.force_login(user)
-        cookies[who] = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}".encode()
+        cookies[who] = (
+            f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}".encode()
+        )
 
     async def accepted(path: str, cookie: bytes | None) -> bool:
         headers = [(b"origin", b"http://testserver"), (b"host", b"testserver")]
