@@ -1,7 +1,7 @@
 """The fast tier: lexicons and rules in Spanish and English, cheap enough for the ingestion path.
 
-Measured at well over 5,000 texts/s on one core (see docs/TRIAGE.md): lingua in low-accuracy mode
-only when the network gave no language, VADER for English, our own scorer for the rest.
+About 8,000 texts per CPU second on one core (see docs/TRIAGE.md): stop words or lingua in
+low-accuracy mode only when the network gave no language, VADER for English, our own scorer for the rest.
 """
 
 from __future__ import annotations

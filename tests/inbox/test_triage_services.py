@@ -139,7 +139,9 @@ def test_a_big_batch_is_refined_in_short_tasks(monkeypatch):
     from inbox import triage_tasks
 
     seen = []
-    monkeypatch.setattr(triage_tasks, "mentions_triage_refine", lambda *, mention_ids: seen.append(mention_ids) or 0)
+    monkeypatch.setattr(
+        triage_tasks, "mentions_triage_refine", lambda *, mention_ids: seen.append(mention_ids) or 0
+    )
     triage_tasks.mentions_refine.delay(list(range(1, 41)))
     assert sorted(len(chunk) for chunk in seen) == [8, 16, 16]
     assert sorted(i for chunk in seen for i in chunk) == list(range(1, 41))
