@@ -212,6 +212,9 @@ CELERY_BEAT_SCHEDULE = {
 DETECTION_SENSITIVITY = os.environ.get("DETECTION_SENSITIVITY", "medium")
 DETECTION_COOLDOWN_MINUTES = int(os.environ.get("DETECTION_COOLDOWN_MINUTES", "15"))
 CELERY_QUEUES = ["default", "ingest", "triage", "escalation", "notify"]
+if EMBEDDED:
+    # The embedded worker's four threads serve every queue: slow model-tier batches must not hold them all.
+    CELERY_TASK_ANNOTATIONS = {"triage.mentions_refine": {"rate_limit": "1/s"}}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -50,3 +50,32 @@ class ReplyForm(forms.Form):
 class HideForm(forms.Form):
     reason = forms.CharField(max_length=200, label=_("Reason"))
     as_troll = forms.BooleanField(required=False, label=_("Troll: do not feed"))
+
+
+class BulkForm(forms.Form):
+    """The inbox's bulk bar: an action on the ticked rows; hiding needs a reason."""
+
+    action = forms.ChoiceField(
+        choices=[("assign", _("Assign to me")), ("close", _("Close")), ("hide", _("Hide as troll"))]
+    )
+    ids = forms.CharField(required=False)
+    reason = forms.CharField(required=False, max_length=200, label=_("Reason"))
+
+    def __init__(self, data=None, *args, **kwargs):
+        if data is not None and hasattr(data, "getlist"):
+            data = data.copy()
+            data["ids"] = ",".join(data.getlist("ids"))
+        super().__init__(data, *args, **kwargs)
+
+    def clean_ids(self) -> list[int]:
+        parts = [part.strip() for part in self.cleaned_data["ids"].split(",") if part.strip()]
+        if not parts:
+            raise forms.ValidationError(_("Select at least one mention."))
+        if not all(part.isdigit() for part in parts):
+            raise forms.ValidationError(_("Mention ids must be numbers."))
+        return [int(part) for part in parts]
+
+
+class ReplyChecksForm(forms.Form):
+    text = forms.CharField(required=False, max_length=5000, strip=False)
+    mention = forms.IntegerField(required=False, min_value=1)

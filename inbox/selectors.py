@@ -104,3 +104,13 @@ def mention_presence_allowed(*, user: User, mention_id: int) -> bool:
 
 def reply_for_mention(*, reply_id: int, mention_id: int) -> Reply | None:
     return Reply.objects.filter(pk=reply_id, mention_id=mention_id).first()
+
+
+def author_history(*, author_id: int, exclude_mention_id: int, limit: int = 5) -> list[Mention]:
+    """The author's latest other mentions, hidden ones included: a troll's record is part of the story."""
+    return list(
+        Mention.objects.filter(author_id=author_id)
+        .exclude(pk=exclude_mention_id)
+        .defer("raw", "search_vector")
+        .order_by("-received_at", "-id")[:limit]
+    )

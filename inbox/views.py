@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from crisisdesk.models import Role
 from crisisdesk.roles import CONSOLE_STAFF, roles_required
-from inbox import selectors, services
-from inbox.forms import HideForm, InboxFilterForm, ReplyForm
+from inbox import composer, selectors, services
+from inbox.bulk import mentions_bulk_apply
+from inbox.forms import BulkForm, HideForm, InboxFilterForm, ReplyChecksForm, ReplyForm
 from inbox.models import OPEN_STATUSES, ReplyState
+from inbox.saved_views import saved_view_current, saved_views
 
 PAGE_SIZE = 50
+RESPONSE_TARGET_MINUTES = 15
+REPLIERS = (Role.COMMUNITY_MANAGER, Role.ADMIN)
 
 
 def _filtered(request: HttpRequest):
@@ -44,7 +50,18 @@ def _filtered(request: HttpRequest):
 def inbox_page(request: HttpRequest) -> HttpResponse:
     form, queryset = _filtered(request)
     mentions = list(queryset[:PAGE_SIZE])
-    return render(request, "inbox/list.html", {"form": form, "mentions": mentions})
+    views = saved_views()
+    return render(
+        request,
+        "inbox/list.html",
+        {
+            "form": form,
+            "mentions": mentions,
+            "saved_views": views,
+            "current_view": saved_view_current(views, request.GET),
+            "bulk_form": BulkForm(),
+        },
+    )
 
 
 @roles_required(*CONSOLE_STAFF)
@@ -77,12 +94,21 @@ def _detail(request: HttpRequest, mention_id: int, *, status: int = 200, reply_f
     mention = selectors.mention_detail(mention_id=mention_id)
     if mention is None:
         raise Http404
+    crisis = composer.mention_active_crisis(mention=mention)
+    templates = composer.reply_templates(mention=mention, author=request.user)
     return render(
         request,
         "inbox/detail.html",
         {
             "mention": mention,
             "thread": selectors.mention_thread(mention=mention),
+            "author_history": selectors.author_history(
+                author_id=mention.author_id, exclude_mention_id=mention.pk
+            ),
+            "crisis": crisis,
+            "reply_templates": templates,
+            "reply_templates_data": [template.as_dict() for template in templates],
+            "response_target_minutes": RESPONSE_TARGET_MINUTES,
             "reply_form": reply_form or ReplyForm(),
             "hide_form": hide_form or HideForm(),
             "community_managers": selectors.community_managers(),
@@ -213,6 +239,78 @@ def mention_reopen(request: HttpRequest, mention_id: int) -> HttpResponse:
     return _act(
         request, mention_id, lambda: services.mention_reopen(mention_id=mention_id, actor=request.user)
     )
+
+
+def _back_to_inbox(request: HttpRequest) -> str:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return reverse("inbox:list")
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+@require_POST
+@roles_required(*REPLIERS)
+def inbox_bulk(request: HttpRequest) -> HttpResponse:
+    """Assign to oneself, close or hide as a troll the ticked mentions, all or none.
+
+    Answers JSON to the page's script (`Accept: application/json`), a redirect back to the inbox otherwise.
+    """
+    form = BulkForm(request.POST)
+    if not form.is_valid():
+        return _bulk_answer(request, _form_errors(form), status=400)
+    data = form.cleaned_data
+    try:
+        done = mentions_bulk_apply(
+            action=data["action"], mention_ids=data["ids"], actor=request.user, reason=data["reason"]
+        )
+    except services.MentionNotFound as error:
+        return _bulk_answer(request, str(error), status=404)
+    except services.InboxError as error:
+        return _bulk_answer(request, str(error), status=400)
+    message = {
+        "assign": _("%(count)d mentions assigned to you."),
+        "close": _("%(count)d mentions closed."),
+        "hide": _("%(count)d mentions hidden as troll."),
+    }[data["action"]] % {"count": done}
+    return _bulk_answer(request, message, status=200, done=data["ids"])
+
+
+def _bulk_answer(request: HttpRequest, message: str, *, status: int, done: list[int] | None = None):
+    if _wants_json(request):
+        key = "message" if status == 200 else "error"
+        return JsonResponse({key: message, "ids": done or []}, status=status)
+    if status == 200:
+        messages.success(request, message)
+    else:
+        messages.error(request, message)
+    return redirect(_back_to_inbox(request))
+
+
+@require_POST
+@roles_required(*REPLIERS)
+def reply_checks(request: HttpRequest) -> JsonResponse:
+    """The composer's pre-send warnings for a draft, as JSON; they advise and never block."""
+    form = ReplyChecksForm(request.POST)
+    if not form.is_valid():
+        return JsonResponse({"error": _form_errors(form)}, status=400)
+    mention_id = form.cleaned_data["mention"]
+    language = ""
+    if mention_id:
+        mention = selectors.mention_detail(mention_id=mention_id)
+        if mention is None:
+            return JsonResponse({"error": _("That mention does not exist.")}, status=404)
+        in_crisis = composer.mention_active_crisis(mention=mention) is not None
+        language = mention.language
+    else:
+        from playbooks.selectors import crisis_banner
+
+        in_crisis = crisis_banner() is not None
+    warnings = composer.reply_checks(text=form.cleaned_data["text"], in_crisis=in_crisis, language=language)
+    return JsonResponse({"in_crisis": in_crisis, "warnings": [warning.as_dict() for warning in warnings]})
 
 
 @roles_required(*CONSOLE_STAFF)

@@ -49,6 +49,7 @@
     send(payload) {
       if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(payload));
     },
+    refreshRow(mentionId) { return refreshInboxRow(mentionId); },
   };
 
   // Inbox: new mentions slide in at the top, fetched as server-rendered rows.
@@ -97,11 +98,23 @@
     template.innerHTML = (await response.text()).trim();
     const row = template.content.querySelector("tr");
     if (row) {
+      // Keep what the person was doing with the row: the keyboard cursor and the bulk tick.
+      const box = current.querySelector(".row-select");
+      const newBox = row.querySelector(".row-select");
+      if (box && newBox) newBox.checked = box.checked;
+      if (current.classList.contains("is-current")) {
+        row.classList.add("is-current");
+        row.setAttribute("tabindex", "0");
+        row.setAttribute("aria-current", "true");
+      }
       row.classList.add("changed");
+      const hadFocus = current.contains(document.activeElement);
       current.replaceWith(row);
+      if (hadFocus) row.focus({ preventScroll: true });
     } else {
       current.remove();
     }
+    document.dispatchEvent(new CustomEvent("inbox:rows-changed"));
   }
   document.addEventListener("console:mention.changed", (event) => {
     const mentionId = Number(event.detail && event.detail.id);

@@ -38,10 +38,9 @@ def test_cm_escalates_and_the_head_answers_live(login_as, community_manager, dep
     # Then the request appears on the head's desk without a reload, with its countdown running
     card = head.wait_for_selector("[data-testid=escalation-card]", timeout=10_000)
     assert QUESTION in card.inner_text()
-    countdown = head.locator("[data-testid=countdown]")
-    first = countdown.inner_text()
-    head.wait_for_timeout(1_200)
-    assert countdown.inner_text() != first
+    first = head.locator("[data-testid=countdown]").inner_text()
+    changed = "first => document.querySelector('[data-testid=countdown]').textContent !== first"
+    head.wait_for_function(changed, arg=first, timeout=5_000)
     assert head.evaluate("window.__sameDocument") is True
     screenshot(head, "escalation-2-head-desk-live")
 

@@ -49,7 +49,12 @@ class Command(BaseCommand):
 
 
 def start_embedded_worker_and_beat() -> None:
-    """A Celery worker and beat as daemon threads of this process, on the in-memory broker."""
+    """A Celery worker and beat as daemon threads of this process, on the in-memory broker.
+
+    One worker consumes every queue (kombu's memory transport does not serve two workers in one
+    process); the model tier of triage is rate-limited in this mode (CELERY_TASK_ANNOTATIONS) so its
+    slow batches never hold every thread while escalations wait.
+    """
     from celery.beat import EmbeddedService
 
     from crisisdesk.celery import app

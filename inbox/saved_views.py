@@ -1,0 +1,49 @@
+"""The inbox's saved views: named presets of its filters, kept as query strings so a link is the view."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from django.utils.translation import gettext as _
+
+# Filters that do not change which view is shown (free text is narrowed inside any view).
+IGNORED_PARAMETERS = {"q"}
+
+
+@dataclass(frozen=True)
+class SavedView:
+    key: str
+    label: str
+    parameters: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def query(self) -> str:
+        return urlencode(self.parameters)
+
+    def matches(self, query: Mapping[str, str]) -> bool:
+        given = {
+            name: value for name, value in query.items() if value and name not in IGNORED_PARAMETERS
+        }
+        return given == self.parameters
+
+
+def saved_views() -> list[SavedView]:
+    """Every community manager's views: all open, open complaints, mine, and one per active crisis."""
+    from playbooks.models import ACTIVE_CRISIS_STATUSES, Crisis
+
+    views = [
+        SavedView("open", _("All open")),
+        SavedView("complaints", _("Unanswered: complaints"), {"category": "complaint"}),
+        SavedView("mine", _("Mine"), {"assignee": "mine"}),
+    ]
+    crises = Crisis.objects.filter(status__in=ACTIVE_CRISIS_STATUSES).order_by("-level", "-declared_at")
+    for crisis_id in crises.values_list("pk", flat=True)[:3]:
+        label = _("Crisis #%(number)d") % {"number": crisis_id}
+        views.append(SavedView(f"crisis-{crisis_id}", label, {"crisis": str(crisis_id)}))
+    return views
+
+
+def saved_view_current(views: list[SavedView], query: Mapping[str, str]) -> SavedView | None:
+    return next((view for view in views if view.matches(query)), None)

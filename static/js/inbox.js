@@ -1,0 +1,198 @@
+// Keyboard-driven triage. On the inbox: j/k move, Enter/o open, a assign to me, r reply, e escalate,
+// h hide (asks a reason), x select for bulk, / search. On a mention: r, e, h, a act on it. ? shows help.
+// Rows are server-rendered; this script only moves focus, ticks boxes and submits forms.
+(function () {
+  "use strict";
+
+  function typing(target) {
+    if (!target || !target.closest) return false;
+    return Boolean(target.closest("input, textarea, select, [contenteditable=''], [contenteditable=true]"));
+  }
+
+  function helpDialog() { return document.getElementById("shortcuts-help"); }
+
+  function showHelp() {
+    const dialog = helpDialog();
+    if (dialog && !dialog.open) dialog.showModal();
+  }
+
+  // --- the inbox list -----------------------------------------------------------------------
+  function rowsBody() { return document.getElementById("mention-rows"); }
+  function rows() {
+    const body = rowsBody();
+    return body ? Array.from(body.querySelectorAll("tr.mention-row")) : [];
+  }
+  function currentRow() {
+    const body = rowsBody();
+    return body ? body.querySelector("tr.mention-row.is-current") : null;
+  }
+
+  function setCurrent(row) {
+    rows().forEach((item) => {
+      item.classList.remove("is-current");
+      item.setAttribute("tabindex", "-1");
+      item.removeAttribute("aria-current");
+    });
+    if (!row) return;
+    row.classList.add("is-current");
+    row.setAttribute("tabindex", "0");
+    row.setAttribute("aria-current", "true");
+    row.focus({ preventScroll: true });
+    row.scrollIntoView({ block: "nearest" });
+  }
+
+  function move(step) {
+    const list = rows();
+    if (!list.length) return;
+    const index = list.indexOf(currentRow());
+    const next = index < 0 ? 0 : Math.min(list.length - 1, Math.max(0, index + step));
+    setCurrent(list[next]);
+  }
+
+  function updateCount() {
+    const label = document.getElementById("bulk-count");
+    if (!label) return;
+    const count = document.querySelectorAll("#mention-rows .row-select:checked").length;
+    label.textContent = (label.dataset.template || "%(count)s").replace("%(count)s", String(count));
+    const bar = document.getElementById("bulk-form");
+    if (bar) bar.classList.toggle("has-selection", count > 0);
+  }
+
+  function toggleSelected(row) {
+    const box = row && row.querySelector(".row-select");
+    if (!box) return;
+    box.checked = !box.checked;
+    updateCount();
+  }
+
+  function open(row, hash) {
+    if (row && row.dataset.detailUrl) location.assign(row.dataset.detailUrl + (hash || ""));
+  }
+
+  async function assignToMe(row) {
+    const table = document.getElementById("mention-table");
+    const form = document.getElementById("bulk-form");
+    if (!row || !table || !form || !table.dataset.mayAct) return;
+    const data = new FormData();
+    data.set("csrfmiddlewaretoken", form.querySelector("[name=csrfmiddlewaretoken]").value);
+    data.set("action", "assign");
+    data.append("ids", row.dataset.mentionId);
+    const response = await fetch(table.dataset.assignUrl, {
+      method: "POST", body: data, credentials: "same-origin", headers: { Accept: "application/json" },
+    });
+    let answer = {};
+    try { answer = await response.json(); } catch (error) { answer = {}; }
+    if (window.CrisisDesk) {
+      window.CrisisDesk.toast(String(answer.message || answer.error || response.status));
+      if (response.ok) window.CrisisDesk.refreshRow(Number(row.dataset.mentionId));
+    }
+  }
+
+  function askHideReason(row) {
+    const reason = document.getElementById("bulk-reason");
+    if (!reason || !row) return;
+    const box = row.querySelector(".row-select");
+    if (box && !box.checked) { box.checked = true; updateCount(); }
+    reason.focus();
+  }
+
+  function listKey(event) {
+    const row = currentRow();
+    switch (event.key) {
+      case "j": move(1); return true;
+      case "k": move(-1); return true;
+      case "Enter": case "o": if (row) { open(row, ""); return true; } return false;
+      case "r": open(row, "#reply"); return Boolean(row);
+      case "e": open(row, "#escalate"); return Boolean(row);
+      case "a": assignToMe(row); return Boolean(row);
+      case "x": toggleSelected(row); return Boolean(row);
+      case "h": askHideReason(row); return Boolean(row);
+      case "/": {
+        const search = document.getElementById("id_q");
+        if (search) { search.focus(); search.select(); return true; }
+        return false;
+      }
+      default: return false;
+    }
+  }
+
+  function startList() {
+    const body = rowsBody();
+    if (!body) return;
+    body.addEventListener("change", (event) => {
+      if (event.target.classList.contains("row-select")) updateCount();
+    });
+    body.addEventListener("click", (event) => {
+      const row = event.target.closest("tr.mention-row");
+      if (row && !event.target.closest("a, input")) setCurrent(row);
+    });
+    const form = document.getElementById("bulk-form");
+    if (form) {
+      // With nothing ticked, the bulk bar acts on the row under the cursor.
+      form.addEventListener("submit", () => {
+        if (document.querySelector("#mention-rows .row-select:checked")) return;
+        const box = currentRow() && currentRow().querySelector(".row-select");
+        if (box) box.checked = true;
+      });
+      const reason = document.getElementById("bulk-reason");
+      if (reason) {
+        reason.addEventListener("keydown", (event) => {
+          if (event.key !== "Enter") return;
+          event.preventDefault();
+          form.querySelector("[name=action][value=hide]").click();
+        });
+      }
+    }
+    updateCount();
+  }
+
+  // --- one mention --------------------------------------------------------------------------
+  function focusField(id) {
+    const field = document.getElementById(id);
+    if (!field) return false;
+    field.scrollIntoView({ block: "center" });
+    field.focus();
+    return true;
+  }
+
+  function detailKey(event) {
+    switch (event.key) {
+      case "r": return focusField("id_body");
+      case "e": return focusField("escalate-question");
+      case "h": return focusField("id_reason");
+      case "a": {
+        const form = document.getElementById("assign-to-me-form");
+        if (form) { form.requestSubmit(); return true; }
+        return false;
+      }
+      default: return false;
+    }
+  }
+
+  function startDetail() {
+    if (!document.getElementById("mention-detail")) return;
+    if (location.hash === "#reply") focusField("id_body");
+    if (location.hash === "#escalate") focusField("escalate-question");
+  }
+
+  // --- every page ---------------------------------------------------------------------------
+  document.addEventListener("keydown", (event) => {
+    if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (event.key === "Escape" && typing(event.target)) { event.target.blur(); return; }
+    if (typing(event.target)) return;
+    if (helpDialog() && helpDialog().open) return;
+    let handled = false;
+    if (event.key === "?") { showHelp(); handled = true; }
+    else if (rowsBody()) handled = listKey(event);
+    else if (document.getElementById("mention-detail")) handled = detailKey(event);
+    if (handled) event.preventDefault();
+  });
+
+  document.addEventListener("DOMContentLoaded", () => {
+    const button = document.getElementById("shortcuts-button");
+    if (button) button.addEventListener("click", showHelp);
+    startList();
+    startDetail();
+  });
+  document.addEventListener("inbox:rows-changed", updateCount);
+})();
