@@ -10,6 +10,7 @@ they are sent, so a retried or restarted worker never sends the same one twice.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -639,7 +640,31 @@ def _request_mark_overdue(*, request_id: int, now: datetime) -> int:
             user_ids=[request.raised_by_id] if request.raised_by_id else [],
             include_team=True,
         )
+        _webhook_overdue_emit(request)
     return 1
+
+
+def _webhook_overdue_emit(request: EscalationRequest) -> None:
+    """Tell the brand's other tools (outgoing webhooks) once, with a stable event id."""
+    from django.urls import reverse
+
+    from crisisdesk.webhooks import webhook_event_emit
+
+    crisis_level = request.crisis.level if request.crisis_id else 0
+    webhook_event_emit(
+        event_type="escalation.overdue",
+        event_id=uuid.uuid5(uuid.NAMESPACE_URL, f"crisisdesk:escalation:{request.pk}:overdue"),
+        payload={
+            "escalation": {
+                "id": request.pk,
+                "subject": request.question[:200],
+                "department": request.department.name,
+                "due_at": request.due_at.isoformat(),
+                "level": crisis_level,
+                "url": settings.PUBLIC_BASE_URL + reverse("escalation:detail", args=[request.pk]),
+            }
+        },
+    )
 
 
 # --- sending ----------------------------------------------------------------------------------

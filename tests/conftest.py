@@ -20,8 +20,11 @@ def pytest_report_header(config):
 
 
 def pytest_collection_modifyitems(config, items):
+    """Browser tests run last: Playwright's sync API keeps an event loop running in the main thread
+    for the rest of the session, which async_to_sync in later tests would trip over."""
     from tests import settings as test_settings
 
+    items.sort(key=lambda item: "browser" in item.nodeid.split("::")[0].split("/"))
     if test_settings.SERVICES_AVAILABLE:
         return
     skip = pytest.mark.skip(reason="needs PostgreSQL and Redis on 127.0.0.1 (not reachable here)")

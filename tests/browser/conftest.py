@@ -21,9 +21,6 @@ from django.conf import settings
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts" / "screenshots"
 
-# Playwright's sync API keeps an event loop in a greenlet; Django's ORM refuses to run beside it
-# unless told that this thread is used synchronously only, which it is.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -87,6 +84,9 @@ def chromium():
         pytest.fail(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
+    # Playwright's sync API keeps an event loop in a greenlet; Django's ORM refuses to run beside it
+    # unless told that this thread is used synchronously only, which it is (browser tests run last).
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,

@@ -174,3 +174,19 @@ def test_the_chat_webhook_gets_one_post_per_step_and_a_failure_is_recorded_not_f
     )
     assert states == {0: NotificationState.SENT, 1: NotificationState.FAILED}
     assert _emailed() == [people["owner"].email, people["head"].email]
+
+
+def test_an_overdue_request_is_announced_once_to_subscribed_webhooks(raise_request, sweep, settings):
+    from crisisdesk.models import WebhookDelivery, WebhookEndpoint
+
+    settings.WEBHOOKS_ALLOW_PRIVATE = True
+    endpoint = WebhookEndpoint.objects.create(url="http://127.0.0.1:9/hook", events=["escalation.overdue"])
+    WebhookEndpoint.objects.create(url="http://127.0.0.1:9/other", events=["crisis.declared"])
+    request = raise_request()
+    sweep(3600)
+    sweep(4000)
+    deliveries = WebhookDelivery.objects.filter(event_type="escalation.overdue")
+    assert [delivery.endpoint_id for delivery in deliveries] == [endpoint.pk]
+    escalation = deliveries.get().payload["data"]["escalation"]
+    assert escalation["id"] == request.pk
+    assert escalation["url"].endswith(f"/escalation/{request.pk}/")
