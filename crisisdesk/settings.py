@@ -102,7 +102,17 @@ TEMPLATES = [
 ]
 
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+    # Under ASGI every concurrent request runs in a thread of its own, and a persistent connection is
+    # per thread: with a max age, Daphne under load holds one connection per thread ever used and
+    # exhausts PostgreSQL's max_connections (measured by bench/load.py). 0 closes them per request;
+    # Celery workers, with a fixed pool, may set DATABASE_CONN_MAX_AGE=60.
+    DATABASES = {
+        "default": dj_database_url.parse(
+            DATABASE_URL,
+            conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0")),
+            conn_health_checks=True,
+        )
+    }
 else:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {

@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from crisisdesk.models import Role
@@ -272,9 +273,9 @@ def inbox_bulk(request: HttpRequest) -> HttpResponse:
     except services.InboxError as error:
         return _bulk_answer(request, str(error), status=400)
     message = {
-        "assign": _("%(count)d mentions assigned to you."),
-        "close": _("%(count)d mentions closed."),
-        "hide": _("%(count)d mentions hidden as troll."),
+        "assign": ngettext("%(count)d mention assigned to you.", "%(count)d mentions assigned to you.", done),
+        "close": ngettext("%(count)d mention closed.", "%(count)d mentions closed.", done),
+        "hide": ngettext("%(count)d mention hidden as troll.", "%(count)d mentions hidden as troll.", done),
     }[data["action"]] % {"count": done}
     return _bulk_answer(request, message, status=200, done=data["ids"])
 

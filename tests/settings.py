@@ -50,6 +50,8 @@ TRIAGE_MODEL_TIER = False
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BROKER_URL = "memory://"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Tests read the source (English) strings; tests/crisisdesk/test_i18n.py proves the Spanish catalogue.
+LANGUAGE_CODE = "en"
 if SERVICES_AVAILABLE:
     CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = os.environ.get("CHANNEL_LAYER_PREFIX", "crisisdesk-test")
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

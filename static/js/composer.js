@@ -101,15 +101,12 @@
     }
 
     // Warnings never block: the community manager confirms and sends anyway.
-    let confirmed = false;
     form.addEventListener("submit", async (event) => {
-      if (confirmed) return;
       event.preventDefault();
       clearTimeout(timer);
       const warnings = await check();
       if (warnings.length && !window.confirm(form.dataset.confirm)) return;
-      confirmed = true;
-      form.requestSubmit(form.querySelector("[type=submit]"));
+      HTMLFormElement.prototype.submit.call(form);
     });
     renderPreview();
   }

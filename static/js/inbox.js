@@ -171,8 +171,12 @@
 
   function startDetail() {
     if (!document.getElementById("mention-detail")) return;
-    if (location.hash === "#reply") focusField("id_body");
-    if (location.hash === "#escalate") focusField("escalate-question");
+    const target = { "#reply": "id_body", "#escalate": "escalate-question" }[location.hash];
+    if (!target) return;
+    // The browser scrolls to the fragment after "load" and resets focus then: focus after it.
+    const focus = () => setTimeout(() => focusField(target), 0);
+    if (document.readyState === "complete") focus();
+    else window.addEventListener("load", focus, { once: true });
   }
 
   // --- every page ---------------------------------------------------------------------------

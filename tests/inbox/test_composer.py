@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
 from django.utils import timezone
@@ -114,7 +116,9 @@ def test_templates_come_from_the_crisis_playbook_and_approved_answers_with_varia
 ):
     # Given a declared crisis with a playbook template, and an approved answer from Técnica
     declared_crisis()
-    request = EscalationRequest.objects.create(department=department, question="¿Cuándo vuelve?")
+    request = EscalationRequest.objects.create(
+        department=department, question="¿Cuándo vuelve?", due_at=timezone.now() + timedelta(hours=1)
+    )
     Answer.objects.create(
         request=request, text="Hola {nombre}, el servicio vuelve a las 14:00.", is_approved_wording=True
     )

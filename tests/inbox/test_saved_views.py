@@ -65,8 +65,8 @@ def test_each_active_crisis_has_its_view_and_a_resolved_one_does_not(manager_cli
     assert [view.key for view in saved_views()] == ["open", "complaints", "mine", f"crisis-{crisis.pk}"]
     response = manager_client.get(view_url(f"crisis-{crisis.pk}"))
     assert shown(response) == {linked.pk}
-    tab = response.content.decode().split('data-view="crisis-')[1]
-    assert f"#{crisis.pk}</a>" in tab
+    tab = response.content.decode().split(f'data-view="crisis-{crisis.pk}"')[1].split("</a>")[0]
+    assert tab.endswith(f"Crisis #{crisis.pk}")
 
 
 def test_the_current_view_ignores_the_search_box_and_empty_fields():

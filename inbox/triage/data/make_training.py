@@ -2,7 +2,7 @@
 
 Run `python inbox/triage/data/make_training.py` to rebuild it; the seed is fixed, so the file only
 changes when the templates do. Every sentence below is our own; none comes from the evaluation set.
-Columns: text, lang, sentiment, category.
+Columns: text, lang, sentiment, category, source (template, short or varied; not used in training).
 """
 
 from __future__ import annotations
@@ -11,8 +11,12 @@ import csv
 import random
 from pathlib import Path
 
+from varied import varied_rows
+
 SEED = 20260501
 PER_GROUP = 170
+# Composed, roughened posts (see varied.py) per language, on top of the templates.
+VARIED_PER_LANGUAGE = 2400
 OUT = Path(__file__).resolve().parent / "training.csv"
 
 FILL = {
@@ -497,7 +501,7 @@ TEMPLATES: dict[tuple[str, str], dict[str, list[str]]] = {
 # Short, free-form posts: real timelines are full of them, and templates alone make long sentences.
 SHORT: dict[tuple[str, str, str], list[str]] = {
     ("es", "complaint", "negative"): [
-        "Un desastre.",
+        "Menudo desastre.",
         "Vaya tela.",
         "Qué vergüenza de servicio",
         "Fatal, como siempre",
@@ -710,10 +714,10 @@ def _fill(template: str, lang: str, rng: random.Random) -> str:
     return text
 
 
-def rows() -> list[tuple[str, str, str, str]]:
+def rows() -> list[tuple[str, str, str, str, str]]:
     rng = random.Random(SEED)
     seen: set[str] = set()
-    out: list[tuple[str, str, str, str]] = []
+    out: list[tuple[str, str, str, str, str]] = []
     for (category, sentiment), by_lang in TEMPLATES.items():
         for lang, templates in by_lang.items():
             wanted = round(PER_GROUP * WEIGHTS[(category, sentiment)])
@@ -725,14 +729,18 @@ def rows() -> list[tuple[str, str, str, str]]:
                 if text in seen:
                     continue
                 seen.add(text)
-                out.append((text, lang, sentiment, category))
+                out.append((text, lang, sentiment, category, "template"))
                 made += 1
     for (lang, category, sentiment), texts in SHORT.items():
         for text in texts:
             for variant in (text, f"{rng.choice(FILL[lang]['brand'])} {text}"):
                 if variant not in seen:
                     seen.add(variant)
-                    out.append((variant, lang, sentiment, category))
+                    out.append((variant, lang, sentiment, category, "short"))
+    for row in varied_rows(rng, VARIED_PER_LANGUAGE):
+        if row[0] not in seen:
+            seen.add(row[0])
+            out.append((*row, "varied"))
     rng.shuffle(out)
     return out
 
@@ -740,7 +748,7 @@ def rows() -> list[tuple[str, str, str, str]]:
 def main() -> None:
     with OUT.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["text", "lang", "sentiment", "category"])
+        writer.writerow(["text", "lang", "sentiment", "category", "source"])
         writer.writerows(rows())
 
 
