@@ -144,7 +144,7 @@ def embedder_make(name: str = DEFAULT_EMBEDDER) -> CachedEmbedder:
 
 
 def signal_features(signals: list[Signals]) -> np.ndarray:
-    """A few lexicon signals beside the embedding: cheap, and they carry what e5 hears faintly."""
+    """A few lexicon signals beside the embedding: cheap, and they carry what the embedding hears faintly."""
     rows = [
         (
             s.lexicon_score,

@@ -85,7 +85,7 @@ def model_train(
     corrections: int = 0,
     out_dir: Path = WEIGHTS_DIR,
     embedder: Embedder | None = None,
-    c: float = 0.03,
+    c: float = 0.01,
     cross_validate: bool = True,
 ) -> TrainingReport:
     """Embed, fit both heads and write `model.npz` + `model.json`; returns cross-validated macro-F1."""

@@ -25,7 +25,7 @@ class Command(BaseCommand):
         parser.add_argument("--no-corrections", action="store_true", help="Leave label corrections out.")
         parser.add_argument("--no-cv", action="store_true", help="Skip the 5-fold cross-validation.")
         parser.add_argument(
-            "--c", type=float, default=0.03, help="Inverse regularisation of the classifiers."
+            "--c", type=float, default=0.01, help="Inverse regularisation of the classifiers."
         )
         parser.add_argument(
             "--embedder",

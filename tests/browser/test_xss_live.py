@@ -9,13 +9,13 @@ from django.db import connection
 
 from inbox.models import Channel, Mention
 from inbox.services import mentions_ingest
-from tests.browser.conftest import chromium, console_server, login_as, screenshot  # noqa: F401, F811
+from tests.browser.conftest import screenshot
 from tests.security.conftest import SCRIPT, hostile_mention
 
-pytestmark = [pytest.mark.browser, pytest.mark.services, pytest.mark.slow]
+pytestmark = [pytest.mark.services, pytest.mark.slow]
 
 
-def test_a_hostile_mention_arriving_live_fires_no_dialog_and_shows_literally(login_as, community_manager):  # noqa: F811
+def test_a_hostile_mention_arriving_live_fires_no_dialog_and_shows_literally(login_as, community_manager):
     # Given a community manager on the inbox with the live socket open, listening for any dialog
     page = login_as(community_manager)
     dialogs: list[str] = []
