@@ -221,6 +221,8 @@ CELERY_BEAT_SCHEDULE = {
 # Crisis detection: "low", "medium" or "high" (k·σ and consecutive minutes), and the alert cool-down.
 DETECTION_SENSITIVITY = os.environ.get("DETECTION_SENSITIVITY", "medium")
 DETECTION_COOLDOWN_MINUTES = int(os.environ.get("DETECTION_COOLDOWN_MINUTES", "15"))
+# The escalation sweeper re-queues a step's messages whose task was lost after this many seconds.
+ESCALATION_NOTIFY_GRACE_SECONDS = int(os.environ.get("ESCALATION_NOTIFY_GRACE_SECONDS", "60"))
 CELERY_QUEUES = ["default", "ingest", "triage", "escalation", "notify"]
 if EMBEDDED:
     # The embedded worker's four threads serve every queue: slow model-tier batches must not hold them all.

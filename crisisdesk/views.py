@@ -7,6 +7,7 @@ from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.decorators import method_decorator
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -40,7 +41,11 @@ def language_set(request: HttpRequest) -> HttpResponse:
         return JsonResponse({"language": "Choose 'es' or 'en'."}, status=400)
     request.user.language = language
     request.user.save(update_fields=["language"])
-    return redirect(request.POST.get("next") or start_url_for(request.user))
+    next_url = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()},
+                                           require_https=request.is_secure()):
+        next_url = start_url_for(request.user)
+    return redirect(next_url)
 
 
 @public

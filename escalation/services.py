@@ -51,6 +51,10 @@ logger = logging.getLogger(__name__)
 MAX_QUESTION_LENGTH = 4000
 MAX_ANSWER_LENGTH = 8000
 SWEEP_BATCH = 200
+# A step's messages are queued after commit; if the worker dies before the task runs, the sweeper
+# queues them again after ESCALATION_NOTIFY_GRACE_SECONDS (sending is idempotent per recipient and
+# medium), for steps recorded within this window.
+NOTIFY_REPAIR_WINDOW = timedelta(hours=24)
 CONTEXT_THREAD_LIMIT = 20
 CONTEXT_HISTORY_LIMIT = 5
 
@@ -76,6 +80,7 @@ class SweepReport:
     escalated: int = 0
     reminded: int = 0
     overdue: int = 0
+    renotified: int = 0
 
 
 # --- policy snapshot and timers -------------------------------------------------------------
@@ -512,7 +517,30 @@ def escalations_sweep(*, now: datetime | None = None) -> SweepReport:
     )
     for request_id in _ids(overdue.order_by("due_at")):
         report.overdue += _request_mark_overdue(request_id=request_id, now=now)
+    report.renotified = _lost_notifications_requeue(now=now)
     return report
+
+
+def _lost_notifications_requeue(*, now: datetime) -> int:
+    """Queue again the messages of steps whose notify task never ran (a worker killed before it)."""
+    from escalation.tasks import escalation_step_notify
+
+    lost = list(
+        EscalationEvent.objects.filter(
+            kind=EventKind.NOTIFIED,
+            request__status=RequestStatus.OPEN,
+            created_at__lte=now - timedelta(seconds=settings.ESCALATION_NOTIFY_GRACE_SECONDS),
+            created_at__gte=now - NOTIFY_REPAIR_WINDOW,
+            data__dispatched__isnull=True,
+        ).values_list("request_id", "step_index", "attempt")[:SWEEP_BATCH]
+    )
+    for request_id, step_index, attempt in lost:
+        transaction.on_commit(
+            lambda request_id=request_id, step_index=step_index, attempt=attempt: escalation_step_notify.delay(
+                request_id, step_index, attempt
+            )
+        )
+    return len(lost)
 
 
 def _ids(queryset: QuerySet[EscalationRequest]) -> list[int]:
@@ -721,6 +749,7 @@ def escalation_step_notify(*, request_id: int, step_index: int, attempt: int) ->
             sent_at=None if error else timezone.now(),
         )
         sent += 0 if error else 1
+    EscalationEvent.objects.filter(pk=notified.pk).update(data={**notified.data, "dispatched": True})
     return sent
 
 

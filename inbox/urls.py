@@ -16,6 +16,7 @@ urlpatterns = [
     path("mentions/<int:mention_id>/take-over/", views.mention_take_over, name="take_over"),
     path("mentions/<int:mention_id>/replies/<int:reply_id>/retry/", views.reply_retry, name="reply_retry"),
     path("mentions/<int:mention_id>/hide/", views.mention_hide, name="hide"),
+    path("mentions/<int:mention_id>/relabel/", views.mention_relabel, name="relabel"),
     path("mentions/<int:mention_id>/unhide/", views.mention_unhide, name="unhide"),
     path("mentions/<int:mention_id>/close/", views.mention_close, name="close"),
     path("mentions/<int:mention_id>/reopen/", views.mention_reopen, name="reopen"),

@@ -16,7 +16,7 @@ from crisisdesk.roles import CONSOLE_STAFF, roles_required
 from inbox import composer, selectors, services
 from inbox.bulk import mentions_bulk_apply
 from inbox.forms import BulkForm, HideForm, InboxFilterForm, ReplyChecksForm, ReplyForm
-from inbox.models import OPEN_STATUSES, ReplyState
+from inbox.models import OPEN_STATUSES, Category, Mention, ReplyState, Sentiment
 from inbox.saved_views import saved_view_current, saved_views
 
 PAGE_SIZE = 50
@@ -118,6 +118,10 @@ def _detail(request: HttpRequest, mention_id: int, *, status: int = 200, reply_f
             "signature_preview": services.signature_render(
                 template=mention.channel.signature_template, author=request.user
             ),
+            "relabel_fields": [
+                ("sentiment", _("Sentiment"), Sentiment.choices, mention.sentiment),
+                ("category", _("Category"), Category.choices, mention.category),
+            ],
         },
         status=status,
     )
@@ -224,6 +228,23 @@ def mention_hide(request: HttpRequest, mention_id: int) -> HttpResponse:
         ),
         hide_form=form,
     )
+
+
+@require_POST
+@roles_required(Role.COMMUNITY_MANAGER, Role.ADMIN)
+def mention_relabel(request: HttpRequest, mention_id: int) -> HttpResponse:
+    """A community manager corrects a triage label; the correction feeds training and the author's history."""
+    from inbox.triage.services import TriageError, mention_label_correct
+
+    field = request.POST.get("field", "")
+    value = request.POST.get("value", "")
+    try:
+        mention_label_correct(mention_id=mention_id, field=field, value=value, actor=request.user)
+    except TriageError as error:
+        if not Mention.objects.filter(pk=mention_id).exists():
+            raise Http404(str(error)) from error
+        return _refused(request, mention_id, str(error))
+    return redirect("inbox:detail", mention_id=mention_id)
 
 
 @require_POST

@@ -68,3 +68,12 @@ def test_every_route_declares_who_may_use_it():
         if not declared:
             undeclared.append(route)
     assert undeclared == []
+
+
+def test_the_language_switch_never_redirects_off_site(client, community_manager):
+    client.force_login(community_manager)
+    response = client.post("/language/", {"language": "es", "next": "https://evil.example/phish"})
+    assert response.status_code == 302
+    assert response["Location"] == "/inbox/"
+    community_manager.refresh_from_db()
+    assert community_manager.language == "es"

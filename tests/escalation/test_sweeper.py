@@ -190,3 +190,18 @@ def test_an_overdue_request_is_announced_once_to_subscribed_webhooks(raise_reque
     escalation = deliveries.get().payload["data"]["escalation"]
     assert escalation["id"] == request.pk
     assert escalation["url"].endswith(f"/escalation/{request.pk}/")
+
+
+def test_a_step_whose_notify_task_was_lost_is_sent_by_a_later_sweep(people, department, chain_policy, mention, sweep):
+    """The worker died after the step was recorded but before its messages went out."""
+    request = services.escalation_request_create(
+        raised_by=people["cm"], department=department, question="¿Avería?", mention_ids=[mention.pk], now=at(0)
+    )
+    assert _emailed() == []
+    assert sweep(30).renotified == 0
+    report = sweep(61)
+    assert report.renotified == 1
+    assert _emailed().count(people["owner"].email) == 1
+    assert sweep(62).renotified == 0
+    assert _emailed().count(people["owner"].email) == 1
+    assert EscalationNotification.objects.filter(request=request, step_index=0).count() == 1

@@ -233,6 +233,7 @@ class Stack:
             CHANNEL_LAYER_PREFIX=self.prefix,
             LOG_LEVEL="WARNING",
             CELERY_VISIBILITY_TIMEOUT="5",
+            ESCALATION_NOTIFY_GRACE_SECONDS="8",
             TRIAGE_MODEL_TIER="0",
             EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend",
             WEBHOOKS_ALLOW_PRIVATE="1",

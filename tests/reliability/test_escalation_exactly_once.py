@@ -108,6 +108,8 @@ def test_two_beats_two_workers_and_a_killed_worker_climb_each_step_exactly_once(
             )
         )
 
+    # A step whose notify task died with the worker is queued again by the sweeper after its grace.
+    wait_until(lambda: sum(states().values()) >= REQUESTS * STEPS, timeout=60, what="lost notifications re-queued")
     posts = [request.json()["text"] for request in chat_hook.received("POST", "/chat")]
     webhook_states = states()
     per_request = Counter(re.search(r"/escalation/(\d+)/", text).group(1) for text in posts)
