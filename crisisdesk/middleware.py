@@ -35,7 +35,7 @@ class DatabaseUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if isinstance(exception, (OperationalError, InterfaceError)):
+        if isinstance(exception, OperationalError | InterfaceError):
             return database_unavailable(exception)
         return None
 
@@ -51,7 +51,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
     """handler500: the session and user middleware reach the database before any view does, so an
     outage raised there never passes through `process_exception`; it is still a 503, not a 500."""
     exception = sys.exc_info()[1]
-    if isinstance(exception, (OperationalError, InterfaceError)):
+    if isinstance(exception, OperationalError | InterfaceError):
         return database_unavailable(exception)
     return defaults.server_error(request)
 

@@ -188,6 +188,9 @@ class Reply(models.Model):
         ordering = ["created_at"]
         verbose_name_plural = "replies"
 
+    def __str__(self) -> str:
+        return f"Reply #{self.pk} to {self.mention_id} ({self.state})"
+
     @property
     def signed_body(self) -> str:
         return f"{self.body}\n{self.signature}" if self.signature else self.body
@@ -228,6 +231,9 @@ class MentionMinuteStat(models.Model):
         ]
         indexes = [models.Index(fields=["brand", "topic", "minute"])]
 
+    def __str__(self) -> str:
+        return f"{self.brand}/{self.topic or '*'} {self.minute:%Y-%m-%d %H:%M}: {self.volume}"
+
 
 class ScheduledPostStatus(models.TextChoices):
     SCHEDULED = "scheduled", _("Scheduled")
@@ -253,6 +259,9 @@ class ScheduledPost(models.Model):
     class Meta:
         ordering = ["scheduled_at"]
 
+    def __str__(self) -> str:
+        return f"Post #{self.pk} at {self.scheduled_at:%Y-%m-%d %H:%M} ({self.status})"
+
 
 class LabelCorrection(models.Model):
     """A community manager's correction of a triage label; exported as extra training rows."""
@@ -266,3 +275,6 @@ class LabelCorrection(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.old_value} → {self.new_value}"

@@ -89,7 +89,7 @@ def dead_letters_record(*, channel: Channel | None, source: str, rejected: list[
 
 
 def _payload_text(payload: Any) -> str:
-    if isinstance(payload, (bytes, bytearray)):
+    if isinstance(payload, bytes | bytearray):
         return payload.decode("utf-8", errors="replace")[:100_000]
     if isinstance(payload, str):
         return payload[:100_000]
@@ -226,7 +226,7 @@ def _without_nul(value: Any) -> Any:
         return value.replace("\x00", "")
     if isinstance(value, dict):
         return {_without_nul(key): _without_nul(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
+    if isinstance(value, list | tuple):
         return [_without_nul(item) for item in value]
     return value
 
@@ -507,7 +507,9 @@ def channel_failure_record(*, channel_id: int, message: str, retry_at=None) -> N
         channel.last_polled_at = now
         backoff = min(MAX_BACKOFF_SECONDS, channel.poll_interval_seconds * 2 ** min(channel.consecutive_failures, 10))
         channel.next_poll_at = retry_at or now + timedelta(seconds=backoff)
-        channel.save(update_fields=["consecutive_failures", "last_error", "last_error_at", "last_polled_at", "next_poll_at"])
+        channel.save(
+            update_fields=["consecutive_failures", "last_error", "last_error_at", "last_polled_at", "next_poll_at"]
+        )
     logger.warning("Channel %s failed (%s): %s", channel_id, channel.consecutive_failures, message)
 
 

@@ -100,7 +100,9 @@ class MentionHideView(MentionActionView):
     def post(self, request, pk: int):
         serializer = HideSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        mention = self.run(lambda: services.mention_hide(mention_id=pk, actor=request.user, **serializer.validated_data))
+        mention = self.run(
+            lambda: services.mention_hide(mention_id=pk, actor=request.user, **serializer.validated_data)
+        )
         return Response(MentionSerializer(mention).data)
 
 

@@ -146,7 +146,7 @@ class Connector:
 
 def parse_time(value: Any, *, field_name: str = "created_at") -> datetime:
     """Parse an ISO 8601 or Unix timestamp into an aware datetime, or reject the item."""
-    if isinstance(value, (int, float)):
+    if isinstance(value, int | float):
         from datetime import UTC
 
         return datetime.fromtimestamp(value, tz=UTC)

@@ -107,3 +107,41 @@ class AlertSerializer(serializers.ModelSerializer):
             "closed_at",
             "crisis",
         ]
+
+
+class DashboardPointSerializer(serializers.Serializer):
+    start = serializers.DateTimeField()
+    per_minute = serializers.FloatField()
+    negative = serializers.IntegerField()
+
+
+class DashboardLevelSerializer(serializers.Serializer):
+    brand = serializers.CharField()
+    level = serializers.IntegerField()
+
+
+class DashboardTopicSerializer(serializers.Serializer):
+    topic = serializers.CharField()
+    volume = serializers.IntegerField()
+    negative = serializers.IntegerField()
+
+
+class DashboardEscalationSerializer(serializers.Serializer):
+    department = serializers.CharField()
+    open = serializers.IntegerField()
+    overdue = serializers.IntegerField()
+
+
+class DashboardSerializer(serializers.Serializer):
+    """The director dashboard's figures (last 24 hours), the same the page shows."""
+
+    generated_at = serializers.DateTimeField()
+    levels = DashboardLevelSerializer(many=True)
+    per_minute = DashboardPointSerializer(many=True)
+    volume_24h = serializers.IntegerField()
+    sentiment_share = serializers.DictField(child=serializers.FloatField())
+    top_topics = DashboardTopicSerializer(many=True)
+    first_response_p50_seconds = serializers.FloatField(allow_null=True)
+    first_response_p90_seconds = serializers.FloatField(allow_null=True)
+    unanswered = serializers.IntegerField()
+    escalations = DashboardEscalationSerializer(many=True)

@@ -11,4 +11,5 @@ urlpatterns = [
     path("playbooks/", views.PlaybookListView.as_view(), name="api-playbook-list"),
     path("playbooks/<int:pk>/", views.PlaybookDetailView.as_view(), name="api-playbook-detail"),
     path("alerts/", views.AlertListView.as_view(), name="api-alert-list"),
+    path("dashboard/", views.DashboardView.as_view(), name="api-dashboard"),
 ]

@@ -18,6 +18,7 @@ from playbooks.api.serializers import (
     CrisisDetailSerializer,
     CrisisLevelSerializer,
     CrisisSerializer,
+    DashboardSerializer,
     PlaybookDetailSerializer,
     PlaybookSerializer,
 )
@@ -137,3 +138,15 @@ class AlertListView(generics.ListAPIView):
     def get_queryset(self):
         status_filter = self.request.query_params.get("status")
         return selectors.alert_list(status=status_filter if status_filter in ("open", "closed") else None)
+
+
+class DashboardView(APIView):
+    """Dashboard figures for directors' own tools (wallboards, BI): read from rollups, never scans."""
+
+    allowed_roles = CONSOLE_STAFF
+
+    @extend_schema(responses=DashboardSerializer)
+    def get(self, request):
+        from playbooks.dashboard import dashboard_figures
+
+        return Response(DashboardSerializer(dashboard_figures().as_dict()).data)

@@ -66,9 +66,9 @@ def console_server(django_db_setup, django_db_blocker):
         try:
             httpx.get(f"{base_url}/login/", timeout=1)
             break
-        except httpx.HTTPError:
+        except httpx.HTTPError as error:
             if process.poll() is not None:
-                raise RuntimeError(process.stdout.read())
+                raise RuntimeError(process.stdout.read()) from error
             time.sleep(0.3)
     yield base_url
     process.terminate()

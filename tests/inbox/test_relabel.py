@@ -23,7 +23,8 @@ def test_community_manager_corrects_a_category_to_troll_and_the_author_history_l
     mention.refresh_from_db()
     assert mention.category == "troll"
     correction = LabelCorrection.objects.get(mention=mention)
-    assert (correction.old_value, correction.new_value, correction.corrected_by) == ("complaint", "troll", community_manager)
+    assert (correction.old_value, correction.new_value) == ("complaint", "troll")
+    assert correction.corrected_by == community_manager
     mention.author.refresh_from_db()
     assert mention.author.hidden_as_troll_count == 1
     assert AuditEvent.objects.filter(verb="mention.relabel", target_id=str(mention.pk)).exists()
@@ -43,4 +44,5 @@ def test_relabelling_an_unknown_mention_is_404_and_directors_may_not_relabel(cli
     assert client.post("/inbox/mentions/999999/relabel/", {"field": "category", "value": "spam"}).status_code == 404
     mention = MentionFactory()
     client.force_login(director)
-    assert client.post(f"/inbox/mentions/{mention.pk}/relabel/", {"field": "category", "value": "spam"}).status_code == 403
+    response = client.post(f"/inbox/mentions/{mention.pk}/relabel/", {"field": "category", "value": "spam"})
+    assert response.status_code == 403

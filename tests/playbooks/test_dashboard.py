@@ -66,3 +66,18 @@ def test_dashboard_page_and_data_are_for_directors_not_department_heads(client, 
     assert data.status_code == 200 and "volume_24h" in data.json()
     client.force_login(department_head)
     assert client.get("/dashboard/data/").status_code == 403
+
+
+def test_dashboard_figures_are_in_the_api_for_directors_only(director, department_head):
+    from rest_framework.test import APIClient
+
+    channel = ChannelFactory()
+    mentions_ingest(channel=channel, mentions=[_mention(1, "Sin servicio en Bilbao")])
+    client = APIClient()
+    client.force_authenticate(director)
+    response = client.get("/api/dashboard/")
+    assert response.status_code == 200
+    assert response.json()["volume_24h"] == 1
+    assert response.json()["top_topics"][0]["topic"] == "outage"
+    client.force_authenticate(department_head)
+    assert client.get("/api/dashboard/").status_code == 403
