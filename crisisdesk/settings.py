@@ -226,7 +226,7 @@ ESCALATION_NOTIFY_GRACE_SECONDS = int(os.environ.get("ESCALATION_NOTIFY_GRACE_SE
 CELERY_QUEUES = ["default", "ingest", "triage", "escalation", "notify"]
 if EMBEDDED:
     # The embedded worker's four threads serve every queue: slow model-tier batches must not hold them all.
-    CELERY_TASK_ANNOTATIONS = {"triage.mentions_refine": {"rate_limit": "1/s"}}
+    CELERY_TASK_ANNOTATIONS = {"triage.mentions_refine": {"rate_limit": "4/s"}}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -142,6 +142,7 @@ def test_a_big_batch_is_refined_in_short_tasks(monkeypatch):
     monkeypatch.setattr(
         triage_tasks, "mentions_triage_refine", lambda *, mention_ids: seen.append(mention_ids) or 0
     )
-    triage_tasks.mentions_refine.delay(list(range(1, 41)))
-    assert sorted(len(chunk) for chunk in seen) == [8, 16, 16]
-    assert sorted(i for chunk in seen for i in chunk) == list(range(1, 41))
+    count = 2 * triage_tasks.REFINE_CHUNK + 8
+    triage_tasks.mentions_refine.delay(list(range(1, count + 1)))
+    assert sorted(len(chunk) for chunk in seen) == [8, triage_tasks.REFINE_CHUNK, triage_tasks.REFINE_CHUNK]
+    assert sorted(i for chunk in seen for i in chunk) == list(range(1, count + 1))
