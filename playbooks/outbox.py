@@ -78,56 +78,44 @@ def scheduled_post_cancel(*, post_id: int, actor: User) -> ScheduledPost:
 
 def scheduled_posts_freeze(*, actor: User | None, crisis: Crisis | None = None) -> int:
     """Freeze every scheduled post; returns how many. Idempotent: frozen posts stay as they are."""
-    from playbooks.services import crisis_event_add
-
-    with transaction.atomic():
-        posts = list(
-            ScheduledPost.objects.select_for_update()
-            .filter(status=ScheduledPostStatus.SCHEDULED)
-            .order_by("pk")
-        )
-        ScheduledPost.objects.filter(pk__in=[post.pk for post in posts]).update(
-            status=ScheduledPostStatus.FROZEN
-        )
-        audit_record_many(
-            actor=actor, verb="post.freeze", targets=posts, data={"crisis": crisis.pk if crisis else None}
-        )
-        if crisis is not None:
-            crisis_event_add(
-                crisis=crisis,
-                kind="posts",
-                actor=actor,
-                message="Scheduled posts frozen",
-                data={"count": len(posts)},
-            )
-    return len(posts)
+    return _posts_move(
+        actor=actor, crisis=crisis, source=ScheduledPostStatus.SCHEDULED, target=ScheduledPostStatus.FROZEN,
+        verb="post.freeze", message="Scheduled posts frozen",
+    )
 
 
 def scheduled_posts_release(
     *, actor: User, crisis: Crisis | None = None, post_ids: list[int] | None = None
 ) -> int:
     """Let frozen posts go out again at their time (all, or the given ids); returns how many."""
+    return _posts_move(
+        actor=actor, crisis=crisis, source=ScheduledPostStatus.FROZEN, target=ScheduledPostStatus.SCHEDULED,
+        verb="post.release", message="Scheduled posts released", post_ids=post_ids,
+    )
+
+
+def _posts_move(
+    *,
+    actor: User | None,
+    crisis: Crisis | None,
+    source: str,
+    target: str,
+    verb: str,
+    message: str,
+    post_ids: list[int] | None = None,
+) -> int:
+    """Move posts from one status to another under lock, audited and on the crisis timeline."""
     from playbooks.services import crisis_event_add
 
     with transaction.atomic():
-        queryset = ScheduledPost.objects.select_for_update().filter(status=ScheduledPostStatus.FROZEN)
+        queryset = ScheduledPost.objects.select_for_update().filter(status=source)
         if post_ids is not None:
             queryset = queryset.filter(pk__in=post_ids)
         posts = list(queryset.order_by("pk"))
-        ScheduledPost.objects.filter(pk__in=[post.pk for post in posts]).update(
-            status=ScheduledPostStatus.SCHEDULED
-        )
-        audit_record_many(
-            actor=actor, verb="post.release", targets=posts, data={"crisis": crisis.pk if crisis else None}
-        )
+        ScheduledPost.objects.filter(pk__in=[post.pk for post in posts]).update(status=target)
+        audit_record_many(actor=actor, verb=verb, targets=posts, data={"crisis": crisis.pk if crisis else None})
         if crisis is not None:
-            crisis_event_add(
-                crisis=crisis,
-                kind="posts",
-                actor=actor,
-                message="Scheduled posts released",
-                data={"count": len(posts)},
-            )
+            crisis_event_add(crisis=crisis, kind="posts", actor=actor, message=message, data={"count": len(posts)})
     return len(posts)
 
 

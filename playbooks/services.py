@@ -829,11 +829,7 @@ def playbook_revision_accept(*, revision_id: int, actor: User) -> PlaybookVersio
     """An admin accepts a proposed revision: the latest version plus the change becomes a new version."""
     _require(actor, PLAYBOOK_EDITORS, "Only administrators can accept playbook revisions.")
     with transaction.atomic():
-        revision = PlaybookRevision.objects.select_for_update().filter(pk=revision_id).first()
-        if revision is None:
-            raise CrisisError("That revision does not exist.")
-        if revision.status != RevisionStatus.PROPOSED:
-            raise CrisisError("This revision has already been decided.")
+        revision = _revision_for_decision(revision_id)
         _, proposed, _diff = revision_preview(revision)
         version = playbook_version_create(
             playbook_id=revision.playbook_id,
@@ -841,28 +837,32 @@ def playbook_revision_accept(*, revision_id: int, actor: User) -> PlaybookVersio
             actor=actor,
             note=f"Revision #{revision.pk}: {revision.case[:200]}",
         )
-        revision.status = RevisionStatus.ACCEPTED
-        revision.decided_by = actor
-        revision.decided_at = timezone.now()
         revision.resulting_version = version
-        revision.save(update_fields=["status", "decided_by", "decided_at", "resulting_version"])
-        audit_record(
-            actor=actor, verb="playbook.revision.accept", target=revision, data={"version": version.pk}
-        )
+        _revision_decide(revision, status=RevisionStatus.ACCEPTED, actor=actor, data={"version": version.pk})
     return version
 
 
 def playbook_revision_reject(*, revision_id: int, actor: User) -> PlaybookRevision:
     _require(actor, PLAYBOOK_EDITORS, "Only administrators can reject playbook revisions.")
     with transaction.atomic():
-        revision = PlaybookRevision.objects.select_for_update().filter(pk=revision_id).first()
-        if revision is None:
-            raise CrisisError("That revision does not exist.")
-        if revision.status != RevisionStatus.PROPOSED:
-            raise CrisisError("This revision has already been decided.")
-        revision.status = RevisionStatus.REJECTED
-        revision.decided_by = actor
-        revision.decided_at = timezone.now()
-        revision.save(update_fields=["status", "decided_by", "decided_at"])
-        audit_record(actor=actor, verb="playbook.revision.reject", target=revision)
+        revision = _revision_for_decision(revision_id)
+        _revision_decide(revision, status=RevisionStatus.REJECTED, actor=actor)
     return revision
+
+
+def _revision_for_decision(revision_id: int) -> PlaybookRevision:
+    revision = PlaybookRevision.objects.select_for_update().filter(pk=revision_id).first()
+    if revision is None:
+        raise CrisisError("That revision does not exist.")
+    if revision.status != RevisionStatus.PROPOSED:
+        raise CrisisError("This revision has already been decided.")
+    return revision
+
+
+def _revision_decide(revision: PlaybookRevision, *, status: str, actor: User, data: dict | None = None) -> None:
+    revision.status = status
+    revision.decided_by = actor
+    revision.decided_at = timezone.now()
+    revision.save(update_fields=["status", "decided_by", "decided_at", "resulting_version"])
+    verb = "playbook.revision.accept" if status == RevisionStatus.ACCEPTED else "playbook.revision.reject"
+    audit_record(actor=actor, verb=verb, target=revision, data=data or {})
