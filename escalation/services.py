@@ -323,8 +323,11 @@ def escalation_request_create(
             data={"department": department.slug, "mentions": unique_ids, "crisis": crisis_id},
         )
         recipient_ids = _step_notify(request=request, now=now)
+        # A new request concerns the department, the directors and whoever raised it; the rest of the
+        # community managers see it in their lists, and hear about it once it is answered.
+        raiser_ids = [raised_by.pk] if raised_by is not None else []
         escalation_publish(
-            "escalation.created", request, mention_ids=unique_ids, user_ids=recipient_ids, include_team=True
+            "escalation.created", request, mention_ids=unique_ids, user_ids=[*recipient_ids, *raiser_ids]
         )
     return request
 

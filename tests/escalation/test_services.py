@@ -162,3 +162,19 @@ def test_the_playbooks_call_with_only_the_documented_arguments_works(people, dep
     )
     assert request.crisis == crisis and request.mentions.count() == 0
     assert request.policy_snapshot["factor"] == 0.5
+
+
+def test_a_new_request_is_pushed_to_the_department_directors_and_its_raiser_not_every_manager(
+    people, department, chain_policy, mention, monkeypatch
+):
+    from escalation import events
+
+    sent = []
+    monkeypatch.setattr(events, "publish_on_commit", lambda groups, payload: sent.append((groups, payload["type"])))
+    request = _raise(people, department, mention)
+    groups = next(groups for groups, kind in sent if kind == "escalation.created")
+    assert f"department.{department.pk}" in groups
+    assert "role.director" in groups
+    assert f"user.{people['cm'].pk}" in groups
+    assert "role.community_manager" not in groups
+    assert request.pk
