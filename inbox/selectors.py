@@ -70,7 +70,9 @@ def inbox_filter(
     if sentiment:
         queryset = queryset.filter(sentiment=sentiment)
     if channel_kind:
-        queryset = queryset.filter(channel__kind=channel_kind)
+        # Channels are few: resolving their ids first lets PostgreSQL use the mention indexes alone.
+        channel_ids = list(Channel.objects.filter(kind=channel_kind).values_list("id", flat=True))
+        queryset = queryset.filter(channel_id__in=channel_ids)
     if assignee is not None:
         queryset = queryset.filter(assignee=assignee)
     elif unassigned:
