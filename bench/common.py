@@ -166,6 +166,24 @@ def django_setup(env: dict[str, str]) -> None:
     django.setup()
 
 
+@contextmanager
+def bench_database(*, database: str, prefix: str, keep: bool = False, **extra: str) -> Iterator[dict[str, str]]:
+    """A migrated database of the benchmark's own (and a clean Redis bench db), dropped afterwards."""
+    print_machine()
+    env = bench_env(database=database, prefix=prefix, **extra)
+    database_create(database)
+    redis_flush_bench_db()
+    try:
+        migrate(env)
+        django_setup(env)
+        yield env
+    finally:
+        connections_close()
+        if not keep:
+            database_drop(database)
+        redis_flush_bench_db()
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -415,12 +415,9 @@ def _arguments() -> argparse.Namespace:
 
 
 def _main(args: argparse.Namespace) -> int:
-    common.print_machine()
-    env = common.bench_env(database=DATABASE, prefix=PREFIX, ALLOWED_HOSTS="127.0.0.1,localhost,testserver")
-    common.database_create(DATABASE)
-    try:
-        common.migrate(env)
-        common.django_setup(env)
+    with common.bench_database(
+        database=DATABASE, prefix=PREFIX, keep=args.keep, ALLOWED_HOSTS="127.0.0.1,localhost,testserver"
+    ):
         now = datetime.now(UTC)
         ids = fixtures_create(now)
         seconds = mentions_load(count=args.small, start_number=0, seed=1, now=now, ages=(0, RECENT), ids=ids)
@@ -464,10 +461,6 @@ def _main(args: argparse.Namespace) -> int:
             flush=True,
         )
         common.print_load("at the end")
-    finally:
-        common.connections_close()
-        if not args.keep:
-            common.database_drop(DATABASE)
     return 0
 
 

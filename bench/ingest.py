@@ -187,19 +187,8 @@ def _arguments() -> argparse.Namespace:
 
 
 def _main(args: argparse.Namespace) -> int:
-    common.print_machine()
-    env = common.bench_env(database=DATABASE, prefix=PREFIX)
-    common.database_create(DATABASE)
-    common.redis_flush_bench_db()
-    try:
-        common.migrate(env)
-        common.django_setup(env)
+    with common.bench_database(database=DATABASE, prefix=PREFIX, keep=args.keep) as env:
         return _run(args, env)
-    finally:
-        common.connections_close()
-        if not args.keep:
-            common.database_drop(DATABASE)
-        common.redis_flush_bench_db()
 
 
 def _run(args, env) -> int:

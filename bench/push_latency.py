@@ -194,13 +194,7 @@ def _arguments() -> argparse.Namespace:
 
 
 def _main(args: argparse.Namespace) -> int:
-    common.print_machine()
-    env = common.bench_env(database=DATABASE, prefix=PREFIX)
-    common.database_create(DATABASE)
-    common.redis_flush_bench_db()
-    try:
-        common.migrate(env)
-        common.django_setup(env)
+    with common.bench_database(database=DATABASE, prefix=PREFIX) as env:
         fixtures = fixtures_create(sockets=args.sockets)
         common.connections_close()
         port = common.free_port()
@@ -242,10 +236,6 @@ def _main(args: argparse.Namespace) -> int:
             flush=True,
         )
         common.print_load("at the end")
-    finally:
-        common.connections_close()
-        common.database_drop(DATABASE)
-        common.redis_flush_bench_db()
     return 0
 
 

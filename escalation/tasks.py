@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from celery import shared_task
-from django.db import OperationalError
 
+from crisisdesk.tasking import DATABASE_RETRY, RELIABLE
 from escalation import services
 
-TASK_OPTIONS = {"acks_late": True, "reject_on_worker_lost": True, "ignore_result": True}
+TASK_OPTIONS = RELIABLE
 
 
 @shared_task(name="escalation.escalations_sweep", time_limit=60, soft_time_limit=50, **TASK_OPTIONS)
@@ -19,10 +19,7 @@ def escalations_sweep() -> int:
 
 @shared_task(
     name="notify.escalation_step",
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    retry_backoff_max=60,
-    max_retries=5,
+    **DATABASE_RETRY,
     **TASK_OPTIONS,
 )
 def escalation_step_notify(request_id: int, step_index: int, attempt: int = 0) -> int:

@@ -59,12 +59,10 @@ def inbox_filter(
     On PostgreSQL the search uses the stored `search_vector` (config "simple", GIN-indexed);
     elsewhere it falls back to a case-insensitive substring match.
     """
-    if status == "all":
-        pass
-    elif status:
-        queryset = queryset.filter(status=status)
-    else:
+    if not status:
         queryset = queryset.filter(status__in=OPEN_STATUSES)
+    elif status != "all":
+        queryset = queryset.filter(status=status)
     if category:
         queryset = queryset.filter(category=category)
     if sentiment:

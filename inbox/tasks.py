@@ -5,9 +5,10 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import OperationalError
 
+from crisisdesk.tasking import DATABASE_RETRY, RELIABLE
 from inbox import services
 
-TASK_OPTIONS = {"acks_late": True, "reject_on_worker_lost": True, "ignore_result": True}
+TASK_OPTIONS = RELIABLE
 
 
 @shared_task(name="inbox.channels_poll_due", **TASK_OPTIONS)
@@ -21,10 +22,7 @@ def channels_poll_due() -> int:
 
 @shared_task(
     name="inbox.channel_poll",
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    retry_backoff_max=60,
-    max_retries=5,
+    **DATABASE_RETRY,
     **TASK_OPTIONS,
 )
 def channel_poll(channel_id: int) -> int:
@@ -58,10 +56,7 @@ def mentions_return_unanswered() -> int:
 
 @shared_task(
     name="inbox.mentions_ingest_batch",
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    retry_backoff_max=60,
-    max_retries=5,
+    **DATABASE_RETRY,
     **TASK_OPTIONS,
 )
 def mentions_ingest_batch(channel_id: int, items: list[dict]) -> int:

@@ -73,7 +73,8 @@ class CachedEmbedder:
         self._lock = threading.Lock()
 
     def _encode(self, texts: list[str]) -> np.ndarray:
-        raise NotImplementedError
+        """Subclasses turn texts into one row of `dim` floats each; the cache sits in front of it."""
+        raise TypeError(f"{type(self).__name__} must implement _encode()")
 
     def cache_clear(self) -> None:
         with self._lock:

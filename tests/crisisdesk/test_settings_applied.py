@@ -32,3 +32,14 @@ def test_database_is_postgresql_when_database_url_is_set():
     from django.db import connection
 
     assert connection.vendor == "postgresql"
+
+
+def test_database_tasks_ride_out_an_outage_of_several_minutes():
+    """1 + 2 + 4 + … capped at 60 s, 20 times: a PostgreSQL restart never drops an ingest batch."""
+    from inbox.tasks import channel_poll, mentions_ingest_batch
+
+    for task in (channel_poll, mentions_ingest_batch):
+        assert task.max_retries == 20
+        assert task.retry_jitter is False
+        waits = [min(task.retry_backoff_max, task.retry_backoff * 2**attempt) for attempt in range(task.max_retries)]
+        assert sum(waits) > 15 * 60
