@@ -6,6 +6,7 @@ migrates it, and drops it at the end. Redis traffic goes to db 12 under a prefix
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import platform
@@ -190,15 +191,17 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def machine() -> dict[str, str]:
-    cpu = platform.processor() or "unknown"
-    try:
+def cpu_model() -> str:
+    """The CPU's model name from /proc/cpuinfo, else what `platform` knows."""
+    with contextlib.suppress(OSError):
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown CPU"
+
+
+def machine() -> dict[str, str]:
+    cpu = cpu_model()
     pg = subprocess.run(
         [
             "psql",
@@ -297,10 +300,8 @@ def _stop(child: subprocess.Popen) -> None:
         child.kill()
         child.wait(timeout=5)
     for orphan in children:
-        try:
+        with contextlib.suppress(psutil.NoSuchProcess):
             orphan.kill()
-        except psutil.NoSuchProcess:
-            pass
 
 
 def tree_rss(pid: int) -> tuple[int, int]:
@@ -312,10 +313,8 @@ def tree_rss(pid: int) -> tuple[int, int]:
         return 0, 0
     sizes = []
     for member in members:
-        try:
+        with contextlib.suppress(psutil.NoSuchProcess):
             sizes.append(member.memory_info().rss)
-        except psutil.NoSuchProcess:
-            pass
     return sum(sizes), max(sizes, default=0)
 
 

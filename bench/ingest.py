@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import statistics
 import sys
 import threading
@@ -115,16 +116,12 @@ def cpu_seconds(worker_pid: int) -> float:
     except psutil.NoSuchProcess:
         processes = []
     for pid in pids:
-        try:
+        with contextlib.suppress(psutil.NoSuchProcess):
             processes.append(psutil.Process(pid))
-        except psutil.NoSuchProcess:
-            pass
     for process in processes:
-        try:
+        with contextlib.suppress(psutil.NoSuchProcess):
             times = process.cpu_times()
             total += times.user + times.system
-        except psutil.NoSuchProcess:
-            pass
     return total
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import resource
@@ -348,11 +349,9 @@ def main() -> int:
 
         deadline = time.monotonic() + 60
         while True:
-            try:
+            with contextlib.suppress(httpx.HTTPError):
                 httpx.get(f"{base_url}/healthz", timeout=2)
                 break
-            except httpx.HTTPError:
-                pass
             if time.monotonic() > deadline or daphne.poll() is not None:
                 raise RuntimeError("daphne did not start:\n" + (directory / "daphne.log").read_text()[-3000:])
             time.sleep(0.3)

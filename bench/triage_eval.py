@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crisisdesk.settings")
 
+from bench.common import cpu_model  # noqa: E402
 from inbox.triage import TriageInput, fast_tier, model_tier  # noqa: E402
 from inbox.triage.lexicon import TOKEN, english_analyzer, fold, spanish_lexicon  # noqa: E402
 from inbox.triage.model import WEIGHTS_DIR, ModelTriage  # noqa: E402
@@ -94,15 +95,7 @@ def batched(tier, inputs: list[TriageInput], size: int = 64) -> None:
 
 
 def machine() -> str:
-    cpu = platform.processor() or "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{cpu}; {os.cpu_count()} logical cores; Python {platform.python_version()} ({platform.machine()})"
+    return f"{cpu_model()}; {os.cpu_count()} logical cores; Python {platform.python_version()} ({platform.machine()})"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,5 +1,6 @@
 """The README's run command starts the embedded default: boot it as a user would and look at it."""
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -33,12 +34,10 @@ def test_embedded_default_serves_login_and_reports_healthy(tmp_path):
         deadline = time.monotonic() + 90
         health = None
         while time.monotonic() < deadline:
-            try:
+            with contextlib.suppress(httpx.HTTPError):
                 health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
                 if health.status_code == 200:
                     break
-            except httpx.HTTPError:
-                pass
             time.sleep(0.5)
         assert health is not None and health.status_code == 200, health.text if health else "no answer"
         assert health.json()["database"]["vendor"] == "sqlite"

@@ -28,3 +28,11 @@ def normalized(
         language="es",
         **fields,
     )
+
+
+async def receive_first(communicator, matching, *, timeout: float = 5) -> dict:
+    """The first websocket message `matching` accepts, skipping unrelated live events; times out otherwise."""
+    while True:
+        message = await communicator.receive_json_from(timeout=timeout)
+        if matching(message):
+            return message

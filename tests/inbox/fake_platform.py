@@ -86,7 +86,7 @@ class FakePlatform:
                     self.end_headers()
                     self.wfile.write(payload)
                 except (BrokenPipeError, ConnectionResetError):
-                    pass
+                    self.close_connection = True  # the client gave up (a timeout test); nothing to send
 
             do_GET = do_POST = do_DELETE = _serve
 

@@ -12,7 +12,7 @@ from django.test import Client
 from crisisdesk.asgi import application
 from inbox import services
 from tests.factories import ChannelFactory
-from tests.inbox.builders import normalized
+from tests.inbox.builders import normalized, receive_first
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -54,8 +54,7 @@ def test_a_community_manager_hears_about_new_mentions_and_a_department_head_does
                 channel=channel, mentions=[normalized("live-1", "Caída total en Bilbao <script>x</script>")]
             )
 
-            while (message := await manager.receive_json_from(timeout=5))["type"] != "mention.new":
-                pass
+            message = await receive_first(manager, lambda message: message["type"] == "mention.new")
             assert message["count"] == 1
             assert message["mentions"][0]["id"] == report.created_ids[0]
             assert message["mentions"][0]["text"] == "Caída total en Bilbao <script>x</script>"

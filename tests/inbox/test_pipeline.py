@@ -206,11 +206,12 @@ def test_claiming_due_channels_twice_claims_each_once():
     assert second == []
 
 
+@pytest.mark.services
 def test_ingestion_fills_the_search_vector_on_postgresql():
+    """Full-text vectors are PostgreSQL-only (SQLite searches with LIKE): a service test."""
     from django.db import connection
 
-    if connection.vendor != "postgresql":
-        pytest.skip("full-text vectors are PostgreSQL-only; SQLite searches with LIKE")
+    assert connection.vendor == "postgresql"
     channel = ChannelFactory()
     services.mentions_ingest(channel=channel, mentions=[normalized("m-1", text="Caída general de la fibra")])
     with connection.cursor() as cursor:

@@ -10,6 +10,7 @@ from channels.testing import WebsocketCommunicator
 
 from crisisdesk.consumers import ConsoleConsumer
 from tests.factories import MentionFactory
+from tests.inbox.builders import receive_first
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -28,16 +29,14 @@ async def join_and_settle(communicator: WebsocketCommunicator, mention_id: int) 
     """Join, then wait for the answer to a ping: one socket's messages are handled in order."""
     await communicator.send_json_to({"type": "presence.join", "mention_id": mention_id})
     await communicator.send_json_to({"type": "ping"})
-    while (await communicator.receive_json_from(timeout=3))["type"] != "pong":
-        pass
+    await receive_first(communicator, lambda message: message["type"] == "pong", timeout=3)
 
 
 async def next_presence(communicator: WebsocketCommunicator) -> dict:
     """The next presence message, skipping unrelated live events other tests may have caused."""
-    while True:
-        message = await communicator.receive_json_from(timeout=3)
-        if message["type"] in ("presence.changed", "error"):
-            return message
+    return await receive_first(
+        communicator, lambda message: message["type"] in ("presence.changed", "error"), timeout=3
+    )
 
 
 def test_each_sees_the_other_and_when_the_other_is_typing(community_manager, other_community_manager):
@@ -85,8 +84,9 @@ def test_closing_the_socket_tells_the_others_that_one_left(community_manager, ot
         await luis.send_json_to({"type": "presence.join", "mention_id": mention.pk})
         await next_presence(ana)
         await luis.disconnect()
-        while (message := await next_presence(ana))["state"] != "left":
-            pass
+        message = await receive_first(
+            ana, lambda message: message["type"] == "presence.changed" and message["state"] == "left", timeout=3
+        )
         assert message["user"]["id"] == other_community_manager.pk
         await ana.disconnect()
 

@@ -10,6 +10,7 @@ server of their own, so that killing, restarting or cutting them off never touch
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -185,10 +186,8 @@ class Service:
         """SIGKILL the whole group: the main process and its pool children die without any cleanup."""
         if self.process is None:
             return
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         self.process.wait(10)
 
     def stop(self) -> None:
