@@ -56,7 +56,7 @@ def bench_env(*, database: str, prefix: str, **extra: str) -> dict[str, str]:
     return env
 
 
-LOCK_PATH = Path(os.environ.get("BENCH_LOCK", "/tmp/crisisdesk-bench.lock"))
+LOCK_PATH = Path(os.environ.get("BENCH_LOCK", "/tmp/crisisdesk-benchmark.lock"))
 
 
 @contextmanager

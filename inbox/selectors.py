@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import timedelta
+
 from django.contrib.postgres.search import SearchQuery
 from django.db import connection
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from crisisdesk.models import Role, User
 from crisisdesk.roles import CONSOLE_STAFF, user_role
@@ -89,6 +93,30 @@ def inbox_filter(
             for word in search.split()[:10]:
                 queryset = queryset.filter(text__icontains=word)
     return queryset
+
+
+SEARCH_WINDOWS = (timedelta(days=1), timedelta(days=8), timedelta(days=64), None)
+
+
+def newest_first_windows(queryset: QuerySet[Mention]) -> Iterator[QuerySet[Mention]]:
+    """The same newest-first query over the last day, week, two months, then everything.
+
+    A common word matches tens of thousands of old mentions; PostgreSQL would fetch them all before
+    sorting out the newest fifty. Each window is a prefix of the newest-first order, so the first
+    window that fills a page gives exactly the page the whole table would; only a short page widens.
+    """
+    now = timezone.now()
+    for window in SEARCH_WINDOWS:
+        yield queryset if window is None else queryset.filter(received_at__gte=now - window)
+
+
+def newest_first(queryset: QuerySet[Mention], *, limit: int) -> list[Mention]:
+    """The first `limit` mentions of a newest-first queryset, looking in recent windows first."""
+    for windowed in newest_first_windows(queryset):
+        mentions = list(windowed[:limit])
+        if len(mentions) == limit:
+            break
+    return mentions
 
 
 def community_managers() -> QuerySet[User]:

@@ -134,9 +134,9 @@ def mentions_ingest(
         report.created = len(inserted)
         report.duplicates += len(unique) - len(inserted)
         report.created_ids = [mention_id for mention_id, _ in inserted]
+        new_rows = [rows[external_id] for _, external_id in inserted]
+        _authors_refresh(authors, new_rows)
         if inserted:
-            new_rows = [rows[external_id] for _, external_id in inserted]
-            _author_history_update(new_rows)
             from inbox.stats import minute_stats_record
 
             minute_stats_record(channel=channel, rows=new_rows)
@@ -245,14 +245,12 @@ def _platform(channel: Channel) -> str:
     return channel.kind
 
 
-AUTHOR_UPDATED_FIELDS = ("handle", "display_name", "followers", "verified")
-
-
 def _authors_upsert(*, platform: str, items: list[NormalizedMention]) -> dict[str, Author]:
-    """One INSERT … ON CONFLICT DO UPDATE … RETURNING for the batch, in external-id order.
+    """Insert the authors never seen before and read the others, without locking a single row.
 
-    The returned history (mentions so far, times hidden as a troll) feeds triage; locking the
-    authors in one order keeps concurrent batches that share authors from deadlocking.
+    The returned history (mentions so far, times hidden as a troll) feeds triage. Rows are locked
+    only at the end of the batch (`_authors_refresh`), so concurrent batches sharing authors overlap
+    their work instead of queueing behind each other's whole transaction.
     """
     by_id: dict[str, Author] = {}
     for item in items:
@@ -272,7 +270,7 @@ def _authors_upsert(*, platform: str, items: list[NormalizedMention]) -> dict[st
     table = connection.ops.quote_name(Author._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
     placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    updated = ", ".join(f"{name} = excluded.{name}" for name in AUTHOR_UPDATED_FIELDS)
+    history = "id, external_id, mention_count, complaint_count, hidden_as_troll_count"
     with connection.cursor() as cursor:
         for start in range(0, len(authors), _insert_batch_size(len(fields))):
             chunk = authors[start : start + _insert_batch_size(len(fields))]
@@ -283,18 +281,60 @@ def _authors_upsert(*, platform: str, items: list[NormalizedMention]) -> dict[st
             ]
             cursor.execute(
                 f"INSERT INTO {table} ({columns}) VALUES {', '.join([placeholders] * len(chunk))} "
-                f"ON CONFLICT (platform, external_id) DO UPDATE SET {updated} "
-                "RETURNING id, external_id, mention_count, complaint_count, hidden_as_troll_count",
+                f"ON CONFLICT (platform, external_id) DO NOTHING RETURNING {history}",
                 params,
             )
-            for author_id, external_id, mention_count, complaint_count, hidden_count in cursor.fetchall():
-                author = by_id[external_id]
-                author.pk = author_id
-                author.mention_count = mention_count
-                author.complaint_count = complaint_count
-                author.hidden_as_troll_count = hidden_count
-                author._state.adding = False
+            _authors_history_set(by_id, cursor.fetchall())
+    known = [external_id for external_id, author in by_id.items() if author.pk is None]
+    if known:
+        _authors_history_set(
+            by_id,
+            Author.objects.filter(platform=platform, external_id__in=known).values_list(*history.split(", ")),
+        )
     return by_id
+
+
+def _authors_history_set(by_id: dict[str, Author], history_rows) -> None:
+    for author_id, external_id, mention_count, complaint_count, hidden_count in history_rows:
+        author = by_id[external_id]
+        author.pk = author_id
+        author.mention_count = mention_count
+        author.complaint_count = complaint_count
+        author.hidden_as_troll_count = hidden_count
+        author._state.adding = False
+
+
+def _authors_refresh(authors: dict[str, Author], new_rows: list[dict[str, Any]]) -> None:
+    """Refresh every author's profile and add the batch's new mentions to their history: one UPDATE.
+
+    This is where the authors are locked, in id order (two batches never deadlock), late in the
+    transaction so the locks are held only until the commit that follows.
+    """
+    mentions = Counter(row["author_id"] for row in new_rows)
+    complaints = Counter(row["author_id"] for row in new_rows if row["category"] == "complaint")
+    ordered = sorted(authors.values(), key=lambda author: author.pk)
+    locked = Author.objects.select_for_update().filter(pk__in=[author.pk for author in ordered]).order_by("pk")
+    list(locked.values_list("pk", flat=True))
+    table = connection.ops.quote_name(Author._meta.db_table)
+    params = [
+        value
+        for author in ordered
+        for value in (
+            *(author.pk, author.handle, author.display_name, author.followers, author.verified),
+            *(mentions.get(author.pk, 0), complaints.get(author.pk, 0)),
+        )
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "WITH batch(author_id, handle, display_name, followers, verified, mentions, complaints) AS "
+            f"(VALUES {', '.join(['(%s, %s, %s, %s, %s, %s, %s)'] * len(ordered))}) "
+            f"UPDATE {table} SET handle = batch.handle, display_name = batch.display_name, "
+            f"followers = batch.followers, verified = batch.verified, "
+            f"mention_count = {table}.mention_count + batch.mentions, "
+            f"complaint_count = {table}.complaint_count + batch.complaints "
+            f"FROM batch WHERE {table}.id = batch.author_id",
+            params,
+        )
 
 
 def _db_value(field) -> Any:
@@ -411,28 +451,6 @@ def _mentions_insert(rows: dict[str, dict[str, Any]]) -> list[tuple[int, str]]:
             )
             inserted += [(int(row[0]), row[1]) for row in cursor.fetchall()]
     return inserted
-
-
-def _author_history_update(rows: list[dict[str, Any]]) -> None:
-    """One UPDATE for the batch; the authors are already locked by the upsert, so no new lock order."""
-    mentions = Counter(row["author_id"] for row in rows)
-    complaints = Counter(row["author_id"] for row in rows if row["category"] == "complaint")
-    if not mentions:
-        return
-    table = connection.ops.quote_name(Author._meta.db_table)
-    counts = sorted(mentions.items())
-    params = [
-        value for author_id, count in counts for value in (author_id, count, complaints.get(author_id, 0))
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "WITH batch(author_id, mentions, complaints) AS "
-            f"(VALUES {', '.join(['(%s, %s, %s)'] * len(counts))}) "
-            f"UPDATE {table} SET mention_count = {table}.mention_count + batch.mentions, "
-            f"complaint_count = {table}.complaint_count + batch.complaints "
-            f"FROM batch WHERE {table}.id = batch.author_id",
-            params,
-        )
 
 
 def _publish_new(*, channel: Channel, inserted: list[tuple[int, str]], rows: dict[str, dict[str, Any]]) -> None:

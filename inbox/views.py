@@ -50,7 +50,10 @@ def _filtered(request: HttpRequest):
 @roles_required(*CONSOLE_STAFF)
 def inbox_page(request: HttpRequest) -> HttpResponse:
     form, queryset = _filtered(request)
-    mentions = list(queryset[:PAGE_SIZE])
+    if form.is_valid() and form.cleaned_data["q"]:
+        mentions = selectors.newest_first(queryset, limit=PAGE_SIZE)
+    else:
+        mentions = list(queryset[:PAGE_SIZE])
     views = saved_views()
     return render(
         request,

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import replace
+import threading
 from datetime import datetime, timedelta
 
 import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.db import connection
 from django.utils import timezone
 
 from inbox import services
@@ -88,6 +90,48 @@ def test_author_history_counts_each_new_mention_once():
     author = Author.objects.get(external_id="sim-javi")
     assert author.mention_count == 3
     assert author.complaint_count == Mention.objects.filter(author=author, category="complaint").count()
+
+
+def test_a_returning_author_gets_a_fresh_profile_even_when_every_mention_was_a_duplicate():
+    channel = ChannelFactory()
+    services.mentions_ingest(channel=channel, mentions=[normalized("m-1", author="javi", followers=10)])
+    services.mentions_ingest(channel=channel, mentions=[normalized("m-1", author="javi", followers=5_000)])
+
+    author = Author.objects.get(external_id="sim-javi")
+    assert (author.followers, author.mention_count) == (5_000, 1)
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_batches_sharing_authors_neither_deadlock_nor_lose_history():
+    """Four workers ingest interleaved batches over the same ten authors at once, as a viral burst does."""
+    channel = ChannelFactory()
+    errors: list[BaseException] = []
+
+    def worker(offset: int) -> None:
+        try:
+            for batch in range(5):
+                services.mentions_ingest(
+                    channel=channel,
+                    mentions=[
+                        normalized(f"w{offset}-b{batch}-{index}", author=f"fan{(index * (offset + 1)) % 10}")
+                        for index in range(40)
+                    ],
+                )
+        except BaseException as error:  # noqa: BLE001 - the assertion below reports it
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(offset,)) for offset in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert errors == []
+    assert Mention.objects.filter(channel=channel).count() == 4 * 5 * 40
+    assert sum(Author.objects.filter(platform=channel.kind).values_list("mention_count", flat=True)) == 800
 
 
 def test_minute_rollups_add_up_in_bulk(django_assert_max_num_queries):
