@@ -39,14 +39,19 @@ def event(event_type: str, **payload: Any) -> dict[str, Any]:
 
 
 def publish_now(groups: Iterable[str], payload: dict[str, Any]) -> None:
+    """Send to every group in one trip to the event loop: a hop per group was a queue per group under load."""
     layer = get_channel_layer()
     if layer is None:
         return
-    for group in dict.fromkeys(groups):
+    async_to_sync(_groups_send)(layer, list(dict.fromkeys(groups)), {"type": "console.event", "event": payload})
+
+
+async def _groups_send(layer, groups: list[str], message: dict[str, Any]) -> None:
+    for group in groups:
         try:
-            async_to_sync(layer.group_send)(group, {"type": "console.event", "event": payload})
+            await layer.group_send(group, message)
         except Exception:  # a lost push must never undo the write that caused it
-            logger.exception("Could not push %s to %s", payload.get("type"), group)
+            logger.exception("Could not push %s to %s", message["event"].get("type"), group)
 
 
 def publish_on_commit(groups: Iterable[str], payload: dict[str, Any]) -> None:
