@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from crisisdesk.models import Role, User
 from crisisdesk.roles import CONSOLE_STAFF, user_role
-from inbox.models import OPEN_STATUSES, Channel, Mention, Reply
+from inbox.models import OPEN_STATUSES, Channel, Mention, MentionStatus, Reply
 
 
 def inbox_list(*, include_hidden: bool = False) -> QuerySet[Mention]:
@@ -96,6 +96,11 @@ def inbox_filter(
 
 
 SEARCH_WINDOWS = (timedelta(days=1), timedelta(days=8), timedelta(days=64), None)
+
+
+def search_reads_windows(*, search: str, status: str) -> bool:
+    """Windows pay off for a search over answered history; open mentions are few and have their own index."""
+    return bool((search or "").strip()) and status in ("all", MentionStatus.REPLIED, MentionStatus.CLOSED)
 
 
 def newest_first_windows(queryset: QuerySet[Mention]) -> Iterator[QuerySet[Mention]]:

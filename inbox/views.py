@@ -50,7 +50,8 @@ def _filtered(request: HttpRequest):
 @roles_required(*CONSOLE_STAFF)
 def inbox_page(request: HttpRequest) -> HttpResponse:
     form, queryset = _filtered(request)
-    if form.is_valid() and form.cleaned_data["q"]:
+    data = form.cleaned_data if form.is_valid() else {}
+    if selectors.search_reads_windows(search=data.get("q", ""), status=data.get("status", "")):
         mentions = selectors.newest_first(queryset, limit=PAGE_SIZE)
     else:
         mentions = list(queryset[:PAGE_SIZE])

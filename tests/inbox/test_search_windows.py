@@ -77,3 +77,12 @@ def test_the_inbox_page_finds_old_matches_when_recent_ones_are_few(matches):
 
     assert [mention.pk for mention in selectors.newest_first(queryset, limit=50)] == matches
     assert [mention.pk for mention in selectors.newest_first(queryset, limit=4)] == matches[:4]
+
+
+def test_a_search_among_open_mentions_reads_their_own_index_without_windows(api, matches):
+    with CaptureQueriesContext(connection) as queries:
+        response = api.get("/api/mentions/", {"q": "reembolso"})
+
+    assert [item["id"] for item in response.json()["results"]] == matches
+    searches = [query["sql"] for query in queries if 'FROM "inbox_mention"' in query["sql"]]
+    assert len(searches) == 1 and '"inbox_mention"."received_at" >=' not in searches[0]
