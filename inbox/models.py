@@ -113,16 +113,19 @@ class SuggestedAction(models.TextChoices):
 class Mention(models.Model):
     """One public message about the brand. It is never deleted: it can only be hidden."""
 
-    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="mentions")
+    # Every index is written on each of thousands of inserts a second, so none is kept twice: the
+    # channel is the prefix of the unique key and the thread index, received_at leads mention_recent,
+    # the assignee leads mention_assignee.
+    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="mentions", db_index=False)
     external_id = models.CharField(max_length=128)
-    conversation_id = models.CharField(max_length=128, blank=True, db_index=True)
+    conversation_id = models.CharField(max_length=128, blank=True)
     in_reply_to_external_id = models.CharField(max_length=128, blank=True)
     author = models.ForeignKey(Author, on_delete=models.PROTECT, related_name="mentions")
     text = models.TextField()
     language = models.CharField(max_length=8, blank=True)
     url = models.URLField(max_length=500, blank=True)
     posted_at = models.DateTimeField()
-    received_at = models.DateTimeField(db_index=True)
+    received_at = models.DateTimeField()
     raw = models.JSONField(default=dict, blank=True)
 
     sentiment = models.CharField(max_length=16, choices=Sentiment.choices, blank=True)
@@ -136,14 +139,19 @@ class Mention(models.Model):
 
     status = models.CharField(max_length=16, choices=MentionStatus.choices, default=MentionStatus.NEW)
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_mentions"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_mentions",
+        db_index=False,
     )
     assigned_at = models.DateTimeField(null=True, blank=True)
     first_response_at = models.DateTimeField(null=True, blank=True)
     is_hidden = models.BooleanField(default=False)
     hidden_reason = models.CharField(max_length=200, blank=True)
     hidden_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     hidden_at = models.DateTimeField(null=True, blank=True)
     # Filled by the ingestion insert on PostgreSQL (config "simple"); NULL elsewhere, where search falls back.
@@ -157,6 +165,8 @@ class Mention(models.Model):
             models.Index(fields=["-received_at", "-id"], name="mention_recent"),
             models.Index(fields=["status", "-priority", "-received_at"], name="mention_queue"),
             models.Index(fields=["assignee", "status"], name="mention_assignee"),
+            models.Index(fields=["channel", "conversation_id"], name="mention_thread"),
+            models.Index(fields=["hidden_by"], name="mention_hidden_by", condition=models.Q(hidden_by__isnull=False)),
         ]
 
     def __str__(self) -> str:
