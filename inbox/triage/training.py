@@ -15,12 +15,15 @@ import numpy as np
 
 from inbox.triage.base import TriageInput
 from inbox.triage.model import (
+    CASCADE_SHARE,
+    CASCADE_THRESHOLD,
     SIGNAL_FEATURES,
     WEIGHTS_DIR,
     Embedder,
+    Heads,
     LinearHead,
     embedder_make,
-    features,
+    signal_features,
     weights_save,
 )
 from inbox.triage.rules import read_signals
@@ -79,57 +82,83 @@ def _cross_validated_f1(matrix: np.ndarray, labels: list[str], c: float) -> floa
     return float(cross_val_score(model, matrix, labels, cv=5, scoring="f1_macro").mean())
 
 
-def model_train(
-    *,
-    rows: list[TrainingRow],
-    corrections: int = 0,
-    out_dir: Path = WEIGHTS_DIR,
-    embedder: Embedder | None = None,
-    c: float = 0.01,
-    cross_validate: bool = True,
-) -> TrainingReport:
-    """Embed, fit both heads and write `model.npz` + `model.json`; returns cross-validated macro-F1."""
-    started = time.perf_counter()
-    embedder = embedder or embedder_make()
-    signals = [
-        read_signals(TriageInput(text=row.text, language=row.lang), low_accuracy=False) for row in rows
-    ]
-    embeddings = np.vstack(
-        [embedder.embed([row.text for row in rows[start : start + 64]]) for start in range(0, len(rows), 64)]
-    )
-    matrix = features(embeddings, signals)
+def _embed_all(embedder: Embedder, texts: list[str]) -> np.ndarray:
+    return np.vstack([embedder.embed(texts[start : start + 64]) for start in range(0, len(texts), 64)])
+
+
+def _heads_fit(
+    matrix: np.ndarray, sentiment_labels: list[str], category_labels: list[str], c: float, cross_validate: bool
+) -> tuple[Heads, dict[str, float]]:
     mean = matrix.mean(axis=0)
     scale = matrix.std(axis=0)
     scale[scale < 1e-6] = 1.0
     standard = (matrix - mean) / scale
-    sentiment_labels = [row.sentiment for row in rows]
-    category_labels = [row.category for row in rows]
     scores = {}
     if cross_validate:
         scores = {
             "sentiment": round(_cross_validated_f1(standard, sentiment_labels, c), 4),
             "category": round(_cross_validated_f1(standard, category_labels, c), 4),
         }
-    weights_save(
-        directory=out_dir,
+    heads = Heads(
         mean=mean,
         scale=scale,
         sentiment=_fit(standard, sentiment_labels, SENTIMENTS, c),
         category=_fit(standard, category_labels, CATEGORIES, c),
-        meta={
-            "embedder": embedder.name,
-            "embedding_dim": embedder.dim,
-            "signal_features": list(SIGNAL_FEATURES),
-            "classifier": f"LogisticRegression(C={c}, class_weight=balanced)",
-            "rows": len(rows),
-            "corrections": corrections,
-            "cross_validated_macro_f1": scores,
-            "trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        },
     )
+    return heads, scores
+
+
+def model_train(
+    *,
+    rows: list[TrainingRow],
+    corrections: int = 0,
+    out_dir: Path = WEIGHTS_DIR,
+    embedder: Embedder | None = None,
+    cascade_embedder: Embedder | None = None,
+    c: float = 0.01,
+    cross_validate: bool = True,
+) -> TrainingReport:
+    """Embed, fit both heads (and the cascade's, given a second embedder) and write `model.npz` + `model.json`.
+
+    Returns the cross-validated macro-F1 of each head.
+    """
+    started = time.perf_counter()
+    embedder = embedder or embedder_make()
+    texts = [row.text for row in rows]
+    signal_matrix = signal_features(
+        [read_signals(TriageInput(text=row.text, language=row.lang), low_accuracy=False) for row in rows]
+    )
+    embeddings = _embed_all(embedder, texts)
+    sentiment_labels = [row.sentiment for row in rows]
+    category_labels = [row.category for row in rows]
+    heads, scores = _heads_fit(
+        np.hstack([embeddings, signal_matrix]), sentiment_labels, category_labels, c, cross_validate
+    )
+    meta = {
+        "embedder": embedder.name,
+        "embedding_dim": embedder.dim,
+        "signal_features": list(SIGNAL_FEATURES),
+        "classifier": f"LogisticRegression(C={c}, class_weight=balanced)",
+        "rows": len(rows),
+        "corrections": corrections,
+        "cross_validated_macro_f1": scores,
+    }
+    cascade, cascade_scores = None, {}
+    if cascade_embedder is not None:
+        matrix = np.hstack([embeddings, _embed_all(cascade_embedder, texts), signal_matrix])
+        cascade, cascade_scores = _heads_fit(matrix, sentiment_labels, category_labels, c, cross_validate)
+        meta["cascade"] = {
+            "embedder": cascade_embedder.name,
+            "embedding_dim": cascade_embedder.dim,
+            "share": CASCADE_SHARE,
+            "threshold": CASCADE_THRESHOLD,
+            "cross_validated_macro_f1": cascade_scores,
+        }
+    meta["trained_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    weights_save(directory=out_dir, heads=heads, meta=meta, cascade=cascade)
     return TrainingReport(
         rows=len(rows),
         corrections=corrections,
-        cross_validated_macro_f1=scores,
+        cross_validated_macro_f1={**scores, **{f"cascade_{key}": value for key, value in cascade_scores.items()}},
         seconds=round(time.perf_counter() - started, 1),
     )

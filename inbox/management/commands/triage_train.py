@@ -7,7 +7,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
-from inbox.triage.model import DEFAULT_EMBEDDER, EMBEDDERS, WEIGHTS_DIR, embedder_make
+from inbox.triage.model import DEFAULT_CASCADE_EMBEDDER, DEFAULT_EMBEDDER, EMBEDDERS, WEIGHTS_DIR, embedder_make
 from inbox.triage.selectors import label_corrections_training_rows
 from inbox.triage.training import TRAINING_CSV, model_train, training_rows_read
 
@@ -33,6 +33,12 @@ class Command(BaseCommand):
             default=DEFAULT_EMBEDDER,
             help="Sentence embedder to train on.",
         )
+        parser.add_argument(
+            "--cascade",
+            choices=[*sorted(EMBEDDERS), "none"],
+            default=DEFAULT_CASCADE_EMBEDDER,
+            help="Second embedder, read only for the texts the first is least sure of ('none': no cascade).",
+        )
 
     def handle(
         self,
@@ -43,6 +49,7 @@ class Command(BaseCommand):
         no_cv: bool,
         c: float,
         embedder: str,
+        cascade: str,
         **options,
     ):
         try:
@@ -57,9 +64,12 @@ class Command(BaseCommand):
                 self.stderr.write(f"Label corrections left out, the database cannot be read: {error}")
         if len(rows) + len(corrections) < 20:
             raise CommandError("Fewer than 20 labelled rows: nothing sensible to train on.")
+        if cascade == embedder:
+            raise CommandError("The cascade's embedder must differ from the first one (or be 'none').")
         try:
             report = model_train(
                 embedder=embedder_make(embedder),
+                cascade_embedder=None if cascade == "none" else embedder_make(cascade),
                 rows=rows + corrections,
                 corrections=len(corrections),
                 out_dir=out,

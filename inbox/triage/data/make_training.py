@@ -2,7 +2,7 @@
 
 Run `python inbox/triage/data/make_training.py` to rebuild it; the seed is fixed, so the file only
 changes when the templates do. Every sentence below is our own; none comes from the evaluation set.
-Columns: text, lang, sentiment, category, source (template, short or varied; not used in training).
+Columns: text, lang, sentiment, category, source (template, short, varied or genre; not used in training).
 """
 
 from __future__ import annotations
@@ -11,12 +11,15 @@ import csv
 import random
 from pathlib import Path
 
+from genre import genre_rows
 from varied import varied_rows
 
 SEED = 20260501
 PER_GROUP = 170
 # Composed, roughened posts (see varied.py) per language, on top of the templates.
 VARIED_PER_LANGUAGE = 2400
+# Posts in the genre of a brand's wider timeline (politicians, news, travellers; see genre.py).
+GENRE_PER_LANGUAGE = 1200
 OUT = Path(__file__).resolve().parent / "training.csv"
 
 FILL = {
@@ -737,10 +740,14 @@ def rows() -> list[tuple[str, str, str, str, str]]:
                 if variant not in seen:
                     seen.add(variant)
                     out.append((variant, lang, sentiment, category, "short"))
-    for row in varied_rows(rng, VARIED_PER_LANGUAGE):
-        if row[0] not in seen:
-            seen.add(row[0])
-            out.append((*row, "varied"))
+    for source, made in (
+        ("varied", varied_rows(rng, VARIED_PER_LANGUAGE)),
+        ("genre", genre_rows(rng, GENRE_PER_LANGUAGE)),
+    ):
+        for row in made:
+            if row[0] not in seen:
+                seen.add(row[0])
+                out.append((*row, source))
     rng.shuffle(out)
     return out
 
