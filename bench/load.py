@@ -1,15 +1,19 @@
-"""Load on loopback: many console websockets and a steady API rate against one real Daphne, with latencies.
+"""Load on loopback: many console websockets and a steady API rate against the real web, with latencies.
 
     python bench/load.py            # 1,000 websockets + 200 API requests/s for 5 minutes
     python bench/load.py --quick    # CI: 50 websockets + 20 requests/s for 10 seconds
 
-Daphne runs as a subprocess on a throw-away database (`crisisdesk_bench_load`, migrated and dropped)
-and a private `redis-server` on a free port (its channel layer and cache), so nothing shared is touched.
+The web runs the production way, `manage.py serve --no-worker --web-processes N` (N Daphne processes on
+one port, each with a bounded pool of DATABASE_POOL_SIZE connections), on a throw-away database
+(`crisisdesk_bench_load`, migrated, seeded, analysed as autovacuum would, dropped) and a private
+`redis-server` on a free port (its channel layer and cache), so nothing shared is touched.
 The API load is open-loop (requests start on schedule, not when the previous one ends) on
-`GET /api/mentions/` with a token; once a second a `mention.new` event is published to the `inbox`
-group and its delivery to every socket is timed. An error is any non-200 answer, any transport failure,
-any socket that fails to open or closes early, and any event that does not reach every socket.
-The run is bounded in time and in count and stops by itself; the exit code is 1 if there was an error.
+`GET /api/mentions/` (a page of 50) from a team of community managers, each with a token, under the
+production throttle; once a second a `mention.new` event is published to the `inbox` group and its
+delivery to every socket is timed. An error is any non-200 answer, any transport failure, any socket
+that fails to open or closes early, and any event that does not reach every socket. Requests the
+generator could not send on schedule are reported, never hidden. The run is bounded in time and in count
+and stops by itself; the exit code is 1 if there was an error.
 """
 
 from __future__ import annotations
@@ -20,12 +24,14 @@ import contextlib
 import json
 import os
 import resource
+import shutil
 import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -37,7 +43,9 @@ PREFIX = "bench_load"
 LATE_SECONDS = 30.0
 MAX_IN_FLIGHT = 1000
 HANDSHAKES = 20
-SEED = """
+HTTP_CONNECTIONS = 200
+TEAM = 20  # community managers sharing the API rate, each under the production throttle
+SEED = """  # run with TEAM defined before it
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
 from django.utils import timezone
@@ -46,7 +54,10 @@ from crisisdesk.models import User
 from inbox.connectors.base import NormalizedAuthor, NormalizedMention
 from inbox.models import Channel
 from inbox.services import mentions_ingest
-user = User.objects.create_user("load", password="load-pass-123", role="community_manager")
+from django.db import connection
+team = [User.objects.create_user(f"load{n}", password="load-pass-123", role="community_manager")
+        for n in range(TEAM)]
+user = team[0]
 channel = Channel.objects.create(name="Load", kind="webhook", brand="Telco")
 now = timezone.now()
 mentions_ingest(channel=channel, mentions=[
@@ -59,8 +70,23 @@ store[SESSION_KEY] = str(user.pk)
 store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
 store[HASH_SESSION_KEY] = user.get_session_auth_hash()
 store.create()
-print("SEED=" + store.session_key + "," + Token.objects.create(user=user).key)
+with connection.cursor() as cursor:
+    cursor.execute("ANALYZE")
+print("SEED=" + ",".join([store.session_key] + [Token.objects.create(user=member).key for member in team]))
 """
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and its children (the web processes under `serve`)."""
+    import psutil
+
+    total = 0.0
+    root = psutil.Process(pid)
+    for process in [root, *root.children(recursive=True)]:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            times = process.cpu_times()
+            total += times.user + times.system
+    return total
 
 
 def percentiles(values: list[float]) -> dict[str, float]:
@@ -81,26 +107,83 @@ def percentiles(values: list[float]) -> dict[str, float]:
     }
 
 
+class HttpConnections:
+    """GETs over raw asyncio HTTP/1.1 keep-alive connections, at most `limit` at once.
+
+    The generator shares the machine's cores with the server; httpx spent about a millisecond of CPU per
+    request, this reads the status line, the headers and exactly the body, and little else.
+    """
+
+    def __init__(self, *, host: str, port: int, limit: int) -> None:
+        self.host = host
+        self.port = port
+        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        self.slots = asyncio.Semaphore(limit)
+
+    async def get(self, path: str, headers: bytes) -> tuple[int, bytes]:
+        async with self.slots:
+            reader, writer = self.idle.pop() if self.idle else await asyncio.open_connection(self.host, self.port)
+            try:
+                writer.write(
+                    f"GET {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n".encode() + headers + b"\r\n"
+                )
+                head = await reader.readuntil(b"\r\n\r\n")
+                status = int(head[9:12])
+                fields = {}
+                for line in head.split(b"\r\n")[1:]:
+                    name, _, value = line.partition(b":")
+                    fields[name.strip().lower()] = value.strip().lower()
+                if b"chunked" in fields.get(b"transfer-encoding", b""):
+                    body = await self._chunked(reader)
+                elif b"content-length" in fields:
+                    body = await reader.readexactly(int(fields[b"content-length"]))
+                else:
+                    body = await reader.read()
+                    fields[b"connection"] = b"close"
+            except BaseException:
+                writer.close()
+                raise
+            if fields.get(b"connection") == b"close":
+                writer.close()
+            else:
+                self.idle.append((reader, writer))
+            return status, body
+
+    @staticmethod
+    async def _chunked(reader: asyncio.StreamReader) -> bytes:
+        parts = []
+        while size := int((await reader.readuntil(b"\r\n")).split(b";")[0], 16):
+            parts.append(await reader.readexactly(size))
+            await reader.readexactly(2)
+        await reader.readuntil(b"\r\n")
+        return b"".join(parts)
+
+    def close(self) -> None:
+        for _, writer in self.idle:
+            writer.close()
+
+
 class Load:
     def __init__(
         self,
         *,
         base_url: str,
         session: str,
-        token: str,
+        tokens: list[str],
         sockets: int,
         rate: float,
         seconds: float,
-        redis_url: str,
+        server_pid: int,
     ) -> None:
         self.base_url = base_url
+        self.server_pid = server_pid
+        self.database_connections: list[int] = []
         self.session = session
-        self.token = token
+        self.tokens = [f"Authorization: Token {token}\r\n".encode() for token in tokens]
         self.sockets = sockets
         self.rate = rate
         self.seconds = seconds
-        self.redis_url = redis_url
-        self.errors: list[str] = []
+        self.errors: Counter[str] = Counter()  # every error counted, by message (at most 1,000 kinds)
         self.api_latencies: list[float] = []
         self.connect_latencies: list[float] = []
         self.delivery_latencies: list[float] = []
@@ -113,8 +196,8 @@ class Load:
         self.not_sent = 0
 
     def error(self, message: str) -> None:
-        if len(self.errors) < 1000:
-            self.errors.append(message)
+        if message in self.errors or len(self.errors) < 1000:
+            self.errors[message] += 1
 
     async def socket_client(self, number: int, stop: asyncio.Event, ready: asyncio.Event) -> None:
         from websockets.asyncio.client import connect
@@ -154,56 +237,52 @@ class Load:
             self.error(f"socket {number} closed early: {type(error).__name__}: {error}")
 
     async def api_load(self, stop_at: float) -> None:
-        import httpx
+        host, port = self.base_url.removeprefix("http://").split(":")
+        client = HttpConnections(host=host, port=int(port), limit=HTTP_CONNECTIONS)
+        tasks: list[asyncio.Task] = []
+        interval = 1.0 / self.rate
+        next_at = time.monotonic()
+        in_flight: set[asyncio.Task] = set()
+        sent = 0
+        while time.monotonic() < stop_at:
+            await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+            if len(in_flight) >= MAX_IN_FLIGHT:
+                self.shed += 1
+                self.error(f"more than {MAX_IN_FLIGHT} requests in flight: the server is not keeping up")
+            else:
+                task = asyncio.create_task(self.api_request(client, self.tokens[sent % len(self.tokens)], next_at))
+                in_flight.add(task)
+                task.add_done_callback(in_flight.discard)
+                tasks.append(task)
+                sent += 1
+            next_at += interval
+            if next_at < time.monotonic() - 1.0:  # the generator itself fell behind: say so, skip ahead
+                missed = int((time.monotonic() - next_at) / interval)
+                self.not_sent += missed
+                next_at += missed * interval
+        # Requests still unanswered this long after the end count as errors; the run never hangs.
+        done, late = await asyncio.wait(tasks, timeout=LATE_SECONDS) if tasks else (set(), set())
+        for task in late:
+            task.cancel()
+        if late:
+            self.error(f"{len(late)} requests unanswered {LATE_SECONDS:.0f}s after the end of the run")
+            self.late_requests = len(late)
+        client.close()
 
-        limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
-        async with httpx.AsyncClient(
-            base_url=self.base_url,
-            limits=limits,
-            timeout=30,
-            headers={"Authorization": f"Token {self.token}"},
-        ) as client:
-            tasks: list[asyncio.Task] = []
-            interval = 1.0 / self.rate
-            next_at = time.monotonic()
-            in_flight: set[asyncio.Task] = set()
-            while time.monotonic() < stop_at:
-                await asyncio.sleep(max(0.0, next_at - time.monotonic()))
-                if len(in_flight) >= MAX_IN_FLIGHT:
-                    self.shed += 1
-                    self.error(f"more than {MAX_IN_FLIGHT} requests in flight: the server is not keeping up")
-                else:
-                    task = asyncio.create_task(self.api_request(client, next_at))
-                    in_flight.add(task)
-                    task.add_done_callback(in_flight.discard)
-                    tasks.append(task)
-                next_at += interval
-                if next_at < time.monotonic() - 1.0:  # the generator itself fell behind: say so, skip ahead
-                    missed = int((time.monotonic() - next_at) / interval)
-                    self.not_sent += missed
-                    next_at += missed * interval
-            # Requests still unanswered this long after the end count as errors; the run never hangs.
-            done, late = await asyncio.wait(tasks, timeout=LATE_SECONDS) if tasks else (set(), set())
-            for task in late:
-                task.cancel()
-            if late:
-                self.error(f"{len(late)} requests unanswered {LATE_SECONDS:.0f}s after the end of the run")
-                self.late_requests = len(late)
-
-    async def api_request(self, client, scheduled: float) -> None:
+    async def api_request(self, client: HttpConnections, token: bytes, scheduled: float) -> None:
         try:
-            response = await client.get("/api/mentions/")
-            if response.status_code != 200:
-                self.error(f"GET /api/mentions/ → {response.status_code}")
+            status, body = await asyncio.wait_for(client.get("/api/mentions/", token), 30)
+            if status != 200:
+                self.error(f"GET /api/mentions/ → {status} {body[:200]!r}")
                 return
             self.api_latencies.append(time.monotonic() - scheduled)
         except Exception as error:
             self.error(f"GET /api/mentions/: {type(error).__name__}: {error}")
 
     async def publisher(self, stop_at: float) -> None:
-        from channels_redis.core import RedisChannelLayer
+        from channels.layers import get_channel_layer
 
-        layer = RedisChannelLayer(hosts=[self.redis_url], prefix=PREFIX, capacity=5000, expiry=30)
+        layer = get_channel_layer()  # the product's own layer, configured as the web's (see main)
         while time.monotonic() < stop_at - 1.5:
             payload = {
                 "type": "mention.new",
@@ -215,6 +294,21 @@ class Load:
             await layer.group_send("inbox", {"type": "console.event", "event": payload})
             self.events_sent += 1
             await asyncio.sleep(1.0)
+
+    async def connections_sampler(self, stop_at: float) -> None:
+        """How many PostgreSQL connections the web holds: the pools must bound it."""
+        import psycopg2
+
+        def count() -> int:
+            with contextlib.closing(
+                psycopg2.connect(host=common.PG_HOST, port=common.PG_PORT, user=common.PG_USER, dbname="postgres")
+            ) as connection, connection.cursor() as cursor:
+                cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s", [DATABASE])
+                return cursor.fetchone()[0]
+
+        while time.monotonic() < stop_at:
+            self.database_connections.append(await asyncio.to_thread(count))
+            await asyncio.sleep(5.0)
 
     async def run(self) -> dict:
         stop = asyncio.Event()
@@ -232,8 +326,12 @@ class Load:
         connect_seconds = time.monotonic() - connect_started
         started = time.monotonic()
         stop_at = started + self.seconds
-        await asyncio.gather(self.api_load(stop_at), self.publisher(stop_at))
+        generator_cpu = time.process_time()
+        server_cpu = tree_cpu_seconds(self.server_pid)
+        await asyncio.gather(self.api_load(stop_at), self.publisher(stop_at), self.connections_sampler(stop_at))
         elapsed = time.monotonic() - started
+        generator_cpu = time.process_time() - generator_cpu
+        server_cpu = tree_cpu_seconds(self.server_pid) - server_cpu
         await asyncio.sleep(1.0)
         stop.set()
         await asyncio.gather(*clients)
@@ -256,9 +354,31 @@ class Load:
             "api_requests_late": self.late_requests,
             "api_requests_shed": self.shed,
             "api_requests_not_sent_generator_behind": self.not_sent,
-            "errors": len(self.errors),
-            "error_samples": self.errors[:10],
+            "database_connections_max": max(self.database_connections, default=0),
+            "cpu_seconds_web_processes": round(server_cpu, 1),
+            "cpu_seconds_generator": round(generator_cpu, 1),
+            "errors": self.errors.total(),
+            "error_samples": [f"{count} × {message}" for message, count in self.errors.most_common(10)],
         }
+
+
+def web_ready(base_url: str, server: subprocess.Popen, log: Path) -> None:
+    """Every web process answers (any status: /healthz also reports the absent worker); each new
+    connection may land on any of them, so ask a few times."""
+    import httpx
+
+    deadline = time.monotonic() + 90
+    answered = 0
+    while answered < 20:
+        try:
+            httpx.get(f"{base_url}/healthz", timeout=2, headers={"Connection": "close"})
+            answered += 1
+            continue
+        except httpx.HTTPError:
+            answered = 0
+        if time.monotonic() > deadline or server.poll() is not None:
+            raise RuntimeError("the web did not start:\n" + log.read_text()[-3000:])
+        time.sleep(0.3)
 
 
 def main() -> int:
@@ -269,13 +389,18 @@ def main() -> int:
     parser.add_argument("--sockets", type=int)
     parser.add_argument("--rate", type=float)
     parser.add_argument("--seconds", type=float)
+    parser.add_argument("--web-processes", type=int, help="Daphne processes (default: one per core)")
+    parser.add_argument("--pool-size", type=int, default=8, help="database connections per web process")
     parser.add_argument("--json", type=Path, help="also write the report here")
     args = parser.parse_args()
     sockets = args.sockets or (50 if args.quick else 1000)
     rate = args.rate or (20.0 if args.quick else 200.0)
     seconds = args.seconds or (10.0 if args.quick else 300.0)
+    web_processes = args.web_processes or max(2, os.cpu_count() or 1)
     if sockets > 5000 or rate > 2000 or seconds > 3600:
         parser.error("bounded: at most 5,000 sockets, 2,000 requests/s and one hour")
+    if not 1 <= web_processes <= 16 or not 1 <= args.pool_size <= 20:
+        parser.error("bounded: 1 to 16 web processes of 1 to 20 database connections (PostgreSQL is shared)")
 
     # A thousand sockets plus the API's connections pass the usual soft limit of 1,024 open files,
     # here and in Daphne (which inherits it).
@@ -305,7 +430,7 @@ def main() -> int:
         start_new_session=True,
     )
     redis_url = f"redis://127.0.0.1:{redis_port}/0"
-    daphne = None
+    server = None
     try:
         common.database_create(DATABASE)
         env = common.bench_env(
@@ -314,10 +439,12 @@ def main() -> int:
             REDIS_URL=redis_url,
             CRISISDESK_DATA_DIR=str(directory),
             TRIAGE_MODEL_TIER="0",
+            DATABASE_POOL_SIZE=str(args.pool_size),
+            API_THROTTLE_USER="6000/min",  # the production default: the team's members share the rate
         )
         common.migrate(env)
         seeded = subprocess.run(
-            [common.PYTHON, "manage.py", "shell", "-c", SEED],
+            [common.PYTHON, "manage.py", "shell", "-c", f"TEAM = {TEAM}\n{SEED}"],
             cwd=common.ROOT,
             env=env,
             capture_output=True,
@@ -325,58 +452,57 @@ def main() -> int:
             check=True,
             timeout=300,
         ).stdout
-        session, token = next(line for line in seeded.splitlines() if line.startswith("SEED="))[5:].split(",")
+        session, *tokens = next(line for line in seeded.splitlines() if line.startswith("SEED="))[5:].split(",")
         port = common.free_port()
-        daphne = subprocess.Popen(
+        server = subprocess.Popen(
             [
                 common.PYTHON,
-                "-m",
-                "daphne",
-                "-b",
+                "manage.py",
+                "serve",
+                "--no-demo",
+                "--no-worker",
+                "--host",
                 "127.0.0.1",
-                "-p",
+                "--port",
                 str(port),
-                "crisisdesk.asgi:application",
+                "--web-processes",
+                str(web_processes),
             ],
             cwd=common.ROOT,
             env=env,
-            stdout=(directory / "daphne.log").open("w"),
+            stdout=(directory / "web.log").open("w"),
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         base_url = f"http://127.0.0.1:{port}"
-        import httpx
-
-        deadline = time.monotonic() + 60
-        while True:
-            with contextlib.suppress(httpx.HTTPError):
-                httpx.get(f"{base_url}/healthz", timeout=2)
-                break
-            if time.monotonic() > deadline or daphne.poll() is not None:
-                raise RuntimeError("daphne did not start:\n" + (directory / "daphne.log").read_text()[-3000:])
-            time.sleep(0.3)
+        web_ready(base_url, server, directory / "web.log")
         load = Load(
             base_url=base_url,
             session=session,
-            token=token,
+            tokens=tokens,
             sockets=sockets,
             rate=rate,
             seconds=seconds,
-            redis_url=redis_url,
+            server_pid=server.pid,
         )
+        common.django_setup(env)  # events are published through the web's own channel layer settings
         report = asyncio.run(load.run())
+        report["web_processes"] = web_processes
+        report["database_pool_per_process"] = args.pool_size
         report["machine"] = common.machine()
     finally:
-        if daphne is not None and daphne.poll() is None:
-            os.killpg(daphne.pid, signal.SIGTERM)
+        if server is not None and server.poll() is None:
+            os.killpg(server.pid, signal.SIGTERM)
             try:
-                daphne.wait(20)
+                server.wait(30)
             except subprocess.TimeoutExpired:
-                os.killpg(daphne.pid, signal.SIGKILL)
-                daphne.wait(10)
+                os.killpg(server.pid, signal.SIGKILL)
+                server.wait(10)
         redis.terminate()
         redis.wait(10)
+        common.connections_close()
         common.database_drop(DATABASE)
+        shutil.rmtree(directory, ignore_errors=True)
     text = json.dumps(report, indent=2, ensure_ascii=False)
     print(text)
     if args.json:

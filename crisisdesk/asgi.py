@@ -1,21 +1,67 @@
 """ASGI entry point: HTTP through Django, websockets through Channels with session authentication."""
 
+import asyncio
 import os
 
-from django.core.asgi import get_asgi_application
+import django
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.core.handlers.asgi import ASGIHandler
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crisisdesk.settings")
-django_asgi_app = get_asgi_application()
+django.setup(set_prefix=False)  # as get_asgi_application() does, before the imports below touch models
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from crisisdesk.middleware import database_unavailable  # noqa: E402
 from crisisdesk.routing import websocket_urlpatterns  # noqa: E402
+
+
+class SyncRequestHandler(ASGIHandler):
+    """Django's request cycle (middleware and view) in one thread per request, called once, with at most
+    as many requests inside Django at a time as the process has pooled database connections.
+
+    Every view and several middleware here are synchronous. Django's ASGI handler builds an async
+    middleware chain and crosses between the event loop and the request's thread at each sync/async
+    boundary, several times per request. And Daphne hands Django every request it receives at once:
+    under a burst, hundreds of request threads fought over the GIL and the pool, and each request
+    cost more CPU the more there were (both measured by bench/load.py). Requests beyond the limit wait
+    in the event loop, where waiting is cheap, and get the usual 503 if no turn comes within the pool's
+    timeout.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        pool = settings.DATABASES["default"].get("POOL_OPTIONS")
+        self.turns = asyncio.Semaphore(pool["POOL_SIZE"]) if pool else None
+        self.turn_timeout = pool["TIMEOUT"] if pool else None
+
+    def load_middleware(self, is_async: bool = False) -> None:
+        super().load_middleware(is_async=False)
+
+    async def get_response_async(self, request):
+        return await sync_to_async(self.get_response, thread_sensitive=True)(request)
+
+    async def __call__(self, scope, receive, send) -> None:
+        if self.turns is None:
+            return await super().__call__(scope, receive, send)
+        try:
+            async with asyncio.timeout(self.turn_timeout):
+                await self.turns.acquire()
+        except TimeoutError:
+            await self.send_response(database_unavailable(TimeoutError("no turn for the request")), send)
+            return
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.turns.release()
+
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": SyncRequestHandler(),
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import NotFound, ValidationError
@@ -21,9 +23,15 @@ from inbox.api.serializers import (
     MentionSerializer,
     ReplyCreateSerializer,
     ReplySerializer,
+    model_columns,
 )
 
 ACTORS = frozenset({Role.COMMUNITY_MANAGER, Role.ADMIN})
+
+
+@cache
+def mention_list_columns() -> tuple[str, ...]:
+    return tuple(model_columns(MentionSerializer()))
 
 
 class MentionCursorPagination(CursorPagination):
@@ -31,6 +39,22 @@ class MentionCursorPagination(CursorPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def paginate_queryset(self, queryset, request, view=None):
+        """A search over history reads recent windows first (`selectors.newest_first_windows`) going forward.
+
+        A window that yields a page and one more row gave exactly the page the whole table would.
+        """
+        cursor = self.decode_cursor(request)
+        params = request.query_params
+        windows = selectors.search_reads_windows(search=params.get("q", ""), status=params.get("status", ""))
+        if not windows or (cursor is not None and cursor.reverse):
+            return super().paginate_queryset(queryset, request, view)
+        for windowed in selectors.newest_first_windows(queryset):
+            page = super().paginate_queryset(windowed, request, view)
+            if self.has_next:
+                break
+        return page
 
 
 class MentionListView(generics.ListAPIView):
@@ -40,7 +64,8 @@ class MentionListView(generics.ListAPIView):
     pagination_class = MentionCursorPagination
 
     def get_queryset(self):
-        return selectors.inbox_list()
+        # Only the columns the page shows: a mention's raw payload and its channel's settings stay behind.
+        return selectors.inbox_list().only(*mention_list_columns())
 
 
 class MentionDetailView(generics.RetrieveAPIView):

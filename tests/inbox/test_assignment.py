@@ -6,14 +6,13 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.utils import timezone
 
 from crisisdesk.models import AuditEvent
 from inbox import services, tasks
 from inbox.models import Mention, MentionStatus
 from tests.factories import MentionFactory, UserFactory
+from tests.realtime import GroupListener
 
 pytestmark = pytest.mark.django_db
 
@@ -131,15 +130,10 @@ def test_an_unanswered_assignment_returns_to_the_queue_and_the_lead_is_told(
         status=MentionStatus.REPLIED,
         assigned_at=timezone.now() - timedelta(hours=1),
     )
-    layer = get_channel_layer()
-    lead_inbox = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)("role.director", lead_inbox)
-    try:
+    with GroupListener("role.director") as lead_inbox:
         with django_capture_on_commit_callbacks(execute=True):
             returned = services.mentions_return_unanswered()
-        message = async_to_sync(layer.receive)(lead_inbox)
-    finally:
-        async_to_sync(layer.group_discard)("role.director", lead_inbox)
+        message = lead_inbox.receive()
 
     assert returned == 1
     stale.refresh_from_db()

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 import threading
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.db import connection
 from django.utils import timezone
 
@@ -17,6 +15,7 @@ from inbox.connectors.base import ConnectorError, FetchResult, RejectedItem
 from inbox.models import Author, DeadLetter, Mention, MentionMinuteStat
 from tests.factories import ChannelFactory
 from tests.inbox.builders import normalized
+from tests.realtime import GroupListener
 
 pytestmark = pytest.mark.django_db
 
@@ -151,24 +150,19 @@ def test_minute_rollups_add_up_in_bulk(django_assert_max_num_queries):
 
 
 def test_one_mention_new_event_per_batch_is_published_after_commit(django_capture_on_commit_callbacks):
-    layer = get_channel_layer()
-    listener = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)("inbox", listener)
     channel = ChannelFactory()
-    try:
+    with GroupListener("inbox") as inbox:
         with django_capture_on_commit_callbacks(execute=True) as callbacks:
             report = services.mentions_ingest(
                 channel=channel, mentions=[normalized(f"m-{index}") for index in range(3)]
             )
             services.mentions_ingest(channel=channel, mentions=[normalized("m-0")])
+        message = inbox.receive()
 
-        assert len(callbacks) == 1
-        message = async_to_sync(layer.receive)(listener)
-        assert message["event"]["type"] == "mention.new"
-        assert message["event"]["count"] == 3
-        assert sorted(item["id"] for item in message["event"]["mentions"]) == sorted(report.created_ids)
-    finally:
-        async_to_sync(layer.group_discard)("inbox", listener)
+    assert len(callbacks) == 1
+    assert message["event"]["type"] == "mention.new"
+    assert message["event"]["count"] == 3
+    assert sorted(item["id"] for item in message["event"]["mentions"]) == sorted(report.created_ids)
 
 
 def test_polling_the_simulator_stores_its_mentions_and_advances_the_cursor():

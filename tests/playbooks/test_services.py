@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.core import mail
 from django.utils import timezone
 
@@ -16,6 +14,7 @@ from playbooks import outbox, services
 from playbooks.models import Crisis, CrisisEvent, CrisisStatus, Playbook, StatementStatus
 from tests.factories import MentionFactory, UserFactory
 from tests.playbooks.conftest import technical_content
+from tests.realtime import GroupListener
 
 pytestmark = pytest.mark.django_db
 
@@ -86,15 +85,10 @@ def test_the_playbook_snapshot_does_not_change_when_the_playbook_is_edited(
 def test_declaring_pushes_the_banner_to_everyone_after_commit(
     community_manager, technical_playbook, django_capture_on_commit_callbacks
 ):
-    layer = get_channel_layer()
-    listener = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)("everyone", listener)
-    try:
+    with GroupListener("everyone") as everyone:
         with django_capture_on_commit_callbacks(execute=True):
             crisis = _declare(community_manager)
-        message = async_to_sync(layer.receive)(listener)
-    finally:
-        async_to_sync(layer.group_discard)("everyone", listener)
+        message = everyone.receive()
     assert message["event"]["type"] == "crisis.changed"
     assert message["event"]["id"] == crisis.pk
     assert message["event"]["change"] == "declared"
@@ -203,17 +197,12 @@ def test_with_any_approver_one_approval_is_enough(
 ):
     other_director = UserFactory(role="director", username="carlos")
     crisis = _declare(community_manager)
-    layer = get_channel_layer()
-    listener = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)(f"user.{director.pk}", listener)
-    try:
+    with GroupListener(f"user.{director.pk}") as directors_socket:
         with django_capture_on_commit_callbacks(execute=True):
             statement = services.statement_submit(
                 crisis_id=crisis.pk, author=community_manager, body="Sabemos lo que pasa"
             )
-        pushed = async_to_sync(layer.receive)(listener)
-    finally:
-        async_to_sync(layer.group_discard)(f"user.{director.pk}", listener)
+        pushed = directors_socket.receive()
     # The approvers see it live
     assert pushed["event"]["type"] == "statement.pending"
     assert set(statement.approvers.all()) == {director, other_director}

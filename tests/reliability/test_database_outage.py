@@ -101,17 +101,50 @@ def test_requests_get_a_clean_503_during_an_outage_and_everything_recovers_by_it
     )
 
 
-def test_a_terminated_connection_is_replaced_without_an_error(stack):
-    # Given the web process with an open, persistent connection (max age with health checks)
+@pytest.mark.parametrize(
+    "connections",
+    [{"DATABASE_CONN_MAX_AGE": "60"}, {"DATABASE_POOL_SIZE": "2"}],
+    ids=["persistent", "pooled"],
+)
+def test_a_terminated_connection_is_replaced_without_an_error(stack, connections):
+    # Given the web process with open connections: persistent (max age with health checks) or pooled
     session = seed_session(stack)
-    _, base_url = stack.daphne(DATABASE_CONN_MAX_AGE="60")
+    _, base_url = stack.daphne(**connections)
     http = httpx.Client(base_url=base_url, cookies={"sessionid": session}, timeout=10)
-    assert http.get("/api/mentions/").status_code == 200
+    assert [http.get("/api/mentions/").status_code for _ in range(3)] == [200] * 3
 
-    # When PostgreSQL terminates it (an administrator, a failover, an idle timeout) but stays up
-    stack.database.cut()
+    # When PostgreSQL terminates them (an administrator, a failover, an idle timeout) but stays up
+    assert stack.database.cut() >= 1
     stack.database.restore()
 
     # Then the next requests reconnect and succeed: a dead connection is never a user's error
     statuses = [http.get("/api/mentions/").status_code for _ in range(5)]
     assert statuses == [200] * 5
+
+
+def test_the_pooled_web_answers_503_during_an_outage_and_recovers_by_itself(stack):
+    # Given the web process lending pooled connections, already open
+    session = seed_session(stack)
+    _, base_url = stack.daphne(DATABASE_POOL_SIZE="2")
+    http = httpx.Client(base_url=base_url, cookies={"sessionid": session}, timeout=10)
+    assert [http.get("/api/mentions/").status_code for _ in range(3)] == [200] * 3
+
+    # When the database refuses connections and drops the open ones
+    stack.database.cut()
+    try:
+        # Then the pooled connections are found dead before use and the answer is the clean 503
+        for _ in range(3):
+            response = http.get("/api/mentions/")
+            assert response.status_code == 503, response.text[:300]
+            assert response.headers["Retry-After"] == "5"
+    finally:
+        stack.database.restore()
+
+    # And the pool opens new connections once the database is back, without a restart
+    wait_until(
+        lambda: http.get("/api/mentions/").status_code == 200,
+        timeout=30,
+        interval=0.1,
+        what="the API to answer 200 again",
+    )
+    assert [http.get("/api/mentions/").status_code for _ in range(5)] == [200] * 5

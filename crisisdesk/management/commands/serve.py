@@ -3,17 +3,21 @@
 This is the embedded default: with no configuration the broker is kombu's in-process memory
 transport, so the worker must live in this process to see the tasks. With REDIS_URL set, run
 web, worker and beat as separate processes instead (see docker-compose.yml); `--no-worker` serves
-only the web part.
+only the web part, and `--web-processes N` serves it from N Daphne processes (one core each).
 """
 
 from __future__ import annotations
 
 import logging
+import signal
+import socket
+import subprocess
+import sys
 import threading
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 logger = logging.getLogger(__name__)
 
@@ -26,8 +30,20 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--no-demo", action="store_true", help="Do not load the demo data.")
         parser.add_argument("--no-worker", action="store_true", help="Serve the web only (full stack).")
+        parser.add_argument(
+            "--web-processes",
+            type=int,
+            default=1,
+            help="Daphne processes sharing the port (full stack only; the embedded mode is one process).",
+        )
 
-    def handle(self, *args, host: str, port: int, no_demo: bool, no_worker: bool, **options):
+    def handle(self, *args, host: str, port: int, no_demo: bool, no_worker: bool, web_processes: int, **options):
+        if web_processes < 1:
+            raise CommandError("--web-processes must be at least 1.")
+        if web_processes > 1 and settings.EMBEDDED:
+            # The in-memory channel layer and broker exist once per process: a second process would
+            # neither see the worker's tasks nor deliver its events to the first one's websockets.
+            raise CommandError("The embedded mode serves from one process; set REDIS_URL for --web-processes.")
         call_command("migrate", interactive=False, verbosity=0)
         logins = []
         if not no_demo:
@@ -39,13 +55,17 @@ class Command(BaseCommand):
                 self.stderr.write("REDIS_URL is set: start the worker and beat as their own processes.")
             else:
                 start_embedded_worker_and_beat()
-        self.stdout.write(self.style.SUCCESS(f"\nCrisis Desk is running at http://{host}:{port}/"))
+        processes = f" from {web_processes} web processes" if web_processes > 1 else ""
+        self.stdout.write(self.style.SUCCESS(f"\nCrisis Desk is running at http://{host}:{port}/{processes}"))
         if logins:
             self.stdout.write("Demo logins (username / password):")
             for username, password, role in logins:
                 self.stdout.write(f"  {username:<8} / {password}   ({role})")
         self.stdout.flush()
-        serve_asgi(host=host, port=port)
+        if web_processes == 1:
+            serve_asgi(host=host, port=port)
+        else:
+            serve_asgi_processes(host=host, port=port, processes=web_processes)
 
 
 def start_embedded_worker_and_beat() -> None:
@@ -84,3 +104,52 @@ def serve_asgi(*, host: str, port: int) -> None:
         signal_handlers=True,
         verbosity=0,
     ).run()
+
+
+def serve_asgi_processes(*, host: str, port: int, processes: int) -> None:
+    """Several Daphne processes, each accepting on its own SO_REUSEPORT socket bound to the same address.
+
+    The kernel spreads new connections evenly over the sockets, long-lived websockets included (with one
+    shared listening socket, whichever process wakes first may take a whole burst). Every process uses the
+    Redis channel layer, so a websocket on any of them receives every event. A process that dies is
+    started again on its socket, whose pending connections wait in the backlog meanwhile; SIGTERM or
+    SIGINT stops them all.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sockets: list[socket.socket] = []
+    for _ in range(processes):
+        listener = socket.socket(family, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        listener.bind((host, port))
+        port = listener.getsockname()[1]  # port 0: the others join the port the first one got
+        listener.listen(1024)
+        sockets.append(listener)
+    module, attribute = settings.ASGI_APPLICATION.rsplit(".", 1)
+    stopping = threading.Event()
+
+    def start(listener: socket.socket) -> subprocess.Popen:
+        descriptor = listener.fileno()
+        command = [sys.executable, "-m", "daphne", "--fd", str(descriptor), "-v", "0", f"{module}:{attribute}"]
+        return subprocess.Popen(command, pass_fds=(descriptor,))
+
+    def stop(signum, frame) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    children = [start(listener) for listener in sockets]
+    while not stopping.wait(0.5):
+        for index, child in enumerate(children):
+            if child.poll() is not None:
+                logger.error("Web process %d exited with %s; starting it again", child.pid, child.returncode)
+                children[index] = start(sockets[index])
+    for child in children:
+        if child.poll() is None:
+            child.terminate()
+    for child in children:
+        try:
+            child.wait(20)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait(5)
