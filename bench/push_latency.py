@@ -2,7 +2,9 @@
 
     python bench/push_latency.py [--quick] [--sockets 1000] [--requests 200]
 
-Daphne serves the product as a subprocess on a free loopback port with the Redis channel layer.
+The web runs the production way, as docker-compose runs it: `manage.py serve --no-worker
+--web-processes 2` (two Daphne processes on one port, each with a pool of 8 database connections),
+with channels_redis' list-based layer (the default); `--layer pubsub` measures the pub/sub layer.
 1,000 websocket clients connect to /ws/console/ with the session cookies of 1,000 users
 (community managers, heads of ten departments, directors), so each escalation fans out to its
 department's heads and every director as in production. A community manager then raises
@@ -186,6 +188,8 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="tiny sizes for CI smoke runs")
     parser.add_argument("--sockets", type=int, default=1000)
     parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--web-processes", type=int, default=2)
+    parser.add_argument("--layer", choices=["pubsub", "lists"], default="lists", help="channel layer (CHANNEL_LAYER)")
     args = parser.parse_args()
     if args.quick:
         args.sockets, args.requests = 20, 20
@@ -198,17 +202,20 @@ def _main(args: argparse.Namespace) -> int:
         fixtures = fixtures_create(sockets=args.sockets)
         common.connections_close()
         port = common.free_port()
-        daphne = [
+        web = [
             common.PYTHON,
-            "-m",
-            "daphne",
-            "-b",
-            "127.0.0.1",
-            "-p",
+            "manage.py",
+            "serve",
+            "--no-demo",
+            "--no-worker",
+            "--port",
             str(port),
-            "crisisdesk.asgi:application",
+            "--web-processes",
+            str(args.web_processes),
         ]
-        with common.process(daphne, env=env, log=common.LOG_DIR / "push-daphne.log") as server:
+        env = {**env, "DATABASE_POOL_SIZE": "8", "CHANNEL_LAYER": args.layer}
+        print(f"push: web = {args.web_processes} Daphne process(es), pool of 8 each, channel layer {args.layer}")
+        with common.process(web, env=env, log=common.LOG_DIR / "push-daphne.log") as server:
             common.wait_until(lambda: _listening(port), timeout=60, what="daphne")
             result = asyncio.run(
                 run_clients(port=port, fixtures=fixtures, requests=args.requests, connect_timeout=120)
@@ -218,7 +225,7 @@ def _main(args: argparse.Namespace) -> int:
         print(
             f"push: {len(latencies)} escalations raised via POST /api/escalations/ with {result['sockets']} "
             f"sockets connected; {result['missed']} events missed (> {EVENT_TIMEOUT:.0f}s); "
-            f"{result['events']} events delivered to all sockets; daphne RSS {rss / 2**20:.0f} MB",
+            f"{result['events']} events delivered to all sockets; web processes' RSS {rss / 2**20:.0f} MB",
             flush=True,
         )
         if not latencies:

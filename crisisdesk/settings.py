@@ -180,11 +180,11 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
-    # Redis pub/sub: a group event is one PUBLISH that each web process fans out to its own sockets in
-    # memory. The list-based layer (CHANNEL_LAYER=lists) stores one copy per socket and each process
-    # pops them one round trip at a time: a 130-socket fan-out took ~20 ms. Live events are at most
-    # once either way; a browser that reconnects reloads what it missed.
-    if os.environ.get("CHANNEL_LAYER", "pubsub") == "lists":
+    # Measured with bench/push_latency.py (docs/PERFORMANCE.md): the list-based layer brings an escalation
+    # to the head's socket sooner (p50 21-23 ms against 25-26 ms), pub/sub (CHANNEL_LAYER=pubsub, one
+    # PUBLISH per group fanned out in memory by each web process) costs the request less (HTTP p50 32 ms
+    # against 38-40 ms). Live events are at most once either way; a browser that reconnects reloads.
+    if os.environ.get("CHANNEL_LAYER", "lists") != "pubsub":
         CHANNEL_LAYERS = {
             "default": {
                 "BACKEND": "channels_redis.core.RedisChannelLayer",
