@@ -13,13 +13,6 @@ from tests.factories import ChannelFactory, MentionFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def api(community_manager):
-    client = APIClient()
-    client.force_authenticate(community_manager)
-    return client
-
-
 def test_list_filters_by_category_and_sentiment(api):
     complaint = MentionFactory(category="complaint", sentiment="negative")
     MentionFactory(category="praise", sentiment="positive", text="Gracias por todo")

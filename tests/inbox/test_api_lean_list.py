@@ -2,20 +2,12 @@
 
 import pytest
 from rest_framework import serializers
-from rest_framework.test import APIClient
 
 from inbox.api.serializers import PlainAttributesMixin
 from inbox.models import Reply
 from tests.factories import ChannelFactory, MentionFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def api(community_manager):
-    client = APIClient()
-    client.force_authenticate(community_manager)
-    return client
 
 
 @pytest.fixture

@@ -6,19 +6,11 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from inbox import selectors
 from tests.factories import ChannelFactory, MentionFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def api(community_manager):
-    client = APIClient()
-    client.force_authenticate(community_manager)
-    return client
 
 
 @pytest.fixture
