@@ -256,6 +256,7 @@ class NotificationMedium(models.TextChoices):
 
 class NotificationState(models.TextChoices):
     SENDING = "sending", _("Sending")
+    RESENDING = "resending", _("Sending again")
     SENT = "sent", _("Sent")
     FAILED = "failed", _("Failed")
 

@@ -81,6 +81,7 @@ class SweepReport:
     reminded: int = 0
     overdue: int = 0
     renotified: int = 0
+    resent: int = 0
 
 
 # --- policy snapshot and timers -------------------------------------------------------------
@@ -521,6 +522,7 @@ def escalations_sweep(*, now: datetime | None = None) -> SweepReport:
     for request_id in _ids(overdue.order_by("due_at")):
         report.overdue += _request_mark_overdue(request_id=request_id, now=now)
     report.renotified = _lost_notifications_requeue(now=now)
+    report.resent = _stale_notifications_resend(now=now)
     return report
 
 
@@ -544,6 +546,28 @@ def _lost_notifications_requeue(*, now: datetime) -> int:
             )
         )
     return len(lost)
+
+
+def _stale_notifications_resend(*, now: datetime) -> int:
+    """Queue one more try for messages claimed but never settled (a worker killed between claim and send).
+
+    A claim older than the grace is not in flight any more: sending takes seconds at most. The retry
+    claims the row again with a conditional update (`escalation_notification_resend`), so however many
+    sweeps queue it, it is sent again at most once; a retry that dies too stays "resending", in sight.
+    """
+    from escalation.tasks import escalation_notification_resend
+
+    stale = list(
+        EscalationNotification.objects.filter(
+            state=NotificationState.SENDING,
+            created_at__lte=now - timedelta(seconds=settings.ESCALATION_NOTIFY_GRACE_SECONDS),
+            created_at__gte=now - NOTIFY_REPAIR_WINDOW,
+            request__status=RequestStatus.OPEN,
+        ).values_list("id", flat=True)[:SWEEP_BATCH]
+    )
+    for notification_id in stale:
+        transaction.on_commit(lambda pk=notification_id: escalation_notification_resend.delay(pk))
+    return len(stale)
 
 
 def _ids(queryset: QuerySet[EscalationRequest]) -> list[int]:
@@ -738,22 +762,70 @@ def escalation_step_notify(*, request_id: int, step_index: int, attempt: int) ->
         notification, created = EscalationNotification.objects.get_or_create(
             request=request, step_index=step_index, attempt=attempt, recipient=recipient, medium=medium
         )
-        if not created:
-            continue
-        with translation.override(language or settings.LANGUAGE_CODE):
-            subject, body = _message(request=request, step_index=step_index, attempt=attempt, link=link)
-        if medium == NotificationMedium.EMAIL:
-            error = notifications.email_send(to=address, subject=subject, body=body)
-        else:
-            error = notifications.webhook_post(url=address, text=f"{subject}\n{link}")
-        EscalationNotification.objects.filter(pk=notification.pk).update(
-            state=NotificationState.FAILED if error else NotificationState.SENT,
-            error=error,
-            sent_at=None if error else timezone.now(),
-        )
-        sent += 0 if error else 1
+        if created:
+            sent += _notification_deliver(
+                notification=notification, request=request, address=address, language=language, link=link
+            )
     EscalationEvent.objects.filter(pk=notified.pk).update(data={**notified.data, "dispatched": True})
     return sent
+
+
+def escalation_notification_resend(*, notification_id: int) -> int:
+    """Send a stale claim's message once more; returns 1 if it went out now.
+
+    Only the call that moves the row from "sending" to "resending" sends: a second call, a second
+    sweeper or a redelivered task finds it moved and sends nothing.
+    """
+    claimed = EscalationNotification.objects.filter(
+        pk=notification_id, state=NotificationState.SENDING, request__status=RequestStatus.OPEN
+    ).update(state=NotificationState.RESENDING)
+    if not claimed:
+        return 0
+    notification = EscalationNotification.objects.select_related("request__department").get(pk=notification_id)
+    address, language = _notification_address(notification)
+    if not address:
+        EscalationNotification.objects.filter(pk=notification_id).update(
+            state=NotificationState.FAILED, error="the recipient has no address any more"
+        )
+        return 0
+    link = notifications.request_link(reverse("escalation:detail", args=[notification.request_id]))
+    return _notification_deliver(
+        notification=notification, request=notification.request, address=address, language=language, link=link
+    )
+
+
+def _notification_address(notification: EscalationNotification) -> tuple[str, str]:
+    """Where a claimed message goes, read again from its recipient ("user:ID" or "department:ID")."""
+    kind, _, key = notification.recipient.partition(":")
+    department = notification.request.department
+    if kind == "user" and notification.medium == NotificationMedium.EMAIL:
+        person = User.objects.filter(pk=int(key), is_active=True).first()
+        return (person.email, person.language) if person else ("", "")
+    if kind == "department" and notification.medium == NotificationMedium.EMAIL:
+        return department.email, ""
+    if kind == "department" and notification.medium == NotificationMedium.WEBHOOK:
+        return department.chat_webhook_url, ""
+    return "", ""
+
+
+def _notification_deliver(
+    *, notification: EscalationNotification, request: EscalationRequest, address: str, language: str, link: str
+) -> int:
+    """Send one claimed message and settle its row; 1 if it went out."""
+    with translation.override(language or settings.LANGUAGE_CODE):
+        subject, body = _message(
+            request=request, step_index=notification.step_index, attempt=notification.attempt, link=link
+        )
+    if notification.medium == NotificationMedium.EMAIL:
+        error = notifications.email_send(to=address, subject=subject, body=body)
+    else:
+        error = notifications.webhook_post(url=address, text=f"{subject}\n{link}")
+    EscalationNotification.objects.filter(pk=notification.pk).update(
+        state=NotificationState.FAILED if error else NotificationState.SENT,
+        error=error,
+        sent_at=None if error else timezone.now(),
+    )
+    return 0 if error else 1
 
 
 def _message(*, request: EscalationRequest, step_index: int, attempt: int, link: str) -> tuple[str, str]:

@@ -25,3 +25,9 @@ def escalations_sweep() -> int:
 def escalation_step_notify(request_id: int, step_index: int, attempt: int = 0) -> int:
     """Send one step's messages; the notification table makes a retry or a redelivery send nothing twice."""
     return services.escalation_step_notify(request_id=request_id, step_index=step_index, attempt=attempt)
+
+
+@shared_task(name="notify.escalation_notification_resend", **DATABASE_RETRY, **TASK_OPTIONS)
+def escalation_notification_resend(notification_id: int) -> int:
+    """Send a stale claim's message once more; the conditional claim makes every other call a no-op."""
+    return services.escalation_notification_resend(notification_id=notification_id)

@@ -205,3 +205,52 @@ def test_a_step_whose_notify_task_was_lost_is_sent_by_a_later_sweep(people, depa
     assert sweep(62).renotified == 0
     assert _emailed().count(people["owner"].email) == 1
     assert EscalationNotification.objects.filter(request=request, step_index=0).count() == 1
+
+
+def test_a_message_claimed_by_a_worker_killed_before_sending_goes_out_once_more(
+    people, department, chain_policy, mention, sweep
+):
+    """The worker claimed the owner's email (row "sending") and died before sending it."""
+    request = services.escalation_request_create(
+        raised_by=people["cm"], department=department, question="¿Avería?", mention_ids=[mention.pk], now=at(0)
+    )
+    claim = EscalationNotification.objects.create(
+        request=request, step_index=0, attempt=0, recipient=f"user:{people['owner'].pk}", medium="email",
+        created_at=at(0),
+    )
+
+    assert sweep(30).resent == 0
+    assert sweep(61).resent == 1
+    assert _emailed().count(people["owner"].email) == 1
+    claim.refresh_from_db()
+    assert claim.state == NotificationState.SENT
+
+    assert sweep(62).resent == 0
+    assert services.escalation_notification_resend(notification_id=claim.pk) == 0
+    assert _emailed().count(people["owner"].email) == 1
+
+
+def test_a_resend_that_dies_too_stays_in_sight_and_is_never_tried_a_third_time(
+    people, department, chain_policy, mention, sweep, monkeypatch
+):
+    request = services.escalation_request_create(
+        raised_by=people["cm"], department=department, question="¿Avería?", mention_ids=[mention.pk], now=at(0)
+    )
+    claim = EscalationNotification.objects.create(
+        request=request, step_index=0, attempt=0, recipient=f"user:{people['owner'].pk}", medium="email",
+        created_at=at(0),
+    )
+
+    def killed(**kwargs):
+        raise SystemExit("worker killed while sending")
+
+    monkeypatch.setattr(notifications, "email_send", killed)
+    with pytest.raises(SystemExit):
+        services.escalation_notification_resend(notification_id=claim.pk)
+    monkeypatch.undo()
+
+    claim.refresh_from_db()
+    assert claim.state == NotificationState.RESENDING
+    assert sweep(120).resent == 0
+    assert services.escalation_notification_resend(notification_id=claim.pk) == 0
+    assert people["owner"].email not in _emailed()
