@@ -43,7 +43,10 @@ def publish_now(groups: Iterable[str], payload: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    async_to_sync(_groups_send)(layer, list(dict.fromkeys(groups)), {"type": "console.event", "event": payload})
+    try:
+        async_to_sync(_groups_send)(layer, list(dict.fromkeys(groups)), {"type": "console.event", "event": payload})
+    except Exception:  # e.g. called from a thread that runs an event loop: the write stands, the push is lost
+        logger.exception("Could not push %s", payload.get("type"))
 
 
 async def _groups_send(layer, groups: list[str], message: dict[str, Any]) -> None:

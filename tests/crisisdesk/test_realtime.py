@@ -1,5 +1,7 @@
 """Live events: one trip to the event loop for every group, and a failing group never stops the others."""
 
+import asyncio
+
 from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer
 
@@ -30,3 +32,12 @@ def test_an_event_reaches_every_group_once_even_when_one_group_fails(monkeypatch
         assert message["event"] == {"type": "mention.new", "version": 1, "count": 1}
     assert inbox not in layer.channels or layer.channels[inbox].empty()
     assert "Could not push mention.new to department.1" in caplog.text
+
+
+def test_publishing_from_a_thread_that_runs_an_event_loop_loses_the_push_not_the_write(caplog):
+    async def inside_a_loop():
+        realtime.publish_now(["inbox"], realtime.event("mention.new", count=1))
+
+    asyncio.run(inside_a_loop())
+
+    assert "Could not push mention.new" in caplog.text
