@@ -6,7 +6,7 @@ import pytest
 from django.core import mail
 
 from crisisdesk.models import AuditEvent
-from escalation import selectors, services
+from escalation import selectors, services, tasks
 from escalation.models import EscalationEvent, EscalationRequest, EscalationStep, EventKind, RequestStatus
 from inbox.models import MentionStatus
 from playbooks.models import Crisis
@@ -178,3 +178,17 @@ def test_a_new_request_is_pushed_to_the_department_directors_and_its_raiser_not_
     assert f"user.{people['cm'].pk}" in groups
     assert "role.community_manager" not in groups
     assert request.pk
+
+
+def test_the_people_waiting_hear_of_a_new_request_before_its_messages_are_queued(
+    people, department, chain_policy, django_capture_on_commit_callbacks, monkeypatch
+):
+    """Handing a task to the broker is slow; the live event must not wait behind it."""
+    order: list[str] = []
+    monkeypatch.setattr("crisisdesk.realtime.publish_now", lambda groups, payload: order.append(payload["type"]))
+    monkeypatch.setattr(tasks.escalation_step_notify, "delay", lambda *args: order.append("notify queued"))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.escalation_request_create(raised_by=people["cm"], department=department, question="¿Avería?")
+
+    assert order == ["escalation.created", "notify queued"]
