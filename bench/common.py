@@ -6,6 +6,7 @@ migrates it, and drops it at the end. Redis traffic goes to db 12 under a prefix
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import fcntl
 import os
@@ -94,26 +95,21 @@ def connections_close() -> None:
         connections.close_all()
 
 
+def arguments(doc: str, *, quick_help: str = "tiny sizes for CI smoke runs") -> argparse.ArgumentParser:
+    """Every benchmark's command line starts the same: its docstring as help, and --quick for CI."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help=quick_help)
+    return parser
+
+
+def _psql(*options: str, check: bool = True) -> str:
+    """psql as the benchmarks' administrator, on the maintenance database; returns what it printed."""
+    command = ["psql", "-h", PG_HOST, "-p", PG_PORT, "-U", PG_USER, "-d", "postgres", *options]
+    return subprocess.run(command, check=check, capture_output=True, text=True).stdout.strip()
+
+
 def _psql_admin(sql: str) -> None:
-    subprocess.run(
-        [
-            "psql",
-            "-h",
-            PG_HOST,
-            "-p",
-            PG_PORT,
-            "-U",
-            PG_USER,
-            "-d",
-            "postgres",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-qc",
-            sql,
-        ],
-        check=True,
-        capture_output=True,
-    )
+    _psql("-v", "ON_ERROR_STOP=1", "-qc", sql)
 
 
 def database_create(name: str) -> None:
@@ -202,23 +198,7 @@ def cpu_model() -> str:
 
 def machine() -> dict[str, str]:
     cpu = cpu_model()
-    pg = subprocess.run(
-        [
-            "psql",
-            "-h",
-            PG_HOST,
-            "-p",
-            PG_PORT,
-            "-U",
-            PG_USER,
-            "-d",
-            "postgres",
-            "-Atc",
-            "SHOW server_version",
-        ],
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
+    pg = _psql("-Atc", "SHOW server_version", check=False)
     try:
         import redis
 

@@ -399,10 +399,7 @@ def main() -> int:
 
 
 def _arguments() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--quick", action="store_true", help="tiny sizes for CI smoke runs")
+    parser = common.arguments(__doc__)
     parser.add_argument("--small", type=int, default=200_000)
     parser.add_argument("--large", type=int, default=2_000_000)
     parser.add_argument("--repeats", type=int, default=40)

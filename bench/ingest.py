@@ -167,10 +167,7 @@ def main() -> int:
 
 
 def _arguments() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--quick", action="store_true", help="tiny sizes for CI smoke runs")
+    parser = common.arguments(__doc__)
     parser.add_argument("--mentions", type=int, default=200_000)
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--naive", type=int, default=5_000, help="sample size of the naive baseline")

@@ -18,7 +18,6 @@ and stops by itself; the exit code is 1 if there was an error.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import json
@@ -382,10 +381,7 @@ def web_ready(base_url: str, server: subprocess.Popen, log: Path) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--quick", action="store_true", help="CI size: 50 sockets, 20 requests/s, 10 s")
+    parser = common.arguments(__doc__, quick_help="CI size: 50 sockets, 20 requests/s, 10 s")
     parser.add_argument("--sockets", type=int)
     parser.add_argument("--rate", type=float)
     parser.add_argument("--seconds", type=float)

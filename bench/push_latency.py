@@ -182,10 +182,7 @@ def main() -> int:
 
 
 def _arguments() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--quick", action="store_true", help="tiny sizes for CI smoke runs")
+    parser = common.arguments(__doc__)
     parser.add_argument("--sockets", type=int, default=1000)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--web-processes", type=int, default=2)
