@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import statistics
 import sys
 import threading
@@ -62,7 +63,7 @@ class PushListener:
                 message = await asyncio.wait_for(layer.receive(channel), timeout=0.5)
             except TimeoutError:
                 continue
-            payload = message.get("event", {})
+            payload = json.loads(message["text"]) if "text" in message else {}
             if payload.get("type") == "mention.new":
                 self.events += 1
                 self.mentions += int(payload.get("count", 0))

@@ -281,6 +281,8 @@ class Load:
     async def publisher(self, stop_at: float) -> None:
         from channels.layers import get_channel_layer
 
+        from crisisdesk.realtime import console_message
+
         layer = get_channel_layer()  # the product's own layer, configured as the web's (see main)
         while time.monotonic() < stop_at - 1.5:
             payload = {
@@ -290,7 +292,7 @@ class Load:
                 "mentions": [],
                 "load_sent_at": time.time(),
             }
-            await layer.group_send("inbox", {"type": "console.event", "event": payload})
+            await layer.group_send("inbox", console_message(payload))
             self.events_sent += 1
             await asyncio.sleep(1.0)
 

@@ -179,7 +179,7 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {"default": {"BACKEND": "crisisdesk.cache.SharedPoolRedisCache", "LOCATION": REDIS_URL}}
     # Measured with bench/push_latency.py (docs/PERFORMANCE.md): the list-based layer brings an escalation
     # to the head's socket sooner (p50 21-23 ms against 25-26 ms), pub/sub (CHANNEL_LAYER=pubsub, one
     # PUBLISH per group fanned out in memory by each web process) costs the request less (HTTP p50 32 ms

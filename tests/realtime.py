@@ -8,6 +8,7 @@ test goes on: from then on nothing published to the group can be missed.
 from __future__ import annotations
 
 import asyncio
+import json
 import queue
 import threading
 import uuid
@@ -38,8 +39,12 @@ class GroupListener:
         self._thread.join(10)
 
     def receive(self, timeout: float = 5) -> dict:
-        """The next message sent to the group; fails the test after `timeout` seconds."""
-        return self.messages.get(timeout=timeout)
+        """The next message sent to the group, with a console event's JSON decoded as a browser would
+        (`message["event"]`); fails the test after `timeout` seconds."""
+        message = self.messages.get(timeout=timeout)
+        if "text" in message:
+            message = {**message, "event": json.loads(message["text"])}
+        return message
 
     def _run(self) -> None:
         try:

@@ -17,14 +17,18 @@ class PlainAttributesMixin:
     `get_attribute` (callable checks, exception handling, field iteration) was most of that cost.
     Fields whose source is a chain of plain attributes are read with `getattr`; related fields,
     method fields, `source="*"` and a chain broken by a missing object go through DRF's own path.
-    `tests/inbox/test_api.py` checks the output is the same as DRF's.
+    A row may also be a dict from `.values(*value_lookups(serializer))`, which skips building model
+    instances. `tests/inbox/test_api_lean_list.py` checks the output is the same as DRF's.
     """
 
     # Plans made only of plain fields, per serializer class: a ModelSerializer builds such fields from
     # its Meta alone, so one plan serves every request and the fields are not rebuilt for each.
     _shared_plans: ClassVar[dict[type, list[tuple[serializers.Field, list[str] | None]]]] = {}
+    _row_plans: ClassVar[dict[type, list[tuple[str, Any, Any]]]] = {}
 
     def to_representation(self, instance: Any) -> dict[str, Any]:
+        if isinstance(instance, dict):
+            return _represent_row(self, instance)
         plan = self._shared_plans.get(type(self)) or self.__dict__.get("_plain_plan")
         if plan is None:
             plan = self._plain_plan = [(field, _plain_source(field)) for field in self._readable_fields]
@@ -38,6 +42,57 @@ class PlainAttributesMixin:
             else:
                 representation[field.field_name] = None if value is None else field.to_representation(value)
         return representation
+
+
+def value_lookups(serializer: serializers.Serializer, prefix: str = "") -> list[str] | None:
+    """The `.values()` lookups a serializer reads, or None when one of its fields needs a model instance
+    (a related field, a method field, a nested list, a nested object without its primary key)."""
+    lookups: list[str] = []
+    for field in serializer._readable_fields:
+        path = prefix + "__".join(field.source_attrs)
+        if isinstance(field, PlainAttributesMixin):
+            nested = value_lookups(field, prefix=path + "__")
+            if nested is None or path + "__" + field.Meta.model._meta.pk.attname not in nested:
+                return None
+            lookups += nested
+        elif _plain_source(field) is None or isinstance(field, serializers.Serializer):
+            return None
+        else:
+            lookups.append(path)
+    return lookups
+
+
+def _row_plan(serializer: serializers.Serializer, prefix: str = "") -> list[tuple[str, Any, Any]]:
+    """(name, field, lookup) per field; for a nested serializer the lookup is (its key, its plan)."""
+    plan = []
+    for field in serializer._readable_fields:
+        path = prefix + "__".join(field.source_attrs)
+        if isinstance(field, PlainAttributesMixin):
+            nested_prefix = path + "__"
+            key = nested_prefix + field.Meta.model._meta.pk.attname
+            plan.append((field.field_name, None, (key, _row_plan(field, prefix=nested_prefix))))
+        else:
+            plan.append((field.field_name, field, path))
+    return plan
+
+
+def _represent_row(serializer: PlainAttributesMixin, row: dict[str, Any]) -> dict[str, Any]:
+    plan = serializer._row_plans.get(type(serializer))
+    if plan is None:
+        plan = serializer._row_plans[type(serializer)] = _row_plan(serializer)
+    return _represent_with(plan, row)
+
+
+def _represent_with(plan: list[tuple[str, Any, Any]], row: dict[str, Any]) -> dict[str, Any]:
+    representation: dict[str, Any] = {}
+    for name, field, lookup in plan:
+        if field is None:
+            key, nested = lookup
+            representation[name] = None if row[key] is None else _represent_with(nested, row)
+        else:
+            value = row[lookup]
+            representation[name] = None if value is None else field.to_representation(value)
+    return representation
 
 
 NOT_PLAIN = object()
@@ -74,19 +129,6 @@ def _represent_as_drf(field: serializers.Field, instance: Any, representation: d
         return
     checked = attribute.pk if isinstance(attribute, PKOnlyObject) else attribute
     representation[field.field_name] = None if checked is None else field.to_representation(attribute)
-
-
-def model_columns(serializer: serializers.Serializer, prefix: str = "") -> list[str]:
-    """The model paths a serializer reads, for `.only()`: a list fetches no column it does not show."""
-    columns: list[str] = []
-    for field in serializer._readable_fields:
-        path = prefix + "__".join(field.source_attrs)
-        if len(field.source_attrs) > 1:
-            columns.append(prefix + field.source_attrs[0])  # the relation itself, for select_related
-        columns.append(path)
-        if isinstance(field, serializers.Serializer):
-            columns += model_columns(field, prefix=path + "__")
-    return list(dict.fromkeys(columns))
 
 
 class AuthorSerializer(PlainAttributesMixin, serializers.ModelSerializer):

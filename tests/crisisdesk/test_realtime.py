@@ -1,6 +1,7 @@
 """Live events: one trip to the event loop for every group, and a failing group never stops the others."""
 
 import asyncio
+import json
 
 from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer
@@ -29,7 +30,7 @@ def test_an_event_reaches_every_group_once_even_when_one_group_fails(monkeypatch
 
     for channel in (inbox, director):
         message = async_to_sync(layer.receive)(channel)
-        assert message["event"] == {"type": "mention.new", "version": 1, "count": 1}
+        assert json.loads(message["text"]) == {"type": "mention.new", "version": 1, "count": 1}
     assert inbox not in layer.channels or layer.channels[inbox].empty()
     assert "Could not push mention.new to department.1" in caplog.text
 

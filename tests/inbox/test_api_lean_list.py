@@ -3,7 +3,8 @@
 import pytest
 from rest_framework import serializers
 
-from inbox.api.serializers import PlainAttributesMixin
+from inbox.api import views
+from inbox.api.serializers import MentionDetailSerializer, MentionSerializer, PlainAttributesMixin, value_lookups
 from inbox.models import Reply
 from tests.factories import ChannelFactory, MentionFactory
 
@@ -27,7 +28,9 @@ def mentions(community_manager):
 
 
 def as_drf_would(monkeypatch) -> None:
-    """From here on, every serializer represents field by field the way DRF itself does."""
+    """From here on, the list reads model instances and every serializer represents them field by field
+    the way DRF itself does."""
+    monkeypatch.setattr(views, "mention_list_lookups", lambda: None)
     monkeypatch.setattr(PlainAttributesMixin, "to_representation", serializers.Serializer.to_representation)
 
 
@@ -59,3 +62,13 @@ def test_the_detail_with_its_replies_is_what_drf_represents(api, mentions, commu
     # Then they are the same
     assert lean["replies"][0]["mention"] == mention.pk
     assert lean == drf
+
+
+def test_the_list_reads_plain_rows_and_a_field_that_needs_a_mention_brings_the_mentions_back():
+    # The list's serializer reads only plain columns, the nested author by its primary key
+    lookups = value_lookups(MentionSerializer())
+    assert "author__id" in lookups and "channel__kind" in lookups and "assignee__username" in lookups
+    assert "raw" not in lookups
+
+    # A nested list (the detail's replies) needs model instances: no plain rows for it
+    assert value_lookups(MentionDetailSerializer()) is None

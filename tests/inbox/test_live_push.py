@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from asgiref.sync import async_to_sync
+from asgiref.sync import async_to_sync, sync_to_async
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.test import Client
 
 from crisisdesk.asgi import application
+from crisisdesk.realtime import INBOX_GROUP, event, publish_now
 from inbox import services
 from tests.factories import ChannelFactory
 from tests.inbox.builders import normalized, receive_first
@@ -75,3 +76,32 @@ def test_an_anonymous_connection_is_rejected():
         await anonymous.disconnect()
 
     async_to_sync(scenario)()
+
+
+def test_forwarding_events_to_an_open_console_does_not_stop_at_the_database(monkeypatch, community_manager):
+    """Every event to every socket used to hop to Django's one sync thread to close stale connections."""
+    import channels.db
+
+    cookie = session_cookie(community_manager)
+    cleanups = []
+
+    async def scenario():
+        console = console_socket(cookie)
+        assert (await console.connect())[0]
+        try:
+            assert (await console.receive_json_from())["type"] == "hello"
+            monkeypatch.setattr(channels.db, "close_old_connections", lambda: cleanups.append(1))
+            publish = sync_to_async(publish_now, thread_sensitive=False)
+            for number in range(5):
+                await publish([INBOX_GROUP], event("mention.new", count=number))
+            received = [await receive_first(console, lambda message: message["type"] == "mention.new")
+                        for _ in range(5)]
+            monkeypatch.undo()
+        finally:
+            await console.disconnect()
+        return received
+
+    received = async_to_sync(scenario)()
+
+    assert [message["count"] for message in received] == [0, 1, 2, 3, 4]
+    assert cleanups == []

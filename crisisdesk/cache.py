@@ -1,0 +1,36 @@
+"""Django's Redis cache with one connection pool per process instead of one per thread.
+
+Django keeps a cache object per thread, and under ASGI every request runs in a thread of its own, so
+the stock backend built a new pool, and opened a new Redis connection, for each request: the API
+throttle's first `GET` paid a TCP connect and a handshake every time (py-spy on `bench/load.py`'s
+request). redis-py's pool is thread-safe and resets itself in a forked child, so sharing it is safe.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+
+_pools: dict[tuple[str, str], Any] = {}
+_pools_lock = threading.Lock()
+
+
+class SharedPoolRedisCacheClient(RedisCacheClient):
+    def _get_connection_pool(self, write: bool) -> Any:
+        index = self._get_connection_pool_index(write)
+        key = (self._servers[index], repr(sorted(self._pool_options.items())))
+        pool = _pools.get(key)
+        if pool is None:
+            with _pools_lock:
+                pool = _pools.get(key)
+                if pool is None:
+                    pool = _pools[key] = self._pool_class.from_url(self._servers[index], **self._pool_options)
+        return pool
+
+
+class SharedPoolRedisCache(RedisCache):
+    def __init__(self, server: str, params: dict[str, Any]) -> None:
+        super().__init__(server, params)
+        self._class = SharedPoolRedisCacheClient
