@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 from crisisdesk.models import Role
 from crisisdesk.roles import CONSOLE_STAFF
 from inbox import selectors, services
-from inbox.api.filters import MentionFilter
+from inbox.api.filters import MentionFilter, MentionFilterBackend
 from inbox.api.serializers import (
     AssignSerializer,
     ChannelHealthSerializer,
@@ -62,6 +62,7 @@ class MentionListView(generics.ListAPIView):
     allowed_roles = CONSOLE_STAFF
     serializer_class = MentionSerializer
     filterset_class = MentionFilter
+    filter_backends = [MentionFilterBackend]
     pagination_class = MentionCursorPagination
 
     def get_queryset(self):

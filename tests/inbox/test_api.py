@@ -48,6 +48,32 @@ def test_a_bad_filter_value_is_a_400_naming_the_field(api):
     response = api.get("/api/mentions/", {"status": "exploded"})
     assert response.status_code == 400
     assert "status" in response.json()
+    again = api.get("/api/mentions/", {"status": "exploded", "category": "complaint"})
+    assert again.status_code == 400
+    assert again.json() == response.json()
+    assert api.get("/api/mentions/", {"status": "exploded"}).json() == response.json()
+
+
+def test_the_same_filters_mean_each_readers_own_mentions(community_manager):
+    """Filter values are validated once per process; 'mine' is still the reader's own."""
+    from crisisdesk.models import Role
+    from tests.factories import UserFactory
+
+    colleague = UserFactory(username="luis", role=Role.COMMUNITY_MANAGER)
+    ana_s = MentionFactory(assignee=community_manager, status="assigned")
+    luis_s = MentionFactory(assignee=colleague, status="assigned")
+    readers = {}
+    for user in (community_manager, colleague):
+        client = APIClient()
+        client.force_authenticate(user)
+        readers[user.username] = client
+
+    def mine(reader: str) -> list[int]:
+        return [item["id"] for item in readers[reader].get("/api/mentions/", {"mine": "true"}).json()["results"]]
+
+    assert mine("ana") == [ana_s.pk]
+    assert mine("luis") == [luis_s.pk]
+    assert mine("ana") == [ana_s.pk]
 
 
 def test_community_manager_assigns_replies_hides_and_closes(api, community_manager, django_capture_on_commit_callbacks):
