@@ -118,35 +118,48 @@ class HttpConnections:
         self.port = port
         self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
         self.slots = asyncio.Semaphore(limit)
+        self.reused_closed = 0
 
     async def get(self, path: str, headers: bytes) -> tuple[int, bytes]:
+        """A GET on a kept-alive connection if there is one. The server closes a connection idle for a
+        minute (Twisted's default); a GET on such a connection that gets no byte back is sent again on
+        a new one, as HTTP clients do with idempotent requests, and counted in `reused_closed`."""
         async with self.slots:
-            reader, writer = self.idle.pop() if self.idle else await asyncio.open_connection(self.host, self.port)
-            try:
-                writer.write(
-                    f"GET {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n".encode() + headers + b"\r\n"
-                )
-                head = await reader.readuntil(b"\r\n\r\n")
-                status = int(head[9:12])
-                fields = {}
-                for line in head.split(b"\r\n")[1:]:
-                    name, _, value = line.partition(b":")
-                    fields[name.strip().lower()] = value.strip().lower()
-                if b"chunked" in fields.get(b"transfer-encoding", b""):
-                    body = await self._chunked(reader)
-                elif b"content-length" in fields:
-                    body = await reader.readexactly(int(fields[b"content-length"]))
-                else:
-                    body = await reader.read()
-                    fields[b"connection"] = b"close"
-            except BaseException:
-                writer.close()
-                raise
-            if fields.get(b"connection") == b"close":
-                writer.close()
+            if self.idle:
+                reader, writer = self.idle.pop()
+                try:
+                    return await self._exchange(reader, writer, path, headers)
+                except (asyncio.IncompleteReadError, ConnectionResetError) as error:
+                    if isinstance(error, asyncio.IncompleteReadError) and error.partial:
+                        raise
+                    self.reused_closed += 1
+            reader, writer = await asyncio.open_connection(self.host, self.port)
+            return await self._exchange(reader, writer, path, headers)
+
+    async def _exchange(self, reader, writer, path: str, headers: bytes) -> tuple[int, bytes]:
+        try:
+            writer.write(f"GET {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n".encode() + headers + b"\r\n")
+            head = await reader.readuntil(b"\r\n\r\n")
+            status = int(head[9:12])
+            fields = {}
+            for line in head.split(b"\r\n")[1:]:
+                name, _, value = line.partition(b":")
+                fields[name.strip().lower()] = value.strip().lower()
+            if b"chunked" in fields.get(b"transfer-encoding", b""):
+                body = await self._chunked(reader)
+            elif b"content-length" in fields:
+                body = await reader.readexactly(int(fields[b"content-length"]))
             else:
-                self.idle.append((reader, writer))
-            return status, body
+                body = await reader.read()
+                fields[b"connection"] = b"close"
+        except BaseException:
+            writer.close()
+            raise
+        if fields.get(b"connection") == b"close":
+            writer.close()
+        else:
+            self.idle.append((reader, writer))
+        return status, body
 
     @staticmethod
     async def _chunked(reader: asyncio.StreamReader) -> bytes:
@@ -183,6 +196,8 @@ class Load:
         self.rate = rate
         self.seconds = seconds
         self.errors: Counter[str] = Counter()  # every error counted, by message (at most 1,000 kinds)
+        self.error_seconds: dict[str, list[float]] = {}  # first and last time of each, into the run
+        self.run_started = time.monotonic()
         self.api_latencies: list[float] = []
         self.connect_latencies: list[float] = []
         self.delivery_latencies: list[float] = []
@@ -190,6 +205,7 @@ class Load:
         self.events_received = 0
         self.open_sockets = 0
         self.late_requests = 0
+        self.reused_closed = 0
         self.handshakes = asyncio.Semaphore(HANDSHAKES)
         self.shed = 0
         self.not_sent = 0
@@ -197,6 +213,8 @@ class Load:
     def error(self, message: str) -> None:
         if message in self.errors or len(self.errors) < 1000:
             self.errors[message] += 1
+            now = round(time.monotonic() - self.run_started, 1)
+            self.error_seconds.setdefault(message, [now, now])[1] = now
 
     async def socket_client(self, number: int, stop: asyncio.Event, ready: asyncio.Event) -> None:
         from websockets.asyncio.client import connect
@@ -266,6 +284,7 @@ class Load:
         if late:
             self.error(f"{len(late)} requests unanswered {LATE_SECONDS:.0f}s after the end of the run")
             self.late_requests = len(late)
+        self.reused_closed = client.reused_closed
         client.close()
 
     async def api_request(self, client: HttpConnections, token: bytes, scheduled: float) -> None:
@@ -325,7 +344,7 @@ class Load:
         except TimeoutError:
             self.error(f"only {self.open_sockets} of {self.sockets} sockets opened")
         connect_seconds = time.monotonic() - connect_started
-        started = time.monotonic()
+        started = self.run_started = time.monotonic()
         stop_at = started + self.seconds
         generator_cpu = time.process_time()
         server_cpu = tree_cpu_seconds(self.server_pid)
@@ -353,13 +372,17 @@ class Load:
             "event_deliveries": self.events_received,
             "event_delivery_latency": percentiles(self.delivery_latencies),
             "api_requests_late": self.late_requests,
+            "api_requests_resent_idle_connection_closed": self.reused_closed,
             "api_requests_shed": self.shed,
             "api_requests_not_sent_generator_behind": self.not_sent,
             "database_connections_max": max(self.database_connections, default=0),
             "cpu_seconds_web_processes": round(server_cpu, 1),
             "cpu_seconds_generator": round(generator_cpu, 1),
             "errors": self.errors.total(),
-            "error_samples": [f"{count} × {message}" for message, count in self.errors.most_common(10)],
+            "error_samples": [
+                f"{count} × {message} (from {self.error_seconds[message][0]} s to {self.error_seconds[message][1]} s)"
+                for message, count in self.errors.most_common(10)
+            ],
         }
 
 

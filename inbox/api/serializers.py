@@ -1,11 +1,16 @@
 from __future__ import annotations
 
+from datetime import datetime, tzinfo
 from typing import Any, ClassVar
 
+from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
-from rest_framework import serializers
+from django.db.models.manager import BaseManager
+from django.utils import timezone
+from rest_framework import ISO_8601, serializers
 from rest_framework.fields import SkipField
 from rest_framework.relations import PKOnlyObject, RelatedField
+from rest_framework.settings import api_settings
 
 from inbox.models import Author, Channel, Mention, Reply
 
@@ -24,7 +29,7 @@ class PlainAttributesMixin:
     # Plans made only of plain fields, per serializer class: a ModelSerializer builds such fields from
     # its Meta alone, so one plan serves every request and the fields are not rebuilt for each.
     _shared_plans: ClassVar[dict[type, list[tuple[serializers.Field, list[str] | None]]]] = {}
-    _row_plans: ClassVar[dict[type, list[tuple[str, Any, Any]]]] = {}
+    _row_plans: ClassVar[dict[type, list[tuple[str, str, Any, Any]]]] = {}
 
     def to_representation(self, instance: Any) -> dict[str, Any]:
         if isinstance(instance, dict):
@@ -62,37 +67,69 @@ def value_lookups(serializer: serializers.Serializer, prefix: str = "") -> list[
     return lookups
 
 
-def _row_plan(serializer: serializers.Serializer, prefix: str = "") -> list[tuple[str, Any, Any]]:
-    """(name, field, lookup) per field; for a nested serializer the lookup is (its key, its plan)."""
+def _row_plan(serializer: serializers.Serializer, prefix: str = "") -> list[tuple[str, str, Any, Any]]:
+    """(name, kind, field, lookup) per field. A nested serializer's lookup is (its key, its plan); an
+    ISO 8601 date-time is converted here, as DRF would, without DRF's per-value time zone lookup."""
     plan = []
     for field in serializer._readable_fields:
         path = prefix + "__".join(field.source_attrs)
         if isinstance(field, PlainAttributesMixin):
             nested_prefix = path + "__"
             key = nested_prefix + field.Meta.model._meta.pk.attname
-            plan.append((field.field_name, None, (key, _row_plan(field, prefix=nested_prefix))))
+            plan.append((field.field_name, "nested", None, (key, _row_plan(field, prefix=nested_prefix))))
+        elif _is_plain_iso_datetime(field):
+            plan.append((field.field_name, "datetime", field, path))
         else:
-            plan.append((field.field_name, field, path))
+            plan.append((field.field_name, "field", field, path))
     return plan
 
 
-def _represent_row(serializer: PlainAttributesMixin, row: dict[str, Any]) -> dict[str, Any]:
+def _is_plain_iso_datetime(field: serializers.Field) -> bool:
+    output_format = getattr(field, "format", api_settings.DATETIME_FORMAT)
+    return (
+        type(field) is serializers.DateTimeField
+        and isinstance(output_format, str)
+        and output_format.lower() == ISO_8601
+        and not hasattr(field, "timezone")
+        and settings.USE_TZ
+    )
+
+
+def _represent_row(serializer: PlainAttributesMixin, row: dict[str, Any], tz: tzinfo | None = None) -> dict[str, Any]:
     plan = serializer._row_plans.get(type(serializer))
     if plan is None:
         plan = serializer._row_plans[type(serializer)] = _row_plan(serializer)
-    return _represent_with(plan, row)
+    return _represent_with(plan, row, tz or timezone.get_current_timezone())
 
 
-def _represent_with(plan: list[tuple[str, Any, Any]], row: dict[str, Any]) -> dict[str, Any]:
+def _represent_with(plan: list[tuple[str, str, Any, Any]], row: dict[str, Any], tz: tzinfo) -> dict[str, Any]:
     representation: dict[str, Any] = {}
-    for name, field, lookup in plan:
-        if field is None:
+    for name, kind, field, lookup in plan:
+        if kind == "nested":
             key, nested = lookup
-            representation[name] = None if row[key] is None else _represent_with(nested, row)
+            representation[name] = None if row[key] is None else _represent_with(nested, row, tz)
+            continue
+        value = row[lookup]
+        if value is None:
+            representation[name] = None
+        elif kind == "datetime" and isinstance(value, datetime) and timezone.is_aware(value):
+            text = value.astimezone(tz).isoformat()
+            representation[name] = text[:-6] + "Z" if text.endswith("+00:00") else text
         else:
-            value = row[lookup]
-            representation[name] = None if value is None else field.to_representation(value)
+            representation[name] = field.to_representation(value)
     return representation
+
+
+class PlainRowsListSerializer(serializers.ListSerializer):
+    """A list of plain rows looks the request's time zone up once, not once per date-time."""
+
+    def to_representation(self, data: Any) -> list[dict[str, Any]]:
+        rows = data.all() if isinstance(data, BaseManager) else data
+        tz = timezone.get_current_timezone()
+        return [
+            _represent_row(self.child, row, tz) if isinstance(row, dict) else self.child.to_representation(row)
+            for row in rows
+        ]
 
 
 NOT_PLAIN = object()
@@ -159,6 +196,7 @@ class MentionSerializer(PlainAttributesMixin, serializers.ModelSerializer):
                   "author", "text", "language", "url", "posted_at", "received_at", "sentiment", "sentiment_score",
                   "category", "priority", "suggested_action", "suggested_department", "triage_reasons",
                   "triage_tier", "status", "assignee", "is_hidden", "hidden_reason"]
+        list_serializer_class = PlainRowsListSerializer
 
 
 class MentionDetailSerializer(MentionSerializer):
