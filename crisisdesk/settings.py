@@ -83,6 +83,9 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "crisisdesk.urls"
 ASGI_APPLICATION = "crisisdesk.asgi.application"
+# Garbage-collector thresholds of the web processes (crisisdesk.asgi.garbage_collection_tune); empty
+# keeps Python's (700, 10, 10).
+WEB_GC_THRESHOLDS = tuple(int(part) for part in os.environ.get("WEB_GC_THRESHOLDS", "10000,20,100").split(",") if part)
 WSGI_APPLICATION = None
 
 TEMPLATES = [
