@@ -3,6 +3,7 @@ from typing import Any
 
 import django_filters
 from django.http import QueryDict
+from django.utils import translation
 from django_filters import utils
 from django_filters.rest_framework import DjangoFilterBackend
 
@@ -56,15 +57,18 @@ class MentionFilterBackend(DjangoFilterBackend):
     def filter_queryset(self, request, queryset, view):
         params = request.query_params
         key = tuple((name, tuple(params.getlist(name))) for name in MentionFilter.base_filters if name in params)
-        cleaned, errors = _validated_filters(key)
+        cleaned, errors = _validated_filters(key, translation.get_language())
         if errors is not None:
             raise utils.translate_validation(errors)
         return MentionFilter.apply(queryset, cleaned, user=request.user)
 
 
 @lru_cache(maxsize=1024)
-def _validated_filters(key: tuple[tuple[str, tuple[str, ...]], ...]) -> tuple[dict[str, Any], Any]:
-    """The cleaned filter values, or the errors, for one set of filter parameters (read-only: shared)."""
+def _validated_filters(
+    key: tuple[tuple[str, tuple[str, ...]], ...], language: str | None
+) -> tuple[dict[str, Any], Any]:
+    """The cleaned filter values, or the errors in the reader's language, for one set of filter
+    parameters (read-only: shared between requests)."""
     data = QueryDict(mutable=True)
     for name, values in key:
         data.setlist(name, list(values))

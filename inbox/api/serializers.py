@@ -49,34 +49,38 @@ class PlainAttributesMixin:
         return representation
 
 
-def value_lookups(serializer: serializers.Serializer, prefix: str = "") -> list[str] | None:
+def value_lookups(serializer: serializers.Serializer) -> list[str] | None:
     """The `.values()` lookups a serializer reads, or None when one of its fields needs a model instance
-    (a related field, a method field, a nested list, a nested object without its primary key)."""
-    lookups: list[str] = []
-    for field in serializer._readable_fields:
-        path = prefix + "__".join(field.source_attrs)
-        if isinstance(field, PlainAttributesMixin):
-            nested = value_lookups(field, prefix=path + "__")
-            if nested is None or path + "__" + field.Meta.model._meta.pk.attname not in nested:
-                return None
-            lookups += nested
-        elif _plain_source(field) is None or isinstance(field, serializers.Serializer):
-            return None
+    (a related field, a method field, a nested list)."""
+    plan = row_plan(serializer)
+    return None if plan is None else list(dict.fromkeys(_plan_lookups(plan)))
+
+
+def _plan_lookups(plan: list[tuple[str, str, Any, Any]]):
+    for _, kind, _, lookup in plan:
+        if kind == "nested":
+            yield lookup[0]  # the nested object's primary key: None means no object
+            yield from _plan_lookups(lookup[1])
         else:
-            lookups.append(path)
-    return lookups
+            yield lookup
 
 
-def _row_plan(serializer: serializers.Serializer, prefix: str = "") -> list[tuple[str, str, Any, Any]]:
-    """(name, kind, field, lookup) per field. A nested serializer's lookup is (its key, its plan); an
-    ISO 8601 date-time is converted here, as DRF would, without DRF's per-value time zone lookup."""
+def row_plan(serializer: serializers.Serializer, prefix: str = "") -> list[tuple[str, str, Any, Any]] | None:
+    """How to represent a plain row: (name, kind, field, lookup) per field, or None when a field needs a
+    model instance. A nested serializer's lookup is (its primary key's lookup, its plan); an ISO 8601
+    date-time is converted here, as DRF would, without DRF's per-value time zone lookup."""
     plan = []
     for field in serializer._readable_fields:
         path = prefix + "__".join(field.source_attrs)
         if isinstance(field, PlainAttributesMixin):
             nested_prefix = path + "__"
+            nested = row_plan(field, prefix=nested_prefix)
+            if nested is None:
+                return None
             key = nested_prefix + field.Meta.model._meta.pk.attname
-            plan.append((field.field_name, "nested", None, (key, _row_plan(field, prefix=nested_prefix))))
+            plan.append((field.field_name, "nested", None, (key, nested)))
+        elif _plain_source(field) is None or isinstance(field, serializers.Serializer):
+            return None
         elif _is_plain_iso_datetime(field):
             plan.append((field.field_name, "datetime", field, path))
         else:
@@ -98,7 +102,7 @@ def _is_plain_iso_datetime(field: serializers.Field) -> bool:
 def _represent_row(serializer: PlainAttributesMixin, row: dict[str, Any], tz: tzinfo | None = None) -> dict[str, Any]:
     plan = serializer._row_plans.get(type(serializer))
     if plan is None:
-        plan = serializer._row_plans[type(serializer)] = _row_plan(serializer)
+        plan = serializer._row_plans[type(serializer)] = row_plan(serializer)
     return _represent_with(plan, row, tz or timezone.get_current_timezone())
 
 

@@ -54,6 +54,14 @@ def test_a_bad_filter_value_is_a_400_naming_the_field(api):
     assert api.get("/api/mentions/", {"status": "exploded"}).json() == response.json()
 
 
+def test_a_bad_filter_value_is_explained_in_each_readers_language(api):
+    english = api.get("/api/mentions/", {"category": "nonsense"}, HTTP_ACCEPT_LANGUAGE="en").json()["category"]
+    spanish = api.get("/api/mentions/", {"category": "nonsense"}, HTTP_ACCEPT_LANGUAGE="es").json()["category"]
+    assert "Select a valid choice" in english[0]
+    assert spanish != english
+    assert "Escoja una opción válida" in spanish[0]
+
+
 def test_the_same_filters_mean_each_readers_own_mentions(community_manager):
     """Filter values are validated once per process; 'mine' is still the reader's own."""
     from crisisdesk.models import Role
