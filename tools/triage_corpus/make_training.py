@@ -1,6 +1,6 @@
 """Write `training.csv`: labelled posts in Spanish and English, written for this project.
 
-Run `python inbox/triage/data/make_training.py` to rebuild it; the seed is fixed, so the file only
+Run `python tools/triage_corpus/make_training.py` to rebuild it; the seed is fixed, so the file only
 changes when the templates do. Every sentence below is our own; none comes from the evaluation set.
 Columns: text, lang, sentiment, category, source (template, short, varied or genre; not used in training).
 """
@@ -20,7 +20,7 @@ PER_GROUP = 170
 VARIED_PER_LANGUAGE = 2400
 # Posts in the genre of a brand's wider timeline (politicians, news, travellers; see genre.py).
 GENRE_PER_LANGUAGE = 1200
-OUT = Path(__file__).resolve().parent / "training.csv"
+OUT = Path(__file__).resolve().parents[2] / "inbox" / "triage" / "data" / "training.csv"
 
 FILL = {
     "es": {
