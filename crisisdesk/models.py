@@ -6,6 +6,8 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from crisisdesk.text import clean_display_name, user_display_name
+
 
 class Role(models.TextChoices):
     COMMUNITY_MANAGER = "community_manager", _("Community manager")
@@ -27,6 +29,18 @@ class User(AbstractUser):
     @property
     def signature_name(self) -> str:
         return self.signature or self.first_name or self.username
+
+    @property
+    def display_name(self) -> str:
+        """The one way the console names a person (see `crisisdesk.text.user_display_name`)."""
+        return user_display_name(self)
+
+    def clean(self) -> None:
+        """Names are shown beside other people's: no bidi overrides that make one read as another."""
+        super().clean()
+        self.first_name = clean_display_name(self.first_name)
+        self.last_name = clean_display_name(self.last_name)
+        self.signature = clean_display_name(self.signature)
 
 
 class AuditEvent(models.Model):

@@ -247,6 +247,7 @@ CELERY_BEAT_SCHEDULE = {
     "crisis-detection": {"task": "playbooks.alerts_detect", "schedule": 30.0},
     "crisis-executive-summaries": {"task": "playbooks.crisis_summaries_send", "schedule": 300.0},
     "scheduled-posts-publish": {"task": "playbooks.scheduled_posts_publish_due", "schedule": 30.0},
+    "crisis-notifications-retry": {"task": "notify.crisis_notifications_retry", "schedule": 60.0},
 }
 # Crisis detection: "low", "medium" or "high" (k·σ and consecutive minutes), and the alert cool-down.
 DETECTION_SENSITIVITY = os.environ.get("DETECTION_SENSITIVITY", "medium")

@@ -74,3 +74,18 @@ class EscalationRequestAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(EscalationNotification)
+class EscalationNotificationAdmin(admin.ModelAdmin):
+    """Every escalation message and its fate: failed ones show their error and their next try."""
+
+    list_display = ("id", "request", "step_index", "recipient", "medium", "state", "tries", "retry_at", "error")
+    list_filter = ("state", "medium")
+    search_fields = ("recipient", "error")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

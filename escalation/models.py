@@ -12,6 +12,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from crisisdesk.text import validate_single_line
+
 DEFAULT_LEVEL_FACTORS = {"0": 1.0, "1": 1.0, "2": 0.5, "3": 0.25}
 DEFAULT_REMINDER_FRACTION = 0.75
 
@@ -23,7 +25,7 @@ def default_level_factors() -> dict[str, float]:
 class Department(models.Model):
     """An internal area that answers community managers' questions (Técnica, Jurídico…)."""
 
-    name = models.CharField(max_length=80, unique=True)
+    name = models.CharField(max_length=80, unique=True, validators=[validate_single_line])
     slug = models.SlugField(max_length=40, unique=True)
     heads = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="headed_departments", blank=True)
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="departments", blank=True)
@@ -262,7 +264,11 @@ class NotificationState(models.TextChoices):
 
 
 class EscalationNotification(models.Model):
-    """One message to one recipient for one step: claimed by INSERT before sending, so never sent twice."""
+    """One message to one recipient for one step: claimed by INSERT before sending, so never sent twice.
+
+    A send that fails stays "failed" with its error; while `retry_at` is set the sweeper tries it
+    again (backoff, at most `escalation.services.NOTIFY_MAX_TRIES` tries in all).
+    """
 
     request = models.ForeignKey(EscalationRequest, on_delete=models.CASCADE, related_name="notifications")
     step_index = models.PositiveSmallIntegerField()
@@ -273,6 +279,8 @@ class EscalationNotification(models.Model):
         max_length=10, choices=NotificationState.choices, default=NotificationState.SENDING
     )
     error = models.TextField(blank=True)
+    tries = models.PositiveSmallIntegerField(default=0)
+    retry_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
 
@@ -283,6 +291,7 @@ class EscalationNotification(models.Model):
                 fields=["request", "step_index", "attempt", "recipient", "medium"], name="notification_once"
             )
         ]
+        indexes = [models.Index(fields=["state", "retry_at"], name="notification_retry_due")]
 
     def __str__(self) -> str:
         return f"{self.medium} to {self.recipient} (#{self.request_id} step {self.step_index})"

@@ -192,3 +192,14 @@ def default_deadline_minutes(*, departments: list[Department]) -> dict[int, int]
         factors = (policy.level_factors if policy else None) or DEFAULT_LEVEL_FACTORS
         minutes[department.pk] = max(1, round(seconds * float(factors.get(level, 1.0)) / 60))
     return minutes
+
+
+def notifications_failed_count(*, request_ids: list[int]) -> int:
+    """Messages about these requests that could not be sent (retrying or given up): "failed deliveries"."""
+    from escalation.models import EscalationNotification, NotificationState
+
+    if not request_ids:
+        return 0
+    return EscalationNotification.objects.filter(
+        request_id__in=request_ids, state=NotificationState.FAILED
+    ).count()

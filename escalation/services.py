@@ -18,13 +18,14 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from crisisdesk.audit import audit_record, audit_record_many
 from crisisdesk.models import User
+from crisisdesk.text import header_safe, user_display_name
 from escalation import notifications
 from escalation.events import escalation_publish
 from escalation.models import (
@@ -55,6 +56,10 @@ SWEEP_BATCH = 200
 # queues them again after ESCALATION_NOTIFY_GRACE_SECONDS (sending is idempotent per recipient and
 # medium), for steps recorded within this window.
 NOTIFY_REPAIR_WINDOW = timedelta(hours=24)
+# A message whose send failed is tried again with backoff, this many tries in all; then it stays failed.
+NOTIFY_MAX_TRIES = 5
+NOTIFY_FIRST_RETRY_SECONDS = 30
+NOTIFY_MAX_RETRY_SECONDS = 1800
 CONTEXT_THREAD_LIMIT = 20
 CONTEXT_HISTORY_LIMIT = 5
 
@@ -349,7 +354,7 @@ def _step_record(*, request: EscalationRequest, now: datetime) -> list[int]:
         data={
             "kind": step["kind"],
             "recipient_ids": [person.pk for person in people],
-            "recipients": [person.get_full_name() or person.username for person in people],
+            "recipients": [user_display_name(person) for person in people],
         },
     )
     return [person.pk for person in people]
@@ -532,7 +537,7 @@ def escalations_sweep(*, now: datetime | None = None) -> SweepReport:
     for request_id in _ids(overdue.order_by("due_at")):
         report.overdue += _request_mark_overdue(request_id=request_id, now=now)
     report.renotified = _lost_notifications_requeue(now=now)
-    report.resent = _stale_notifications_resend(now=now)
+    report.resent = _stale_notifications_resend(now=now) + _failed_notifications_retry(now=now)
     return report
 
 
@@ -578,6 +583,29 @@ def _stale_notifications_resend(*, now: datetime) -> int:
     for notification_id in stale:
         transaction.on_commit(lambda pk=notification_id: escalation_notification_resend.delay(pk))
     return len(stale)
+
+
+def _failed_notifications_retry(*, now: datetime) -> int:
+    """Queue one more try for messages whose send failed and whose backoff has passed.
+
+    `escalation_notification_resend` claims the row with a conditional update, so a message queued
+    by two sweeps is still tried once; after `NOTIFY_MAX_TRIES` it stays failed, in sight.
+    """
+    from escalation.tasks import escalation_notification_resend
+
+    due = list(
+        EscalationNotification.objects.filter(
+            state=NotificationState.FAILED, retry_at__lte=now, request__status=RequestStatus.OPEN
+        ).values_list("id", flat=True)[:SWEEP_BATCH]
+    )
+    for notification_id in due:
+        transaction.on_commit(lambda pk=notification_id: escalation_notification_resend.delay(pk))
+    return len(due)
+
+
+def notification_retry_delay(tries: int) -> timedelta:
+    """Wait after the given number of failed tries: 30 s × 4ⁿ⁻¹, at most 30 minutes."""
+    return timedelta(seconds=min(NOTIFY_MAX_RETRY_SECONDS, NOTIFY_FIRST_RETRY_SECONDS * 4 ** max(0, tries - 1)))
 
 
 def _ids(queryset: QuerySet[EscalationRequest]) -> list[int]:
@@ -723,7 +751,7 @@ def _webhook_overdue_emit(request: EscalationRequest) -> None:
         payload={
             "escalation": {
                 "id": request.pk,
-                "subject": request.question[:200],
+                "subject": header_safe(request.question),
                 "department": request.department.name,
                 "due_at": request.due_at.isoformat(),
                 "level": crisis_level,
@@ -782,14 +810,17 @@ def escalation_step_notify(*, request_id: int, step_index: int, attempt: int) ->
 
 
 def escalation_notification_resend(*, notification_id: int) -> int:
-    """Send a stale claim's message once more; returns 1 if it went out now.
+    """Send a stale claim's, or a failed send's, message once more; returns 1 if it went out now.
 
-    Only the call that moves the row from "sending" to "resending" sends: a second call, a second
-    sweeper or a redelivered task finds it moved and sends nothing.
+    Only the call that moves the row from "sending" (or from "failed" with a retry still planned;
+    the sweeper queues it when due) to "resending" sends: a second call, a second sweeper or a
+    redelivered task finds it moved and sends nothing.
     """
-    claimed = EscalationNotification.objects.filter(
-        pk=notification_id, state=NotificationState.SENDING, request__status=RequestStatus.OPEN
-    ).update(state=NotificationState.RESENDING)
+    due = Q(state=NotificationState.SENDING) | Q(state=NotificationState.FAILED, retry_at__isnull=False)
+    claimed = (
+        EscalationNotification.objects.filter(due, pk=notification_id, request__status=RequestStatus.OPEN)
+        .update(state=NotificationState.RESENDING, retry_at=None)
+    )
     if not claimed:
         return 0
     notification = EscalationNotification.objects.select_related("request__department").get(pk=notification_id)
@@ -831,10 +862,14 @@ def _notification_deliver(
         error = notifications.email_send(to=address, subject=subject, body=body)
     else:
         error = notifications.webhook_post(url=address, text=f"{subject}\n{link}")
+    tries = notification.tries + 1
+    now = timezone.now()
     EscalationNotification.objects.filter(pk=notification.pk).update(
         state=NotificationState.FAILED if error else NotificationState.SENT,
         error=error,
-        sent_at=None if error else timezone.now(),
+        tries=tries,
+        retry_at=now + notification_retry_delay(tries) if error and tries < NOTIFY_MAX_TRIES else None,
+        sent_at=None if error else now,
     )
     return 0 if error else 1
 
@@ -844,10 +879,11 @@ def _message(*, request: EscalationRequest, step_index: int, attempt: int, link:
     prefix = _("Reminder") + " · " if attempt else ""
     subject = _("%(prefix)s[Crisis Desk] %(department)s, question #%(id)d (answer by %(due)s)") % {
         "prefix": prefix,
-        "department": request.department.name,
+        "department": header_safe(request.department.name),
         "id": request.pk,
         "due": due,
     }
+    subject = header_safe(subject, limit=255)
     body = "\n\n".join(
         [
             request.question,

@@ -55,6 +55,7 @@ def _visible_or_404(request: HttpRequest, request_id: int) -> EscalationRequest:
 @roles_required(*EVERYONE)
 def desk(request: HttpRequest) -> HttpResponse:
     user = request.user
+    escalations = _decorate(user, list(selectors.escalation_desk(user=user)))
     return render(
         request,
         "escalation/desk.html",
@@ -62,7 +63,10 @@ def desk(request: HttpRequest) -> HttpResponse:
             "departments": selectors.departments_for_user(user=user)
             if user_role(user) == Role.DEPARTMENT_HEAD
             else [],
-            "escalations": _decorate(user, list(selectors.escalation_desk(user=user))),
+            "escalations": escalations,
+            "failed_deliveries": selectors.notifications_failed_count(
+                request_ids=[item.pk for item in escalations]
+            ),
             "history": selectors.escalation_history(user=user),
             "return_to": reverse("escalation:desk"),
         },

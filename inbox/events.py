@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any, Literal, TypedDict
 
 from crisisdesk.realtime import event
+from crisisdesk.text import user_display_name as person_name  # the one display-name helper
 from inbox.models import Mention, Reply
 
 PresenceState = Literal["joined", "viewing", "typing", "left"]
@@ -18,10 +19,6 @@ class PresenceUser(TypedDict):
     name: str
 
 
-def person_name(user) -> str:
-    if user is None:
-        return ""
-    return user.get_full_name() or user.username
 
 
 def mention_changed(mention: Mention, *, change: str) -> dict[str, Any]:

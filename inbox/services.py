@@ -26,6 +26,7 @@ from crisisdesk.audit import audit_record
 from crisisdesk.models import AuditEvent, Role, User
 from crisisdesk.realtime import INBOX_GROUP, event, group_for_role, group_for_user, publish_on_commit
 from crisisdesk.roles import user_role
+from crisisdesk.text import clean_display_name
 from inbox import events
 from inbox.connectors import connector_for
 from inbox.connectors.base import ConnectorError, NormalizedMention, RateLimited, RejectedItem
@@ -260,7 +261,7 @@ def _authors_upsert(*, platform: str, items: list[NormalizedMention]) -> dict[st
             platform=platform,
             external_id=author.external_id,
             handle=author.handle[:128],
-            display_name=author.display_name[:200],
+            display_name=clean_display_name(author.display_name)[:200],
             followers=max(0, int(author.followers or 0)),
             verified=bool(author.verified),
             account_created_at=author.account_created_at,

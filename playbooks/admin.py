@@ -1,6 +1,13 @@
 from django.contrib import admin
 
-from playbooks.models import Alert, Crisis, Playbook, PlaybookRevision, PlaybookVersion
+from playbooks.models import (
+    Alert,
+    Crisis,
+    CrisisNotification,
+    Playbook,
+    PlaybookRevision,
+    PlaybookVersion,
+)
 
 
 @admin.register(Crisis)
@@ -30,3 +37,18 @@ class AlertAdmin(admin.ModelAdmin):
 @admin.register(PlaybookRevision)
 class PlaybookRevisionAdmin(admin.ModelAdmin):
     list_display = ["playbook", "status", "created_at"]
+
+
+@admin.register(CrisisNotification)
+class CrisisNotificationAdmin(admin.ModelAdmin):
+    """Every crisis e-mail and its fate: failed ones show their error and when they are tried again."""
+
+    list_display = ["id", "crisis", "kind", "address", "state", "tries", "next_try_at", "error", "created_at"]
+    list_filter = ["state", "kind"]
+    search_fields = ["address", "error"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from crisisdesk.models import Role
+from crisisdesk.text import validate_single_line
 from playbooks.content import (
     ContentInvalid,
     content_clean,
@@ -20,7 +21,9 @@ LEVEL_CHOICES = [(1, _("1 · Watch")), (2, _("2 · Crisis")), (3, _("3 · Severe
 
 
 class DeclareForm(forms.Form):
-    title = forms.CharField(label=_("Title"), max_length=200, required=False)
+    title = forms.CharField(
+        label=_("Title"), max_length=200, required=False, strip=False, validators=[validate_single_line]
+    )
     crisis_type = forms.ChoiceField(label=_("Type"), choices=CrisisType.choices)
     level = forms.TypedChoiceField(label=_("Level"), choices=LEVEL_CHOICES, coerce=int)
 
@@ -59,7 +62,7 @@ class RevisionForm(forms.Form):
 class PlaybookForm(forms.Form):
     """The whole content of a version, one textarea line per step or template."""
 
-    title = forms.CharField(label=_("Title"), max_length=160)
+    title = forms.CharField(label=_("Title"), max_length=160, validators=[validate_single_line])
     summary = forms.CharField(
         label=_("When it applies"), widget=forms.Textarea(attrs={"rows": 2}), required=False
     )

@@ -7,6 +7,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from crisisdesk.text import validate_single_line
+
 
 class CrisisType(models.TextChoices):
     INSTITUTIONAL = "institutional", _("Institutional")
@@ -73,7 +75,7 @@ class PlaybookVersion(models.Model):
 
 
 class Crisis(models.Model):
-    title = models.CharField(max_length=200)
+    title = models.CharField(max_length=200, validators=[validate_single_line])
     brand = models.CharField(max_length=80, default="default")
     crisis_type = models.CharField(max_length=16, choices=CrisisType.choices)
     level = models.PositiveSmallIntegerField(choices=CrisisLevel.choices, default=CrisisLevel.WATCH)
@@ -309,3 +311,48 @@ class PlaybookRevision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.playbook} · {self.case[:60]}"
+
+
+class CrisisNotificationKind(models.TextChoices):
+    DECLARED = "declared", _("Crisis declared")
+    SUMMARY = "summary", _("Executive summary")
+
+
+class CrisisNotificationState(models.TextChoices):
+    PENDING = "pending", _("Waiting to be sent")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+class CrisisNotification(models.Model):
+    """One crisis e-mail to one person, written before it is sent.
+
+    A send that fails stays here as failed, with its error and the time of its next try, so it is
+    retried with backoff a bounded number of times and is in sight (admin, crisis room) meanwhile.
+    """
+
+    crisis = models.ForeignKey(Crisis, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=10, choices=CrisisNotificationKind.choices)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    address = models.EmailField()
+    subject = models.CharField(max_length=255)
+    body = models.TextField()
+    state = models.CharField(
+        max_length=10, choices=CrisisNotificationState.choices, default=CrisisNotificationState.PENDING
+    )
+    tries = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+    next_try_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["state", "next_try_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} to {self.address} (crisis #{self.crisis_id}): {self.state}"

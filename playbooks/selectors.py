@@ -85,6 +85,7 @@ def statements_awaiting(*, user) -> list[Statement]:
     return list(
         Statement.objects.filter(status="pending", approvers=user)
         .exclude(decisions__approver=user)
+        .exclude(author=user)
         .select_related("crisis", "author")
         .order_by("created_at")
     )
@@ -201,3 +202,11 @@ def crisis_review(*, crisis: Crisis) -> dict[str, Any]:
             crisis.revisions.select_related("proposed_by", "resulting_version").order_by("created_at")
         ),
     }
+
+
+def crisis_notifications_failed_count(*, crisis_id: int | None = None) -> int:
+    """E-mails that could not be sent (still retrying or given up): the room's "failed deliveries"."""
+    from playbooks.models import CrisisNotification, CrisisNotificationState
+
+    failed = CrisisNotification.objects.filter(state=CrisisNotificationState.FAILED)
+    return (failed.filter(crisis_id=crisis_id) if crisis_id is not None else failed).count()

@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.core.mail import send_mass_mail
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -23,6 +22,7 @@ from crisisdesk.audit import audit_record
 from crisisdesk.models import Role, User
 from crisisdesk.realtime import publish_on_commit
 from crisisdesk.roles import user_has_role
+from crisisdesk.text import SINGLE_LINE_MESSAGE, has_control_characters, header_safe, user_display_name
 from playbooks import events
 from playbooks.content import ContentInvalid, content_clean, content_diff, people_spec
 from playbooks.models import (
@@ -35,6 +35,7 @@ from playbooks.models import (
     CrisisEvent,
     CrisisEventKind,
     CrisisLevel,
+    CrisisNotificationKind,
     CrisisStatus,
     CrisisType,
     Playbook,
@@ -61,10 +62,16 @@ class CrisisError(Exception):
     """A crisis or playbook action that cannot be done; the message says why."""
 
 
+class CrisisNotFound(CrisisError):
+    """The object does not exist, or does not belong to the crisis named with it (pages answer 404)."""
+
+
+class CrisisForbidden(CrisisError):
+    """The user may not do this to this object, whatever their role (pages answer 403)."""
+
+
 def _display(user: User | None) -> str:
-    if user is None:
-        return "Crisis Desk"
-    return user.get_full_name() or user.username
+    return user_display_name(user) or "Crisis Desk"
 
 
 def crisis_event_add(
@@ -251,6 +258,8 @@ def crisis_declare(
         raise CrisisError("The level must be 1, 2 or 3.") from error
     if level not in (CrisisLevel.WATCH, CrisisLevel.CRISIS, CrisisLevel.SEVERE):
         raise CrisisError("The level must be 1, 2 or 3.")
+    if has_control_characters(title or ""):
+        raise CrisisError(str(SINGLE_LINE_MESSAGE))
     now = now or timezone.now()
     mention_ids = list(dict.fromkeys(int(pk) for pk in mention_ids))
     from playbooks import outbox
@@ -389,7 +398,13 @@ def _escalations_create(
 
 
 def crisis_notify(*, crisis_id: int) -> int:
-    """Email the people the playbook names about a declared crisis. Idempotent: sent once per crisis."""
+    """Email the people the playbook names about a declared crisis; returns how many went out now.
+
+    Idempotent: the messages are recorded once per crisis (`playbooks.notifications`); one that
+    fails stays recorded as failed and the beat retries it with backoff.
+    """
+    from playbooks import notifications
+
     with transaction.atomic():
         crisis = Crisis.objects.select_for_update().filter(pk=crisis_id).first()
         if crisis is None or crisis.notified_at is not None:
@@ -398,16 +413,24 @@ def crisis_notify(*, crisis_id: int) -> int:
         recipients = [
             user for user in users_named(content["notify"] + content["decision_makers"]) if user.email
         ]
-        subject = _("Crisis declared: %(title)s") % {"title": crisis.title}
-        body = _crisis_brief(crisis)
         crisis.notified_at = timezone.now()
         crisis.save(update_fields=["notified_at"])
+        notification_ids = notifications.crisis_notifications_record(
+            crisis=crisis,
+            kind=CrisisNotificationKind.DECLARED,
+            recipients=recipients,
+            subject=_crisis_subject(_("Crisis declared: %(title)s"), crisis),
+            body=_crisis_brief(crisis),
+        )
         audit_record(
             actor=None, verb="crisis.notify", target=crisis, data={"to": [user.pk for user in recipients]}
         )
-    if recipients:
-        send_mass_mail([(subject, body, None, [user.email]) for user in recipients], fail_silently=False)
-    return len(recipients)
+    return notifications.crisis_notifications_send(notification_ids=notification_ids)
+
+
+def _crisis_subject(template: str, crisis: Crisis) -> str:
+    """A subject is a header: the title is folded onto one line, whatever the database holds."""
+    return header_safe(template % {"title": header_safe(crisis.title)}, limit=255)
 
 
 def _crisis_brief(crisis: Crisis) -> str:
@@ -556,15 +579,20 @@ def crisis_mentions_link(*, crisis_id: int, mention_ids: Iterable[int], actor: U
 
 
 def checklist_item_set(
-    *, item_id: int, done: bool, actor: User, now: datetime | None = None
+    *, crisis_id: int, item_id: int, done: bool, actor: User, now: datetime | None = None
 ) -> ChecklistItem:
-    """Tick or untick a step; idempotent, timestamped and on the timeline."""
+    """Tick or untick a step of that crisis; idempotent, timestamped and on the timeline."""
     _require(actor, DECLARERS, "Only the crisis team can tick checklist steps.")
     now = now or timezone.now()
     with transaction.atomic():
-        item = ChecklistItem.objects.select_for_update().select_related("crisis").filter(pk=item_id).first()
+        item = (
+            ChecklistItem.objects.select_for_update()
+            .select_related("crisis")
+            .filter(pk=item_id, crisis_id=crisis_id)
+            .first()
+        )
         if item is None:
-            raise CrisisError("That checklist step does not exist.")
+            raise CrisisNotFound(_("That checklist step does not exist in this crisis."))
         if item.is_done == done:
             return item
         item.done_at = now if done else None
@@ -587,7 +615,11 @@ def checklist_item_set(
 
 
 def statement_submit(*, crisis_id: int, author: User, body: str) -> Statement:
-    """A public statement waits for the playbook's approvers, who see it live in their user groups."""
+    """A public statement waits for the playbook's approvers, who see it live in their user groups.
+
+    Four eyes: the author is never one of its approvers. If the playbook names only the author, the
+    statement waits with no approver and the crisis room says another approver is needed.
+    """
     _require(author, DECLARERS, "Only the crisis team can write statements.")
     body = (body or "").strip()
     if not body:
@@ -599,11 +631,10 @@ def statement_submit(*, crisis_id: int, author: User, body: str) -> Statement:
         if crisis.status not in ACTIVE_CRISIS_STATUSES:
             raise CrisisError("Statements need an active crisis.")
         content = content_clean(crisis.playbook_content)
-        approvers = users_named(content["approvers"] or content["decision_makers"] or ["role:director"])
-        if len(approvers) > 1:
-            approvers = [user for user in approvers if user.pk != author.pk]
-        if not approvers:
+        named = users_named(content["approvers"] or content["decision_makers"] or ["role:director"])
+        if not named:
             raise CrisisError("The playbook names no one who can approve statements.")
+        approvers = [user for user in named if user.pk != author.pk]
         statement = Statement.objects.create(
             crisis=crisis, body=body, author=author, approval_mode=content["approval"]
         )
@@ -612,8 +643,9 @@ def statement_submit(*, crisis_id: int, author: User, body: str) -> Statement:
             crisis=crisis,
             kind=CrisisEventKind.STATEMENT,
             actor=author,
-            message=f"Statement submitted for approval by {_display(author)}",
-            data={"statement": statement.pk},
+            message=f"Statement submitted for approval by {_display(author)}"
+            + ("" if approvers else "; another approver is needed"),
+            data={"statement": statement.pk, "needs_approver": not approvers},
         )
         audit_record(actor=author, verb="statement.submit", target=statement)
         events.publish_to_users([user.pk for user in approvers], events.statement_pending(statement))
@@ -621,17 +653,30 @@ def statement_submit(*, crisis_id: int, author: User, body: str) -> Statement:
     return statement
 
 
-def statement_decide(*, statement_id: int, approver: User, approve: bool, comment: str = "") -> Statement:
-    """Approve, or send back with a comment. With "any" one approval is enough; with "all" everyone's."""
+def statement_decide(
+    *, crisis_id: int, statement_id: int, approver: User, approve: bool, comment: str = ""
+) -> Statement:
+    """Approve, or send back with a comment. With "any" one approval is enough; with "all" everyone's.
+
+    The statement must belong to `crisis_id` (else `CrisisNotFound`), and its author can never
+    decide on it, even if named an approver (`CrisisForbidden`): four eyes, for the page and the API.
+    """
     comment = (comment or "").strip()
-    if not approve and not comment:
-        raise CrisisError("Say why the statement goes back.")
     with transaction.atomic():
         statement = (
-            Statement.objects.select_for_update().select_related("crisis").filter(pk=statement_id).first()
+            Statement.objects.select_for_update()
+            .select_related("crisis")
+            .filter(pk=statement_id, crisis_id=crisis_id)
+            .first()
         )
         if statement is None:
-            raise CrisisError("That statement does not exist.")
+            raise CrisisNotFound(_("That statement does not exist in this crisis."))
+        if statement.author_id == approver.pk:
+            raise CrisisForbidden(
+                _("You wrote this statement, so you cannot approve it: another approver must decide.")
+            )
+        if not approve and not comment:
+            raise CrisisError("Say why the statement goes back.")
         if not statement.approvers.filter(pk=approver.pk).exists():
             raise CrisisError("You are not an approver of this statement.")
         if statement.status != StatementStatus.PENDING:
@@ -681,6 +726,8 @@ def crisis_summaries_send(*, now: datetime | None = None) -> list[int]:
     Level 2 every 4 hours, level 3 every hour, counted from the last summary (or the declaration).
     `last_summary_at` is set under the row lock before sending, so a concurrent run skips it.
     """
+    from playbooks import notifications
+
     now = now or timezone.now()
     skip_locked = connection.features.has_select_for_update_skip_locked
     sent = []
@@ -702,9 +749,15 @@ def crisis_summaries_send(*, now: datetime | None = None) -> list[int]:
             audit_record(
                 actor=None, verb="crisis.summary", target=crisis, data={"to": [user.pk for user in directors]}
             )
-            subject = _("Executive summary: %(title)s") % {"title": crisis.title}
-            messages = [(subject, _crisis_brief(crisis), None, [user.email]) for user in directors]
-            transaction.on_commit(lambda messages=messages: send_mass_mail(messages, fail_silently=True))
+            notifications.crisis_notifications_send_on_commit(
+                notifications.crisis_notifications_record(
+                    crisis=crisis,
+                    kind=CrisisNotificationKind.SUMMARY,
+                    recipients=directors,
+                    subject=_crisis_subject(_("Executive summary: %(title)s"), crisis),
+                    body=_crisis_brief(crisis),
+                )
+            )
             sent.append(crisis.pk)
     return sent
 

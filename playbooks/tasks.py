@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import OperationalError
 
-from playbooks import detection, outbox, services
+from playbooks import detection, notifications, outbox, services
 
 TASK_OPTIONS = {"acks_late": True, "reject_on_worker_lost": True, "ignore_result": True}
 
@@ -37,3 +37,9 @@ def crisis_summaries_send() -> int:
 def scheduled_posts_publish_due() -> int:
     """Beat, every 30 s: publish scheduled posts whose time has come (frozen ones stay put)."""
     return len(outbox.scheduled_posts_publish_due())
+
+
+@shared_task(name="notify.crisis_notifications_retry", time_limit=120, soft_time_limit=100, **TASK_OPTIONS)
+def crisis_notifications_retry() -> int:
+    """Beat, every minute: send again the crisis e-mails whose send failed and whose backoff has passed."""
+    return notifications.crisis_notifications_retry_due()

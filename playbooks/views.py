@@ -42,6 +42,10 @@ def _run(
 ) -> HttpResponse:
     try:
         action()
+    except services.CrisisNotFound as error:
+        raise Http404(str(error)) from error
+    except services.CrisisForbidden as error:
+        return _refuse(request, _(str(error)), back=back, status=403)
     except (services.CrisisError, outbox.OutboxError) as error:
         return _refuse(request, _(str(error)), back=back)
     if done:
@@ -81,6 +85,8 @@ def crisis_declare(request: HttpRequest) -> HttpResponse:
     form = DeclareForm(request.POST)
     back = reverse("playbooks:crisis_list")
     if not form.is_valid():
+        if "title" in form.errors:
+            return _refuse(request, form.errors["title"][0], back=back)
         return _refuse(request, _("Choose a type and a level to declare a crisis."), back=back)
     try:
         crisis = services.crisis_declare(actor=request.user, **form.cleaned_data)
@@ -102,9 +108,14 @@ def _room_context(request: HttpRequest, crisis) -> dict:
     statements = selectors.crisis_statements(crisis_id=crisis.pk)
     for statement in statements:
         decided = {decision.approver_id for decision in statement.decisions.all()}
+        approvers = list(statement.approvers.all())
+        statement.needs_approver = statement.status == "pending" and not any(
+            user.pk != statement.author_id for user in approvers
+        )
         statement.can_decide = (
             statement.status == "pending"
-            and any(user.pk == request.user.pk for user in statement.approvers.all())
+            and statement.author_id != request.user.pk
+            and any(user.pk == request.user.pk for user in approvers)
             and request.user.pk not in decided
         )
     return {
@@ -132,6 +143,7 @@ def crisis_room(request: HttpRequest, crisis_id: int) -> HttpResponse:
     context.update(
         {
             "mentions": selectors.crisis_mentions(crisis=crisis),
+            "failed_deliveries": selectors.crisis_notifications_failed_count(crisis_id=crisis.pk),
             "level_form": LevelForm(initial={"level": crisis.level}),
             "statement_form": StatementForm(initial={"body": context["holding_statement"]}),
         }
@@ -182,7 +194,9 @@ def checklist_toggle(request: HttpRequest, crisis_id: int, item_id: int) -> Http
     done = request.POST.get("done") == "1"
     return _run(
         request,
-        lambda: services.checklist_item_set(item_id=item_id, done=done, actor=request.user),
+        lambda: services.checklist_item_set(
+            crisis_id=crisis_id, item_id=item_id, done=done, actor=request.user
+        ),
         back=back,
     )
 
@@ -237,6 +251,7 @@ def statement_decide(request: HttpRequest, crisis_id: int, statement_id: int) ->
     return _run(
         request,
         lambda: services.statement_decide(
+            crisis_id=crisis_id,
             statement_id=statement_id,
             approver=request.user,
             approve=form.cleaned_data["decision"] == "approve",
@@ -315,6 +330,8 @@ def alert_declare(request: HttpRequest, alert_id: int) -> HttpResponse:
     back = reverse("playbooks:alert_list")
     form = DeclareForm(request.POST or None, initial={})
     data = {"title": "", "crisis_type": alert.suggested_type, "level": alert.suggested_level}
+    if "title" in form.errors:
+        return _refuse(request, form.errors["title"][0], back=back)
     if form.is_valid():
         data.update({key: value for key, value in form.cleaned_data.items() if value})
     try:

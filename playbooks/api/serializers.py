@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from crisisdesk.text import validate_single_line
 from playbooks.models import Alert, ChecklistItem, Crisis, CrisisEvent, CrisisType, Playbook
 
 
@@ -56,7 +57,9 @@ class CrisisDetailSerializer(CrisisSerializer):
 class CrisisDeclareSerializer(serializers.Serializer):
     crisis_type = serializers.ChoiceField(choices=CrisisType.choices)
     level = serializers.IntegerField(min_value=1, max_value=3)
-    title = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    title = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, trim_whitespace=False, validators=[validate_single_line]
+    )
     brand = serializers.CharField(max_length=80, required=False)
     alert_id = serializers.IntegerField(required=False)
     mention_ids = serializers.ListField(child=serializers.IntegerField(), required=False, max_length=500)

@@ -13,9 +13,13 @@
     const myId = Number(root.dataset.userId);
     const people = new Map(); // user id -> {name, typingUntil}
 
+    // The name goes in its own <bdi>, so a right-to-left name cannot reorder the sentence around it.
     function label(person) {
       const template = person.typingUntil > Date.now() ? root.dataset.presenceTyping : root.dataset.presenceViewing;
-      return template.replace("%(name)s", person.name);
+      const [before, after = ""] = template.split("%(name)s");
+      const name = document.createElement("bdi");
+      name.textContent = person.name;
+      return [document.createTextNode(before), name, document.createTextNode(after)];
     }
 
     function render() {
@@ -24,7 +28,7 @@
         const item = document.createElement("li");
         item.dataset.userId = String(id);
         item.className = person.typingUntil > Date.now() ? "typing" : "viewing";
-        item.textContent = label(person);
+        item.replaceChildren(...label(person));
         list.appendChild(item);
       });
     }

@@ -182,8 +182,8 @@ def test_level_changes_are_on_the_timeline(community_manager, technical_playbook
 def test_ticking_a_checklist_step_is_recorded(community_manager, technical_playbook):
     crisis = _declare(community_manager)
     step = crisis.checklist.first()
-    services.checklist_item_set(item_id=step.pk, done=True, actor=community_manager)
-    services.checklist_item_set(item_id=step.pk, done=True, actor=community_manager)
+    services.checklist_item_set(crisis_id=crisis.pk, item_id=step.pk, done=True, actor=community_manager)
+    services.checklist_item_set(crisis_id=crisis.pk, item_id=step.pk, done=True, actor=community_manager)
     step.refresh_from_db()
     assert step.done_by == community_manager
     assert CrisisEvent.objects.filter(crisis=crisis, kind="checklist").count() == 1
@@ -207,7 +207,9 @@ def test_with_any_approver_one_approval_is_enough(
     assert pushed["event"]["type"] == "statement.pending"
     assert set(statement.approvers.all()) == {director, other_director}
     assert statement.status == StatementStatus.PENDING
-    statement = services.statement_decide(statement_id=statement.pk, approver=director, approve=True)
+    statement = services.statement_decide(
+        crisis_id=crisis.pk, statement_id=statement.pk, approver=director, approve=True
+    )
     assert statement.status == StatementStatus.APPROVED
 
 
@@ -223,15 +225,22 @@ def test_with_all_approvers_every_one_must_approve_and_one_can_send_it_back(
     )
     crisis = _declare(community_manager)
     statement = services.statement_submit(crisis_id=crisis.pk, author=community_manager, body="Comunicado")
-    statement = services.statement_decide(statement_id=statement.pk, approver=director, approve=True)
+    statement = services.statement_decide(
+        crisis_id=crisis.pk, statement_id=statement.pk, approver=director, approve=True
+    )
     assert statement.status == StatementStatus.PENDING
-    statement = services.statement_decide(statement_id=statement.pk, approver=admin_user, approve=True)
+    statement = services.statement_decide(
+        crisis_id=crisis.pk, statement_id=statement.pk, approver=admin_user, approve=True
+    )
     assert statement.status == StatementStatus.APPROVED
 
     second = services.statement_submit(crisis_id=crisis.pk, author=community_manager, body="Otro")
     with pytest.raises(services.CrisisError):
-        services.statement_decide(statement_id=second.pk, approver=director, approve=False, comment="")
+        services.statement_decide(
+            crisis_id=crisis.pk, statement_id=second.pk, approver=director, approve=False, comment=""
+        )
     second = services.statement_decide(
+        crisis_id=crisis.pk,
         statement_id=second.pk,
         approver=director,
         approve=False,
@@ -239,7 +248,7 @@ def test_with_all_approvers_every_one_must_approve_and_one_can_send_it_back(
     )
     assert second.status == StatementStatus.RETURNED
     with pytest.raises(services.CrisisError):
-        services.statement_decide(statement_id=second.pk, approver=admin_user, approve=True)
+        services.statement_decide(crisis_id=crisis.pk, statement_id=second.pk, approver=admin_user, approve=True)
 
 
 def test_someone_who_is_not_an_approver_cannot_approve(
@@ -248,7 +257,9 @@ def test_someone_who_is_not_an_approver_cannot_approve(
     crisis = _declare(community_manager)
     statement = services.statement_submit(crisis_id=crisis.pk, author=community_manager, body="Comunicado")
     with pytest.raises(services.CrisisError):
-        services.statement_decide(statement_id=statement.pk, approver=other_community_manager, approve=True)
+        services.statement_decide(
+            crisis_id=crisis.pk, statement_id=statement.pk, approver=other_community_manager, approve=True
+        )
 
 
 # Executive summaries ---------------------------------------------------------------------------
