@@ -7,6 +7,8 @@ from celery import Celery
 from celery.app import backends
 from kombu import Queue
 
+from crisisdesk.queues import QUEUES
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crisisdesk.settings")
 
 
@@ -30,6 +32,6 @@ class CrisisDeskCelery(Celery):
 
 app = CrisisDeskCelery("crisisdesk")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.conf.task_queues = [Queue(name) for name in ("default", "ingest", "triage", "escalation", "notify")]
+app.conf.task_queues = [Queue(name) for name in QUEUES]
 app.autodiscover_tasks()
 app.autodiscover_tasks(related_name="triage_tasks")

@@ -14,6 +14,8 @@ from pathlib import Path
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
+from crisisdesk.queues import QUEUES, TASK_ROUTES
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("CRISISDESK_DATA_DIR", BASE_DIR / "data"))
 
@@ -221,13 +223,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_ROUTES = {
-    "inbox.*": {"queue": "ingest"},
-    "triage.*": {"queue": "triage"},
-    "escalation.*": {"queue": "escalation"},
-    "notify.*": {"queue": "notify"},
-    "playbooks.*": {"queue": "escalation"},
-}
+CELERY_TASK_ROUTES = TASK_ROUTES
 # A message taken by a worker that dies unacknowledged is handed out again after this many seconds.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "600")),
@@ -254,7 +250,7 @@ DETECTION_SENSITIVITY = os.environ.get("DETECTION_SENSITIVITY", "medium")
 DETECTION_COOLDOWN_MINUTES = int(os.environ.get("DETECTION_COOLDOWN_MINUTES", "15"))
 # The escalation sweeper re-queues a step's messages whose task was lost after this many seconds.
 ESCALATION_NOTIFY_GRACE_SECONDS = int(os.environ.get("ESCALATION_NOTIFY_GRACE_SECONDS", "60"))
-CELERY_QUEUES = ["default", "ingest", "triage", "escalation", "notify"]
+CELERY_QUEUES = list(QUEUES)
 if EMBEDDED:
     # The embedded worker's four threads serve every queue: slow model-tier batches must not hold them all.
     CELERY_TASK_ANNOTATIONS = {"triage.mentions_refine": {"rate_limit": "4/s"}}

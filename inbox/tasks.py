@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from celery import shared_task
-from django.db import OperationalError
-
-from crisisdesk.tasking import DATABASE_RETRY, RELIABLE
+from crisisdesk.tasking import reliable_task
 from inbox import services
 
-TASK_OPTIONS = RELIABLE
 
-
-@shared_task(name="inbox.channels_poll_due", **TASK_OPTIONS)
+@reliable_task(name="inbox.channels_poll_due")
 def channels_poll_due() -> int:
     """Beat: claim the channels whose poll is due and poll each on the ingest queue."""
     channel_ids = services.channels_claim_due()
@@ -20,45 +15,37 @@ def channels_poll_due() -> int:
     return len(channel_ids)
 
 
-@shared_task(
-    name="inbox.channel_poll",
-    **DATABASE_RETRY,
-    **TASK_OPTIONS,
-)
+@reliable_task(name="inbox.channel_poll", database_retry=True)
 def channel_poll(channel_id: int) -> int:
     report = services.channel_poll(channel_id=channel_id)
     return report.created if report else 0
 
 
-@shared_task(
+@reliable_task(
     name="notify.reply_send",
-    autoretry_for=(services.ReplyDeliveryFailed, OperationalError),
-    retry_backoff=5,
-    retry_backoff_max=300,
-    retry_jitter=True,
+    database_retry=True,
+    retry_on=(services.ReplyDeliveryFailed,),
+    backoff=5,
+    backoff_max=300,
+    jitter=True,
     max_retries=services.REPLY_MAX_ATTEMPTS,
-    **TASK_OPTIONS,
 )
 def reply_send(reply_id: int) -> None:
     """Retries only a named delivery failure; the service's state guard means a retry never resends."""
     services.reply_send(reply_id=reply_id)
 
 
-@shared_task(name="inbox.mentions_auto_assign", **TASK_OPTIONS)
+@reliable_task(name="inbox.mentions_auto_assign")
 def mentions_auto_assign(limit: int = 50) -> int:
     return services.mentions_auto_assign(limit=limit)
 
 
-@shared_task(name="inbox.mentions_return_unanswered", **TASK_OPTIONS)
+@reliable_task(name="inbox.mentions_return_unanswered")
 def mentions_return_unanswered() -> int:
     return services.mentions_return_unanswered()
 
 
-@shared_task(
-    name="inbox.mentions_ingest_batch",
-    **DATABASE_RETRY,
-    **TASK_OPTIONS,
-)
+@reliable_task(name="inbox.mentions_ingest_batch", database_retry=True)
 def mentions_ingest_batch(channel_id: int, items: list[dict]) -> int:
     """A batch of hundreds of items in the webhook's JSON shape; safe to run twice (dedupe on external id)."""
     report = services.mentions_ingest_batch(channel_id=channel_id, items=items)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from celery import shared_task
-from django.db import OperationalError
-
+from crisisdesk.tasking import reliable_task
 from inbox.triage.services import mentions_triage_refine
 
 # The embedder runs at a few hundred texts per second on one core: 128 texts keep a task well under a
@@ -12,15 +10,8 @@ from inbox.triage.services import mentions_triage_refine
 REFINE_CHUNK = 128
 
 
-@shared_task(
-    name="triage.mentions_refine",
-    acks_late=True,
-    reject_on_worker_lost=True,
-    ignore_result=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=3,
-)
+@reliable_task(name="triage.mentions_refine", database_retry=True, backoff=True, backoff_max=600, jitter=True,
+               max_retries=3)
 def mentions_refine(mention_ids: list[int]) -> int:
     """Refine freshly ingested mentions with the model tier; safe to run twice. Big batches fan out."""
     for start in range(REFINE_CHUNK, len(mention_ids), REFINE_CHUNK):
