@@ -7,7 +7,7 @@ partials, so nothing a stranger wrote travels to a browser through a websocket e
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal
 
 from django.db.models import Q
 
@@ -24,18 +24,6 @@ EscalationEventType = Literal[
     "escalation.reminder",
     "escalation.closed",
 ]
-
-
-class EscalationPayload(TypedDict):
-    type: EscalationEventType
-    version: int
-    request_id: int
-    department_id: int
-    department: str
-    status: str
-    step: int
-    due_at: str
-    mention_ids: list[int]
 
 
 def escalation_payload(

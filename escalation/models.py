@@ -267,7 +267,7 @@ class EscalationNotification(models.Model):
     """One message to one recipient for one step: claimed by INSERT before sending, so never sent twice.
 
     A send that fails stays "failed" with its error; while `retry_at` is set the sweeper tries it
-    again (backoff, at most `escalation.services.NOTIFY_MAX_TRIES` tries in all).
+    again (backoff, at most `escalation.services.chain.NOTIFY_MAX_TRIES` tries in all).
     """
 
     request = models.ForeignKey(EscalationRequest, on_delete=models.CASCADE, related_name="notifications")

@@ -96,6 +96,11 @@ def escalations_for_mention(*, mention_id: int) -> QuerySet[EscalationRequest]:
     )
 
 
+def request_mention_ids(*, request: EscalationRequest) -> list[int]:
+    """The ids of the mentions a request was raised from, in order (for its live events)."""
+    return sorted(request.mentions.values_list("id", flat=True))
+
+
 def user_may_answer(*, user: User, request: EscalationRequest) -> bool:
     """Heads and members of the request's department answer it; directors and admins answer any."""
     role = user_role(user)
