@@ -59,9 +59,7 @@ def brand_language() -> str:
 def step_record(*, request: EscalationRequest, now: datetime) -> list[int]:
     """Record who the current step reaches; returns their ids for the live event."""
     step = chain.notified_step(chain.Chain.from_snapshot(request.policy_snapshot), request.current_step)
-    people = step_recipients(
-        kind=step.kind, department_id=request.department_id, target_user_id=step.target_user_id
-    )
+    people = step_recipients(kind=step.kind, department_id=request.department_id, target_user_id=step.target_user_id)
     EscalationEvent.objects.create(
         request=request,
         kind=EventKind.NOTIFIED,
@@ -137,9 +135,7 @@ def escalation_step_notify(*, request_id: int, step_index: int, attempt: int) ->
     if request is None or request.status != RequestStatus.OPEN:
         return 0
     notified = (
-        EscalationEvent.objects.filter(
-            request=request, kind=EventKind.NOTIFIED, step_index=step_index, attempt=attempt
-        )
+        EscalationEvent.objects.filter(request=request, kind=EventKind.NOTIFIED, step_index=step_index, attempt=attempt)
         .order_by("id")
         .first()
     )
@@ -175,9 +171,9 @@ def escalation_notification_resend(*, notification_id: int) -> int:
     redelivered task finds it moved and sends nothing.
     """
     due = Q(state=NotificationState.SENDING) | Q(state=NotificationState.FAILED, retry_at__isnull=False)
-    claimed = EscalationNotification.objects.filter(
-        due, pk=notification_id, request__status=RequestStatus.OPEN
-    ).update(state=NotificationState.RESENDING, retry_at=None)
+    claimed = EscalationNotification.objects.filter(due, pk=notification_id, request__status=RequestStatus.OPEN).update(
+        state=NotificationState.RESENDING, retry_at=None
+    )
     if not claimed:
         return 0
     notification = EscalationNotification.objects.select_related("request__department").get(pk=notification_id)

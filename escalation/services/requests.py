@@ -249,9 +249,7 @@ def _raiser_ids(request: EscalationRequest) -> list[int]:
     return [request.raised_by_id] if request.raised_by_id else []
 
 
-def escalation_request_acknowledge(
-    *, request_id: int, actor: User, now: datetime | None = None
-) -> EscalationRequest:
+def escalation_request_acknowledge(*, request_id: int, actor: User, now: datetime | None = None) -> EscalationRequest:
     """Someone in the department has seen it: the chain stops climbing at once. Idempotent."""
     now = now or timezone.now()
     with transaction.atomic():
@@ -261,15 +259,11 @@ def escalation_request_acknowledge(
         if request.status == RequestStatus.ACKNOWLEDGED:
             return request
         if request.status != RequestStatus.OPEN:
-            raise EscalationError(
-                _("This request is already %(status)s.") % {"status": request.get_status_display()}
-            )
+            raise EscalationError(_("This request is already %(status)s.") % {"status": request.get_status_display()})
         request.status = RequestStatus.ACKNOWLEDGED
         request.acknowledged_at, request.acknowledged_by = now, actor
         request.next_action_at = request.reminder_at = None
-        request.save(
-            update_fields=["status", "acknowledged_at", "acknowledged_by", "next_action_at", "reminder_at"]
-        )
+        request.save(update_fields=["status", "acknowledged_at", "acknowledged_by", "next_action_at", "reminder_at"])
         EscalationEvent.objects.create(
             request=request,
             kind=EventKind.ACKNOWLEDGED,
@@ -277,9 +271,7 @@ def escalation_request_acknowledge(
             actor=actor,
             created_at=now,
         )
-        audit_record(
-            actor=actor, verb="escalation.acknowledge", target=request, data={"step": request.current_step}
-        )
+        audit_record(actor=actor, verb="escalation.acknowledge", target=request, data={"step": request.current_step})
         escalation_publish(
             "escalation.acknowledged",
             request,
@@ -353,9 +345,7 @@ def escalation_answer_create(
     return answer
 
 
-def escalation_request_close(
-    *, request_id: int, actor: User, now: datetime | None = None
-) -> EscalationRequest:
+def escalation_request_close(*, request_id: int, actor: User, now: datetime | None = None) -> EscalationRequest:
     """Close a request (answered, or no longer needed). Idempotent; stops the chain."""
     now = now or timezone.now()
     with transaction.atomic():

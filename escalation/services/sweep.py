@@ -69,9 +69,7 @@ def escalations_sweep(*, now: datetime | None = None) -> SweepReport:
         report.escalated += _request_escalate(request_id=request_id, now=now)
     for request_id in _ids(pending.filter(reminder_at__lte=now).order_by("reminder_at")):
         report.reminded += _request_remind(request_id=request_id, now=now)
-    overdue = EscalationRequest.objects.filter(
-        status__in=PENDING_STATUSES, due_at__lte=now, overdue_at__isnull=True
-    )
+    overdue = EscalationRequest.objects.filter(status__in=PENDING_STATUSES, due_at__lte=now, overdue_at__isnull=True)
     for request_id in _ids(overdue.order_by("due_at")):
         report.overdue += _request_mark_overdue(request_id=request_id, now=now)
     window = chain.repair_window(now=now, grace_seconds=settings.ESCALATION_NOTIFY_GRACE_SECONDS)
@@ -260,9 +258,7 @@ def _request_mark_overdue(*, request_id: int, now: datetime) -> int:
         EscalationEvent.objects.create(
             request=request, kind=EventKind.OVERDUE, step_index=request.current_step, created_at=now
         )
-        audit_record(
-            actor=None, verb="escalation.overdue", target=request, data={"due_at": request.due_at.isoformat()}
-        )
+        audit_record(actor=None, verb="escalation.overdue", target=request, data={"due_at": request.due_at.isoformat()})
         escalation_publish(
             "escalation.overdue",
             request,
