@@ -1,6 +1,10 @@
 """Administrators edit departments and policies here; requests are read-only (services change them)."""
 
+from __future__ import annotations
+
 from django.contrib import admin
+from django.db.models import Model
+from django.http import HttpRequest
 
 from escalation.models import (
     Answer,
@@ -37,10 +41,10 @@ class ReadOnlyInline(admin.TabularInline):
     extra = 0
     can_delete = False
 
-    def has_add_permission(self, request, obj=None):
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
 
@@ -69,10 +73,10 @@ class EscalationRequestAdmin(admin.ModelAdmin):
     search_fields = ("question",)
     inlines = [AnswerInline, EventInline, NotificationInline]
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
 
@@ -84,8 +88,8 @@ class EscalationNotificationAdmin(admin.ModelAdmin):
     list_filter = ("state", "medium")
     search_fields = ("recipient", "error")
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False

@@ -40,7 +40,9 @@ DEPARTMENT_POLICIES = {
 }
 
 
-def _policy(*, name: str, department: Department | None, steps, answer_within: int) -> None:
+def _policy(
+    *, name: str, department: Department | None, steps: list[tuple[StepKind, int]], answer_within: int
+) -> None:
     policy, created = EscalationPolicy.objects.get_or_create(
         name=name,
         defaults={"department": department, "is_default": True, "answer_within_seconds": answer_within},

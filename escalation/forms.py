@@ -30,4 +30,4 @@ class AnswerForm(forms.Form):
 
 
 def form_errors(form: forms.Form) -> str:
-    return "; ".join(" ".join(errors) for errors in form.errors.values())
+    return "; ".join(" ".join(str(error) for error in errors) for errors in form.errors.values())

@@ -177,6 +177,10 @@ class EscalationRequest(models.Model):
     answered_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
 
+    # Not columns: what the viewing user may do on the card, set by `escalation.views` for its templates.
+    may_answer: bool
+    may_close: bool
+
     class Meta:
         ordering = ["due_at", "id"]
         indexes = [

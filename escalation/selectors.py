@@ -19,7 +19,7 @@ from escalation.models import (
 DIRECTOR_GENERAL_DEPARTMENT_SLUG = "direccion-general"
 
 
-def department_ids_for_user(user) -> list[int]:
+def department_ids_for_user(user: User) -> list[int]:
     """Departments whose live group the user joins: those they head or belong to."""
     return list(
         Department.objects.filter(Q(heads=user) | Q(members=user)).values_list("id", flat=True).distinct()

@@ -6,7 +6,9 @@ server (and so escaped) for the live updates; the browser never builds HTML from
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from typing import cast
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -18,7 +20,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from crisisdesk.models import Role
+from crisisdesk.models import Role, User
 from crisisdesk.roles import CONSOLE_STAFF, EVERYONE, roles_required, user_role
 from escalation import selectors, services
 from escalation.forms import AnswerForm, EscalateForm, form_errors
@@ -29,7 +31,12 @@ ANSWERERS = (Role.DEPARTMENT_HEAD, Role.DIRECTOR, Role.ADMIN)
 RAISERS = (Role.COMMUNITY_MANAGER, Role.DIRECTOR, Role.ADMIN)
 
 
-def _decorate(user, requests: list[EscalationRequest]) -> list[EscalationRequest]:
+def _signed_in(request: HttpRequest) -> User:
+    """The user of a page behind `roles_required`, which has sent anonymous visitors to log in."""
+    return cast(User, request.user)
+
+
+def _decorate(user: User, requests: list[EscalationRequest]) -> list[EscalationRequest]:
     """Mark what this user may do on each card, so the template needs no permission logic."""
     for item in requests:
         item.may_answer = selectors.user_may_answer(user=user, request=item)
@@ -45,7 +52,7 @@ def _back(request: HttpRequest, default: str) -> HttpResponseRedirect:
 
 
 def _visible_or_404(request: HttpRequest, request_id: int) -> EscalationRequest:
-    item = selectors.escalation_request_for(user=request.user, request_id=request_id)
+    item = selectors.escalation_request_for(user=_signed_in(request), request_id=request_id)
     if item is None:
         raise Http404
     return item
@@ -54,7 +61,7 @@ def _visible_or_404(request: HttpRequest, request_id: int) -> EscalationRequest:
 @require_GET
 @roles_required(*EVERYONE)
 def desk(request: HttpRequest) -> HttpResponse:
-    user = request.user
+    user = _signed_in(request)
     escalations = _decorate(user, list(selectors.escalation_desk(user=user)))
     return render(
         request,
@@ -78,12 +85,13 @@ def desk(request: HttpRequest) -> HttpResponse:
 def desk_cards(request: HttpRequest) -> HttpResponse:
     """Pending cards newer than `after`, for a desk that heard `escalation.created`."""
     after = request.GET.get("after", "")
-    queryset = selectors.escalation_desk(user=request.user)
+    user = _signed_in(request)
+    queryset = selectors.escalation_desk(user=user)
     items = [item for item in queryset if not after.isdigit() or item.pk > int(after)]
     return render(
         request,
         "escalation/_cards.html",
-        {"escalations": _decorate(request.user, items), "return_to": reverse("escalation:desk")},
+        {"escalations": _decorate(user, items), "return_to": reverse("escalation:desk")},
     )
 
 
@@ -95,7 +103,7 @@ def request_detail(request: HttpRequest, request_id: int) -> HttpResponse:
         request,
         "escalation/detail.html",
         {
-            "escalation": _decorate(request.user, [item])[0],
+            "escalation": _decorate(_signed_in(request), [item])[0],
             "return_to": reverse("escalation:detail", args=[item.pk]),
             "open_history": True,
         },
@@ -111,11 +119,11 @@ def request_card(request: HttpRequest, request_id: int) -> HttpResponse:
     return render(
         request,
         "escalation/_request_card.html",
-        {"escalation": _decorate(request.user, [item])[0], "return_to": return_to, "open_history": single},
+        {"escalation": _decorate(_signed_in(request), [item])[0], "return_to": return_to, "open_history": single},
     )
 
 
-def _act(request: HttpRequest, request_id: int, action, done: str) -> HttpResponse:
+def _act(request: HttpRequest, request_id: int, action: Callable[[], object], done: str) -> HttpResponse:
     _visible_or_404(request, request_id)
     try:
         action()
@@ -134,7 +142,7 @@ def request_acknowledge(request: HttpRequest, request_id: int) -> HttpResponse:
     return _act(
         request,
         request_id,
-        lambda: services.escalation_request_acknowledge(request_id=request_id, actor=request.user),
+        lambda: services.escalation_request_acknowledge(request_id=request_id, actor=_signed_in(request)),
         _("Acknowledged: the chain has stopped."),
     )
 
@@ -152,7 +160,7 @@ def request_answer(request: HttpRequest, request_id: int) -> HttpResponse:
         request_id,
         lambda: services.escalation_answer_create(
             request_id=request_id,
-            author=request.user,
+            author=_signed_in(request),
             text=form.cleaned_data["text"],
             is_approved_wording=form.cleaned_data["is_approved_wording"],
         ),
@@ -166,7 +174,7 @@ def request_close(request: HttpRequest, request_id: int) -> HttpResponse:
     return _act(
         request,
         request_id,
-        lambda: services.escalation_request_close(request_id=request_id, actor=request.user),
+        lambda: services.escalation_request_close(request_id=request_id, actor=_signed_in(request)),
         _("Request closed."),
     )
 
@@ -183,7 +191,7 @@ def mention_escalate(request: HttpRequest, mention_id: int) -> HttpResponse:
     minutes = form.cleaned_data["due_in_minutes"]
     try:
         services.escalation_request_create(
-            raised_by=request.user,
+            raised_by=_signed_in(request),
             department=form.cleaned_data["department"],
             question=form.cleaned_data["question"],
             mention_ids=[mention_id],

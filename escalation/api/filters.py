@@ -1,5 +1,9 @@
+"""The filters of the escalation list over HTTP."""
+
+from __future__ import annotations
+
 import django_filters
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from escalation.models import PENDING_STATUSES, EscalationRequest, RequestStatus
@@ -16,6 +20,8 @@ class EscalationRequestFilter(django_filters.FilterSet):
         model = EscalationRequest
         fields: list[str] = []
 
-    def filter_overdue(self, queryset, name, value):
+    def filter_overdue(
+        self, queryset: QuerySet[EscalationRequest], name: str, value: bool | None
+    ) -> QuerySet[EscalationRequest]:
         overdue = Q(status__in=PENDING_STATUSES, due_at__lte=timezone.now())
         return queryset.filter(overdue) if value else queryset.exclude(overdue)

@@ -24,7 +24,9 @@ class EventSerializer(serializers.ModelSerializer):
 
 
 class EscalationRequestSerializer(serializers.ModelSerializer):
-    department = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    department: serializers.SlugRelatedField[Department] = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True
+    )
     raised_by = serializers.CharField(source="raised_by.username", default=None, read_only=True)
     is_overdue = serializers.BooleanField(read_only=True)
 
@@ -52,7 +54,10 @@ class EscalationRequestSerializer(serializers.ModelSerializer):
 class EscalationRequestDetailSerializer(EscalationRequestSerializer):
     answers = AnswerSerializer(many=True, read_only=True)
     events = EventSerializer(many=True, read_only=True)
-    mention_ids = serializers.PrimaryKeyRelatedField(source="mentions", many=True, read_only=True)
+    # With many=True DRF builds a ManyRelatedField, which the stubs do not model: annotate the common base.
+    mention_ids: serializers.Field = serializers.PrimaryKeyRelatedField(
+        source="mentions", many=True, read_only=True
+    )
 
     class Meta(EscalationRequestSerializer.Meta):
         fields = EscalationRequestSerializer.Meta.fields + [

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar, cast
+
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.pagination import CursorPagination
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from crisisdesk.models import Role
+from crisisdesk.models import Role, User
 from crisisdesk.roles import EVERYONE
 from escalation import selectors, services
 from escalation.api.filters import EscalationRequestFilter
@@ -20,6 +26,9 @@ from escalation.api.serializers import (
     EscalationRequestDetailSerializer,
     EscalationRequestSerializer,
 )
+from escalation.models import Answer, EscalationRequest
+
+T = TypeVar("T")
 
 RAISERS = frozenset({Role.COMMUNITY_MANAGER, Role.DIRECTOR, Role.ADMIN})
 ANSWERERS = frozenset({Role.DEPARTMENT_HEAD, Role.DIRECTOR, Role.ADMIN})
@@ -32,14 +41,20 @@ class EscalationCursorPagination(CursorPagination):
     max_page_size = 200
 
 
-def _visible(request, pk: int):
-    item = selectors.escalation_request_for(user=request.user, request_id=pk)
+def _signed_in(request: Request) -> User:
+    """The user of a view behind `HasRole`, which lets no anonymous request through."""
+    return cast(User, request.user)
+
+
+def _visible(request: Request, pk: int) -> EscalationRequest:
+    item = selectors.escalation_request_for(user=_signed_in(request), request_id=pk)
     if item is None:
-        raise NotFound("No escalation request with that id.")
+        raise NotFound(_("No escalation request with that id."))
     return item
 
 
-def _run(action):
+def _run(action: Callable[[], T]) -> T:
+    """Call a service, turning its refusals into DRF's 403 and 400."""
     try:
         return action()
     except services.EscalationPermissionError as error:
@@ -54,19 +69,19 @@ class EscalationListCreateView(generics.ListAPIView):
     filterset_class = EscalationRequestFilter
     pagination_class = EscalationCursorPagination
 
-    def get_queryset(self):
-        return selectors.escalation_requests_visible(user=self.request.user)
+    def get_queryset(self) -> QuerySet[EscalationRequest]:
+        return selectors.escalation_requests_visible(user=_signed_in(self.request))
 
     @extend_schema(request=EscalationCreateSerializer, responses={201: EscalationRequestDetailSerializer})
-    def post(self, request):
-        if not selectors.user_may_raise(user=request.user):
-            raise PermissionDenied("Only community managers, directors and admins raise escalations.")
+    def post(self, request: Request) -> Response:
+        if not selectors.user_may_raise(user=_signed_in(request)):
+            raise PermissionDenied(_("Only community managers, directors and admins raise escalations."))
         serializer = EscalationCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         created = _run(
             lambda: services.escalation_request_create(
-                raised_by=request.user,
+                raised_by=_signed_in(request),
                 department=data["department"],
                 question=data["question"],
                 mention_ids=data.get("mention_ids", ()),
@@ -84,7 +99,7 @@ class EscalationDetailView(generics.RetrieveAPIView):
     allowed_roles = EVERYONE
     serializer_class = EscalationRequestDetailSerializer
 
-    def get_object(self):
+    def get_object(self) -> EscalationRequest:
         return _visible(self.request, self.kwargs["pk"])
 
 
@@ -92,9 +107,9 @@ class EscalationAcknowledgeView(APIView):
     allowed_roles = ANSWERERS
 
     @extend_schema(request=None, responses=EscalationRequestSerializer)
-    def post(self, request, pk: int):
+    def post(self, request: Request, pk: int) -> Response:
         _visible(request, pk)
-        item = _run(lambda: services.escalation_request_acknowledge(request_id=pk, actor=request.user))
+        item = _run(lambda: services.escalation_request_acknowledge(request_id=pk, actor=_signed_in(request)))
         return Response(EscalationRequestSerializer(item).data)
 
 
@@ -102,14 +117,14 @@ class EscalationAnswerView(APIView):
     allowed_roles = ANSWERERS
 
     @extend_schema(request=AnswerCreateSerializer, responses={201: AnswerSerializer})
-    def post(self, request, pk: int):
+    def post(self, request: Request, pk: int) -> Response:
         _visible(request, pk)
         serializer = AnswerCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         answer = _run(
             lambda: services.escalation_answer_create(
                 request_id=pk,
-                author=request.user,
+                author=_signed_in(request),
                 text=serializer.validated_data["text"],
                 is_approved_wording=serializer.validated_data["is_approved_wording"],
             )
@@ -121,9 +136,9 @@ class EscalationCloseView(APIView):
     allowed_roles = EVERYONE
 
     @extend_schema(request=None, responses=EscalationRequestSerializer)
-    def post(self, request, pk: int):
+    def post(self, request: Request, pk: int) -> Response:
         _visible(request, pk)
-        item = _run(lambda: services.escalation_request_close(request_id=pk, actor=request.user))
+        item = _run(lambda: services.escalation_request_close(request_id=pk, actor=_signed_in(request)))
         return Response(EscalationRequestSerializer(item).data)
 
 
@@ -134,5 +149,5 @@ class ApprovedAnswerListView(generics.ListAPIView):
     serializer_class = AnswerSerializer
     pagination_class = None
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Answer]:
         return selectors.approved_answers_for_templates()

@@ -92,9 +92,13 @@ def _lost_notifications_requeue(*, window: chain.RepairWindow) -> int:
             data__dispatched__isnull=True,
         ).values_list("request_id", "step_index", "attempt")[:SWEEP_BATCH]
     )
+    queued = 0
     for request_id, step_index, attempt in lost:
+        if step_index is None:  # the column is nullable for other kinds; a step's record always has one
+            continue
         step_messages_enqueue(request_id=request_id, step_index=step_index, attempt=attempt)
-    return len(lost)
+        queued += 1
+    return queued
 
 
 def _stale_notifications_resend(*, window: chain.RepairWindow) -> int:

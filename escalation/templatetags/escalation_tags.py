@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import template
+from django.template.context import Context
 
 from crisisdesk.roles import user_role
 from escalation import selectors
 from escalation.forms import EscalateForm
 from escalation.models import Department
 from escalation.views import RAISERS
+from inbox.models import Mention
 
 register = template.Library()
 
 
 @register.inclusion_tag("escalation/_mention_panel_body.html", takes_context=True)
-def escalation_mention_panel(context, mention) -> dict:
+def escalation_mention_panel(context: Context, mention: Mention) -> dict[str, Any]:
     request = context["request"]
     departments = list(Department.objects.order_by("name"))
     defaults = selectors.default_deadline_minutes(departments=departments)
