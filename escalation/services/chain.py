@@ -243,9 +243,6 @@ class RepairWindow:
     recorded_after: datetime
     recorded_before: datetime
 
-    def covers(self, recorded_at: datetime) -> bool:
-        return self.recorded_after <= recorded_at <= self.recorded_before
-
 
 def repair_window(*, now: datetime, grace_seconds: float) -> RepairWindow:
     """The window of steps and claims a sweep at `now` treats as lost, given the send grace."""

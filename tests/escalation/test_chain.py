@@ -240,9 +240,7 @@ def test_a_failed_send_is_tried_again_later_and_later_then_given_up():
 
 def test_the_sweep_repairs_only_steps_whose_worker_has_had_its_grace():
     window = chain.repair_window(now=at(3600), grace_seconds=60)
-    # A step recorded a moment ago is still in its worker's hands
-    assert not window.covers(at(3590))
-    # One recorded more than the grace ago was lost, and is sent again
-    assert window.covers(at(3500))
-    # One from yesterday is history, not a repair
-    assert not window.covers(at(3600) - timedelta(hours=25))
+    # A step recorded within the last minute is still in its worker's hands
+    assert window.recorded_before == at(3540)
+    # One recorded more than a day ago is history, not a repair
+    assert window.recorded_after == at(3600) - timedelta(hours=24)
