@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from functools import wraps
+from typing import Any, Protocol, cast
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
@@ -22,7 +23,7 @@ EVERYONE = frozenset(Role.values)
 CONSOLE_STAFF = frozenset({Role.COMMUNITY_MANAGER, Role.DIRECTOR, Role.ADMIN})
 MANAGERS = frozenset({Role.DIRECTOR, Role.ADMIN})
 
-START_PAGES = {
+START_PAGES: dict[str | None, str] = {
     Role.COMMUNITY_MANAGER: "inbox:list",
     Role.DEPARTMENT_HEAD: "escalation:desk",
     Role.DIRECTOR: "playbooks:dashboard",
@@ -47,6 +48,15 @@ def start_url_for(user) -> str:
     return reverse(START_PAGES.get(user_role(user), "inbox:list"))
 
 
+class DeclaredView(Protocol):
+    """A view that says who may use it; the permission-matrix test reads these attributes."""
+
+    allowed_roles: frozenset[str] | None
+    is_public: bool
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any: ...
+
+
 def roles_required(*roles: str) -> Callable:
     """Decorate a function view: anonymous users go to login, other roles get 403."""
     allowed = frozenset(roles)
@@ -60,7 +70,7 @@ def roles_required(*roles: str) -> Callable:
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 
-        wrapped.allowed_roles = allowed
+        cast(DeclaredView, wrapped).allowed_roles = allowed
         return wrapped
 
     return decorator
@@ -68,8 +78,9 @@ def roles_required(*roles: str) -> Callable:
 
 def public(view: Callable) -> Callable:
     """Mark a view as deliberately open to anonymous users (login, health, signed webhooks)."""
-    view.allowed_roles = None
-    view.is_public = True
+    declared = cast(DeclaredView, view)
+    declared.allowed_roles = None
+    declared.is_public = True
     return view
 
 

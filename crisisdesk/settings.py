@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
@@ -107,16 +108,19 @@ TEMPLATES = [
     },
 ]
 
+DATABASES: dict[str, dict[str, Any]]
 if DATABASE_URL:
     # Under ASGI every concurrent request runs in a thread of its own, and a persistent connection is
     # per thread: with a max age, Daphne under load holds one connection per thread ever used and
     # exhausts PostgreSQL's max_connections (measured by bench/load.py). 0 closes them per request;
     # Celery workers, with a fixed pool, may set DATABASE_CONN_MAX_AGE=60.
     DATABASES = {
-        "default": dj_database_url.parse(
-            DATABASE_URL,
-            conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0")),
-            conn_health_checks=True,
+        "default": dict(
+            dj_database_url.parse(
+                DATABASE_URL,
+                conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0")),
+                conn_health_checks=True,
+            )
         )
     }
     # Web processes borrow from a bounded pool per process instead (crisisdesk/dbpool): no backend is
