@@ -17,6 +17,7 @@ class ChecklistItemSerializer(serializers.ModelSerializer):
 
 class CrisisEventSerializer(serializers.ModelSerializer):
     actor = serializers.CharField(source="actor.username", default=None)
+    message = serializers.CharField(source="text", read_only=True, help_text="In the reader's language.")
 
     class Meta:
         model = CrisisEvent
