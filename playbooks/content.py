@@ -11,7 +11,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 from crisisdesk.models import Role
+from playbooks.errors import TranslatableError
 
 ROLE_PREFIX = "role:"
 APPROVAL_MODES = ("any", "all")
@@ -19,7 +22,7 @@ STEP_ROLES = tuple(Role.values)
 VARIABLE = re.compile(r"\{(\w+)\}")
 
 
-class ContentInvalid(ValueError):
+class ContentInvalid(TranslatableError, ValueError):
     """Playbook content that cannot be saved; the message says which part."""
 
 
@@ -29,21 +32,21 @@ def content_clean(raw: dict[str, Any] | None) -> dict[str, Any]:
     steps = []
     for index, step in enumerate(raw.get("steps") or [], start=1):
         if not isinstance(step, dict) or not str(step.get("text", "")).strip():
-            raise ContentInvalid(f"Step {index} has no text.")
+            raise ContentInvalid(_("Step %(index)s has no text."), index=index)
         role = str(step.get("role") or Role.COMMUNITY_MANAGER)
         if role not in STEP_ROLES:
-            raise ContentInvalid(f"Step {index} names an unknown role: {role}.")
+            raise ContentInvalid(_("Step %(index)s names an unknown role: %(role)s."), index=index, role=role)
         try:
             minutes = int(step.get("minutes") or 0)
         except (TypeError, ValueError) as error:
-            raise ContentInvalid(f"Step {index}: the deadline must be a number of minutes.") from error
+            raise ContentInvalid(_("Step %(index)s: the deadline must be a number of minutes."), index=index) from error
         if minutes < 0 or minutes > 60 * 24 * 30:
-            raise ContentInvalid(f"Step {index}: the deadline must be between 0 and 43200 minutes.")
+            raise ContentInvalid(_("Step %(index)s: the deadline must be between 0 and 43200 minutes."), index=index)
         steps.append({"text": str(step["text"]).strip()[:500], "role": role, "minutes": minutes})
     templates = []
     for index, template in enumerate(raw.get("templates") or [], start=1):
         if not isinstance(template, dict) or not str(template.get("body", "")).strip():
-            raise ContentInvalid(f"Response template {index} is empty.")
+            raise ContentInvalid(_("Response template %(index)s is empty."), index=index)
         templates.append(
             {
                 "name": str(template.get("name") or f"#{index}").strip()[:80],
@@ -52,7 +55,7 @@ def content_clean(raw: dict[str, Any] | None) -> dict[str, Any]:
         )
     approval = str(raw.get("approval") or "any")
     if approval not in APPROVAL_MODES:
-        raise ContentInvalid("Approval must be 'any' or 'all'.")
+        raise ContentInvalid(_("Approval must be 'any' or 'all'."))
     return {
         "title": str(raw.get("title") or "").strip()[:160],
         "summary": str(raw.get("summary") or "").strip(),
@@ -131,10 +134,10 @@ def steps_parse(text: str) -> list[dict[str, Any]]:
             steps.append({"minutes": 0, "role": Role.COMMUNITY_MANAGER, "text": parts[0]})
             continue
         if len(parts) != 3:
-            raise ContentInvalid(f"Line {number}: write 'minutes | role | step'.")
+            raise ContentInvalid(_("Line %(number)s: write 'minutes | role | step'."), number=number)
         minutes, role, step_text = parts
         if not minutes.isdigit():
-            raise ContentInvalid(f"Line {number}: the deadline must be a whole number of minutes.")
+            raise ContentInvalid(_("Line %(number)s: the deadline must be a whole number of minutes."), number=number)
         steps.append({"minutes": int(minutes), "role": role, "text": step_text})
     return steps
 
@@ -152,7 +155,7 @@ def templates_parse(text: str) -> list[dict[str, str]]:
             continue
         name, separator, body = line.partition("|")
         if not separator or not body.strip():
-            raise ContentInvalid(f"Template line {number}: write 'name | text'.")
+            raise ContentInvalid(_("Template line %(number)s: write 'name | text'."), number=number)
         templates.append({"name": name.strip(), "body": body.strip()})
     return templates
 

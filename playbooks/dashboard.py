@@ -16,7 +16,9 @@ from django.db import connection
 from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone
 
-from inbox.models import Mention, MentionMinuteStat, MentionStatus
+from escalation.models import PENDING_STATUSES, EscalationRequest
+from inbox.models import Channel, Mention, MentionMinuteStat, MentionStatus
+from playbooks.models import OPEN_CRISIS_STATUSES, Crisis
 
 WINDOW = timedelta(hours=24)
 UNANSWERED_STATUSES = (MentionStatus.NEW, MentionStatus.ASSIGNED)
@@ -70,9 +72,6 @@ def dashboard_figures(*, now: datetime | None = None, bucket_minutes: int = 15) 
 
 
 def _levels() -> list[dict[str, Any]]:
-    from inbox.models import Channel
-    from playbooks.models import OPEN_CRISIS_STATUSES, Crisis
-
     brands = set(Channel.objects.values_list("brand", flat=True).distinct())
     open_levels = dict(
         Crisis.objects.filter(status__in=OPEN_CRISIS_STATUSES).values_list("brand").annotate(level=Max("level"))
@@ -116,6 +115,7 @@ def _first_response(*, since: datetime) -> tuple[float | None, float | None]:
     seconds = [
         (first - received).total_seconds()
         for first, received in responded.values_list("first_response_at", "received_at")
+        if first is not None
     ]
     if not seconds:
         return None, None
@@ -126,8 +126,6 @@ def _first_response(*, since: datetime) -> tuple[float | None, float | None]:
 
 
 def _escalations(*, now: datetime) -> list[dict[str, Any]]:
-    from escalation.models import PENDING_STATUSES, EscalationRequest
-
     rows = (
         EscalationRequest.objects.filter(status__in=PENDING_STATUSES)
         .values("department__name")

@@ -7,6 +7,8 @@ never delete comments, do not feed trolls, never publish cheerful content during
 
 from __future__ import annotations
 
+from typing import Any, TypedDict
+
 from django.db import transaction
 
 from playbooks.models import CrisisLevel, CrisisType, Playbook
@@ -29,7 +31,30 @@ PRINCIPLES = [
     "Pedir disculpas cuando la culpa es nuestra, sin excusas ni tecnicismos.",
 ]
 
-TYPE_SPECS = {
+Step = tuple[int, str, str]
+
+
+class TypeSpec(TypedDict):
+    name: str
+    asunto: str
+    summary: str
+    departments: list[str]
+    steps: list[Step]
+    extra: dict[int, list[Step]]
+    templates: list[dict[str, str]]
+    principles: list[str]
+
+
+class LevelSpec(TypedDict):
+    label: str
+    notify: list[str]
+    decision_makers: list[str]
+    approvers: list[str]
+    approval: str
+    departments: int
+
+
+TYPE_SPECS: dict[str, TypeSpec] = {
     CrisisType.TECHNICAL: {
         "name": "Crisis técnica",
         "asunto": "hay una incidencia que afecta al servicio",
@@ -148,7 +173,7 @@ TYPE_SPECS = {
     },
 }
 
-LEVEL_SPECS = {
+LEVEL_SPECS: dict[int, LevelSpec] = {
     CrisisLevel.WATCH: {
         "label": "nivel 1 (vigilancia)",
         "notify": ["role:community_manager"],
@@ -176,7 +201,7 @@ LEVEL_SPECS = {
 }
 
 
-def playbook_content(crisis_type: str, level: int) -> dict:
+def playbook_content(crisis_type: str, level: int) -> dict[str, Any]:
     spec = TYPE_SPECS[crisis_type]
     level_spec = LEVEL_SPECS[level]
     steps = list(spec["steps"])

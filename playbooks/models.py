@@ -5,31 +5,23 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils.translation import gettext_lazy as _
 
+from crisisdesk.models import Role
 from crisisdesk.text import validate_single_line
-
-
-class CrisisType(models.TextChoices):
-    INSTITUTIONAL = "institutional", _("Institutional")
-    TECHNICAL = "technical", _("Technical")
-    COMMERCIAL = "commercial", _("Commercial")
-
-
-class CrisisLevel(models.IntegerChoices):
-    NORMAL = 0, _("Normal")
-    WATCH = 1, _("Watch")
-    CRISIS = 2, _("Crisis")
-    SEVERE = 3, _("Severe crisis")
-
-
-class CrisisStatus(models.TextChoices):
-    DETECTED = "detected", _("Detected")
-    DECLARED = "declared", _("Declared")
-    CONTAINED = "contained", _("Contained")
-    RESOLVED = "resolved", _("Resolved")
-    REVIEWED = "reviewed", _("Reviewed")
-
+from playbooks.choices import (
+    AlertSignal,
+    AlertStatus,
+    ApprovalMode,
+    CrisisEventKind,
+    CrisisLevel,
+    CrisisNotificationKind,
+    CrisisNotificationState,
+    CrisisStatus,
+    CrisisType,
+    RevisionStatus,
+    StatementStatus,
+)
+from playbooks.timeline_texts import timeline_text_render
 
 OPEN_CRISIS_STATUSES = (CrisisStatus.DETECTED, CrisisStatus.DECLARED, CrisisStatus.CONTAINED)
 ACTIVE_CRISIS_STATUSES = (CrisisStatus.DECLARED, CrisisStatus.CONTAINED)
@@ -112,21 +104,12 @@ class Crisis(models.Model):
         return self.status in ACTIVE_CRISIS_STATUSES
 
 
-class CrisisEventKind(models.TextChoices):
-    ALERT = "alert", _("Alert")
-    DECLARED = "declared", _("Declared")
-    LEVEL = "level", _("Level change")
-    STATUS = "status", _("Status change")
-    CHECKLIST = "checklist", _("Checklist step")
-    ESCALATION = "escalation", _("Escalation")
-    STATEMENT = "statement", _("Statement")
-    REPLY = "reply", _("Reply")
-    POSTS = "posts", _("Scheduled posts")
-    NOTE = "note", _("Note")
-
-
 class CrisisEvent(models.Model):
-    """One line of a crisis timeline: append-only, in the order things happened."""
+    """One line of a crisis timeline: append-only, in the order things happened.
+
+    Stored as a message key with parameters and rendered in the reader's language (`text`);
+    `message` keeps the English sentence, and is all that entries older than keys have.
+    """
 
     crisis = models.ForeignKey(Crisis, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=16, choices=CrisisEventKind.choices)
@@ -134,6 +117,8 @@ class CrisisEvent(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     message = models.CharField(max_length=500)
+    message_key = models.CharField(max_length=64, blank=True, default="")
+    params = models.JSONField(default=dict, blank=True)
     data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField()
 
@@ -143,6 +128,11 @@ class CrisisEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.message[:60]}"
+
+    @property
+    def text(self) -> str:
+        """The entry in the active language (the reader's); old free-text entries as they were written."""
+        return timeline_text_render(self.message_key, self.params, fallback=self.message)
 
 
 class ChecklistItem(models.Model):
@@ -170,24 +160,11 @@ class ChecklistItem(models.Model):
 
     @property
     def responsible_label(self) -> str:
-        from crisisdesk.models import Role
-
         return (
             str(Role(self.responsible_role).label)
             if self.responsible_role in Role.values
             else self.responsible_role
         )
-
-
-class StatementStatus(models.TextChoices):
-    PENDING = "pending", _("Waiting for approval")
-    APPROVED = "approved", _("Approved")
-    RETURNED = "returned", _("Sent back")
-
-
-class ApprovalMode(models.TextChoices):
-    ANY = "any", _("Any one approver")
-    ALL = "all", _("Every approver")
 
 
 class Statement(models.Model):
@@ -201,6 +178,10 @@ class Statement(models.Model):
     approvers = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     decided_at = models.DateTimeField(null=True, blank=True)
+
+    # Not stored: set for the person viewing the crisis room (`playbooks.views.crises`).
+    needs_approver: bool
+    can_decide: bool
 
     class Meta:
         ordering = ["-created_at"]
@@ -226,18 +207,6 @@ class StatementDecision(models.Model):
 
     def __str__(self) -> str:
         return f"{'approved' if self.approved else 'sent back'} by {self.approver_id}"
-
-
-class AlertSignal(models.TextChoices):
-    VOLUME = "volume", _("Volume")
-    NEGATIVE_SHARE = "negative_share", _("Negative share")
-    COMPLAINTS = "complaints", _("Complaints")
-    HIGH_REACH = "high_reach", _("High-reach authors")
-
-
-class AlertStatus(models.TextChoices):
-    OPEN = "open", _("Open")
-    CLOSED = "closed", _("Closed")
 
 
 class Alert(models.Model):
@@ -277,12 +246,6 @@ class Alert(models.Model):
         return f"{self.brand} {self.signal} {self.topic or '*'} ({self.severity})"
 
 
-class RevisionStatus(models.TextChoices):
-    PROPOSED = "proposed", _("Proposed")
-    ACCEPTED = "accepted", _("Accepted")
-    REJECTED = "rejected", _("Rejected")
-
-
 class PlaybookRevision(models.Model):
     """A case the manual did not foresee, found in a crisis review, proposed as a new playbook step."""
 
@@ -311,18 +274,6 @@ class PlaybookRevision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.playbook} · {self.case[:60]}"
-
-
-class CrisisNotificationKind(models.TextChoices):
-    DECLARED = "declared", _("Crisis declared")
-    SUMMARY = "summary", _("Executive summary")
-
-
-class CrisisNotificationState(models.TextChoices):
-    PENDING = "pending", _("Waiting to be sent")
-    SENDING = "sending", _("Sending")
-    SENT = "sent", _("Sent")
-    FAILED = "failed", _("Failed")
 
 
 class CrisisNotification(models.Model):

@@ -10,10 +10,13 @@ from django.db.models import Count, Max, Prefetch, Q, QuerySet
 from inbox.models import ScheduledPost, ScheduledPostStatus
 from playbooks.content import content_clean, content_diff
 from playbooks.models import (
+    OPEN_CRISIS_STATUSES,
     Alert,
     ChecklistItem,
     Crisis,
     CrisisEvent,
+    CrisisNotification,
+    CrisisNotificationState,
     CrisisStatus,
     Playbook,
     PlaybookRevision,
@@ -33,8 +36,6 @@ def crisis_banner() -> Crisis | None:
 
 
 def open_crisis_exists(*, brand: str) -> bool:
-    from playbooks.models import OPEN_CRISIS_STATUSES
-
     return Crisis.objects.filter(brand=brand, status__in=OPEN_CRISIS_STATUSES).exists()
 
 
@@ -128,7 +129,7 @@ def playbook_history(*, playbook: Playbook) -> list[dict[str, Any]]:
     history = []
     previous = None
     for version in versions:
-        diff = (
+        diff: list[str] = (
             content_diff(
                 previous.content,
                 version.content,
@@ -178,6 +179,7 @@ def crisis_review(*, crisis: Crisis) -> dict[str, Any]:
         for mention in crisis.mentions.exclude(first_response_at__isnull=True).only(
             "first_response_at", "received_at"
         )
+        if mention.first_response_at is not None
     ]
     content = content_clean(crisis.playbook_content)
     return {
@@ -206,7 +208,5 @@ def crisis_review(*, crisis: Crisis) -> dict[str, Any]:
 
 def crisis_notifications_failed_count(*, crisis_id: int | None = None) -> int:
     """E-mails that could not be sent (still retrying or given up): the room's "failed deliveries"."""
-    from playbooks.models import CrisisNotification, CrisisNotificationState
-
     failed = CrisisNotification.objects.filter(state=CrisisNotificationState.FAILED)
     return (failed.filter(crisis_id=crisis_id) if crisis_id is not None else failed).count()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from crisisdesk.tasking import reliable_task
-from playbooks import detection, notifications, outbox, services
+from playbooks import detection, notifications, services
 
 
 @reliable_task(name="playbooks.alerts_detect", time_limit=60, soft_time_limit=50)
@@ -12,8 +12,9 @@ def alerts_detect() -> int:
     return len(detection.alerts_detect())
 
 
-@reliable_task(name="playbooks.crisis_notify", database_retry=True, retry_on=(ConnectionError,), max_retries=5)
+@reliable_task(name=services.CRISIS_NOTIFY_TASK, database_retry=True, retry_on=(ConnectionError,), max_retries=5)
 def crisis_notify(crisis_id: int) -> int:
+    """Enqueued by name after a declaration commits (`services.crisis_declare`)."""
     return services.crisis_notify(crisis_id=crisis_id)
 
 
@@ -26,7 +27,7 @@ def crisis_summaries_send() -> int:
 @reliable_task(name="playbooks.scheduled_posts_publish_due")
 def scheduled_posts_publish_due() -> int:
     """Beat, every 30 s: publish scheduled posts whose time has come (frozen ones stay put)."""
-    return len(outbox.scheduled_posts_publish_due())
+    return len(services.scheduled_posts_publish_due())
 
 
 @reliable_task(name="notify.crisis_notifications_retry", time_limit=120, soft_time_limit=100)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from crisisdesk.text import validate_single_line
+from inbox.models import Mention
 from playbooks.models import Alert, ChecklistItem, Crisis, CrisisEvent, CrisisType, Playbook
 
 
@@ -16,6 +17,7 @@ class ChecklistItemSerializer(serializers.ModelSerializer):
 
 class CrisisEventSerializer(serializers.ModelSerializer):
     actor = serializers.CharField(source="actor.username", default=None)
+    message = serializers.CharField(source="text", read_only=True, help_text="In the reader's language.")
 
     class Meta:
         model = CrisisEvent
@@ -47,7 +49,9 @@ class CrisisSerializer(serializers.ModelSerializer):
 class CrisisDetailSerializer(CrisisSerializer):
     checklist = ChecklistItemSerializer(many=True, read_only=True)
     timeline = CrisisEventSerializer(source="events", many=True, read_only=True)
-    mention_ids = serializers.PrimaryKeyRelatedField(source="mentions", many=True, read_only=True)
+    mention_ids: serializers.PrimaryKeyRelatedField[Mention] = serializers.PrimaryKeyRelatedField(
+        source="mentions", many=True, read_only=True
+    )
     playbook = serializers.JSONField(source="playbook_content", read_only=True)
 
     class Meta(CrisisSerializer.Meta):

@@ -22,6 +22,7 @@ from playbooks.api.serializers import (
     PlaybookDetailSerializer,
     PlaybookSerializer,
 )
+from playbooks.dashboard import dashboard_figures
 from playbooks.models import ChecklistItem, Crisis, CrisisEvent, CrisisStatus
 
 
@@ -147,6 +148,4 @@ class DashboardView(APIView):
 
     @extend_schema(responses=DashboardSerializer)
     def get(self, request):
-        from playbooks.dashboard import dashboard_figures
-
         return Response(DashboardSerializer(dashboard_figures().as_dict()).data)

@@ -10,8 +10,9 @@ from django.utils import timezone
 
 from crisisdesk.models import AuditEvent
 from inbox.models import ScheduledPostStatus
-from playbooks import outbox, services
+from playbooks import services
 from playbooks.models import Crisis, CrisisEvent, CrisisStatus, Playbook, StatementStatus
+from playbooks.services import posts as outbox
 from tests.factories import MentionFactory, UserFactory
 from tests.playbooks.conftest import technical_content
 from tests.realtime import GroupListener

@@ -1,4 +1,4 @@
-"""Scheduled brand posts: create, reschedule, publish when due, and freeze them during a crisis.
+"""Scheduled brand posts: create, publish when due, and freeze them during a crisis.
 
 A cheerful post that goes out in the middle of a tragedy turns a small crisis into a big one, so a
 declared crisis freezes every scheduled post and only a person releases them again.
@@ -10,21 +10,25 @@ import logging
 from datetime import datetime
 
 from django.db import connection, transaction
+from django.db.models import Model
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from crisisdesk.audit import audit_record, audit_record_many
 from crisisdesk.models import User
 from inbox.connectors import connector_for
 from inbox.connectors.base import ConnectorError
 from inbox.models import Channel, ScheduledPost, ScheduledPostStatus
-from playbooks.models import ACTIVE_CRISIS_STATUSES, Crisis
+from playbooks.errors import TranslatableError
+from playbooks.models import ACTIVE_CRISIS_STATUSES, Crisis, CrisisEventKind
+from playbooks.services.timeline import crisis_event_add
 
 logger = logging.getLogger(__name__)
 
 MAX_POST_LENGTH = 5000
 
 
-class OutboxError(Exception):
+class OutboxError(TranslatableError):
     """A scheduled-post action that cannot be done; the message says why."""
 
 
@@ -38,9 +42,9 @@ def scheduled_post_create(
     """Schedule a post. During a declared crisis it is created frozen, so it cannot slip out."""
     body = (body or "").strip()
     if not body:
-        raise OutboxError("The post is empty.")
+        raise OutboxError(_("The post is empty."))
     if len(body) > MAX_POST_LENGTH:
-        raise OutboxError("The post is longer than 5,000 characters.")
+        raise OutboxError(_("The post is longer than 5,000 characters."))
     with transaction.atomic():
         status = ScheduledPostStatus.FROZEN if _crisis_is_active() else ScheduledPostStatus.SCHEDULED
         post = ScheduledPost.objects.create(
@@ -50,37 +54,11 @@ def scheduled_post_create(
     return post
 
 
-def scheduled_post_schedule(*, post_id: int, scheduled_at: datetime, actor: User) -> ScheduledPost:
-    """Move a post that has not gone out yet to another time; frozen posts stay frozen."""
-    with transaction.atomic():
-        post = ScheduledPost.objects.select_for_update().filter(pk=post_id).first()
-        if post is None:
-            raise OutboxError("That post does not exist.")
-        if post.status not in (ScheduledPostStatus.SCHEDULED, ScheduledPostStatus.FROZEN):
-            raise OutboxError("Only posts that have not gone out can be rescheduled.")
-        post.scheduled_at = scheduled_at
-        post.save(update_fields=["scheduled_at"])
-        audit_record(actor=actor, verb="post.reschedule", target=post, data={"at": scheduled_at.isoformat()})
-    return post
-
-
-def scheduled_post_cancel(*, post_id: int, actor: User) -> ScheduledPost:
-    with transaction.atomic():
-        post = ScheduledPost.objects.select_for_update().filter(pk=post_id).first()
-        if post is None:
-            raise OutboxError("That post does not exist.")
-        if post.status in (ScheduledPostStatus.SCHEDULED, ScheduledPostStatus.FROZEN):
-            post.status = ScheduledPostStatus.CANCELLED
-            post.save(update_fields=["status"])
-            audit_record(actor=actor, verb="post.cancel", target=post)
-    return post
-
-
 def scheduled_posts_freeze(*, actor: User | None, crisis: Crisis | None = None) -> int:
     """Freeze every scheduled post; returns how many. Idempotent: frozen posts stay as they are."""
     return _posts_move(
         actor=actor, crisis=crisis, source=ScheduledPostStatus.SCHEDULED, target=ScheduledPostStatus.FROZEN,
-        verb="post.freeze", message="Scheduled posts frozen",
+        verb="post.freeze", key="posts.frozen",
     )
 
 
@@ -90,7 +68,7 @@ def scheduled_posts_release(
     """Let frozen posts go out again at their time (all, or the given ids); returns how many."""
     return _posts_move(
         actor=actor, crisis=crisis, source=ScheduledPostStatus.FROZEN, target=ScheduledPostStatus.SCHEDULED,
-        verb="post.release", message="Scheduled posts released", post_ids=post_ids,
+        verb="post.release", key="posts.released", post_ids=post_ids,
     )
 
 
@@ -101,21 +79,26 @@ def _posts_move(
     source: str,
     target: str,
     verb: str,
-    message: str,
+    key: str,
     post_ids: list[int] | None = None,
 ) -> int:
     """Move posts from one status to another under lock, audited and on the crisis timeline."""
-    from playbooks.services import crisis_event_add
-
     with transaction.atomic():
         queryset = ScheduledPost.objects.select_for_update().filter(status=source)
         if post_ids is not None:
             queryset = queryset.filter(pk__in=post_ids)
-        posts = list(queryset.order_by("pk"))
+        posts: list[Model] = list(queryset.order_by("pk"))
         ScheduledPost.objects.filter(pk__in=[post.pk for post in posts]).update(status=target)
         audit_record_many(actor=actor, verb=verb, targets=posts, data={"crisis": crisis.pk if crisis else None})
         if crisis is not None:
-            crisis_event_add(crisis=crisis, kind="posts", actor=actor, message=message, data={"count": len(posts)})
+            crisis_event_add(
+                crisis=crisis,
+                kind=CrisisEventKind.POSTS,
+                key=key,
+                params={"count": len(posts)},
+                actor=actor,
+                data={"count": len(posts)},
+            )
     return len(posts)
 
 

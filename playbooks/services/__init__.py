@@ -1,0 +1,79 @@
+"""Writes for crises, alerts, statements, playbooks and scheduled posts, one module per subdomain.
+
+Every state change locks its row, writes a timeline entry and an audit record in the same
+transaction, and pushes live events only after commit (`playbooks.events`). Callers import this
+package (`from playbooks import services`); the modules are its layout, not its interface.
+"""
+
+from playbooks.errors import CrisisError, CrisisForbidden, CrisisNotFound
+from playbooks.services.alerts import ALERT_QUIET, alert_open, alerts_close_quiet
+from playbooks.services.checklist import checklist_item_set
+from playbooks.services.common import DECLARERS, PLAYBOOK_EDITORS, users_named
+from playbooks.services.crises import (
+    CRISIS_NOTIFY_TASK,
+    crisis_contain,
+    crisis_declare,
+    crisis_level_change,
+    crisis_resolve,
+    crisis_status_set,
+    playbook_version_current,
+)
+from playbooks.services.posts import (
+    OutboxError,
+    scheduled_post_create,
+    scheduled_post_publish,
+    scheduled_posts_freeze,
+    scheduled_posts_publish_due,
+    scheduled_posts_release,
+)
+from playbooks.services.revisions import (
+    crisis_review_complete,
+    playbook_revision_accept,
+    playbook_revision_propose,
+    playbook_revision_reject,
+    playbook_version_create,
+    revision_apply,
+    revision_preview,
+)
+from playbooks.services.statements import statement_decide, statement_submit
+from playbooks.services.summaries import SUMMARY_CADENCE, crisis_notify, crisis_summaries_send
+from playbooks.services.timeline import crisis_event_add
+
+__all__ = [
+    "ALERT_QUIET",
+    "CRISIS_NOTIFY_TASK",
+    "DECLARERS",
+    "PLAYBOOK_EDITORS",
+    "SUMMARY_CADENCE",
+    "CrisisError",
+    "CrisisForbidden",
+    "CrisisNotFound",
+    "OutboxError",
+    "alert_open",
+    "alerts_close_quiet",
+    "checklist_item_set",
+    "crisis_contain",
+    "crisis_declare",
+    "crisis_event_add",
+    "crisis_level_change",
+    "crisis_notify",
+    "crisis_resolve",
+    "crisis_review_complete",
+    "crisis_status_set",
+    "crisis_summaries_send",
+    "playbook_revision_accept",
+    "playbook_revision_propose",
+    "playbook_revision_reject",
+    "playbook_version_create",
+    "playbook_version_current",
+    "revision_apply",
+    "revision_preview",
+    "scheduled_post_create",
+    "scheduled_post_publish",
+    "scheduled_posts_freeze",
+    "scheduled_posts_publish_due",
+    "scheduled_posts_release",
+    "statement_decide",
+    "statement_submit",
+    "users_named",
+]

@@ -1,0 +1,347 @@
+"""A crisis's life: declared (with its playbook started), its level changed, contained, resolved.
+
+Every change locks the crisis, writes a timeline entry and an audit record in the same transaction,
+and pushes live events, webhooks and tasks only after commit.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as gettext_now
+from django.utils.translation import gettext_lazy as _
+
+from crisisdesk.audit import audit_record
+from crisisdesk.celery import app as celery_app
+from crisisdesk.models import User
+from crisisdesk.text import SINGLE_LINE_MESSAGE, has_control_characters
+from crisisdesk.webhooks import webhook_event_emit
+from inbox.models import Channel, Mention
+from playbooks import events
+from playbooks.content import content_clean
+from playbooks.errors import CrisisError, lowercase_lazy
+from playbooks.models import (
+    ACTIVE_CRISIS_STATUSES,
+    Alert,
+    ChecklistItem,
+    Crisis,
+    CrisisEventKind,
+    CrisisLevel,
+    CrisisStatus,
+    CrisisType,
+    PlaybookVersion,
+)
+from playbooks.services.alerts import alert_timeline_params
+from playbooks.services.common import DECLARERS, crisis_for_update, display_name, role_require, users_named
+from playbooks.services.departments import crisis_departments_ask
+from playbooks.services.posts import scheduled_posts_freeze
+from playbooks.services.timeline import crisis_event_add
+
+# Enqueued by name: `playbooks.tasks` imports the services, so the services do not import it back.
+CRISIS_NOTIFY_TASK = "playbooks.crisis_notify"
+DECLARABLE_LEVELS = (CrisisLevel.WATCH, CrisisLevel.CRISIS, CrisisLevel.SEVERE)
+
+
+def playbook_version_current(*, crisis_type: str, level: int) -> PlaybookVersion | None:
+    return (
+        PlaybookVersion.objects.filter(playbook__crisis_type=crisis_type, playbook__level=level)
+        .select_related("playbook")
+        .order_by("-number")
+        .first()
+    )
+
+
+def _level_parse(level: Any) -> int:
+    try:
+        level = int(level)
+    except (TypeError, ValueError) as error:
+        raise CrisisError(_("The level must be 1, 2 or 3.")) from error
+    if level not in DECLARABLE_LEVELS:
+        raise CrisisError(_("The level must be 1, 2 or 3."))
+    return level
+
+
+def _default_brand() -> str:
+    return (
+        Channel.objects.filter(is_enabled=True).order_by("pk").values_list("brand", flat=True).first()
+        or "default"
+    )
+
+
+def _webhook_emit(crisis: Crisis, event_type: str, **extra: Any) -> None:
+    """Announce the change to outgoing webhooks after commit; the event id makes a repeat a no-op."""
+    payload = {
+        "id": crisis.pk,
+        "title": crisis.title,
+        "level": crisis.level,
+        "declared_by": display_name(crisis.declared_by) if crisis.declared_by_id else None,
+        "declared_at": crisis.declared_at.isoformat() if crisis.declared_at else None,
+        "url": f"{settings.PUBLIC_BASE_URL}/crises/{crisis.pk}/",
+    }
+    if crisis.resolved_at:
+        payload["resolved_at"] = crisis.resolved_at.isoformat()
+    key = f"crisis:{crisis.pk}:{event_type}:{crisis.level}:{crisis.status}"
+    webhook_event_emit(
+        event_type=event_type,
+        payload={"crisis": payload, **extra},
+        event_id=uuid.uuid5(uuid.NAMESPACE_URL, key),
+    )
+
+
+# Declaration, step by step ---------------------------------------------------------------------
+
+
+def _declaration_check(*, actor: User, crisis_type: str, level: Any, title: str) -> int:
+    """Refuse a declaration that cannot be made, before anything is locked; returns the level."""
+    role_require(actor, DECLARERS, _("Only community managers and directors can declare a crisis."))
+    if crisis_type not in CrisisType.values:
+        raise CrisisError(_("Choose a crisis type: institutional, technical or commercial."))
+    level = _level_parse(level)
+    if has_control_characters(title or ""):
+        raise CrisisError(SINGLE_LINE_MESSAGE)
+    return level
+
+
+def _alert_claim(alert_id: int) -> Alert:
+    """Lock the alert the crisis is declared from; one active crisis per alert."""
+    alert = Alert.objects.select_for_update().filter(pk=alert_id).first()
+    if alert is None:
+        raise CrisisError(_("That alert does not exist."))
+    if alert.crisis_id and Crisis.objects.filter(pk=alert.crisis_id, status__in=ACTIVE_CRISIS_STATUSES).exists():
+        raise CrisisError(_("A crisis is already declared from this alert."))
+    return alert
+
+
+def _crisis_create(
+    *,
+    actor: User,
+    owner: User | None,
+    crisis_type: str,
+    level: int,
+    title: str,
+    brand: str,
+    now: datetime,
+) -> Crisis:
+    """The crisis row with its playbook snapshotted, and the checklist with deadlines from `now`."""
+    version = playbook_version_current(crisis_type=crisis_type, level=level)
+    content = content_clean(version.content if version else {})
+    crisis = Crisis.objects.create(
+        title=(title or "").strip()[:200] or content["title"] or gettext_now("Crisis"),
+        brand=brand,
+        crisis_type=crisis_type,
+        level=level,
+        status=CrisisStatus.DECLARED,
+        owner=owner or actor,
+        declared_by=actor,
+        declared_at=now,
+        playbook_version=version,
+        playbook_content=content,
+    )
+    ChecklistItem.objects.bulk_create(
+        [
+            ChecklistItem(
+                crisis=crisis,
+                position=position,
+                text=step["text"],
+                responsible_role=step["role"],
+                due_at=now + timedelta(minutes=step["minutes"]),
+            )
+            for position, step in enumerate(content["steps"], start=1)
+        ]
+    )
+    return crisis
+
+
+def _declaration_record(*, crisis: Crisis, actor: User, alert: Alert | None, mention_ids: list[int]) -> None:
+    """Link the alert and mentions, and write the declaration to the timeline and the audit trail."""
+    version = crisis.playbook_version
+    if mention_ids:
+        crisis.mentions.add(*Mention.objects.filter(pk__in=mention_ids).values_list("pk", flat=True))
+    crisis_event_add(
+        crisis=crisis,
+        kind=CrisisEventKind.DECLARED,
+        key="crisis.declared",
+        params={"level": crisis.level, "actor": display_name(actor)},
+        actor=actor,
+        data={
+            "level": crisis.level,
+            "playbook_version": version.pk if version else None,
+            "version_number": version.number if version else None,
+        },
+        at=crisis.declared_at,
+    )
+    if alert is not None:
+        alert.crisis = crisis
+        alert.save(update_fields=["crisis"])
+        crisis_event_add(
+            crisis=crisis,
+            kind=CrisisEventKind.ALERT,
+            key="alert.joined",
+            params=alert_timeline_params(alert),
+            data={"alert": alert.pk},
+            at=alert.started_at,
+        )
+    audit_record(
+        actor=actor,
+        verb="crisis.declare",
+        target=crisis,
+        data={"level": crisis.level, "type": crisis.crisis_type, "playbook_version": version.pk if version else None},
+    )
+
+
+def _declaration_announce(crisis: Crisis) -> None:
+    """After commit: the banner for everyone, a notice to the people named, webhooks, and the e-mails."""
+    content = crisis.playbook_content
+    notified = [user.pk for user in users_named(content["notify"] + content["decision_makers"])]
+    events.publish_to_users(notified, events.crisis_notice(crisis))
+    events.publish_crisis_changed(crisis, change="declared")
+    _webhook_emit(crisis, "crisis.declared")
+    crisis_id = crisis.pk
+    transaction.on_commit(lambda: celery_app.signature(CRISIS_NOTIFY_TASK, args=(crisis_id,)).delay())
+
+
+def crisis_declare(
+    *,
+    actor: User,
+    crisis_type: str,
+    level: int,
+    title: str = "",
+    brand: str | None = None,
+    alert_id: int | None = None,
+    owner: User | None = None,
+    mention_ids: Iterable[int] = (),
+    now: datetime | None = None,
+) -> Crisis:
+    """Declare a crisis and start its playbook, all or nothing.
+
+    Snapshots the current playbook version, creates the checklist with deadlines, links the alert
+    and mentions, freezes every scheduled post, creates the escalation requests for the playbook's
+    departments, and after commit pushes `crisis.changed` to everyone, `crisis.notice` to the people
+    the playbook names and emails them (task `playbooks.crisis_notify`).
+    """
+    level = _declaration_check(actor=actor, crisis_type=crisis_type, level=level, title=title)
+    now = now or timezone.now()
+    linked = list(dict.fromkeys(int(pk) for pk in mention_ids))
+    with transaction.atomic():
+        alert = _alert_claim(alert_id) if alert_id is not None else None
+        if alert is not None:
+            brand = brand or alert.brand
+            linked += [sample["id"] for sample in alert.explanation.get("sample_mentions", [])]
+        crisis = _crisis_create(
+            actor=actor,
+            owner=owner,
+            crisis_type=crisis_type,
+            level=level,
+            title=title,
+            brand=brand or _default_brand(),
+            now=now,
+        )
+        _declaration_record(crisis=crisis, actor=actor, alert=alert, mention_ids=linked)
+        scheduled_posts_freeze(actor=actor, crisis=crisis)
+        crisis_departments_ask(
+            crisis=crisis, departments=crisis.playbook_content["departments"], actor=actor, mention_ids=linked
+        )
+        _declaration_announce(crisis)
+    return crisis
+
+
+# Level and status -------------------------------------------------------------------------------
+
+
+def crisis_level_change(*, crisis_id: int, level: int, actor: User, now: datetime | None = None) -> Crisis:
+    """Raise or lower an active crisis's level; the running playbook snapshot stays as declared."""
+    role_require(actor, DECLARERS, _("Only community managers and directors can change a crisis level."))
+    level = _level_parse(level)
+    with transaction.atomic():
+        crisis = crisis_for_update(crisis_id)
+        if crisis.status not in ACTIVE_CRISIS_STATUSES:
+            raise CrisisError(_("Only an active crisis can change level."))
+        if crisis.level == level:
+            return crisis
+        previous = crisis.level
+        crisis.level = level
+        crisis.save(update_fields=["level"])
+        crisis_event_add(
+            crisis=crisis,
+            kind=CrisisEventKind.LEVEL,
+            key="crisis.level_changed",
+            params={"from": previous, "to": level, "actor": display_name(actor)},
+            actor=actor,
+            at=now,
+            data={"from": previous, "to": level},
+        )
+        audit_record(actor=actor, verb="crisis.level", target=crisis, data={"from": previous, "to": level})
+        events.publish_crisis_changed(crisis, change="level")
+        _webhook_emit(crisis, "crisis.level_changed", previous_level=previous)
+    return crisis
+
+
+def crisis_status_set(
+    *,
+    crisis_id: int,
+    actor: User,
+    status: str,
+    allowed_from: tuple[str, ...],
+    stamp: str,
+    now: datetime | None,
+) -> Crisis:
+    """Move the crisis to `status` from one of `allowed_from`, stamping the time; a repeat is a no-op."""
+    role_require(actor, DECLARERS, _("Only community managers and directors can change a crisis status."))
+    now = now or timezone.now()
+    with transaction.atomic():
+        crisis = crisis_for_update(crisis_id)
+        if crisis.status == status:
+            return crisis
+        if crisis.status not in allowed_from:
+            raise CrisisError(
+                _("A %(status)s crisis cannot become %(target)s."),
+                status=lowercase_lazy(CrisisStatus(crisis.status).label),
+                target=lowercase_lazy(CrisisStatus(status).label),
+            )
+        previous = crisis.status
+        crisis.status = status
+        setattr(crisis, stamp, now)
+        crisis.save(update_fields=["status", stamp])
+        crisis_event_add(
+            crisis=crisis,
+            kind=CrisisEventKind.STATUS,
+            key="crisis.status_changed",
+            params={"from": previous, "to": status, "actor": display_name(actor)},
+            actor=actor,
+            at=now,
+            data={"from": previous, "to": status},
+        )
+        audit_record(actor=actor, verb=f"crisis.{status}", target=crisis, data={"from": previous})
+        events.publish_crisis_changed(crisis, change=status)
+        if status == CrisisStatus.RESOLVED:
+            _webhook_emit(crisis, "crisis.resolved")
+    return crisis
+
+
+def crisis_contain(*, crisis_id: int, actor: User, now: datetime | None = None) -> Crisis:
+    return crisis_status_set(
+        crisis_id=crisis_id,
+        actor=actor,
+        status=CrisisStatus.CONTAINED,
+        allowed_from=(CrisisStatus.DECLARED,),
+        stamp="contained_at",
+        now=now,
+    )
+
+
+def crisis_resolve(*, crisis_id: int, actor: User, now: datetime | None = None) -> Crisis:
+    """Resolve the crisis (the banner goes). Frozen posts stay frozen until someone releases them."""
+    return crisis_status_set(
+        crisis_id=crisis_id,
+        actor=actor,
+        status=CrisisStatus.RESOLVED,
+        allowed_from=(CrisisStatus.DECLARED, CrisisStatus.CONTAINED),
+        stamp="resolved_at",
+        now=now,
+    )

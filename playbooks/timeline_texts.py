@@ -1,0 +1,101 @@
+"""The crisis timeline's sentences: one registry from message key to translatable text.
+
+A timeline entry is stored as a key and its parameters (`CrisisEvent.message_key`, `params`) and
+rendered when read, in the reader's language: the director who reads the room in Spanish sees
+Spanish, whatever language the person who ticked the step was using. Parameters that are codes
+(a status, an alert signal) are stored as codes and shown with the reader's label.
+
+Keys are stored in the database, so they are never renamed or removed; a new wording keeps its key.
+Entries written before keys existed have none and are shown as their stored text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils import translation
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from playbooks.choices import AlertSignal, CrisisStatus
+
+SOURCE_LANGUAGE = "en"
+MAX_PARAM_LENGTH = 500
+
+
+def _status_label(code: Any) -> str:
+    """A status in the middle of a sentence: the reader's label, lower case."""
+    return str(CrisisStatus(code).label).lower() if code in CrisisStatus.values else str(code)
+
+
+def _signal_label(code: Any) -> str:
+    return str(AlertSignal(code).label) if code in AlertSignal.values else str(code)
+
+
+@dataclass(frozen=True)
+class TimelineText:
+    """A sentence with `%(name)s` placeholders; `labels` turn stored codes into the reader's words."""
+
+    text: Promise
+    labels: Mapping[str, Callable[[Any], str]] = field(default_factory=dict)
+
+
+TIMELINE_TEXTS: dict[str, TimelineText] = {
+    "crisis.declared": TimelineText(_("Crisis declared at level %(level)s by %(actor)s")),
+    "crisis.level_changed": TimelineText(_("Level changed from %(from)s to %(to)s by %(actor)s")),
+    "crisis.status_changed": TimelineText(
+        _("Status changed from %(from)s to %(to)s by %(actor)s"),
+        labels={"from": _status_label, "to": _status_label},
+    ),
+    "alert.joined": TimelineText(
+        _("Alert: %(signal)s %(topic)s (severity %(severity)s)"), labels={"signal": _signal_label}
+    ),
+    "escalation.sent": TimelineText(_("Escalation request sent to %(department)s")),
+    "escalation.unknown_department": TimelineText(_("The playbook names an unknown department: %(department)s")),
+    "checklist.done": TimelineText(_("Done: %(step)s")),
+    "checklist.reopened": TimelineText(_("Reopened: %(step)s")),
+    "statement.submitted": TimelineText(_("Statement submitted for approval by %(actor)s")),
+    "statement.submitted_without_approver": TimelineText(
+        _("Statement submitted for approval by %(actor)s; another approver is needed")
+    ),
+    "statement.approved": TimelineText(_("Statement approved by %(actor)s")),
+    "statement.approved_with_comment": TimelineText(_("Statement approved by %(actor)s: %(comment)s")),
+    "statement.returned": TimelineText(_("Statement sent back by %(actor)s")),
+    "statement.returned_with_comment": TimelineText(_("Statement sent back by %(actor)s: %(comment)s")),
+    "posts.frozen": TimelineText(_("Scheduled posts frozen")),
+    "posts.released": TimelineText(_("Scheduled posts released")),
+    "revision.case_recorded": TimelineText(_("Unforeseen case recorded: %(case)s")),
+}
+
+
+def timeline_params_clean(params: Mapping[str, Any]) -> dict[str, Any]:
+    """What is stored: JSON scalars, long texts cut, so one entry stays one readable line."""
+    cleaned: dict[str, Any] = {}
+    for name, value in params.items():
+        if value is None or isinstance(value, bool | int | float):
+            cleaned[name] = value
+        else:
+            cleaned[name] = str(value)[:MAX_PARAM_LENGTH]
+    return cleaned
+
+
+def timeline_text_render(key: str, params: Mapping[str, Any], *, fallback: str = "") -> str:
+    """The entry in the active language; an unknown key (or none) shows the stored text."""
+    entry = TIMELINE_TEXTS.get(key)
+    if entry is None:
+        return fallback
+    values = {
+        name: entry.labels[name](value) if name in entry.labels else value for name, value in params.items()
+    }
+    try:
+        return str(entry.text) % values
+    except (KeyError, TypeError, ValueError):
+        return fallback or str(entry.text)
+
+
+def timeline_text_source(key: str, params: Mapping[str, Any]) -> str:
+    """The entry in the source language, stored beside the key for exports, the admin and old readers."""
+    with translation.override(SOURCE_LANGUAGE):
+        return timeline_text_render(key, params)

@@ -1,0 +1,49 @@
+"""Crisis room, crisis list, alerts, playbooks and review pages: validate, call a service, render.
+
+One module per part of the console; `playbooks.urls` names the views through this package.
+"""
+
+from playbooks.views.alerts import alert_declare, alert_list
+from playbooks.views.crises import (
+    checklist_toggle,
+    crisis_banner_partial,
+    crisis_declare,
+    crisis_level,
+    crisis_list,
+    crisis_live,
+    crisis_posts,
+    crisis_room,
+    crisis_status,
+)
+from playbooks.views.playbook_pages import (
+    playbook_detail,
+    playbook_edit,
+    playbook_history,
+    playbook_list,
+    revision_decide,
+)
+from playbooks.views.reviews import crisis_review, crisis_review_complete
+from playbooks.views.statements import statement_decide, statement_submit
+
+__all__ = [
+    "alert_declare",
+    "alert_list",
+    "checklist_toggle",
+    "crisis_banner_partial",
+    "crisis_declare",
+    "crisis_level",
+    "crisis_list",
+    "crisis_live",
+    "crisis_posts",
+    "crisis_review",
+    "crisis_review_complete",
+    "crisis_room",
+    "crisis_status",
+    "playbook_detail",
+    "playbook_edit",
+    "playbook_history",
+    "playbook_list",
+    "revision_decide",
+    "statement_decide",
+    "statement_submit",
+]
