@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import models
@@ -20,7 +21,7 @@ def audit_record(*, actor: User | None, verb: str, target: models.Model, data: d
 
 
 def audit_record_many(
-    *, actor: User | None, verb: str, targets: list[models.Model], data: dict[str, Any] | None = None
+    *, actor: User | None, verb: str, targets: Sequence[models.Model], data: dict[str, Any] | None = None
 ) -> None:
     AuditEvent.objects.bulk_create(
         [
