@@ -317,6 +317,10 @@ TRIAGE_MODEL_TIER = env_bool("TRIAGE_MODEL_TIER", True)
 # The simulator replays a scripted day at this many simulated seconds per real second.
 SIMULATOR_SPEED = float(os.environ.get("SIMULATOR_SPEED", "60"))
 
+# /healthz shows its parts (database, channel layer, worker heartbeat, errors) to a monitor that sends
+# `Authorization: Bearer <HEALTHZ_TOKEN>`, and to signed-in administrators; others get only ok/failing.
+HEALTHZ_TOKEN = os.environ.get("HEALTHZ_TOKEN", "")
+
 # Outgoing webhooks may only reach public addresses unless this is set (local tests, private networks).
 WEBHOOKS_ALLOW_PRIVATE = env_bool("WEBHOOKS_ALLOW_PRIVATE", False)
 
