@@ -7,6 +7,7 @@ every `securitypolicyviolation` event and every console line about the policy; o
 
 from __future__ import annotations
 
+import re
 import threading
 
 import httpx
@@ -16,6 +17,7 @@ from django.contrib import admin
 from django.db import connection
 from django.test import RequestFactory
 from django.urls import reverse
+from playwright.sync_api import expect
 
 from crisisdesk.models import User
 from inbox.models import Channel, Mention
@@ -201,9 +203,11 @@ def test_swagger_ui_and_the_charts_work_under_the_policy(login_as, world):  # no
 
     # And the dashboard's charts are drawn
     watch.visit("/dashboard/")
-    page.wait_for_function("window.Chart && Object.keys(Chart.instances).length === 2", timeout=10_000)
+    expect(page.locator("#chart-volume")).to_have_attribute("width", re.compile(r"^[1-9]"), timeout=10_000)
+    assert page.evaluate("() => Object.keys(Chart.instances).length") == 2
     for width, height in ((1440, 900), (390, 844)):
         page.set_viewport_size({"width": width, "height": height})
+        page.reload(wait_until="networkidle")  # as a phone would load it, not a desktop window shrunk
         screenshot(page, f"csp-dashboard-{width}")
 
     # And the crisis room's checklist progress and live part render without inline styles
