@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from channels_redis.core import RedisChannelLayer
+from channels_redis.pubsub import RedisPubSubChannelLayer
 from django.db import connection
 from django.utils import timezone
 
@@ -12,6 +14,7 @@ from crisisdesk.realtime import BROADCAST_GROUP, INBOX_GROUP, group_for_departme
 from crisisdesk.roles import user_role
 
 HEARTBEAT_MAX_AGE = timedelta(seconds=60)
+HEALTH_PROBE_TIMEOUT_SECONDS = 3
 
 
 def console_groups_for_user(user: User) -> list[str]:
@@ -30,8 +33,11 @@ def console_groups_for_user(user: User) -> list[str]:
 
 def health_report() -> tuple[bool, dict]:
     """Check the database, the channel layer and the Celery worker's heartbeat."""
+    import asyncio
+
     from asgiref.sync import async_to_sync
-    from channels.layers import get_channel_layer
+    from channels import DEFAULT_CHANNEL_LAYER
+    from channels.layers import channel_layers
 
     parts: dict[str, dict] = {}
     try:
@@ -42,13 +48,21 @@ def health_report() -> tuple[bool, dict]:
         parts["database"] = {"ok": False, "error": str(error)[:200]}
 
     try:
-        layer = get_channel_layer()
+        # A layer of its own: the process's shared one receives on the server's event loop (its websockets),
+        # and a receive() from this thread's loop beside it hangs or raises.
+        layer = channel_layers.make_backend(DEFAULT_CHANNEL_LAYER)
 
         async def probe() -> bool:
-            channel = await layer.new_channel("healthz.")
-            await layer.send(channel, {"type": "healthz.probe"})
-            message = await layer.receive(channel)
-            return message.get("type") == "healthz.probe"
+            try:
+                channel = await layer.new_channel("healthz.")
+                await layer.send(channel, {"type": "healthz.probe"})
+                message = await asyncio.wait_for(layer.receive(channel), timeout=HEALTH_PROBE_TIMEOUT_SECONDS)
+                return message.get("type") == "healthz.probe"
+            finally:  # its connections only: flush() of the list-based layer would delete every queue
+                if isinstance(layer, RedisChannelLayer):
+                    await layer.close_pools()
+                elif isinstance(layer, RedisPubSubChannelLayer):
+                    await layer.flush()
 
         parts["channel_layer"] = {"ok": bool(async_to_sync(probe)()), "backend": type(layer).__name__}
     except Exception as error:

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.crypto import constant_time_compare
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from crisisdesk.roles import EVERYONE, public, roles_required, start_url_for
+from crisisdesk.models import Role
+from crisisdesk.roles import EVERYONE, public, roles_required, start_url_for, user_role
 from crisisdesk.selectors import api_token_for_user, health_report
 from crisisdesk.services import TOKEN_PREFIX_LENGTH, api_token_create, api_token_revoke
 from crisisdesk.throttling import login_throttled
@@ -48,11 +51,24 @@ def language_set(request: HttpRequest) -> HttpResponse:
     return redirect(next_url)
 
 
+def health_details_allowed(request: HttpRequest) -> bool:
+    """The parts of /healthz name the database, the channel layer and error text: only for the monitoring
+    token (`Authorization: Bearer <HEALTHZ_TOKEN>`, compared in constant time) or a signed-in administrator."""
+    scheme, _, credential = request.headers.get("Authorization", "").partition(" ")
+    if settings.HEALTHZ_TOKEN and scheme.lower() == "bearer" and credential:
+        return constant_time_compare(credential.strip(), settings.HEALTHZ_TOKEN)
+    return user_role(request.user) == Role.ADMIN
+
+
 @public
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
+    """200 `{"status": "ok"}` or 503 `{"status": "failing"}` for anyone; the parts only for monitoring."""
     healthy, parts = health_report()
-    return JsonResponse({"status": "ok" if healthy else "degraded", **parts}, status=200 if healthy else 503)
+    body = {"status": "ok" if healthy else "failing"}
+    if health_details_allowed(request):
+        body.update(parts)
+    return JsonResponse(body, status=200 if healthy else 503)
 
 
 @never_cache

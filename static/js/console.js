@@ -129,5 +129,14 @@
     if (response.ok) banner.innerHTML = await response.text();
   });
 
+  // A <select data-submit-on-change> (the language switch) submits its form when changed: no inline handler,
+  // which the Content-Security-Policy would refuse.
+  document.addEventListener("change", (event) => {
+    const select = event.target;
+    if (select instanceof HTMLSelectElement && select.hasAttribute("data-submit-on-change") && select.form) {
+      select.form.submit();
+    }
+  });
+
   document.addEventListener("DOMContentLoaded", connect);
 })();

@@ -11,6 +11,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -56,9 +57,12 @@ def console_server(django_db_setup, django_db_blocker):
         CSRF_TRUSTED_ORIGINS=f"http://127.0.0.1:{port}",
         CHANNEL_LAYER_PREFIX=settings.CHANNEL_LAYERS["default"]["CONFIG"].get("prefix", "asgi"),
     )
+    # The server's output goes to a file: a pipe nobody reads fills up with logged 4xx warnings and then
+    # blocks the server mid-request.
+    log = tempfile.TemporaryFile(mode="w+")
     process = subprocess.Popen(
         [sys.executable, "manage.py", "serve", "--no-demo", "--no-worker", "--port", str(port)],
-        cwd=settings.BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, text=True,
     )
     base_url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -68,7 +72,8 @@ def console_server(django_db_setup, django_db_blocker):
             break
         except httpx.HTTPError as error:
             if process.poll() is not None:
-                raise RuntimeError(process.stdout.read()) from error
+                log.seek(0)
+                raise RuntimeError(log.read()) from error
             time.sleep(0.3)
     yield base_url
     process.terminate()
@@ -76,6 +81,7 @@ def console_server(django_db_setup, django_db_blocker):
         process.wait(timeout=10)
     except subprocess.TimeoutExpired:
         process.kill()
+    log.close()
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from escalation.models import EscalationRequest
 from inbox.models import Mention, MentionStatus, Reply
@@ -88,7 +89,7 @@ def test_the_community_manager_triages_replies_and_escalates_with_the_keyboard(
     page.keyboard.press("j")
     page.keyboard.press("r")
     page.wait_for_selector("#reply-form")
-    page.wait_for_function("document.activeElement && document.activeElement.id === 'id_body'", timeout=5_000)
+    expect(page.locator("#id_body")).to_be_focused(timeout=5_000)
     clock = page.locator("[data-testid=response-clock]")
     first = clock.inner_text()
     page.wait_for_timeout(1_100)

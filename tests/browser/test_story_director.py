@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 from django.db import connection
+from playwright.sync_api import expect
 
 from inbox.services import mentions_ingest
 from tests import factories
@@ -49,9 +50,8 @@ def test_the_directors_dashboard_follows_a_spike_live(login_as, director):
     assert report.created == 40
 
     # Then the volume and the unanswered count update on the open page
-    page.wait_for_function(
-        "document.querySelector('[data-testid=volume]').textContent.trim() === '43'", timeout=15_000
-    )
+    # (expect polls without eval, which the page's Content-Security-Policy refuses)
+    expect(page.locator("[data-testid=volume]")).to_have_text("43", timeout=15_000)
     assert page.inner_text("[data-testid=unanswered]") == "43"
     assert page.evaluate("window.__sameDocument") is True
     screenshot(page, "story-director-2-spike")

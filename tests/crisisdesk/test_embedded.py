@@ -26,6 +26,7 @@ def test_embedded_default_serves_login_and_reports_healthy(tmp_path):
            if key not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "SECRET_KEY", "DEBUG",
                           "SECURE_PRODUCTION"}}
     env["CRISISDESK_DATA_DIR"] = str(tmp_path)
+    env["HEALTHZ_TOKEN"] = "embedded-monitoring-token"
     process = subprocess.Popen(
         [sys.executable, "manage.py", "serve", "--port", str(port)],
         cwd=settings.BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -35,7 +36,8 @@ def test_embedded_default_serves_login_and_reports_healthy(tmp_path):
         health = None
         while time.monotonic() < deadline:
             with contextlib.suppress(httpx.HTTPError):
-                health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+                health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2,
+                                   headers={"Authorization": "Bearer embedded-monitoring-token"})
                 if health.status_code == 200:
                     break
             time.sleep(0.5)

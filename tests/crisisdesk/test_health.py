@@ -1,15 +1,27 @@
 import pytest
+from django.test import override_settings
 from django.utils import timezone
 
 from crisisdesk.models import Heartbeat
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("monitoring")]
+
+TOKEN = "monitoring-token-for-health-tests"
 
 
-def test_healthz_is_degraded_until_the_worker_has_sent_a_heartbeat(client):
+@pytest.fixture
+def monitoring(client):
+    """A monitor that presents HEALTHZ_TOKEN sees every part of the report."""
+    with override_settings(HEALTHZ_TOKEN=TOKEN):
+        client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {TOKEN}"
+        yield
+
+
+def test_healthz_is_failing_until_the_worker_has_sent_a_heartbeat(client):
     response = client.get("/healthz")
     assert response.status_code == 503
     body = response.json()
+    assert body["status"] == "failing"
     assert body["database"]["ok"] is True
     assert body["channel_layer"]["ok"] is True
     assert body["worker"]["ok"] is False

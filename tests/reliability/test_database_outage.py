@@ -18,6 +18,7 @@ pytestmark = [pytest.mark.services, pytest.mark.slow, pytest.mark.timeout(900)]
 OUTAGE_SECONDS = 4
 BATCHES = 8
 BATCH = 250
+MONITORING_TOKEN = "reliability-monitoring-token"
 
 
 def test_requests_get_a_clean_503_during_an_outage_and_everything_recovers_by_itself(stack):
@@ -27,10 +28,11 @@ def test_requests_get_a_clean_503_during_an_outage_and_everything_recovers_by_it
         "from inbox.models import Channel\n"
         "result = Channel.objects.create(name='Webhook outage', kind='webhook', brand='Telco').pk\n"
     )
-    _, base_url = stack.daphne()
+    _, base_url = stack.daphne(HEALTHZ_TOKEN=MONITORING_TOKEN)
     stack.worker("worker", concurrency=2)
     http = httpx.Client(base_url=base_url, cookies={"sessionid": session}, timeout=10)
     anonymous = httpx.Client(base_url=base_url, timeout=10)
+    monitor = httpx.Client(base_url=base_url, timeout=10, headers={"Authorization": f"Bearer {MONITORING_TOKEN}"})
     assert http.get("/api/mentions/").status_code == 200
     assert http.get("/inbox/").status_code == 200
     database = stack.database
@@ -61,7 +63,10 @@ def test_requests_get_a_clean_503_during_an_outage_and_everything_recovers_by_it
             assert "database" in response.json()["detail"].lower()
         # (the login form needs no database and is still served)
         assert anonymous.get("/login/").status_code == 200
+        # and /healthz says "failing" to anyone, and why only to the monitor holding HEALTHZ_TOKEN
         health = anonymous.get("/healthz")
+        assert (health.status_code, health.json()) == (503, {"status": "failing"})
+        health = monitor.get("/healthz")
         assert health.status_code == 503
         assert health.json()["database"]["ok"] is False
         # and a write during the outage is refused as a whole
