@@ -6,7 +6,6 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -15,11 +14,11 @@ from django.views.decorators.http import require_POST
 from crisisdesk.roles import EVERYONE, public, roles_required, start_url_for
 from crisisdesk.selectors import api_token_for_user, health_report
 from crisisdesk.services import TOKEN_PREFIX_LENGTH, api_token_create, api_token_revoke
-from crisisdesk.throttling import login_throttled
 
 
-@method_decorator(login_throttled, name="post")
 class LoginView(auth_views.LoginView):
+    """Failed and held logins are counted and answered by `crisisdesk.login_policy` (django-axes)."""
+
     template_name = "registration/login.html"
     redirect_authenticated_user = True
 
