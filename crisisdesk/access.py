@@ -26,7 +26,7 @@ from crisisdesk.realtime import (
     event,
     group_for_session,
     group_for_user,
-    publish_on_commit,
+    sockets_close_on_commit,
 )
 from crisisdesk.services import api_tokens_revoke
 
@@ -79,8 +79,8 @@ def user_access_end(*, user: User, reason: str) -> int:
     with transaction.atomic():
         revoked = api_tokens_revoke(user=user, actor=None, reason=reason)
         audit_record(actor=None, verb=f"user.{reason}", target=user, data={"tokens_revoked": revoked})
-        publish_on_commit(
-            [group_for_user(user.pk)], event("session.ended", reason=reason), close_code=CLOSE_SESSION_ENDED
+        sockets_close_on_commit(
+            [group_for_user(user.pk)], event("session.ended", reason=reason), code=CLOSE_SESSION_ENDED
         )
     return revoked
 
@@ -90,11 +90,11 @@ def users_access_rescope(*, user_ids: Iterable[int], reason: str) -> None:
     and joins only the groups that the new role and departments allow."""
     groups = [group_for_user(user_id) for user_id in sorted(set(user_ids))]
     if groups:
-        publish_on_commit(groups, event("access.changed", reason=reason), close_code=CLOSE_ACCESS_CHANGED)
+        sockets_close_on_commit(groups, event("access.changed", reason=reason), code=CLOSE_ACCESS_CHANGED)
 
 
 def session_sockets_close(*, session_key: str) -> None:
     """Logout: the sockets opened under that session close (4401); the user's other sessions go on."""
-    publish_on_commit(
-        [group_for_session(session_key)], event("session.ended", reason="logged_out"), close_code=CLOSE_SESSION_ENDED
+    sockets_close_on_commit(
+        [group_for_session(session_key)], event("session.ended", reason="logged_out"), code=CLOSE_SESSION_ENDED
     )

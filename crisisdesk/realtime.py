@@ -62,18 +62,24 @@ def close_message(payload: dict[str, Any], code: int) -> dict[str, Any]:
     return {"type": "console.close", "text": json.dumps(payload), "code": code}
 
 
-def publish_now(groups: Iterable[str], payload: dict[str, Any], *, close_code: int | None = None) -> None:
-    """Send to every group in one trip to the event loop: a hop per group was a queue per group under load.
+def publish_now(groups: Iterable[str], payload: dict[str, Any]) -> None:
+    """Send to every group in one trip to the event loop: a hop per group was a queue per group under load."""
+    _send_now(groups, console_message(payload), payload.get("type"))
 
-    With `close_code`, the sockets receive the event and are then closed with that code."""
+
+def sockets_close_now(groups: Iterable[str], payload: dict[str, Any], *, code: int) -> None:
+    """Every socket in the groups receives the event, leaves its groups and is closed with `code`."""
+    _send_now(groups, close_message(payload, code), payload.get("type"))
+
+
+def _send_now(groups: Iterable[str], message: dict[str, Any], event_type: str | None) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    message = console_message(payload) if close_code is None else close_message(payload, close_code)
     try:
-        async_to_sync(_groups_send)(layer, list(dict.fromkeys(groups)), message, payload.get("type"))
+        async_to_sync(_groups_send)(layer, list(dict.fromkeys(groups)), message, event_type)
     except Exception:  # e.g. called from a thread that runs an event loop: the write stands, the push is lost
-        logger.exception("Could not push %s", payload.get("type"))
+        logger.exception("Could not push %s", event_type)
 
 
 async def _groups_send(layer, groups: list[str], message: dict[str, Any], event_type: str | None) -> None:
@@ -84,6 +90,11 @@ async def _groups_send(layer, groups: list[str], message: dict[str, Any], event_
             logger.exception("Could not push %s to %s", event_type, group)
 
 
-def publish_on_commit(groups: Iterable[str], payload: dict[str, Any], *, close_code: int | None = None) -> None:
+def publish_on_commit(groups: Iterable[str], payload: dict[str, Any]) -> None:
     group_list = list(groups)
-    transaction.on_commit(lambda: publish_now(group_list, payload, close_code=close_code))
+    transaction.on_commit(lambda: publish_now(group_list, payload))
+
+
+def sockets_close_on_commit(groups: Iterable[str], payload: dict[str, Any], *, code: int) -> None:
+    group_list = list(groups)
+    transaction.on_commit(lambda: sockets_close_now(group_list, payload, code=code))
