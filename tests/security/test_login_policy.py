@@ -161,3 +161,23 @@ def test_api_throttles_key_on_the_same_address(rf, settings):
     assert AnonRateThrottle().get_ident(request) == "203.0.113.5"
     settings.TRUSTED_PROXIES = ["203.0.113.0/24"]
     assert AnonRateThrottle().get_ident(request) == "198.51.100.1"
+
+
+def test_a_username_spelt_like_the_office_address_does_not_count_against_it(community_manager, settings):
+    settings.LOGIN_ADDRESS_FAILURE_LIMIT = 5
+    outsider = Client(REMOTE_ADDR="203.0.113.66")
+    for number in range(5):
+        console_login(outsider, "127.0.0.1", f"guess-{number}")
+    assert console_login(Client(), "ana", PASSWORD).status_code == 302
+
+
+def test_an_administrator_lifts_a_hold_by_hand(other_community_manager):
+    from django.core.management import call_command
+
+    for number in range(10):
+        console_login(Client(), "luis", f"guess-{number}")
+    assert console_login(Client(), "luis", PASSWORD).status_code == 429
+
+    call_command("axes_reset_username", "luis")
+
+    assert console_login(Client(), "luis", PASSWORD).status_code == 302
