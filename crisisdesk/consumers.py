@@ -8,6 +8,7 @@ from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from crisisdesk.realtime import group_for_session, group_for_user
 from crisisdesk.selectors import console_groups_for_user
 from inbox.consumers import MentionPresenceMixin
 
@@ -18,14 +19,30 @@ class ConsoleConsumer(MentionPresenceMixin, AsyncJsonWebsocketConsumer):
         if user is None or not user.is_authenticated:
             await self.close(code=4401)
             return
-        self.groups_joined = await database_sync_to_async(console_groups_for_user)(user)
-        if not self.groups_joined:
-            await self.close(code=4403)
-            return
+        # The groups through which this socket is closed are joined before its access is read: a change
+        # committed in between is then either in what is read or in a close that reaches the socket.
+        self.groups_joined = [group_for_user(user.pk)]
+        session_key = getattr(self.scope.get("session"), "session_key", None)
+        if session_key:
+            self.groups_joined.append(group_for_session(session_key))
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
+        groups = await database_sync_to_async(console_groups_for_user)(user)
+        if not groups:
+            await self.groups_leave()
+            await self.close(code=4403)
+            return
+        for group in groups:
+            if group not in self.groups_joined:
+                self.groups_joined.append(group)
+                await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
-        await self.send_json({"type": "hello", "version": 1, "groups": len(self.groups_joined)})
+        await self.send_json({"type": "hello", "version": 1, "groups": len(groups)})
+
+    async def groups_leave(self) -> None:
+        for group in getattr(self, "groups_joined", []):
+            await self.channel_layer.group_discard(group, self.channel_name)
+        self.groups_joined = []
 
     async def dispatch(self, message: dict) -> None:
         """Channels' dispatch without its hop to the sync thread, before every handler, to close stale
@@ -40,8 +57,7 @@ class ConsoleConsumer(MentionPresenceMixin, AsyncJsonWebsocketConsumer):
 
     async def disconnect(self, code: int) -> None:
         await self.presence_disconnect()
-        for group in getattr(self, "groups_joined", []):
-            await self.channel_layer.group_discard(group, self.channel_name)
+        await self.groups_leave()
 
     @classmethod
     async def decode_json(cls, text_data):
@@ -61,3 +77,10 @@ class ConsoleConsumer(MentionPresenceMixin, AsyncJsonWebsocketConsumer):
 
     async def console_event(self, message: dict) -> None:
         await self.send(text_data=message["text"])
+
+    async def console_close(self, message: dict) -> None:
+        """The session ended or the access changed (crisisdesk.access): leave every group first, so that
+        nothing more arrives, then say why and close with the code the console's script acts on."""
+        await self.groups_leave()
+        await self.send(text_data=message["text"])
+        await self.close(code=message["code"])

@@ -5,6 +5,7 @@ A client told about a change that then rolled back would show something that nev
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections.abc import Iterable
@@ -21,6 +22,11 @@ EVENT_VERSION = 1
 
 def group_for_user(user_id: int) -> str:
     return f"user.{user_id}"
+
+
+def group_for_session(session_key: str) -> str:
+    """The sockets opened under one login session; named from a digest so the key itself never travels."""
+    return f"session.{hashlib.sha256(session_key.encode()).hexdigest()[:40]}"
 
 
 def group_for_department(department_id: int) -> str:
@@ -45,15 +51,35 @@ def console_message(payload: dict[str, Any]) -> dict[str, Any]:
     return {"type": "console.event", "text": json.dumps(payload)}
 
 
+# Close codes the console's script acts on: 4401 reloads the page (the login page, if the session is gone);
+# 4409 reconnects at once, joining the groups the user's access now allows, and re-loads state.
+CLOSE_SESSION_ENDED = 4401
+CLOSE_ACCESS_CHANGED = 4409
+
+
+def close_message(payload: dict[str, Any], code: int) -> dict[str, Any]:
+    """The channel-layer message that makes every socket in a group leave its groups, say why and close."""
+    return {"type": "console.close", "text": json.dumps(payload), "code": code}
+
+
 def publish_now(groups: Iterable[str], payload: dict[str, Any]) -> None:
     """Send to every group in one trip to the event loop: a hop per group was a queue per group under load."""
+    _send_now(groups, console_message(payload), payload.get("type"))
+
+
+def sockets_close_now(groups: Iterable[str], payload: dict[str, Any], *, code: int) -> None:
+    """Every socket in the groups receives the event, leaves its groups and is closed with `code`."""
+    _send_now(groups, close_message(payload, code), payload.get("type"))
+
+
+def _send_now(groups: Iterable[str], message: dict[str, Any], event_type: str | None) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
     try:
-        async_to_sync(_groups_send)(layer, list(dict.fromkeys(groups)), console_message(payload), payload.get("type"))
+        async_to_sync(_groups_send)(layer, list(dict.fromkeys(groups)), message, event_type)
     except Exception:  # e.g. called from a thread that runs an event loop: the write stands, the push is lost
-        logger.exception("Could not push %s", payload.get("type"))
+        logger.exception("Could not push %s", event_type)
 
 
 async def _groups_send(layer, groups: list[str], message: dict[str, Any], event_type: str | None) -> None:
@@ -67,3 +93,8 @@ async def _groups_send(layer, groups: list[str], message: dict[str, Any], event_
 def publish_on_commit(groups: Iterable[str], payload: dict[str, Any]) -> None:
     group_list = list(groups)
     transaction.on_commit(lambda: publish_now(group_list, payload))
+
+
+def sockets_close_on_commit(groups: Iterable[str], payload: dict[str, Any], *, code: int) -> None:
+    group_list = list(groups)
+    transaction.on_commit(lambda: sockets_close_now(group_list, payload, code=code))

@@ -35,12 +35,19 @@ def api_token_create(*, user: User, via: str = "console") -> Token:
 
 
 def api_token_revoke(*, user: User) -> bool:
-    """Delete the user's API token; False when there was none. Audited when one was revoked."""
+    """Delete the user's API token at their own request; False when there was none. Audited when one was revoked."""
+    return api_tokens_revoke(user=user, actor=user) > 0
+
+
+def api_tokens_revoke(*, user: User, actor: User | None, reason: str | None = None) -> int:
+    """Delete every API token of the user, one `api_token.revoke` audit event each (prefix only, and the
+    reason when the system revoked them). Returns how many there were; idempotent."""
     with transaction.atomic():
-        token = Token.objects.select_for_update().filter(user=user).first()
-        if token is None:
-            return False
-        prefix = token.key[:TOKEN_PREFIX_LENGTH]
-        token.delete()
-        audit_record(actor=user, verb="api_token.revoke", target=user, data={"prefix": prefix})
-    return True
+        tokens = list(Token.objects.select_for_update().filter(user=user))
+        for token in tokens:
+            data = {"prefix": token.key[:TOKEN_PREFIX_LENGTH]}
+            if reason:
+                data["reason"] = reason
+            audit_record(actor=actor, verb="api_token.revoke", target=user, data=data)
+        Token.objects.filter(pk__in=[token.pk for token in tokens]).delete()
+    return len(tokens)

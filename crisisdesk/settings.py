@@ -8,6 +8,7 @@ Redis with web, worker and beat as separate processes.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "csp",
     "channels",
+    "axes",
     "crisisdesk",
     "inbox",
     "playbooks",
@@ -86,6 +88,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "crisisdesk.middleware.DatabaseUnavailableMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "crisisdesk.urls"
@@ -158,6 +161,10 @@ else:
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "crisisdesk.User"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "start"
 LOGOUT_REDIRECT_URL = "login"
@@ -167,6 +174,23 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+
+# Proxies whose X-Forwarded-For is believed (addresses or CIDRs); empty believes no forwarded header.
+TRUSTED_PROXIES = [str(ipaddress.ip_network(item, strict=False)) for item in env_list("TRUSTED_PROXIES", "")]
+
+# One login policy for the console, /admin/ and the API token login (crisisdesk/login_policy.py).
+LOGIN_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "10"))
+LOGIN_ADDRESS_FAILURE_LIMIT = int(os.environ.get("LOGIN_ADDRESS_FAILURE_LIMIT", "100"))
+LOGIN_FAILURE_WINDOW_SECONDS = int(os.environ.get("LOGIN_FAILURE_WINDOW_SECONDS", "300"))
+LOGIN_COOLOFF_MAX_SECONDS = int(os.environ.get("LOGIN_COOLOFF_MAX_SECONDS", "86400"))
+AXES_HANDLER = "crisisdesk.login_policy.LoginPolicyHandler"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "crisisdesk.clientip.client_ip"
+AXES_COOLOFF_TIME = "crisisdesk.login_policy.login_cool_off"
+AXES_LOCKOUT_CALLABLE = "crisisdesk.login_policy.login_held_response"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_ENABLE_ADMIN = False
+AXES_VERBOSE = False
 
 LANGUAGE_CODE = os.environ.get("LANGUAGE_CODE", "es")
 LANGUAGES = [("es", _("Spanish")), ("en", _("English"))]
@@ -285,7 +309,6 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "anon": os.environ.get("API_THROTTLE_ANON", "60/min"),
         "user": os.environ.get("API_THROTTLE_USER", "6000/min"),
-        "login": os.environ.get("LOGIN_THROTTLE", "10/min"),
     },
 }
 SPECTACULAR_SETTINGS = {

@@ -1,54 +1,21 @@
-"""Login throttling: a few failed attempts per address and username per window, then 429."""
+"""API rate limits, keyed on the client address that `crisisdesk.clientip` vouches for.
+
+Logins are not limited here: `crisisdesk.login_policy` holds one policy for every login surface.
+"""
 
 from __future__ import annotations
 
-from functools import wraps
-
-from django.conf import settings
-from django.core.cache import cache
-from django.http import HttpRequest, HttpResponse
 from rest_framework import throttling
 
-WINDOW_SECONDS = 300
-
-
-def _limit() -> int:
-    return int(getattr(settings, "LOGIN_FAILURE_LIMIT", 10))
-
-
-def _keys(request: HttpRequest) -> list[str]:
-    address = request.META.get("REMOTE_ADDR", "unknown")
-    username = (request.POST.get("username") or "").strip().lower()[:150]
-    return [f"login-fail:ip:{address}", f"login-fail:user:{username}"]
-
-
-def login_throttled(view):
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        keys = _keys(request)
-        if any((cache.get(key) or 0) >= _limit() for key in keys):
-            response = HttpResponse("Too many failed logins; wait a few minutes.", status=429)
-            response["Retry-After"] = str(WINDOW_SECONDS)
-            return response
-        response = view(request, *args, **kwargs)
-        failed = response.status_code == 200 and not request.user.is_authenticated
-        if failed:
-            for key in keys:
-                cache.add(key, 0, WINDOW_SECONDS)
-                try:
-                    cache.incr(key)
-                except ValueError:
-                    cache.set(key, 1, WINDOW_SECONDS)
-        return response
-
-    return wrapped
+from crisisdesk.clientip import client_ip
 
 
 class LiveRatesMixin:
-    """Read the rate from the settings on every request.
+    """Read the rate from the settings on every request, and the address from `client_ip`.
 
     DRF binds `THROTTLE_RATES` when its module is imported, so a rate changed later (a test, a
-    settings override) would be silently ignored.
+    settings override) would be silently ignored. DRF's own `get_ident` believes X-Forwarded-For
+    from anyone while NUM_PROXIES is unset.
     """
 
     scope: str
@@ -62,6 +29,9 @@ class LiveRatesMixin:
         except KeyError as error:
             raise ImproperlyConfigured(f"No throttle rate set for scope {self.scope!r}.") from error
 
+    def get_ident(self, request) -> str:
+        return client_ip(request)
+
 
 class AnonRateThrottle(LiveRatesMixin, throttling.AnonRateThrottle):
     """Anonymous API calls, per client address."""
@@ -69,9 +39,3 @@ class AnonRateThrottle(LiveRatesMixin, throttling.AnonRateThrottle):
 
 class UserRateThrottle(LiveRatesMixin, throttling.UserRateThrottle):
     """Authenticated API calls, per user."""
-
-
-class LoginRateThrottle(LiveRatesMixin, throttling.AnonRateThrottle):
-    """Password logins over the API, per client address, successful or not (rate `login`)."""
-
-    scope = "login"

@@ -8,7 +8,6 @@ from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.crypto import constant_time_compare
-from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -18,11 +17,11 @@ from crisisdesk.models import Role
 from crisisdesk.roles import EVERYONE, public, roles_required, start_url_for, user_role
 from crisisdesk.selectors import api_token_for_user, health_report
 from crisisdesk.services import TOKEN_PREFIX_LENGTH, api_token_create, api_token_revoke
-from crisisdesk.throttling import login_throttled
 
 
-@method_decorator(login_throttled, name="post")
 class LoginView(auth_views.LoginView):
+    """Failed and held logins are counted and answered by `crisisdesk.login_policy` (django-axes)."""
+
     template_name = "registration/login.html"
     redirect_authenticated_user = True
 

@@ -21,9 +21,10 @@ from crisisdesk.api.serializers import (
     WebhookEndpointSerializer,
     WebhookEndpointWriteSerializer,
 )
+from crisisdesk.login_policy import LoginHeld, login_retry_after_seconds
 from crisisdesk.models import Role
 from crisisdesk.roles import EVERYONE, public, user_role
-from crisisdesk.throttling import AnonRateThrottle, LoginRateThrottle
+from crisisdesk.throttling import AnonRateThrottle
 from crisisdesk.webhooks import (
     WebhookError,
     webhook_endpoint_create,
@@ -59,17 +60,22 @@ class ApiTokenView(APIView):
 
 
 class ApiTokenLoginView(APIView):
-    """Exchange a username and password for a new token (replacing the old one). Throttled per address."""
+    """Exchange a username and password for a new token (replacing the old one).
+
+    Held logins (crisisdesk.login_policy) answer 429 with `detail` and Retry-After, even with the right
+    password; anonymous calls are rate-limited per address as well."""
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
-    throttle_classes = [LoginRateThrottle, AnonRateThrottle]
+    throttle_classes = [AnonRateThrottle]
 
     @extend_schema(request=ApiLoginSerializer, responses={201: ApiTokenCreatedSerializer}, auth=[])
     def post(self, request):
         serializer = ApiLoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = authenticate(request, **serializer.validated_data)
+        if getattr(request, "axes_locked_out", False):
+            raise LoginHeld(wait=login_retry_after_seconds(request, serializer.validated_data))
         if user is None or user_role(user) is None:
             raise ValidationError({"detail": "Wrong username or password."})
         token = services.api_token_create(user=user, via="api_login")

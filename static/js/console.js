@@ -28,8 +28,12 @@
       if (!payload || typeof payload.type !== "string") return;
       document.dispatchEvent(new CustomEvent(`console:${payload.type}`, { detail: payload }));
     });
-    socket.addEventListener("close", () => {
+    socket.addEventListener("close", (closed) => {
       setStatus("closed");
+      // 4401: the session ended (logout, password change, deactivation); reloading leads to the login page.
+      if (closed.code === 4401) { location.reload(); return; }
+      // 4409: role or departments changed; reconnect at once into the new groups, then re-load state.
+      if (closed.code === 4409) { attempts = 1; connect(); return; }
       attempts += 1;
       const delay = Math.min(15000, 500 * 2 ** Math.min(attempts, 5));
       setTimeout(connect, delay);

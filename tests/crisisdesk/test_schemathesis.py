@@ -108,7 +108,7 @@ def callers(db, keep_test_connection, director, community_manager, admin_user):
 def test_no_operation_answers_with_a_server_error(case, callers, settings):
     settings.REST_FRAMEWORK = {
         **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {"anon": "100000/min", "user": "100000/min", "login": "100000/min"},
+        "DEFAULT_THROTTLE_RATES": {"anon": "100000/min", "user": "100000/min"},
     }
     for user in callers:
         # The token is fetched per call: the token operations themselves rotate and revoke it.

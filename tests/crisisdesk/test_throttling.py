@@ -1,4 +1,4 @@
-"""API rate limits: logins per address, anonymous calls and each user's calls answer 429 past the limit."""
+"""API rate limits and the login policy: held accounts and addresses, anonymous and per-user calls answer 429."""
 
 import pytest
 from rest_framework.test import APIClient
@@ -10,27 +10,64 @@ pytestmark = pytest.mark.django_db
 def small_rates(settings):
     settings.REST_FRAMEWORK = {
         **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {"anon": "5/min", "user": "4/min", "login": "3/min"},
+        "DEFAULT_THROTTLE_RATES": {"anon": "5/min", "user": "4/min"},
     }
 
 
-def test_api_logins_are_throttled_per_address_even_with_the_right_password(community_manager, small_rates):
+def test_api_logins_are_held_per_account_even_with_the_right_password(community_manager, settings):
+    settings.LOGIN_FAILURE_LIMIT = 3
     client = APIClient()
-    for _ in range(3):
-        response = client.post(
-            "/api/auth/token/login/", {"username": "ana", "password": "wrong"}, format="json"
-        )
-        assert response.status_code == 400
-    blocked = client.post(
+    statuses = [
+        client.post("/api/auth/token/login/", {"username": "ana", "password": "wrong"}, format="json").status_code
+        for _ in range(3)
+    ]
+    assert statuses == [400, 400, 429]
+    blocked = APIClient(REMOTE_ADDR="203.0.113.9").post(
         "/api/auth/token/login/", {"username": "ana", "password": "secret-pass-123"}, format="json"
     )
     assert blocked.status_code == 429
     assert int(blocked["Retry-After"]) > 0
-    other_address = APIClient(REMOTE_ADDR="203.0.113.9")
-    allowed = other_address.post(
+    assert "Too many failed logins" in blocked.json()["detail"]
+
+
+def test_another_account_logs_in_from_the_same_address(community_manager, other_community_manager, settings):
+    settings.LOGIN_FAILURE_LIMIT = 3
+    client = APIClient()
+    for _ in range(4):
+        client.post("/api/auth/token/login/", {"username": "luis", "password": "wrong"}, format="json")
+    allowed = client.post(
         "/api/auth/token/login/", {"username": "ana", "password": "secret-pass-123"}, format="json"
     )
     assert allowed.status_code == 201
+
+
+def test_an_address_is_held_after_the_address_limit_whatever_the_account(community_manager, settings):
+    settings.LOGIN_ADDRESS_FAILURE_LIMIT = 5
+    client = APIClient()
+    statuses = [
+        client.post(
+            "/api/auth/token/login/", {"username": f"nobody{number}", "password": "x"}, format="json"
+        ).status_code
+        for number in range(5)
+    ]
+    assert statuses == [400] * 4 + [429]
+    held = client.post("/api/auth/token/login/", {"username": "ana", "password": "secret-pass-123"}, format="json")
+    assert held.status_code == 429
+    elsewhere = APIClient(REMOTE_ADDR="203.0.113.9").post(
+        "/api/auth/token/login/", {"username": "ana", "password": "secret-pass-123"}, format="json"
+    )
+    assert elsewhere.status_code == 201
+
+
+def test_the_cool_down_doubles_with_each_failure_past_the_limit(settings):
+    from crisisdesk.login_policy import account_cool_off_seconds
+
+    settings.LOGIN_FAILURE_LIMIT = 10
+    settings.LOGIN_FAILURE_WINDOW_SECONDS = 300
+    settings.LOGIN_COOLOFF_MAX_SECONDS = 3600
+    assert [account_cool_off_seconds(failures) for failures in (1, 9, 10, 11, 12, 13, 14, 40)] == [
+        300, 300, 300, 600, 1200, 2400, 3600, 3600
+    ]
 
 
 def test_an_authenticated_user_gets_429_after_the_user_rate(
@@ -48,7 +85,7 @@ def test_an_authenticated_user_gets_429_after_the_user_rate(
 def test_anonymous_calls_get_429_after_the_anonymous_rate(settings):
     settings.REST_FRAMEWORK = {
         **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {"anon": "5/min", "user": "100/min", "login": "100/min"},
+        "DEFAULT_THROTTLE_RATES": {"anon": "5/min", "user": "100/min"},
     }
     anonymous = APIClient()
     statuses = [
@@ -61,7 +98,7 @@ def test_anonymous_calls_get_429_after_the_anonymous_rate(settings):
 
 
 def test_the_default_rates_come_from_the_settings(settings):
-    from crisisdesk.throttling import AnonRateThrottle, LoginRateThrottle, UserRateThrottle
+    from crisisdesk.throttling import AnonRateThrottle, UserRateThrottle
 
     rates = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
     assert settings.REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] == [
@@ -70,4 +107,3 @@ def test_the_default_rates_come_from_the_settings(settings):
     ]
     assert AnonRateThrottle().rate == rates["anon"]
     assert UserRateThrottle().rate == rates["user"]
-    assert LoginRateThrottle().rate == rates["login"]
