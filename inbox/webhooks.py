@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 from collections.abc import Callable
 
@@ -23,6 +22,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from crisisdesk.parsers import JsonDocumentInvalid, json_loads_bounded
 from crisisdesk.roles import public
 from inbox.connectors import connector_for
 from inbox.connectors.base import Connector, ConnectorError, RejectedItem
@@ -58,13 +58,13 @@ def _ingest_body(*, channel: Channel, connector: Connector, body: bytes, source:
         return JsonResponse({"duplicate": True})
     try:
         try:
-            payload = json.loads(body)
-        except ValueError as error:
+            payload = json_loads_bounded(body)
+        except JsonDocumentInvalid as error:
             reason = f"invalid JSON: {error}"
             dead_letters_record(
                 channel=channel, source=source, rejected=[RejectedItem(reason=reason, payload=body)]
             )
-            return _error(400, f"The body is not valid JSON ({error}).")
+            return _error(400, str(error))
         try:
             result = connector.parse_payload(payload)
         except ConnectorError as error:
