@@ -12,7 +12,7 @@ import heapq
 import json
 import logging
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -28,7 +28,8 @@ from crisisdesk.realtime import INBOX_GROUP, event, group_for_role, group_for_us
 from crisisdesk.roles import user_role
 from inbox import events
 from inbox.connectors import connector_for
-from inbox.connectors.base import ConnectorError, NormalizedMention, RateLimited, RejectedItem
+from inbox.connectors.base import ConnectorError, ItemInvalid, NormalizedMention, RateLimited, RejectedItem
+from inbox.connectors.normalise import mention_checked, storable_text
 from inbox.models import (
     OPEN_STATUSES,
     PUSH_ONLY_KINDS,
@@ -80,7 +81,7 @@ def dead_letters_record(*, channel: Channel | None, source: str, rejected: list[
             DeadLetter(
                 channel=channel,
                 source=source,
-                reason=item.reason[:2000],
+                reason=storable_text(str(item.reason)[:2000]),
                 payload=_payload_text(item.payload),
             )
             for item in rejected
@@ -89,14 +90,17 @@ def dead_letters_record(*, channel: Channel | None, source: str, rejected: list[
 
 
 def _payload_text(payload: Any) -> str:
+    """What was received, as text PostgreSQL keeps: JSON with NUL and lone surrogates escaped, never lost."""
     if isinstance(payload, bytes | bytearray):
-        return payload.decode("utf-8", errors="replace")[:100_000]
-    if isinstance(payload, str):
-        return payload[:100_000]
-    try:
-        return json.dumps(payload, ensure_ascii=False, default=str)[:100_000]
-    except (TypeError, ValueError):
-        return repr(payload)[:100_000]
+        text = bytes(payload[:100_000]).decode("utf-8", errors="backslashreplace")
+    elif isinstance(payload, str):
+        text = payload[:100_000]
+    else:
+        try:
+            text = json.dumps(payload, ensure_ascii=False, default=str)[:100_000]
+        except (TypeError, ValueError, RecursionError):
+            text = repr(payload)[:100_000]
+    return storable_text(text)
 
 
 def mentions_ingest(
@@ -175,70 +179,26 @@ def _batch_parser():
 def _mentions_validate(items: list[NormalizedMention]) -> tuple[list[NormalizedMention], list[RejectedItem]]:
     """Keep what the database can store; the rest becomes dead letters instead of failing the batch.
 
-    A single bad item (an over-long id, a NUL byte PostgreSQL refuses, a naive date) must not hold
-    back the cursor and with it every mention behind it.
+    A single bad item (an over-long id, a NUL in an id, a lone surrogate in a text, a naive date)
+    must not hold back the cursor and with it every mention behind it (`mention_checked`).
     """
     valid: list[NormalizedMention] = []
     rejected: list[RejectedItem] = []
     for item in items:
-        reason = _mention_problem(item)
-        if reason:
-            rejected.append(RejectedItem(reason=reason, payload=_item_payload(item)))
-            continue
-        if "\x00" in item.text or "\x00" in item.author.handle or "\x00" in item.author.display_name:
-            item = replace(
-                item,
-                text=item.text.replace("\x00", ""),
-                author=replace(
-                    item.author,
-                    handle=item.author.handle.replace("\x00", ""),
-                    display_name=item.author.display_name.replace("\x00", ""),
-                ),
-            )
-        if _has_nul(item.raw):
-            item = replace(item, raw=_without_nul(item.raw))
-        valid.append(item)
+        try:
+            valid.append(mention_checked(item))
+        except ItemInvalid as error:
+            rejected.append(RejectedItem(reason=str(error), payload=_item_payload(item)))
     return valid, rejected
 
 
-def _mention_problem(item: NormalizedMention) -> str:
-    if not isinstance(item.external_id, str) or not item.external_id.strip() or len(item.external_id) > 128:
-        return f"invalid_id: external id missing or longer than 128 characters: {str(item.external_id)[:40]!r}"
-    if not isinstance(item.text, str) or not item.text.replace("\x00", "").strip():
-        return "empty_text: the mention has no text"
-    if not isinstance(item.posted_at, datetime) or timezone.is_naive(item.posted_at):
-        return f"invalid_date: posted_at is not an aware datetime: {item.posted_at!r}"
-    author_id = item.author.external_id if item.author is not None else ""
-    if not isinstance(author_id, str) or not author_id.strip() or len(author_id) > 128:
-        return "invalid_author: author id missing or longer than 128 characters"
-    if len(item.conversation_id or "") > 128 or len(item.in_reply_to_external_id or "") > 128:
-        return "invalid_thread: conversation or parent id longer than 128 characters"
-    return ""
-
-
-def _has_nul(raw: Any) -> bool:
-    """JSON always escapes NUL as \\u0000, and the C encoder is far cheaper than walking the document."""
-    return "\\u0000" in json.dumps(raw, default=str)
-
-
-def _without_nul(value: Any) -> Any:
-    """PostgreSQL's jsonb refuses \\u0000 anywhere in a document."""
-    if isinstance(value, str):
-        return value.replace("\x00", "")
-    if isinstance(value, dict):
-        return {_without_nul(key): _without_nul(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_without_nul(item) for item in value]
-    return value
-
-
-def _item_payload(item: NormalizedMention) -> dict[str, Any]:
+def _item_payload(item: Any) -> dict[str, Any]:
     return {
-        "external_id": str(item.external_id)[:200],
-        "text": str(item.text)[:2000],
-        "posted_at": str(item.posted_at),
-        "author": str(getattr(item.author, "external_id", ""))[:200],
-        "raw": item.raw,
+        "external_id": str(getattr(item, "external_id", ""))[:200],
+        "text": str(getattr(item, "text", ""))[:2000],
+        "posted_at": str(getattr(item, "posted_at", "")),
+        "author": str(getattr(getattr(item, "author", None), "external_id", ""))[:200],
+        "raw": getattr(item, "raw", None),
     }
 
 

@@ -115,9 +115,7 @@ def test_the_meta_webhook_refuses_signed_deep_nesting_with_a_400(db):
     assert "nested deeper than" in response.json()["error"]
 
 
-@pytest.mark.parametrize(
-    "document", ["[" * 65 + "]" * 65, '{"a":' * 65 + "1" + "}" * 65, "[" * 100_000, '{"a": NaN}']
-)
+@pytest.mark.parametrize("document", ["[" * 65 + "]" * 65, '{"a":' * 65 + "1" + "}" * 65, "[" * 100_000, '{"a": NaN}'])
 def test_the_helper_refuses_what_is_too_deep_or_not_strict_json(document):
     with pytest.raises(JsonDocumentInvalid):
         json_loads_bounded(document)
