@@ -230,19 +230,22 @@ def _intake_create(
 
 
 def _intakes_enqueue_on_commit(intake_ids: list[int]) -> None:
+    """Queue after commit on a connection that fails at once: kombu's default is to retry for ~6 s, which
+    would hold every webhook answer that long while the broker is down, for nothing the sweeper won't do."""
     from inbox.tasks import intake_process as intake_process_task
 
     def enqueue() -> None:
-        for intake_id in intake_ids:
-            try:
-                intake_process_task.apply_async((intake_id,), retry=False)
-            except Exception:  # any broker failure: the row is safe in PostgreSQL and the sweeper queues it again
-                logger.warning(
-                    "Intake %s kept but not queued (broker unreachable); the sweeper will queue it.",
-                    intake_id,
-                    exc_info=True,
-                )
-                return
+        try:
+            with intake_process_task.app.connection_for_write() as broker:
+                broker.transport_options.update(max_retries=0)
+                for intake_id in intake_ids:
+                    intake_process_task.apply_async((intake_id,), retry=False, connection=broker)
+        except Exception:  # any broker failure: the rows are safe in PostgreSQL and the sweeper queues them again
+            logger.warning(
+                "Intake %s kept but not queued (broker unreachable); the sweeper will queue it.",
+                ", ".join(map(str, intake_ids)),
+                exc_info=True,
+            )
 
     transaction.on_commit(enqueue)
 
@@ -257,8 +260,12 @@ def intake_process(*, intake_id: int) -> IngestReport | None:
     """
     try:
         with transaction.atomic():
+            # Only the intake row is locked ("of"): locking the joined channel too made concurrent batches of
+            # one channel skip each other's rows, leaving them to the sweeper.
             intake = (
-                Intake.objects.select_for_update(skip_locked=connection.features.has_select_for_update_skip_locked)
+                Intake.objects.select_for_update(
+                    skip_locked=connection.features.has_select_for_update_skip_locked, of=("self",)
+                )
                 .select_related("channel")
                 .filter(pk=intake_id, processed_at__isnull=True)
                 .first()
@@ -306,7 +313,9 @@ def _intake_ingest(intake: Intake) -> IngestReport:
 
 def _intake_failure_record(*, intake_id: int, message: str) -> None:
     with transaction.atomic():
-        intake = Intake.objects.select_for_update().select_related("channel").filter(pk=intake_id).first()
+        intake = (
+            Intake.objects.select_for_update(of=("self",)).select_related("channel").filter(pk=intake_id).first()
+        )
         if intake is None or intake.processed_at is not None:
             return
         intake.attempts += 1
