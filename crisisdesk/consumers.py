@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from crisisdesk.parsers import JsonDocumentInvalid, json_loads_bounded
 from crisisdesk.realtime import group_for_session, group_for_user
 from crisisdesk.selectors import console_groups_for_user
 from inbox.consumers import MentionPresenceMixin
@@ -63,8 +62,8 @@ class ConsoleConsumer(MentionPresenceMixin, AsyncJsonWebsocketConsumer):
     async def decode_json(cls, text_data):
         """Broken JSON from a browser is ignored rather than crashing the socket."""
         try:
-            return json.loads(text_data)
-        except ValueError:
+            return json_loads_bounded(text_data)
+        except JsonDocumentInvalid:
             return None
 
     async def receive_json(self, content, **kwargs) -> None:

@@ -270,6 +270,8 @@ CELERY_TASK_EAGER_PROPAGATES = CELERY_TASK_ALWAYS_EAGER
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "crisisdesk.heartbeat", "schedule": 10.0},
     "poll-due-channels": {"task": "inbox.channels_poll_due", "schedule": 2.0},
+    "intakes-requeue-stale": {"task": "inbox.intakes_requeue_stale", "schedule": 15.0},
+    "intakes-prune": {"task": "inbox.intakes_prune", "schedule": 3600.0},
     "webhook-deliveries-sweep": {"task": "notify.webhook_deliveries_sweep", "schedule": 60.0},
     "escalations-sweep": {"task": "escalation.escalations_sweep", "schedule": 5.0},
     "inbox-assignments": {"task": "inbox.mentions_auto_assign", "schedule": 15.0},
@@ -282,6 +284,11 @@ CELERY_BEAT_SCHEDULE = {
 # Crisis detection: "low", "medium" or "high" (k·σ and consecutive minutes), and the alert cool-down.
 DETECTION_SENSITIVITY = os.environ.get("DETECTION_SENSITIVITY", "medium")
 DETECTION_COOLDOWN_MINUTES = int(os.environ.get("DETECTION_COOLDOWN_MINUTES", "15"))
+# Pushed batches are kept in PostgreSQL (inbox.Intake) before the sender is answered; one not processed
+# this many seconds after it was queued is queued again, and processed ones are deleted after this many
+# hours (at least the 24-hour replay window of the webhooks).
+INTAKE_REQUEUE_SECONDS = int(os.environ.get("INTAKE_REQUEUE_SECONDS", "30"))
+INTAKE_RETENTION_HOURS = max(24, int(os.environ.get("INTAKE_RETENTION_HOURS", "48")))
 # The escalation sweeper re-queues a step's messages whose task was lost after this many seconds.
 ESCALATION_NOTIFY_GRACE_SECONDS = int(os.environ.get("ESCALATION_NOTIFY_GRACE_SECONDS", "60"))
 CELERY_QUEUES = list(QUEUES)
@@ -299,6 +306,12 @@ REST_FRAMEWORK = {
     # the API's page for people.
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # JSON nested deeper than crisisdesk.parsers.JSON_MAX_DEPTH is a 400, not a RecursionError.
+    "DEFAULT_PARSER_CLASSES": [
+        "crisisdesk.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

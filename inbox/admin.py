@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from crisisdesk.parsers import JsonDocumentInvalid, json_loads_bounded
 from inbox.credentials import credentials_encrypt
 from inbox.models import Author, Channel, DeadLetter, Mention, Reply
 
@@ -57,8 +56,8 @@ class ChannelAdminForm(forms.ModelForm):
         if not raw:
             return None
         try:
-            value = json.loads(raw)
-        except ValueError as error:
+            value = json_loads_bounded(raw)
+        except JsonDocumentInvalid as error:
             raise forms.ValidationError(_("Credentials must be a JSON object.")) from error
         if not isinstance(value, dict) or not value:
             raise forms.ValidationError(_("Credentials must be a non-empty JSON object."))

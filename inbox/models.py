@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -220,6 +221,43 @@ class DeadLetter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source}: {self.reason[:60]}"
+
+
+class Intake(models.Model):
+    """A batch exactly as it arrived, written to PostgreSQL before the sender is answered.
+
+    The broker's message carries only this row's id. A message lost with Redis or with a killed worker
+    costs a delay, never the batch: the sweeper queues again any row not processed in time, and the
+    row is marked processed in the same transaction as the mentions it produced.
+    """
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="+")
+    source = models.CharField(max_length=32)
+    body = models.BinaryField()
+    body_sha256 = models.CharField(max_length=64)
+    # The Celery task id of a batch that arrived as a task with its items: a redelivered message finds its row.
+    delivery_key = models.CharField(max_length=64, blank=True, default="")
+    received_at = models.DateTimeField(default=timezone.now)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["delivery_key"], condition=~models.Q(delivery_key=""), name="intake_unique_delivery_key"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["queued_at"], condition=models.Q(processed_at__isnull=True), name="intake_pending"),
+            models.Index(fields=["processed_at"], condition=models.Q(processed_at__isnull=False), name="intake_done"),
+            models.Index(fields=["channel", "body_sha256"], name="intake_replay"),
+        ]
+
+    def __str__(self) -> str:
+        state = "processed" if self.processed_at else "pending"
+        return f"Intake #{self.pk} {self.source} ({state})"
 
 
 class MentionMinuteStat(models.Model):

@@ -8,11 +8,12 @@ stored once, and a batch that fails leaves the channel's cursor where it was.
 from __future__ import annotations
 
 import functools
+import hashlib
 import heapq
 import json
 import logging
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -24,18 +25,22 @@ from django.utils.translation import gettext as _
 
 from crisisdesk.audit import audit_record
 from crisisdesk.models import AuditEvent, Role, User
+from crisisdesk.parsers import JsonDocumentInvalid, json_loads_bounded
 from crisisdesk.realtime import INBOX_GROUP, event, group_for_role, group_for_user, publish_on_commit
 from crisisdesk.roles import user_role
 from crisisdesk.text import clean_display_name
 from inbox import events
 from inbox.connectors import connector_for
-from inbox.connectors.base import ConnectorError, NormalizedMention, RateLimited, RejectedItem
+from inbox.connectors.base import ConnectorError, ItemInvalid, NormalizedMention, RateLimited, RejectedItem
+from inbox.connectors.normalise import mention_checked, storable_text
 from inbox.models import (
     OPEN_STATUSES,
     PUSH_ONLY_KINDS,
     Author,
     Channel,
+    ChannelKind,
     DeadLetter,
+    Intake,
     Mention,
     MentionStatus,
     Reply,
@@ -49,6 +54,8 @@ HIGH_REACH_FOLLOWERS = 10_000
 MAX_BACKOFF_SECONDS = 3600
 LIVE_EVENT_MENTIONS = 50
 CLAIM_LEASE = timedelta(minutes=5)
+REPLAY_WINDOW = timedelta(hours=24)
+INTAKE_MAX_ATTEMPTS = 5
 
 
 class InboxError(Exception):
@@ -81,7 +88,7 @@ def dead_letters_record(*, channel: Channel | None, source: str, rejected: list[
             DeadLetter(
                 channel=channel,
                 source=source,
-                reason=item.reason[:2000],
+                reason=storable_text(str(item.reason)[:2000]),
                 payload=_payload_text(item.payload),
             )
             for item in rejected
@@ -90,14 +97,17 @@ def dead_letters_record(*, channel: Channel | None, source: str, rejected: list[
 
 
 def _payload_text(payload: Any) -> str:
+    """What was received, as text PostgreSQL keeps: JSON with NUL and lone surrogates escaped, never lost."""
     if isinstance(payload, bytes | bytearray):
-        return payload.decode("utf-8", errors="replace")[:100_000]
-    if isinstance(payload, str):
-        return payload[:100_000]
-    try:
-        return json.dumps(payload, ensure_ascii=False, default=str)[:100_000]
-    except (TypeError, ValueError):
-        return repr(payload)[:100_000]
+        text = bytes(payload[:100_000]).decode("utf-8", errors="backslashreplace")
+    elif isinstance(payload, str):
+        text = payload[:100_000]
+    else:
+        try:
+            text = json.dumps(payload, ensure_ascii=False, default=str)[:100_000]
+        except (TypeError, ValueError, RecursionError):
+            text = repr(payload)[:100_000]
+    return storable_text(text)
 
 
 def mentions_ingest(
@@ -152,17 +162,212 @@ def mentions_ingest(
 
 
 def mentions_ingest_batch(
-    *, channel_id: int, items: list[dict[str, Any]], source: str = "batch"
+    *, channel_id: int, items: list[dict[str, Any]], source: str = "batch", delivery_key: str = ""
 ) -> IngestReport | None:
     """Ingest a batch of items in the generic webhook's JSON shape; as idempotent as `mentions_ingest`.
 
-    Bad items become dead letters; a channel that no longer exists or is disabled ingests nothing.
+    The batch is written as an intake row first (keyed by `delivery_key`, the task id, so a redelivered
+    message finds it), then processed as any intake. Bad items become dead letters; a channel that no
+    longer exists or is disabled ingests nothing.
     """
     channel = Channel.objects.filter(pk=channel_id, is_enabled=True).first()
     if channel is None:
         return None
-    parsed = _batch_parser().parse_payload(list(items))
-    return mentions_ingest(channel=channel, mentions=parsed.mentions, rejected=parsed.rejected, source=source)
+    body = json.dumps(list(items)).encode()
+    intake = _intake_create(channel=channel, source=source, body=body, delivery_key=delivery_key, enqueue=False)
+    return intake_process(intake_id=intake.pk)
+
+
+# Intake: what arrives is in PostgreSQL before anyone is told it was received -------------------
+
+
+def intake_receive(*, channel: Channel, source: str, body: bytes) -> tuple[Intake, bool]:
+    """Keep a pushed body and queue its processing after commit; (intake, True) for a replay.
+
+    An authenticated body whose exact bytes were already received in the last `REPLAY_WINDOW` is not
+    kept again. The enqueue may fail (the broker is down): the failure is logged, the row stays, and
+    `intakes_requeue_stale` queues it again, so the sender is still answered 2xx.
+    """
+    digest = hashlib.sha256(body).hexdigest()
+    earlier = (
+        Intake.objects.filter(channel=channel, body_sha256=digest, received_at__gte=timezone.now() - REPLAY_WINDOW)
+        .order_by("-pk")
+        .first()
+    )
+    if earlier is not None:
+        return earlier, True
+    return _intake_create(channel=channel, source=source, body=body), False
+
+
+def _intake_create(
+    *, channel: Channel, source: str, body: bytes, delivery_key: str = "", enqueue: bool = True
+) -> Intake:
+    now = timezone.now()
+    with transaction.atomic():
+        if delivery_key:
+            intake, _created = Intake.objects.get_or_create(
+                delivery_key=delivery_key,
+                defaults={
+                    "channel": channel,
+                    "source": source,
+                    "body": body,
+                    "body_sha256": hashlib.sha256(body).hexdigest(),
+                    "received_at": now,
+                    "queued_at": now,
+                },
+            )
+        else:
+            intake = Intake.objects.create(
+                channel=channel,
+                source=source,
+                body=body,
+                body_sha256=hashlib.sha256(body).hexdigest(),
+                received_at=now,
+                queued_at=now,
+            )
+        if enqueue:
+            _intakes_enqueue_on_commit([intake.pk])
+    return intake
+
+
+def _intakes_enqueue_on_commit(intake_ids: list[int]) -> None:
+    """Queue after commit on a connection that fails at once: kombu's default is to retry for ~6 s, which
+    would hold every webhook answer that long while the broker is down, for nothing the sweeper won't do."""
+    from inbox.tasks import intake_process as intake_process_task
+
+    def enqueue() -> None:
+        try:
+            with intake_process_task.app.connection_for_write() as broker:
+                broker.transport_options.update(max_retries=0)
+                for intake_id in intake_ids:
+                    intake_process_task.apply_async((intake_id,), retry=False, connection=broker)
+        except Exception:  # any broker failure: the rows are safe in PostgreSQL and the sweeper queues them again
+            logger.warning(
+                "Intake %s kept but not queued (broker unreachable); the sweeper will queue it.",
+                ", ".join(map(str, intake_ids)),
+                exc_info=True,
+            )
+
+    transaction.on_commit(enqueue)
+
+
+def intake_process(*, intake_id: int) -> IngestReport | None:
+    """Ingest one intake row, once: it is locked (a concurrent or redelivered run skips it) and marked
+    processed in the same transaction as its mentions, counters and dead letters.
+
+    Returns None when the row is already processed or being processed elsewhere. A database error is
+    raised for the task to retry; any other failure is recorded on the row (attempts, last error) for
+    the sweeper to retry, and after `INTAKE_MAX_ATTEMPTS` the body becomes a dead letter.
+    """
+    try:
+        with transaction.atomic():
+            # Only the intake row is locked ("of"): locking the joined channel too made concurrent batches of
+            # one channel skip each other's rows, leaving them to the sweeper.
+            intake = (
+                Intake.objects.select_for_update(
+                    skip_locked=connection.features.has_select_for_update_skip_locked, of=("self",)
+                )
+                .select_related("channel")
+                .filter(pk=intake_id, processed_at__isnull=True)
+                .first()
+            )
+            if intake is None:
+                return None
+            report = _intake_ingest(intake)
+            intake.processed_at = timezone.now()
+            intake.attempts += 1
+            intake.last_error = ""
+            intake.save(update_fields=["processed_at", "attempts", "last_error"])
+            return report
+    except (DatabaseError, InterfaceError):
+        raise
+    except Exception as error:  # a connector's bug must not leave the row looping without a trace
+        logger.exception("Intake %s could not be processed", intake_id)
+        _intake_failure_record(intake_id=intake_id, message=f"{type(error).__name__}: {error}")
+        return None
+
+
+def _intake_ingest(intake: Intake) -> IngestReport:
+    channel = intake.channel
+    body = bytes(intake.body)
+
+    def refuse(reason: str) -> IngestReport:
+        dead_letters_record(
+            channel=channel, source=intake.source, rejected=[RejectedItem(reason=reason, payload=body)]
+        )
+        return IngestReport(rejected=1, reasons=Counter([reason.split(":")[0]]))
+
+    if not channel.is_enabled:
+        return refuse("channel_disabled: the channel was disabled before this batch was processed")
+    try:
+        payload = json_loads_bounded(body)
+    except JsonDocumentInvalid as error:
+        return refuse(f"invalid JSON: {error}")
+    generic = intake.source == "batch" or channel.kind == ChannelKind.WEBHOOK
+    parser = _batch_parser() if generic else connector_for(channel)
+    try:
+        result = parser.parse_payload(payload)
+    except ConnectorError as error:
+        return refuse(f"unrecognised payload: {error}")
+    return mentions_ingest(channel=channel, mentions=result.mentions, rejected=result.rejected, source=intake.source)
+
+
+def _intake_failure_record(*, intake_id: int, message: str) -> None:
+    with transaction.atomic():
+        intake = (
+            Intake.objects.select_for_update(of=("self",)).select_related("channel").filter(pk=intake_id).first()
+        )
+        if intake is None or intake.processed_at is not None:
+            return
+        intake.attempts += 1
+        intake.last_error = storable_text(message[:2000])
+        if intake.attempts >= INTAKE_MAX_ATTEMPTS:
+            dead_letters_record(
+                channel=intake.channel,
+                source=intake.source,
+                rejected=[RejectedItem(reason=f"intake_failed: {intake.last_error}", payload=bytes(intake.body))],
+            )
+            intake.processed_at = timezone.now()
+        intake.save(update_fields=["attempts", "last_error", "processed_at"])
+
+
+def intakes_requeue_stale(*, now: datetime | None = None, limit: int = 1000) -> int:
+    """Queue again the intake rows not processed within `INTAKE_REQUEUE_SECONDS` of being queued.
+
+    Rows being processed are locked and skipped; each queued row's clock restarts, so a row waiting
+    behind a long backlog is queued again at most once per interval. Safe to run twice.
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.INTAKE_REQUEUE_SECONDS)
+    with transaction.atomic():
+        stale = list(
+            Intake.objects.select_for_update(skip_locked=connection.features.has_select_for_update_skip_locked)
+            .filter(processed_at__isnull=True, queued_at__lte=cutoff)
+            .order_by("queued_at", "pk")
+            .values_list("pk", flat=True)[:limit]
+        )
+        if stale:
+            Intake.objects.filter(pk__in=stale).update(queued_at=now)
+            _intakes_enqueue_on_commit(stale)
+    if stale:
+        logger.warning("Queued %s intake rows again that were not processed in time.", len(stale))
+    return len(stale)
+
+
+def intakes_prune(*, now: datetime | None = None, chunk: int = 10_000) -> int:
+    """Delete processed intake rows older than `INTAKE_RETENTION_HOURS` (kept for replays and inquiry)."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(hours=settings.INTAKE_RETENTION_HOURS)
+    deleted = 0
+    while True:
+        ids = list(
+            Intake.objects.filter(processed_at__isnull=False, processed_at__lt=cutoff).values_list("pk", flat=True)[
+                :chunk
+            ]
+        )
+        if not ids:
+            return deleted
+        deleted += Intake.objects.filter(pk__in=ids).delete()[0]
 
 
 @functools.cache
@@ -176,70 +381,26 @@ def _batch_parser():
 def _mentions_validate(items: list[NormalizedMention]) -> tuple[list[NormalizedMention], list[RejectedItem]]:
     """Keep what the database can store; the rest becomes dead letters instead of failing the batch.
 
-    A single bad item (an over-long id, a NUL byte PostgreSQL refuses, a naive date) must not hold
-    back the cursor and with it every mention behind it.
+    A single bad item (an over-long id, a NUL in an id, a lone surrogate in a text, a naive date)
+    must not hold back the cursor and with it every mention behind it (`mention_checked`).
     """
     valid: list[NormalizedMention] = []
     rejected: list[RejectedItem] = []
     for item in items:
-        reason = _mention_problem(item)
-        if reason:
-            rejected.append(RejectedItem(reason=reason, payload=_item_payload(item)))
-            continue
-        if "\x00" in item.text or "\x00" in item.author.handle or "\x00" in item.author.display_name:
-            item = replace(
-                item,
-                text=item.text.replace("\x00", ""),
-                author=replace(
-                    item.author,
-                    handle=item.author.handle.replace("\x00", ""),
-                    display_name=item.author.display_name.replace("\x00", ""),
-                ),
-            )
-        if _has_nul(item.raw):
-            item = replace(item, raw=_without_nul(item.raw))
-        valid.append(item)
+        try:
+            valid.append(mention_checked(item))
+        except ItemInvalid as error:
+            rejected.append(RejectedItem(reason=str(error), payload=_item_payload(item)))
     return valid, rejected
 
 
-def _mention_problem(item: NormalizedMention) -> str:
-    if not isinstance(item.external_id, str) or not item.external_id.strip() or len(item.external_id) > 128:
-        return f"invalid_id: external id missing or longer than 128 characters: {str(item.external_id)[:40]!r}"
-    if not isinstance(item.text, str) or not item.text.replace("\x00", "").strip():
-        return "empty_text: the mention has no text"
-    if not isinstance(item.posted_at, datetime) or timezone.is_naive(item.posted_at):
-        return f"invalid_date: posted_at is not an aware datetime: {item.posted_at!r}"
-    author_id = item.author.external_id if item.author is not None else ""
-    if not isinstance(author_id, str) or not author_id.strip() or len(author_id) > 128:
-        return "invalid_author: author id missing or longer than 128 characters"
-    if len(item.conversation_id or "") > 128 or len(item.in_reply_to_external_id or "") > 128:
-        return "invalid_thread: conversation or parent id longer than 128 characters"
-    return ""
-
-
-def _has_nul(raw: Any) -> bool:
-    """JSON always escapes NUL as \\u0000, and the C encoder is far cheaper than walking the document."""
-    return "\\u0000" in json.dumps(raw, default=str)
-
-
-def _without_nul(value: Any) -> Any:
-    """PostgreSQL's jsonb refuses \\u0000 anywhere in a document."""
-    if isinstance(value, str):
-        return value.replace("\x00", "")
-    if isinstance(value, dict):
-        return {_without_nul(key): _without_nul(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_without_nul(item) for item in value]
-    return value
-
-
-def _item_payload(item: NormalizedMention) -> dict[str, Any]:
+def _item_payload(item: Any) -> dict[str, Any]:
     return {
-        "external_id": str(item.external_id)[:200],
-        "text": str(item.text)[:2000],
-        "posted_at": str(item.posted_at),
-        "author": str(getattr(item.author, "external_id", ""))[:200],
-        "raw": item.raw,
+        "external_id": str(getattr(item, "external_id", ""))[:200],
+        "text": str(getattr(item, "text", ""))[:2000],
+        "posted_at": str(getattr(item, "posted_at", "")),
+        "author": str(getattr(getattr(item, "author", None), "external_id", ""))[:200],
+        "raw": getattr(item, "raw", None),
     }
 
 

@@ -45,8 +45,30 @@ def mentions_return_unanswered() -> int:
     return services.mentions_return_unanswered()
 
 
-@reliable_task(name="inbox.mentions_ingest_batch", database_retry=True)
-def mentions_ingest_batch(channel_id: int, items: list[dict]) -> int:
-    """A batch of hundreds of items in the webhook's JSON shape; safe to run twice (dedupe on external id)."""
-    report = services.mentions_ingest_batch(channel_id=channel_id, items=items)
+@reliable_task(name="inbox.mentions_ingest_batch", database_retry=True, bind=True)
+def mentions_ingest_batch(self, channel_id: int, items: list[dict]) -> int:
+    """A batch of items in the webhook's JSON shape (the bench, scripts): kept as an intake row keyed by
+    this task's id first, so a redelivered message is a no-op; safe to run twice."""
+    report = services.mentions_ingest_batch(
+        channel_id=channel_id, items=items, delivery_key=self.request.id or ""
+    )
     return report.created if report else 0
+
+
+@reliable_task(name="inbox.intake_process", database_retry=True)
+def intake_process(intake_id: int) -> int:
+    """One received batch by its intake id; a processed or locked row is a no-op."""
+    report = services.intake_process(intake_id=intake_id)
+    return report.created if report else 0
+
+
+@reliable_task(name="inbox.intakes_requeue_stale")
+def intakes_requeue_stale() -> int:
+    """Beat: queue again what a lost message or a killed worker left unprocessed."""
+    return services.intakes_requeue_stale()
+
+
+@reliable_task(name="inbox.intakes_prune")
+def intakes_prune() -> int:
+    """Beat: delete processed intake rows past their retention."""
+    return services.intakes_prune()

@@ -4,34 +4,35 @@
   wrong signature gets 403 and nothing at all is stored, not even a dead letter: an unsigned body
   is not ours to keep.
 - The generic webhook presents the channel's token (`Authorization: Bearer` or `X-CrisisDesk-Token`).
+- What is accepted is written to PostgreSQL (`inbox.Intake`) before the sender is answered
+  202 `{"accepted": true, "intake": <id>}`; a worker ingests it by that id. Neither Redis nor a
+  worker being down loses it: the enqueue failure is logged and the intake sweeper queues it again.
 - Replays: the same mention twice is stored once (the pipeline's uniqueness), and an authenticated
   body whose exact bytes were already accepted in the last 24 hours is answered 200
-  `{"duplicate": true}` without being parsed again (a sha256 of the body is kept in the cache).
+  `{"duplicate": true}` without being kept again (the intake rows hold a sha256 of each body).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 from collections.abc import Callable
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from crisisdesk.parsers import JsonDocumentInvalid, json_loads_bounded
 from crisisdesk.roles import public
 from inbox.connectors import connector_for
-from inbox.connectors.base import Connector, ConnectorError, RejectedItem
+from inbox.connectors.base import Connector, RejectedItem
 from inbox.models import Channel, ChannelKind
-from inbox.services import dead_letters_record, mentions_ingest
+from inbox.services import dead_letters_record, intake_receive
 
 logger = logging.getLogger(__name__)
 
-REPLAY_WINDOW_SECONDS = 24 * 3600
 META_KINDS = (ChannelKind.FACEBOOK, ChannelKind.INSTAGRAM)
 
 
@@ -51,42 +52,22 @@ def _connector(channel: Channel) -> Connector | None:
         return None
 
 
-def _ingest_body(*, channel: Channel, connector: Connector, body: bytes, source: str) -> JsonResponse:
-    """Parse an authenticated body and store it; a replay of the same bytes is answered without work."""
-    replay_key = f"webhook-body:{channel.pk}:{hashlib.sha256(body).hexdigest()}"
-    if not cache.add(replay_key, 1, timeout=REPLAY_WINDOW_SECONDS):
-        return JsonResponse({"duplicate": True})
+def _ingest_body(*, channel: Channel, body: bytes, source: str) -> JsonResponse:
+    """Keep an authenticated body in PostgreSQL, then answer 202; a worker ingests it by its intake id.
+
+    Broken JSON is refused here with a 400 (and kept as a dead letter); a payload of the wrong shape
+    becomes a dead letter when the worker reads it. A replay of the same bytes is answered at once.
+    """
     try:
-        try:
-            payload = json.loads(body)
-        except ValueError as error:
-            reason = f"invalid JSON: {error}"
-            dead_letters_record(
-                channel=channel, source=source, rejected=[RejectedItem(reason=reason, payload=body)]
-            )
-            return _error(400, f"The body is not valid JSON ({error}).")
-        try:
-            result = connector.parse_payload(payload)
-        except ConnectorError as error:
-            reason = f"unrecognised payload: {error}"
-            dead_letters_record(
-                channel=channel, source=source, rejected=[RejectedItem(reason=reason, payload=body)]
-            )
-            return _error(400, str(error))
-        report = mentions_ingest(
-            channel=channel, mentions=result.mentions, rejected=result.rejected, source=source
-        )
-    except Exception:
-        cache.delete(replay_key)
-        raise
-    return JsonResponse(
-        {
-            "created": report.created,
-            "duplicates": report.duplicates,
-            "rejected": report.rejected,
-            "reasons": dict(report.reasons),
-        }
-    )
+        json_loads_bounded(body)
+    except JsonDocumentInvalid as error:
+        reason = f"invalid JSON: {error}"
+        dead_letters_record(channel=channel, source=source, rejected=[RejectedItem(reason=reason, payload=body)])
+        return _error(400, str(error))
+    intake, duplicate = intake_receive(channel=channel, source=source, body=body)
+    if duplicate:
+        return JsonResponse({"duplicate": True, "intake": intake.pk})
+    return JsonResponse({"accepted": True, "intake": intake.pk}, status=202)
 
 
 def _webhook(view: Callable) -> Callable:
@@ -113,7 +94,7 @@ def meta_webhook(request: HttpRequest, channel_id: int) -> HttpResponse:
     expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
     if not signature or not hmac.compare_digest(expected.encode(), signature.strip().lower().encode()):
         return _error(403, "Missing or invalid X-Hub-Signature-256.")
-    return _ingest_body(channel=channel, connector=connector, body=body, source="webhook:meta")
+    return _ingest_body(channel=channel, body=body, source="webhook:meta")
 
 
 def _meta_handshake(request: HttpRequest, connector: Connector) -> HttpResponse:
@@ -147,4 +128,4 @@ def generic_webhook(request: HttpRequest, channel_id: int) -> HttpResponse:
         return _error(403, "The token does not match this channel.")
     if request.content_type != "application/json":
         return _error(415, "The body must be JSON (Content-Type: application/json).")
-    return _ingest_body(channel=channel, connector=connector, body=request.body, source="webhook:generic")
+    return _ingest_body(channel=channel, body=request.body, source="webhook:generic")

@@ -6,9 +6,8 @@ reply". Rate limits, pagination, backoff and payload normalisation stay inside t
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import httpx
@@ -138,29 +137,36 @@ class Connector:
 
     @staticmethod
     def decode_json(response: httpx.Response) -> Any:
+        from crisisdesk.parsers import json_loads_bounded
+
         try:
-            return json.loads(response.content)
+            return json_loads_bounded(response.content)
         except ValueError as error:
             raise ConnectorError(f"Invalid JSON from {response.request.url}: {error}") from error
 
 
 def parse_time(value: Any, *, field_name: str = "created_at") -> datetime:
-    """Parse an ISO 8601 or Unix timestamp into an aware datetime, or reject the item."""
-    if isinstance(value, int | float):
-        from datetime import UTC
+    """Parse an ISO 8601 or Unix timestamp into an aware datetime, or reject the item.
 
-        return datetime.fromtimestamp(value, tz=UTC)
-    if isinstance(value, str) and value.strip():
-        text = value.strip()
-        if text.isdigit():
-            return parse_time(int(text), field_name=field_name)
-        try:
-            parsed = datetime.fromisoformat(text)  # C speed; Django's regex parser is the fallback
-        except ValueError:
-            parsed = parse_datetime(text.replace("+0000", "+00:00"))
-        if parsed is not None:
-            return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, timezone.utc)
-    raise ItemInvalid(f"'{field_name}' is missing or not a date: {value!r}")
+    Whatever a stranger sends (a timestamp of 1e300, NaN, year 10000) ends as ItemInvalid, never as
+    an OverflowError that would fail the whole batch.
+    """
+    try:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return datetime.fromtimestamp(value, tz=UTC)
+        if isinstance(value, str) and value.strip():
+            text = value.strip()
+            if text.isdigit():
+                return parse_time(int(text), field_name=field_name)
+            try:
+                parsed = datetime.fromisoformat(text)  # C speed; Django's regex parser is the fallback
+            except ValueError:
+                parsed = parse_datetime(text.replace("+0000", "+00:00"))
+            if parsed is not None:
+                return parsed if timezone.is_aware(parsed) else parsed.replace(tzinfo=UTC)
+    except (ValueError, OverflowError, OSError) as error:
+        raise ItemInvalid(f"'{field_name}' is not a date: {str(value)[:80]!r}") from error
+    raise ItemInvalid(f"'{field_name}' is missing or not a date: {str(value)[:80]!r}")
 
 
 def require_text(value: Any, *, field_name: str) -> str:
@@ -170,8 +176,8 @@ def require_text(value: Any, *, field_name: str) -> str:
 
 
 def require_id(value: Any, *, field_name: str) -> str:
-    if isinstance(value, int) and not isinstance(value, bool):
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10**40:
         return str(value)
     if not isinstance(value, str) or not value.strip() or len(value) > 128:
-        raise ItemInvalid(f"'{field_name}' is missing or not an id: {value!r}")
+        raise ItemInvalid(f"'{field_name}' is missing or not an id: {str(value)[:80]!r}")
     return value.strip()

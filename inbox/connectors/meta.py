@@ -91,7 +91,8 @@ class MetaConnector(Connector):
             if not isinstance(entry, dict):
                 result.rejected.append(RejectedItem(reason="webhook entry is not an object", payload=entry))
                 continue
-            for change in entry.get("changes") or []:
+            changes = entry.get("changes")
+            for change in changes if isinstance(changes, list) else []:
                 self._collect(
                     result, change, lambda change=change, entry=entry: self.normalise_change(change, entry)
                 )
@@ -250,7 +251,10 @@ def _ids_from_permalink(permalink: str) -> tuple[str, str, str]:
     """(post id, comment id, reply comment id) from a Facebook comment permalink, empty when absent."""
     if not permalink:
         return "", "", ""
-    parsed = urlparse(permalink)
+    try:
+        parsed = urlparse(permalink)
+    except ValueError:  # "Invalid IPv6 URL" and the like: a link we cannot read names no ids
+        return "", "", ""
     query = parse_qs(parsed.query)
     parts = [part for part in parsed.path.split("/") if part]
     post_id = f"{parts[0]}_{parts[2]}" if len(parts) >= 3 and parts[1] == "posts" else ""

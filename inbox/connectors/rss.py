@@ -58,11 +58,11 @@ class RssConnector(Connector):
     def parse_payload(self, payload: Any) -> FetchResult:
         """Accept the feed document as bytes or text."""
         if isinstance(payload, str):
-            payload = payload.encode("utf-8")
+            payload = payload.encode("utf-8", "surrogatepass")
         if not isinstance(payload, bytes | bytearray):
             raise ConnectorError("A feed payload must be the feed document.")
         feed = feedparser.parse(bytes(payload))
-        if not feed.version and not feed.entries:
+        if not feed.get("version") and not feed.entries:
             reason = getattr(feed.get("bozo_exception"), "args", ["unknown format"])[0]
             raise ConnectorError(f"Not an RSS or Atom feed: {reason}")
         source = str(feed.feed.get("link") or feed.feed.get("title") or "feed")
@@ -77,23 +77,25 @@ class RssConnector(Connector):
         return result
 
     def normalise(self, entry: Any, *, source: str, source_title: str) -> NormalizedMention:
+        if not isinstance(entry, dict):
+            raise ItemInvalid(f"feed entry is not an object: {str(entry)[:80]}")
         link = str(entry.get("link") or "")
         external_id = str(entry.get("id") or link).strip()
         title = html_to_text(str(entry.get("title") or ""))
-        content = entry.get("content") or []
-        body_html = content[0].get("value", "") if content else str(entry.get("summary") or "")
-        body = html_to_text(body_html)
+        content = entry.get("content")
+        first = content[0] if isinstance(content, list) and content else None
+        body_html = first.get("value") if isinstance(first, dict) else entry.get("summary")
+        body = html_to_text(str(body_html or ""))
         text = "\n\n".join(part for part in (title, body) if part)
         if not text:
             raise ItemInvalid("'title' and 'summary' are missing or empty")
         if not external_id:
-            external_id = "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+            external_id = "sha256:" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
         if len(external_id) > 128:
-            external_id = "sha256:" + hashlib.sha256(external_id.encode()).hexdigest()
-        parsed = entry.get("published_parsed") or entry.get("updated_parsed")
-        posted_at = datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC) if parsed else timezone.now()
+            external_id = "sha256:" + hashlib.sha256(external_id.encode("utf-8", "surrogatepass")).hexdigest()
+        posted_at = _entry_time(entry.get("published_parsed") or entry.get("updated_parsed"))
         author_name = str(entry.get("author") or "").strip()
-        author_detail = entry.get("author_detail") or {}
+        author_detail = entry.get("author_detail") if isinstance(entry.get("author_detail"), dict) else {}
         if author_name:
             author = NormalizedAuthor(
                 external_id=str(author_detail.get("href") or author_name)[:128],
@@ -116,6 +118,18 @@ class RssConnector(Connector):
                 "id": external_id,
                 "link": link,
                 "title": title,
-                "tags": [tag.get("term") for tag in entry.get("tags", [])],
+                "tags": [tag.get("term") for tag in _list(entry.get("tags")) if isinstance(tag, dict)],
             },
         )
+
+
+def _entry_time(parsed: Any) -> datetime:
+    """feedparser's time tuple; an entry without a readable date is kept with the time it was read."""
+    try:
+        return datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return timezone.now()
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []

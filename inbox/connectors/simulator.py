@@ -17,7 +17,16 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from inbox.connectors.base import Connector, FetchResult, NormalizedAuthor, NormalizedMention
+from inbox.connectors.base import (
+    Connector,
+    FetchResult,
+    ItemInvalid,
+    NormalizedAuthor,
+    NormalizedMention,
+    require_id,
+    require_text,
+)
+from inbox.connectors.normalise import as_int
 
 MINUTE = 60
 
@@ -181,22 +190,27 @@ class SimulatorConnector(Connector):
         next_cursor = {"started_at": started.isoformat(), "emitted_second": last_second, "cycle": cycle}
         return FetchResult(mentions=mentions, next_cursor=next_cursor)
 
-    def normalise(self, item: dict[str, Any], *, posted_at: datetime) -> NormalizedMention:
+    def normalise(self, item: Any, *, posted_at: datetime) -> NormalizedMention:
+        """A scripted item; anything else (a hand-edited script) is ItemInvalid like any platform's."""
+        if not isinstance(item, dict):
+            raise ItemInvalid(f"simulated item is not an object: {str(item)[:80]}")
+        external_id = require_id(item.get("id"), field_name="id")
+        handle = require_text(item.get("handle"), field_name="handle").strip()
         return NormalizedMention(
-            external_id=item["id"],
-            text=item["text"],
+            external_id=external_id,
+            text=require_text(item.get("text"), field_name="text"),
             posted_at=posted_at,
             author=NormalizedAuthor(
-                external_id=f"sim-{item['handle']}",
-                handle=item["handle"],
-                display_name=item["handle"].rstrip("0123456789").capitalize(),
-                followers=item["followers"],
-                verified=item["verified"],
+                external_id=f"sim-{handle}"[:128],
+                handle=handle,
+                display_name=handle.rstrip("0123456789").capitalize(),
+                followers=as_int(item.get("followers")),
+                verified=item.get("verified") is True,
             ),
-            conversation_id=item["id"],
+            conversation_id=external_id,
             url="",
-            language=item["lang"],
-            raw={"simulated": True, "act": item["act"]},
+            language=str(item.get("lang") or "")[:8],
+            raw={"simulated": True, "act": str(item.get("act") or "")},
         )
 
     def publish_reply(self, *, in_reply_to: str, text: str) -> str:

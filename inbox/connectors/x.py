@@ -116,7 +116,9 @@ class XConnector(Connector):
         users: dict[str, dict[str, Any]] = {}
         tweets: list[Any] = []
         for page in pages:
-            for user in (page.get("includes") or {}).get("users") or []:
+            includes = page.get("includes")
+            included_users = includes.get("users") if isinstance(includes, dict) else None
+            for user in included_users if isinstance(included_users, list) else []:
                 if isinstance(user, dict) and user.get("id"):
                     users[str(user["id"])] = user
             data = page.get("data", page if "text" in page and "id" in page else [])
@@ -143,12 +145,13 @@ class XConnector(Connector):
             posted_at = snowflake_time(tweet_id, epoch_ms=X_EPOCH_MS)
         author_id = str(tweet.get("author_id") or "")
         user = users.get(author_id)
-        if user:
+        if isinstance(user, dict) and user:
+            metrics = user.get("public_metrics") if isinstance(user.get("public_metrics"), dict) else {}
             author = NormalizedAuthor(
                 external_id=author_id,
                 handle=str(user.get("username") or ""),
                 display_name=str(user.get("name") or ""),
-                followers=as_int((user.get("public_metrics") or {}).get("followers_count")),
+                followers=as_int(metrics.get("followers_count")),
                 verified=bool(user.get("verified")) or user.get("verified_type") in VERIFIED_TYPES,
                 account_created_at=_optional_time(user.get("created_at")),
             )
@@ -187,7 +190,8 @@ class XConnector(Connector):
 
 
 def _replied_to(tweet: dict[str, Any]) -> str:
-    for reference in tweet.get("referenced_tweets") or []:
+    references = tweet.get("referenced_tweets")
+    for reference in references if isinstance(references, list) else []:
         if isinstance(reference, dict) and reference.get("type") == "replied_to" and reference.get("id"):
             return str(reference["id"])
     return ""
