@@ -341,7 +341,9 @@ class Stack:
         """A bare Celery client on this Redis: it enqueues by task name, exactly as beat or a view would."""
         from celery import Celery
 
-        app = Celery("reliability-client", broker=self.redis.url(0))
+        # Not the current app: shared tasks in this test process must keep running eagerly on the
+        # test settings after this client is gone.
+        app = Celery("reliability-client", broker=self.redis.url(0), set_as_current=False)
         app.conf.broker_transport_options = {"visibility_timeout": 5}
         app.conf.broker_connection_retry_on_startup = True
         return app
