@@ -173,9 +173,25 @@ def mentions_ingest_batch(
     channel = Channel.objects.filter(pk=channel_id, is_enabled=True).first()
     if channel is None:
         return None
-    body = json.dumps(list(items)).encode()
+    encodable: list[Any] = []
+    unencodable: list[RejectedItem] = []
+    for item in items:
+        try:
+            json.dumps(item, allow_nan=False)
+        except (TypeError, ValueError) as error:
+            unencodable.append(RejectedItem(reason=f"invalid JSON: {error}", payload=repr(item)))
+        else:
+            encodable.append(item)
+    body = json.dumps(encodable, allow_nan=False).encode()
     intake = _intake_create(channel=channel, source=source, body=body, delivery_key=delivery_key, enqueue=False)
-    return intake_process(intake_id=intake.pk)
+    report = intake_process(intake_id=intake.pk)
+    if unencodable:
+        # Items JSON cannot carry (an infinite number) are dead letters of their own; the rest go on.
+        dead_letters_record(channel=channel, source=source, rejected=unencodable)
+        if report is not None:
+            report.rejected += len(unencodable)
+            report.reasons.update(["invalid JSON"] * len(unencodable))
+    return report
 
 
 # Intake: what arrives is in PostgreSQL before anyone is told it was received -------------------
