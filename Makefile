@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench bench-quick vendor lint messages
+.PHONY: run test bench bench-quick bench-compare vendor lint messages
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -22,6 +22,10 @@ bench: $(STAMP)
 
 bench-quick: $(STAMP)
 	$(PY) bench/run_all.py --quick
+
+# This commit against the previous one (BASE=<rev> for another), interleaved in one run.
+bench-compare: $(STAMP)
+	$(PY) bench/compare.py --base $(or $(BASE),HEAD~1)
 
 vendor:
 	./scripts/vendor_static.sh
