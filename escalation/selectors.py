@@ -7,12 +7,15 @@ from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, W
 from crisisdesk.models import Role, User
 from crisisdesk.roles import user_role
 from escalation.models import (
+    DEFAULT_LEVEL_FACTORS,
     PENDING_STATUSES,
     Answer,
     Department,
     EscalationEvent,
+    EscalationNotification,
     EscalationPolicy,
     EscalationRequest,
+    NotificationState,
     StepKind,
 )
 
@@ -184,8 +187,6 @@ def current_crisis_level() -> int:
 
 def default_deadline_minutes(*, departments: list[Department]) -> dict[int, int]:
     """Each department's default deadline now: its (or the global) policy's, scaled by the crisis level."""
-    from escalation.models import DEFAULT_LEVEL_FACTORS
-
     level = str(current_crisis_level())
     policies = list(EscalationPolicy.objects.filter(is_default=True))
     global_policy = next((policy for policy in policies if policy.department_id is None), None)
@@ -201,8 +202,6 @@ def default_deadline_minutes(*, departments: list[Department]) -> dict[int, int]
 
 def notifications_failed_count(*, request_ids: list[int]) -> int:
     """Messages about these requests that could not be sent (retrying or given up): "failed deliveries"."""
-    from escalation.models import EscalationNotification, NotificationState
-
     if not request_ids:
         return 0
     return EscalationNotification.objects.filter(

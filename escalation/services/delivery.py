@@ -87,7 +87,7 @@ def step_send(*, request: EscalationRequest) -> None:
 
 def step_messages_enqueue(*, request_id: int, step_index: int, attempt: int) -> None:
     """After commit, queue the task that sends one step's messages."""
-    # escalation.tasks imports this package to call it; importing the tasks here at load time
+    # why: escalation.tasks imports this package to call it; importing the tasks here at load time
     # would make the two modules import each other.
     from escalation.tasks import escalation_step_notify
 
@@ -96,7 +96,7 @@ def step_messages_enqueue(*, request_id: int, step_index: int, attempt: int) -> 
 
 def notification_resend_enqueue(*, notification_id: int) -> None:
     """After commit, queue one more try of one claimed message."""
-    # As above: escalation.tasks imports this package.
+    # why: as above, escalation.tasks imports this package.
     from escalation.tasks import escalation_notification_resend
 
     transaction.on_commit(lambda: escalation_notification_resend.delay(notification_id))
