@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.functional import Promise, lazy
+from django.utils.translation import gettext_lazy as _
 
 
 def _lowercase(text: str | Promise) -> str:
@@ -18,6 +19,9 @@ def _lowercase(text: str | Promise) -> str:
 
 # A label in the middle of a sentence, lower-cased only once the reader's language is known.
 lowercase_lazy = lazy(_lowercase, str)
+
+
+TITLE_REQUIRED = _("Give the crisis a title: it names the crisis on the banner, the timeline and every message.")
 
 
 class TranslatableError(Exception):

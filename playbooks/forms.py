@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -15,17 +17,51 @@ from playbooks.content import (
     templates_parse,
     templates_text,
 )
-from playbooks.models import ApprovalMode, CrisisType
+from playbooks.errors import TITLE_REQUIRED
+from playbooks.models import Alert, AlertStatus, ApprovalMode, CrisisType
 
 LEVEL_CHOICES = [(1, _("1 · Watch")), (2, _("2 · Crisis")), (3, _("3 · Severe crisis"))]
 
 
 class DeclareForm(forms.Form):
+    """A declaration: posted once to see what it will do, then again with `confirmed` to do it."""
+
     title = forms.CharField(
-        label=_("Title"), max_length=200, required=False, strip=False, validators=[validate_single_line]
+        label=_("Title"),
+        max_length=200,
+        strip=True,
+        validators=[validate_single_line],
+        error_messages={"required": TITLE_REQUIRED},
     )
     crisis_type = forms.ChoiceField(label=_("Type"), choices=CrisisType.choices)
     level = forms.TypedChoiceField(label=_("Level"), choices=LEVEL_CHOICES, coerce=int)
+    alert = forms.ModelChoiceField(
+        label=_("From the alert"),
+        queryset=Alert.objects.none(),
+        required=False,
+        empty_label=_("none"),
+        help_text=_("Its mentions are linked to the crisis."),
+    )
+    link_alert_mentions = forms.BooleanField(label=_("Link the alert's mentions"), required=False, initial=True)
+    another_wanted = forms.BooleanField(
+        label=_("This is another crisis: declare it even if one of the same type is open"), required=False
+    )
+    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        alert_field = self.fields["alert"]
+        assert isinstance(alert_field, forms.ModelChoiceField)
+        alert_field.queryset = Alert.objects.filter(status=AlertStatus.OPEN, crisis__isnull=True).order_by(
+            "-severity", "-started_at"
+        )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if not cleaned.get("confirmed"):
+            # The first post proposes linking the alert's mentions; the confirmation page lets the user untick it.
+            cleaned["link_alert_mentions"] = True
+        return cleaned
 
 
 class LevelForm(forms.Form):

@@ -245,6 +245,11 @@ class Alert(models.Model):
     def __str__(self) -> str:
         return f"{self.brand} {self.signal} {self.topic or '*'} ({self.severity})"
 
+    @property
+    def suggested_title(self) -> str:
+        """What the declaration form proposes to call a crisis declared from this alert."""
+        return " · ".join(part for part in (str(self.get_signal_display()), self.topic) if part)
+
 
 class PlaybookRevision(models.Model):
     """A case the manual did not foresee, found in a crisis review, proposed as a new playbook step."""

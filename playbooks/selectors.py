@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from datetime import timedelta
 from statistics import median
 from typing import Any
 
 from django.db.models import Count, Max, Prefetch, Q, QuerySet
 
-from inbox.models import ScheduledPost, ScheduledPostStatus
+from inbox.models import Category, Channel, Mention, ScheduledPost, ScheduledPostStatus, Sentiment
 from playbooks.content import content_clean, content_diff
 from playbooks.models import (
+    ACTIVE_CRISIS_STATUSES,
     OPEN_CRISIS_STATUSES,
     Alert,
     ChecklistItem,
@@ -113,6 +116,82 @@ def alert_list(*, status: str | None = None) -> QuerySet[Alert]:
     if status:
         queryset = queryset.filter(status=status)
     return queryset
+
+
+# An alert fires on minute counters that already lag its first mentions: look a little further back.
+ALERT_MENTION_LOOKBACK = timedelta(minutes=15)
+ALERT_MENTION_LIMIT = 20_000
+
+
+def _alert_mentions(alert: Alert) -> QuerySet[Mention]:
+    """The brand's negative mentions and complaints since the alert's spike began: what the crisis is about."""
+    return Mention.objects.filter(
+        Q(sentiment=Sentiment.NEGATIVE) | Q(category=Category.COMPLAINT),
+        channel__brand=alert.brand,
+        received_at__gte=alert.started_at - ALERT_MENTION_LOOKBACK,
+    )
+
+
+def alert_mention_ids(*, alert: Alert, limit: int = ALERT_MENTION_LIMIT) -> list[int]:
+    """The mentions a crisis declared from this alert links: its samples, then the rest, most urgent first."""
+    samples = [int(sample["id"]) for sample in alert.explanation.get("sample_mentions", []) if "id" in sample]
+    rest = _alert_mentions(alert).order_by("-priority", "-id").values_list("pk", flat=True)[:limit]
+    return list(dict.fromkeys([*samples, *rest]))[:limit]
+
+
+def alert_mention_count(*, alert: Alert) -> int:
+    """How many mentions declaring from this alert would link, for the confirmation."""
+    return min(_alert_mentions(alert).count(), ALERT_MENTION_LIMIT)
+
+
+def brand_default() -> str:
+    """The brand a crisis declared without one belongs to: the first enabled channel's."""
+    return (
+        Channel.objects.filter(is_enabled=True).order_by("pk").values_list("brand", flat=True).first()
+        or "default"
+    )
+
+
+@dataclass(frozen=True)
+class DeclarationPreview:
+    """What declaring will do, shown for confirmation before anything is written."""
+
+    brand: str
+    playbook_version: PlaybookVersion | None
+    content: dict[str, Any]
+    mentions_to_link: int
+    open_same: Crisis | None
+    posts_to_freeze: int
+    departments: list[str] = field(default_factory=list)
+
+
+def declaration_preview(
+    *, crisis_type: str, level: int, alert: Alert | None, link_alert_mentions: bool
+) -> DeclarationPreview:
+    brand = alert.brand if alert is not None else brand_default()
+    version = playbook_version_current(crisis_type=crisis_type, level=level)
+    content = content_clean(version.content if version else {})
+    return DeclarationPreview(
+        brand=brand,
+        playbook_version=version,
+        content=content,
+        mentions_to_link=alert_mention_count(alert=alert) if alert is not None and link_alert_mentions else 0,
+        open_same=Crisis.objects.filter(brand=brand, crisis_type=crisis_type, status__in=ACTIVE_CRISIS_STATUSES)
+        .order_by("-declared_at")
+        .first(),
+        posts_to_freeze=ScheduledPost.objects.filter(status=ScheduledPostStatus.SCHEDULED).count(),
+        departments=list(content["departments"]),
+    )
+
+
+def playbook_version_current(*, crisis_type: str, level: int) -> PlaybookVersion | None:
+    """The newest version of the playbook for this type and level: what a declaration now would run."""
+    return (
+        PlaybookVersion.objects.filter(playbook__crisis_type=crisis_type, playbook__level=level)
+        .select_related("playbook")
+        .order_by("-number")
+        .first()
+    )
 
 
 def playbook_list() -> QuerySet[Playbook]:

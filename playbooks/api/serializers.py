@@ -61,12 +61,14 @@ class CrisisDetailSerializer(CrisisSerializer):
 class CrisisDeclareSerializer(serializers.Serializer):
     crisis_type = serializers.ChoiceField(choices=CrisisType.choices)
     level = serializers.IntegerField(min_value=1, max_value=3)
-    title = serializers.CharField(
-        max_length=200, required=False, allow_blank=True, trim_whitespace=False, validators=[validate_single_line]
-    )
+    title = serializers.CharField(max_length=200, validators=[validate_single_line])
     brand = serializers.CharField(max_length=80, required=False)
     alert_id = serializers.IntegerField(required=False)
     mention_ids = serializers.ListField(child=serializers.IntegerField(), required=False, max_length=500)
+    link_alert_mentions = serializers.BooleanField(required=False, default=True)
+    another_wanted = serializers.BooleanField(
+        required=False, default=False, help_text="Declare even while a crisis of the same brand and type is open."
+    )
 
 
 class CrisisLevelSerializer(serializers.Serializer):

@@ -19,13 +19,14 @@ from django.utils.translation import gettext_lazy as _
 
 from crisisdesk.audit import audit_record
 from crisisdesk.celery import app as celery_app
+from crisisdesk.locks import transaction_lock
 from crisisdesk.models import User
 from crisisdesk.text import SINGLE_LINE_MESSAGE, has_control_characters
 from crisisdesk.webhooks import webhook_event_emit
-from inbox.models import Channel, Mention
+from inbox.models import Mention
 from playbooks import events
 from playbooks.content import content_clean
-from playbooks.errors import CrisisError, lowercase_lazy
+from playbooks.errors import TITLE_REQUIRED, CrisisError, lowercase_lazy
 from playbooks.models import (
     ACTIVE_CRISIS_STATUSES,
     Alert,
@@ -35,8 +36,8 @@ from playbooks.models import (
     CrisisLevel,
     CrisisStatus,
     CrisisType,
-    PlaybookVersion,
 )
+from playbooks.selectors import alert_mention_ids, brand_default, playbook_version_current
 from playbooks.services.alerts import alert_timeline_params
 from playbooks.services.common import DECLARERS, crisis_for_update, display_name, role_require, users_named
 from playbooks.services.departments import crisis_departments_ask
@@ -48,15 +49,6 @@ CRISIS_NOTIFY_TASK = "playbooks.crisis_notify"
 DECLARABLE_LEVELS = (CrisisLevel.WATCH, CrisisLevel.CRISIS, CrisisLevel.SEVERE)
 
 
-def playbook_version_current(*, crisis_type: str, level: int) -> PlaybookVersion | None:
-    return (
-        PlaybookVersion.objects.filter(playbook__crisis_type=crisis_type, playbook__level=level)
-        .select_related("playbook")
-        .order_by("-number")
-        .first()
-    )
-
-
 def _level_parse(level: Any) -> int:
     try:
         level = int(level)
@@ -65,13 +57,6 @@ def _level_parse(level: Any) -> int:
     if level not in DECLARABLE_LEVELS:
         raise CrisisError(_("The level must be 1, 2 or 3."))
     return level
-
-
-def _default_brand() -> str:
-    return (
-        Channel.objects.filter(is_enabled=True).order_by("pk").values_list("brand", flat=True).first()
-        or "default"
-    )
 
 
 def _webhook_emit(crisis: Crisis, event_type: str, **extra: Any) -> None:
@@ -105,7 +90,34 @@ def _declaration_check(*, actor: User, crisis_type: str, level: Any, title: str)
     level = _level_parse(level)
     if has_control_characters(title or ""):
         raise CrisisError(SINGLE_LINE_MESSAGE)
+    if not (title or "").strip():
+        raise CrisisError(TITLE_REQUIRED)
     return level
+
+
+def _open_crisis_refuse(*, brand: str, crisis_type: str) -> None:
+    """Under the brand and type's lock: refuse a second open crisis of the same kind.
+
+    Two people declaring the same outage a minute apart would split its timeline, its requests and its
+    statements in two; a second one is opened only when the declarer says it is another crisis.
+    """
+    transaction_lock(f"crisis-declare:{brand}:{crisis_type}")
+    existing = (
+        Crisis.objects.filter(brand=brand, crisis_type=crisis_type, status__in=ACTIVE_CRISIS_STATUSES)
+        .order_by("-declared_at")
+        .first()
+    )
+    if existing is not None:
+        raise CrisisError(
+            _(
+                "A %(type)s crisis is already open for %(brand)s: #%(id)s %(title)s. Work in it, or confirm "
+                "that this is another crisis to declare a second one."
+            ),
+            type=lowercase_lazy(existing.get_crisis_type_display()),
+            brand=brand,
+            id=existing.pk,
+            title=existing.title,
+        )
 
 
 def _alert_claim(alert_id: int) -> Alert:
@@ -216,6 +228,8 @@ def crisis_declare(
     alert_id: int | None = None,
     owner: User | None = None,
     mention_ids: Iterable[int] = (),
+    link_alert_mentions: bool = True,
+    another_wanted: bool = False,
     now: datetime | None = None,
 ) -> Crisis:
     """Declare a crisis and start its playbook, all or nothing.
@@ -224,6 +238,10 @@ def crisis_declare(
     and mentions, freezes every scheduled post, creates the escalation requests for the playbook's
     departments, and after commit pushes `crisis.changed` to everyone, `crisis.notice` to the people
     the playbook names and emails them (task `playbooks.crisis_notify`).
+
+    A title is required. Declared from an alert, the crisis links the alert's mentions (see
+    `alert_mention_ids`) unless `link_alert_mentions` is false. While a crisis of the same brand and
+    type is open, a second one is refused unless `another_wanted` says it is a different crisis.
     """
     level = _declaration_check(actor=actor, crisis_type=crisis_type, level=level, title=title)
     now = now or timezone.now()
@@ -232,14 +250,18 @@ def crisis_declare(
         alert = _alert_claim(alert_id) if alert_id is not None else None
         if alert is not None:
             brand = brand or alert.brand
-            linked += [sample["id"] for sample in alert.explanation.get("sample_mentions", [])]
+            if link_alert_mentions:
+                linked += alert_mention_ids(alert=alert)
+        brand = brand or brand_default()
+        if not another_wanted:
+            _open_crisis_refuse(brand=brand, crisis_type=crisis_type)
         crisis = _crisis_create(
             actor=actor,
             owner=owner,
             crisis_type=crisis_type,
             level=level,
             title=title,
-            brand=brand or _default_brand(),
+            brand=brand,
             now=now,
         )
         _declaration_record(crisis=crisis, actor=actor, alert=alert, mention_ids=linked)

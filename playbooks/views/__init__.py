@@ -3,11 +3,10 @@
 One module per part of the console; `playbooks.urls` names the views through this package.
 """
 
-from playbooks.views.alerts import alert_declare, alert_list
+from playbooks.views.alerts import alert_list
 from playbooks.views.crises import (
     checklist_toggle,
     crisis_banner_partial,
-    crisis_declare,
     crisis_level,
     crisis_list,
     crisis_live,
@@ -15,6 +14,7 @@ from playbooks.views.crises import (
     crisis_room,
     crisis_status,
 )
+from playbooks.views.declare import alert_declare, crisis_declare
 from playbooks.views.playbook_pages import (
     playbook_detail,
     playbook_edit,

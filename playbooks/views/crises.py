@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -46,22 +46,6 @@ def crisis_list(request: StaffRequest) -> HttpResponse:
             "open_alerts": selectors.alert_list(status=AlertStatus.OPEN)[:5],
         },
     )
-
-
-@require_POST
-@roles_required(*services.DECLARERS)
-def crisis_declare(request: StaffRequest) -> HttpResponse:
-    form = DeclareForm(request.POST)
-    back = reverse("playbooks:crisis_list")
-    if not form.is_valid():
-        if "title" in form.errors:
-            return refuse(request, str(form.errors["title"][0]), back=back)
-        return refuse(request, _("Choose a type and a level to declare a crisis."), back=back)
-    try:
-        crisis = services.crisis_declare(actor=request.user, **form.cleaned_data)
-    except services.CrisisError as error:
-        return refuse(request, str(error), back=back)
-    return redirect("playbooks:crisis_room", crisis_id=crisis.pk)
 
 
 def _statement_variables() -> dict[str, str]:

@@ -35,6 +35,10 @@ def test_a_declared_crisis_appears_live_in_other_users_browsers(
     manager_page.select_option("#id_crisis_type", "technical")
     manager_page.select_option("#id_level", "2")
     manager_page.click("[data-testid=declare-form] button[type=submit]")
+    # She sees what declaring will do before anything happens, and confirms
+    manager_page.wait_for_selector("[data-testid=declare-confirm]")
+    assert Crisis.objects.count() == 0
+    manager_page.click("[data-testid=declare-confirm-form] button[type=submit]")
     manager_page.wait_for_selector("[data-testid=crisis-room]")
     assert manager_page.locator("[data-testid=checklist]").inner_text().count("Confirmar el alcance") == 1
 
