@@ -365,8 +365,8 @@ def measure(*, repeats: int, label: str) -> dict[str, list[float]]:
     results["dashboard figures"] = timings
     print(
         f"  [{label}] dashboard_figures()               {common.summary_ms(timings)} "
-        f"(24h volume {figures.volume_24h}, unanswered {figures.unanswered}, first response p50/p90 "
-        f"{figures.first_response_p50_seconds}/{figures.first_response_p90_seconds}s)",
+        f"(24h volume {figures.volume}, unanswered {figures.unanswered}, first response p50/p90 "
+        f"{figures.first_response.p50_seconds}/{figures.first_response.p90_seconds}s)",
         flush=True,
     )
     timings = []

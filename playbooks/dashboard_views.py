@@ -1,19 +1,83 @@
-"""The director dashboard: a page, and its figures as JSON for the live refresh."""
+"""The director dashboard: a page, its figures as JSON for the live refresh, and each chart as CSV."""
 
 from __future__ import annotations
 
+import csv
+
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
 
 from crisisdesk.roles import CONSOLE_STAFF, roles_required
-from playbooks.dashboard import dashboard_figures
+from playbooks.dashboard import (
+    CSV_CHARTS,
+    RANGES,
+    DashboardRange,
+    DashboardRangeInvalid,
+    dashboard_csv_rows,
+    dashboard_figures,
+    dashboard_range_parse,
+)
+
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
+def _range(request: HttpRequest) -> DashboardRange:
+    return dashboard_range_parse(
+        key=request.GET.get("range"), start=request.GET.get("from", ""), end=request.GET.get("to", "")
+    )
+
+
+def _cell(value: object) -> object:
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+@require_GET
 @roles_required(*CONSOLE_STAFF)
 def dashboard(request: HttpRequest) -> HttpResponse:
-    return render(request, "playbooks/dashboard.html", {"figures": dashboard_figures()})
+    """The page for a range; a range that cannot be shown says why above the default 24 hours."""
+    status, error = 200, ""
+    try:
+        window = _range(request)
+    except DashboardRangeInvalid as refusal:
+        window, status, error = dashboard_range_parse(key=None), 400, str(refusal)
+    context = {
+        "figures": dashboard_figures(window=window),
+        "ranges": list(RANGES),
+        "range_error": error,
+        "time_zone": timezone.get_current_timezone_name(),
+        "query": request.GET.urlencode() if not error else "",
+    }
+    return render(request, "playbooks/dashboard.html", context, status=status)
 
 
+@require_GET
 @roles_required(*CONSOLE_STAFF)
 def dashboard_data(request: HttpRequest) -> JsonResponse:
-    return JsonResponse(dashboard_figures().as_dict())
+    try:
+        window = _range(request)
+    except DashboardRangeInvalid as error:
+        return JsonResponse({"detail": str(error)}, status=400)
+    return JsonResponse(dashboard_figures(window=window).as_dict())
+
+
+@require_GET
+@roles_required(*CONSOLE_STAFF)
+def dashboard_export(request: HttpRequest, chart: str) -> HttpResponse:
+    """One chart's figures as CSV for the range shown: what directors paste into their reports."""
+    if chart not in CSV_CHARTS:
+        return JsonResponse({"detail": "unknown chart"}, status=404)
+    try:
+        window = _range(request)
+    except DashboardRangeInvalid as error:
+        return JsonResponse({"detail": str(error)}, status=400)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="crisisdesk-{chart}-{window.key}.csv"'
+    writer = csv.writer(response)
+    for row in dashboard_csv_rows(dashboard_figures(window=window), chart):
+        writer.writerow([_cell(value) for value in row])
+    return response

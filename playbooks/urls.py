@@ -7,6 +7,7 @@ app_name = "playbooks"
 urlpatterns = [
     path("dashboard/", dashboard_views.dashboard, name="dashboard"),
     path("dashboard/data/", dashboard_views.dashboard_data, name="dashboard_data"),
+    path("dashboard/export/<slug:chart>.csv", dashboard_views.dashboard_export, name="dashboard_export"),
     path("crises/", views.crisis_list, name="crisis_list"),
     path("crises/banner/", views.crisis_banner_partial, name="crisis_banner"),
     path("crises/declare/", views.crisis_declare, name="crisis_declare"),

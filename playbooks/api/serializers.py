@@ -141,16 +141,49 @@ class DashboardEscalationSerializer(serializers.Serializer):
     overdue = serializers.IntegerField()
 
 
+class DashboardRangeSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    since = serializers.DateTimeField()
+    until = serializers.DateTimeField()
+    bucket_minutes = serializers.IntegerField()
+
+
+class DashboardChannelSerializer(serializers.Serializer):
+    channel = serializers.CharField()
+    kind = serializers.CharField()
+    volume = serializers.IntegerField()
+    negative_share = serializers.FloatField()
+
+
+class DashboardFirstResponseSerializer(serializers.Serializer):
+    p50_seconds = serializers.FloatField(allow_null=True)
+    p90_seconds = serializers.FloatField(allow_null=True)
+    answered = serializers.IntegerField()
+    waiting = serializers.IntegerField(help_text="Mentions still unanswered, counted at their current age.")
+
+
+class DashboardAlertSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    brand = serializers.CharField()
+    signal = serializers.CharField()
+    topic = serializers.CharField(allow_blank=True)
+    severity = serializers.IntegerField()
+    started_at = serializers.DateTimeField()
+
+
 class DashboardSerializer(serializers.Serializer):
-    """The director dashboard's figures (last 24 hours), the same the page shows."""
+    """The director dashboard's figures for a range (`?range=1h|6h|24h|7d|custom&from=&to=`), as the page shows."""
 
     generated_at = serializers.DateTimeField()
+    range = DashboardRangeSerializer()
     levels = DashboardLevelSerializer(many=True)
     per_minute = DashboardPointSerializer(many=True)
-    volume_24h = serializers.IntegerField()
+    volume = serializers.IntegerField()
     sentiment_share = serializers.DictField(child=serializers.FloatField())
     top_topics = DashboardTopicSerializer(many=True)
-    first_response_p50_seconds = serializers.FloatField(allow_null=True)
-    first_response_p90_seconds = serializers.FloatField(allow_null=True)
+    channels = DashboardChannelSerializer(many=True)
+    first_response = DashboardFirstResponseSerializer()
+    oldest_waiting_seconds = serializers.FloatField(allow_null=True)
     unanswered = serializers.IntegerField()
     escalations = DashboardEscalationSerializer(many=True)
+    open_alerts = DashboardAlertSerializer(many=True)

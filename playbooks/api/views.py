@@ -22,7 +22,7 @@ from playbooks.api.serializers import (
     PlaybookDetailSerializer,
     PlaybookSerializer,
 )
-from playbooks.dashboard import dashboard_figures
+from playbooks.dashboard import DashboardRangeInvalid, dashboard_figures, dashboard_range_parse
 from playbooks.models import ChecklistItem, Crisis, CrisisEvent, CrisisStatus
 
 
@@ -148,4 +148,11 @@ class DashboardView(APIView):
 
     @extend_schema(responses=DashboardSerializer)
     def get(self, request):
-        return Response(DashboardSerializer(dashboard_figures().as_dict()).data)
+        params = request.query_params
+        try:
+            window = dashboard_range_parse(
+                key=params.get("range"), start=params.get("from", ""), end=params.get("to", "")
+            )
+        except DashboardRangeInvalid as error:
+            raise ValidationError({"range": [str(error)]}) from error
+        return Response(DashboardSerializer(dashboard_figures(window=window).as_dict()).data)
