@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db.models import Count, Max, Prefetch, Q, QuerySet
 
+from escalation.models import Department
 from inbox.models import Category, Channel, Mention, ScheduledPost, ScheduledPostStatus, Sentiment
 from playbooks.content import content_clean, content_diff
 from playbooks.models import (
@@ -180,8 +181,14 @@ def declaration_preview(
         .order_by("-declared_at")
         .first(),
         posts_to_freeze=ScheduledPost.objects.filter(status=ScheduledPostStatus.SCHEDULED).count(),
-        departments=list(content["departments"]),
+        departments=department_names(content["departments"]),
     )
+
+
+def department_names(slugs: list[str]) -> list[str]:
+    """The departments a playbook names, as people call them (a slug nobody defined stays as written)."""
+    names = dict(Department.objects.filter(slug__in=slugs).values_list("slug", "name"))
+    return [names.get(slug, slug) for slug in slugs]
 
 
 def playbook_version_current(*, crisis_type: str, level: int) -> PlaybookVersion | None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from django.utils import translation
 from django.utils.translation import gettext as gettext_now
 
 from crisisdesk.models import User
 from escalation.models import Department
 from escalation.services import EscalationError, escalation_request_create
+from escalation.services.delivery import brand_language
 from playbooks.errors import CrisisError
 from playbooks.models import Crisis, CrisisEventKind
 from playbooks.services.timeline import crisis_event_add
@@ -21,10 +23,12 @@ def crisis_departments_ask(*, crisis: Crisis, departments: list[str], actor: Use
     if not departments:
         return
     found = {department.slug: department for department in Department.objects.filter(slug__in=departments)}
-    question = gettext_now(
-        "Crisis declared: %(title)s (level %(level)s). Tell the community team what you know, "
-        "what we may say publicly and when you expect the next update."
-    ) % {"title": crisis.title, "level": crisis.level}
+    # The question is written to a department, not to the declarer: in the brand's language.
+    with translation.override(brand_language()):
+        question = gettext_now(
+            "Crisis declared: %(title)s (level %(level)s). Tell the community team what you know, "
+            "what we may say publicly and when you expect the next update."
+        ) % {"title": crisis.title, "level": crisis.level}
     for slug in departments:
         department = found.get(slug)
         if department is None:

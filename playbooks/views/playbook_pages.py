@@ -32,13 +32,15 @@ def playbook_list(request: StaffRequest) -> HttpResponse:
 def playbook_detail(request: StaffRequest, playbook_id: int) -> HttpResponse:
     playbook = get_object_or_404(Playbook, pk=playbook_id)
     version = selectors.playbook_latest(playbook)
+    content = content_clean(version.content if version else {})
     return render(
         request,
         "playbooks/playbook_detail.html",
         {
             "playbook": playbook,
             "version": version,
-            "content": content_clean(version.content if version else {}),
+            "content": content,
+            "department_names": selectors.department_names(content["departments"]),
         },
     )
 

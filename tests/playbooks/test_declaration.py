@@ -155,3 +155,20 @@ def test_the_api_requires_a_title_and_refuses_a_second_open_crisis_unless_asked(
     assert Crisis.objects.count() == 1
     wanted = client.post("/api/crises/declare/", {**body, "another_wanted": True}, content_type="application/json")
     assert wanted.status_code == 201
+
+
+def test_the_confirmation_names_the_departments_as_people_call_them(client, community_manager):
+    from escalation.models import Department
+    from playbooks.models import Playbook
+    from tests.playbooks.conftest import technical_content
+
+    Department.objects.update_or_create(slug="juridico", defaults={"name": "Asesoría Jurídica"})
+    playbook = Playbook.objects.create(crisis_type="technical", level=2, name="Caída")
+    services.playbook_version_create(
+        playbook_id=playbook.pk, content=technical_content(departments=["juridico"]), actor=None
+    )
+    client.force_login(community_manager)
+    page = client.post(reverse("playbooks:crisis_declare"), DECLARATION).content.decode()
+    consequences = page[page.index('data-testid="declare-consequences"') :]
+    assert "Asesoría Jurídica" in consequences
+    assert "juridico" not in consequences

@@ -109,3 +109,29 @@ def test_a_refusal_raised_in_english_is_worded_when_read(community_manager, tech
         assert str(refused.value) == "A declared crisis cannot become reviewed."
     with translation.override("es"):
         assert str(refused.value) == "Una crisis declarada no puede pasar a revisada."
+
+
+def test_the_automatic_question_to_departments_is_in_the_brand_language_whoever_declares(
+    community_manager, technical_playbook, settings
+):
+    from escalation.models import Department, EscalationRequest
+    from playbooks.models import Playbook
+    from tests.playbooks.conftest import technical_content
+
+    # Given a Spanish brand, a playbook that asks Técnica, and a community manager whose console is in English
+    settings.LANGUAGE_CODE = "es"
+    Department.objects.get_or_create(slug="tecnica", defaults={"name": "Técnica"})
+    playbook = Playbook.objects.create(crisis_type="commercial", level=2, name="Comercial")
+    services.playbook_version_create(
+        playbook_id=playbook.pk, content=technical_content(departments=["tecnica"]), actor=None
+    )
+    community_manager.language = "en"
+    community_manager.save(update_fields=["language"])
+    # When she declares with English active
+    with translation.override("en"):
+        crisis = services.crisis_declare(
+            actor=community_manager, crisis_type="commercial", level=2, title="Precios"
+        )
+    # Then Técnica is asked in Spanish, the brand's language
+    question = EscalationRequest.objects.get(crisis=crisis).question
+    assert question.startswith("Crisis declarada: Precios")
