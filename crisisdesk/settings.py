@@ -73,6 +73,8 @@ INSTALLED_APPS = [
     "inbox",
     "playbooks",
     "escalation",
+    "integrations",
+    "console",
 ]
 
 MIDDLEWARE = [
@@ -109,7 +111,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
-                "crisisdesk.context_processors.console",
+                "console.context_processors.console",
             ],
         },
     },
@@ -338,8 +340,8 @@ SPECTACULAR_SETTINGS = {
         "ChannelKindEnum": "inbox.models.ChannelKind",
         "MentionStatusEnum": "inbox.models.MentionStatus",
         "EscalationStatusEnum": "escalation.models.RequestStatus",
-        "WebhookEventEnum": "crisisdesk.models.WebhookEvent",
-        "WebhookDeliveryStatusEnum": "crisisdesk.models.WebhookDeliveryStatus",
+        "WebhookEventEnum": "integrations.models.WebhookEvent",
+        "WebhookDeliveryStatusEnum": "integrations.models.WebhookDeliveryStatus",
         "CrisisTypeEnum": "playbooks.models.CrisisType",
         "CrisisLevelEnum": "playbooks.models.CrisisLevel",
         "CrisisStatusEnum": "playbooks.models.CrisisStatus",

@@ -155,9 +155,9 @@ def mentions_ingest(
             if settings.TRIAGE_MODEL_TIER:
                 from inbox.triage_tasks import mentions_refine
                 transaction.on_commit(lambda ids=list(report.created_ids): mentions_refine.delay(ids))
-            from crisisdesk.webhooks import webhook_mentions_emit
+            from inbox.hooks import mentions_created
 
-            webhook_mentions_emit(mention_ids=report.created_ids)
+            mentions_created(mention_ids=report.created_ids)
     return report
 
 

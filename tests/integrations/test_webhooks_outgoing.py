@@ -20,9 +20,13 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from crisisdesk import tasks
-from crisisdesk.models import AuditEvent, WebhookDelivery, WebhookEndpoint
-from crisisdesk.webhooks import (
+from crisisdesk.models import AuditEvent
+from inbox.connectors.base import NormalizedAuthor, NormalizedMention
+from inbox.models import Mention
+from inbox.services import mentions_ingest
+from integrations import tasks
+from integrations.models import WebhookDelivery, WebhookEndpoint
+from integrations.services import (
     MAX_ATTEMPTS,
     webhook_deliveries_retry_due,
     webhook_endpoint_create,
@@ -30,9 +34,6 @@ from crisisdesk.webhooks import (
     webhook_mentions_emit,
     webhook_signature_verify,
 )
-from inbox.connectors.base import NormalizedAuthor, NormalizedMention
-from inbox.models import Mention
-from inbox.services import mentions_ingest
 from tests.factories import ChannelFactory, MentionFactory
 
 pytestmark = pytest.mark.django_db

@@ -19,6 +19,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from console.demo import demo_seed
+
 logger = logging.getLogger(__name__)
 
 
@@ -47,8 +49,6 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         logins = []
         if not no_demo:
-            from crisisdesk.demo import demo_seed
-
             logins = demo_seed()
         if not no_worker:
             if not settings.EMBEDDED:
