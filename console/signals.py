@@ -14,7 +14,9 @@ from escalation.models import Department
 
 @receiver(pre_save, sender=User, dispatch_uid="crisisdesk.user_access_before_save")
 def user_access_before_save(sender, instance: User, update_fields=None, raw: bool = False, **kwargs) -> None:
-    instance._access_change = None if raw else user_access_change(user=instance, update_fields=update_fields)
+    instance.__dict__["_access_change"] = (
+        None if raw else user_access_change(user=instance, update_fields=update_fields)
+    )
 
 
 @receiver(post_save, sender=User, dispatch_uid="crisisdesk.user_access_after_save")

@@ -6,7 +6,10 @@ from crisisdesk.models import AuditEvent, Heartbeat, User
 
 @admin.register(User)
 class CrisisDeskUserAdmin(UserAdmin):
-    fieldsets = UserAdmin.fieldsets + (("Crisis Desk", {"fields": ("role", "signature", "language", "is_on_duty")}),)
+    fieldsets = (
+        *(UserAdmin.fieldsets or ()),
+        ("Crisis Desk", {"fields": ("role", "signature", "language", "is_on_duty")}),
+    )
     list_display = ("username", "first_name", "last_name", "role", "is_on_duty", "is_active")
     list_filter = ("role", "is_on_duty", "is_active")
 

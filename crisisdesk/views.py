@@ -12,7 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from crisisdesk.models import Role
-from crisisdesk.roles import EVERYONE, public, roles_required, start_url_for, user_role
+from crisisdesk.roles import EVERYONE, SignedInRequest, public, roles_required, start_url_for, user_role
 from crisisdesk.selectors import health_report
 
 
@@ -34,7 +34,7 @@ def start(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @roles_required(*EVERYONE)
-def language_set(request: HttpRequest) -> HttpResponse:
+def language_set(request: SignedInRequest) -> HttpResponse:
     language = request.POST.get("language", "")
     if language not in {"es", "en"}:
         return JsonResponse({"language": "Choose 'es' or 'en'."}, status=400)

@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from inbox import hooks
+
 
 class IntegrationsConfig(AppConfig):
     """What Crisis Desk offers other tools: outgoing webhooks and API tokens."""
@@ -10,7 +12,6 @@ class IntegrationsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from inbox import hooks  # why: registered once the app registry is ready
         from integrations.services import webhook_event_emit, webhook_mentions_emit  # why: imports models
 
         hooks.outgoing_event_emitter_register(webhook_event_emit)

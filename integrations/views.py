@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
-from crisisdesk.roles import EVERYONE, roles_required
+from crisisdesk.roles import EVERYONE, SignedInRequest, roles_required
 from integrations.selectors import api_token_for_user
 from integrations.services import TOKEN_PREFIX_LENGTH, api_token_create, api_token_revoke
 
 
 @never_cache
 @roles_required(*EVERYONE)
-def api_tokens_page(request: HttpRequest) -> HttpResponse:
+def api_tokens_page(request: SignedInRequest) -> HttpResponse:
     """Create (shown once on this response only), inspect and revoke one's own API token."""
     created_key = None
     if request.method == "POST":
