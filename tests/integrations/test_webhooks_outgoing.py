@@ -232,10 +232,10 @@ def test_a_failing_endpoint_is_retried_with_backoff_and_the_log_shows_every_atte
 
     # The administrator reads the delivery log in the admin, which cannot be edited
     client.force_login(admin_user)
-    log = client.get("/admin/crisisdesk/webhookdelivery/")
+    log = client.get("/admin/integrations/webhookdelivery/")
     assert log.status_code == 200
     assert "escalation.overdue" in log.content.decode()
-    assert client.get("/admin/crisisdesk/webhookdelivery/add/").status_code == 403
+    assert client.get("/admin/integrations/webhookdelivery/add/").status_code == 403
 
 
 def test_an_endpoint_that_recovers_gets_the_delivery_on_the_next_attempt(
