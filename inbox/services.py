@@ -155,9 +155,7 @@ def mentions_ingest(
             if settings.TRIAGE_MODEL_TIER:
                 from inbox.triage_tasks import mentions_refine
                 transaction.on_commit(lambda ids=list(report.created_ids): mentions_refine.delay(ids))
-            from inbox.hooks import mentions_created
-
-            mentions_created(mention_ids=report.created_ids)
+            hooks.mentions_created(mention_ids=report.created_ids)
     return report
 
 
