@@ -6,6 +6,8 @@ COPY crisisdesk ./crisisdesk
 COPY inbox ./inbox
 COPY escalation ./escalation
 COPY playbooks ./playbooks
+COPY integrations ./integrations
+COPY console ./console
 RUN pip install --no-cache-dir .
 COPY . .
 RUN SECRET_KEY=build DATABASE_URL=sqlite:////tmp/build.sqlite3 python manage.py collectstatic --noinput

@@ -4,5 +4,5 @@ urlpatterns = [
     path("", include("inbox.api.urls")),
     path("", include("escalation.api.urls")),
     path("", include("playbooks.api.urls")),
-    path("", include("crisisdesk.api.urls")),
+    path("", include("integrations.api.urls")),
 ]

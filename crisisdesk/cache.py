@@ -9,6 +9,7 @@ request). redis-py's pool is thread-safe and resets itself in a forked child, so
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
@@ -18,6 +19,12 @@ _pools_lock = threading.Lock()
 
 
 class SharedPoolRedisCacheClient(RedisCacheClient):
+    # Set and defined by RedisCacheClient itself; django-stubs leaves its private members out.
+    _servers: list[str]
+    _pool_options: dict[str, Any]
+    _pool_class: Any
+    _get_connection_pool_index: Callable[[bool], int]
+
     def _get_connection_pool(self, write: bool) -> Any:
         index = self._get_connection_pool_index(write)
         key = (self._servers[index], repr(sorted(self._pool_options.items())))

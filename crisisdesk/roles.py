@@ -17,7 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from rest_framework.permissions import BasePermission
 
-from crisisdesk.models import Role
+from crisisdesk.models import Role, User
 
 EVERYONE = frozenset(Role.values)
 CONSOLE_STAFF = frozenset({Role.COMMUNITY_MANAGER, Role.DIRECTOR, Role.ADMIN})
@@ -29,6 +29,12 @@ START_PAGES: dict[str | None, str] = {
     Role.DIRECTOR: "playbooks:dashboard",
     Role.ADMIN: "playbooks:dashboard",
 }
+
+
+class SignedInRequest(HttpRequest):
+    """A request that passed `roles_required`: its user is signed in."""
+
+    user: User
 
 
 def user_role(user) -> str | None:

@@ -1,44 +1,26 @@
-"""Reads every app needs: which live groups a user belongs to, and the health of the system."""
+"""Reads every app needs: the health of the system."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
+from asgiref.sync import async_to_sync
+from channels import DEFAULT_CHANNEL_LAYER
+from channels.layers import channel_layers
 from channels_redis.core import RedisChannelLayer
 from channels_redis.pubsub import RedisPubSubChannelLayer
 from django.db import connection
 from django.utils import timezone
 
-from crisisdesk.models import Heartbeat, Role, User
-from crisisdesk.realtime import BROADCAST_GROUP, INBOX_GROUP, group_for_department, group_for_role, group_for_user
-from crisisdesk.roles import user_role
+from crisisdesk.models import Heartbeat
 
 HEARTBEAT_MAX_AGE = timedelta(seconds=60)
 HEALTH_PROBE_TIMEOUT_SECONDS = 3
 
 
-def console_groups_for_user(user: User) -> list[str]:
-    """The groups are named by the server from the user's role and departments, never by the client."""
-    from escalation.selectors import department_ids_for_user
-
-    role = user_role(user)
-    if role is None:
-        return []
-    groups = [BROADCAST_GROUP, group_for_user(user.pk), group_for_role(role)]
-    if role in (Role.COMMUNITY_MANAGER, Role.DIRECTOR, Role.ADMIN):
-        groups.append(INBOX_GROUP)
-    groups += [group_for_department(department_id) for department_id in department_ids_for_user(user)]
-    return groups
-
-
 def health_report() -> tuple[bool, dict]:
     """Check the database, the channel layer and the Celery worker's heartbeat."""
-    import asyncio
-
-    from asgiref.sync import async_to_sync
-    from channels import DEFAULT_CHANNEL_LAYER
-    from channels.layers import channel_layers
-
     parts: dict[str, dict] = {}
     try:
         with connection.cursor() as cursor:
@@ -78,27 +60,3 @@ def health_report() -> tuple[bool, dict]:
     else:
         parts["worker"] = {"ok": False, "error": "database unavailable"}
     return all(part["ok"] for part in parts.values()), parts
-
-
-def api_token_for_user(*, user: User):
-    """The user's API token, if any; callers show only `key[:6]`."""
-    from rest_framework.authtoken.models import Token
-
-    return Token.objects.filter(user=user).first()
-
-
-def webhook_endpoint_list():
-    from crisisdesk.models import WebhookEndpoint
-
-    return WebhookEndpoint.objects.select_related("created_by").order_by("id")
-
-
-def webhook_endpoint_get(*, endpoint_id: int):
-    return webhook_endpoint_list().filter(pk=endpoint_id).first()
-
-
-def webhook_delivery_list(*, endpoint_id: int):
-    """The delivery log of one endpoint, newest first."""
-    from crisisdesk.models import WebhookDelivery
-
-    return WebhookDelivery.objects.filter(endpoint_id=endpoint_id)

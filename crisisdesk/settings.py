@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
-from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
+from crisisdesk import settings_parts
 from crisisdesk.queues import QUEUES, TASK_ROUTES
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -73,6 +73,8 @@ INSTALLED_APPS = [
     "inbox",
     "playbooks",
     "escalation",
+    "integrations",
+    "console",
 ]
 
 MIDDLEWARE = [
@@ -109,7 +111,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
-                "crisisdesk.context_processors.console",
+                "console.context_processors.console",
             ],
         },
     },
@@ -324,28 +326,8 @@ REST_FRAMEWORK = {
         "user": os.environ.get("API_THROTTLE_USER", "6000/min"),
     },
 }
-SPECTACULAR_SETTINGS = {
-    "TITLE": "Crisis Desk API",
-    "DESCRIPTION": "Mentions, replies, escalations, crises and playbooks.",
-    "VERSION": "1.0.0",
-    "SERVE_INCLUDE_SCHEMA": False,
-    # Swagger UI from the installed sidecar package, never a CDN (the CSP allows only our own origin).
-    "SWAGGER_UI_DIST": "SIDECAR",
-    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
-    "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {
-        "ChannelKindEnum": "inbox.models.ChannelKind",
-        "MentionStatusEnum": "inbox.models.MentionStatus",
-        "EscalationStatusEnum": "escalation.models.RequestStatus",
-        "WebhookEventEnum": "crisisdesk.models.WebhookEvent",
-        "WebhookDeliveryStatusEnum": "crisisdesk.models.WebhookDeliveryStatus",
-        "CrisisTypeEnum": "playbooks.models.CrisisType",
-        "CrisisLevelEnum": "playbooks.models.CrisisLevel",
-        "CrisisStatusEnum": "playbooks.models.CrisisStatus",
-        "AlertStatusEnum": "playbooks.models.AlertStatus",
-    },
-}
+# The schema's title, the sidecar Swagger UI and the enum names: crisisdesk/settings_parts.py.
+SPECTACULAR_SETTINGS = settings_parts.SPECTACULAR_SETTINGS
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
@@ -387,21 +369,9 @@ if SECURE_PRODUCTION:
     SECURE_HSTS_PRELOAD = True
 # Content-Security-Policy on every response (django-csp): scripts and styles only from our own static files,
 # no inline script, handler or style attribute, no eval. connect-src also names this host's ws(s):// origin
-# (crisisdesk.content_security), for browsers whose 'self' does not cover websockets.
-CONTENT_SECURITY_POLICY = {
-    "DIRECTIVES": {
-        "default-src": [SELF],
-        "script-src": [SELF],
-        "style-src": [SELF],
-        "img-src": [SELF, "data:"],
-        "font-src": [SELF],
-        "connect-src": [SELF],
-        "object-src": [NONE],
-        "base-uri": [SELF],
-        "form-action": [SELF],
-        "frame-ancestors": [NONE],
-    },
-}
+# (crisisdesk.content_security), for browsers whose 'self' does not cover websockets. The directives are in
+# crisisdesk/settings_parts.py.
+CONTENT_SECURITY_POLICY = settings_parts.CONTENT_SECURITY_POLICY
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

@@ -1,24 +1,12 @@
-"""Celery tasks of the project package: the worker's heartbeat and outgoing webhook deliveries."""
+"""Celery tasks of the project package: the worker's heartbeat."""
 
 import os
 import socket
 
 from crisisdesk.services import heartbeat_record
 from crisisdesk.tasking import reliable_task
-from crisisdesk.webhooks import webhook_deliveries_retry_due, webhook_delivery_attempt
 
 
 @reliable_task(name="crisisdesk.heartbeat")
 def heartbeat() -> None:
     heartbeat_record(name="worker", detail={"host": socket.gethostname(), "pid": os.getpid()})
-
-
-@reliable_task(name="notify.webhook_deliver", time_limit=60, soft_time_limit=30)
-def webhook_deliver(delivery_id: int) -> None:
-    """One attempt; the service schedules the next one itself, and skips deliveries already done."""
-    webhook_delivery_attempt(delivery_id=delivery_id)
-
-
-@reliable_task(name="notify.webhook_deliveries_sweep")
-def webhook_deliveries_sweep() -> None:
-    webhook_deliveries_retry_due()

@@ -64,3 +64,11 @@ def header_safe(value: Any, *, limit: int = 200) -> str:
     """
     text = strip_bidi_controls(unicodedata.normalize("NFC", str(value or "")))
     return " ".join(_LINE_BREAKING_RUN.sub(" ", text).split())[:limit]
+
+
+TEMPLATE_VARIABLE = re.compile(r"\{(\w+)\}")
+
+
+def template_render(body: str, variables: dict[str, str]) -> str:
+    """Fill `{nombre}`-style variables; unknown ones stay visible so nobody publishes a blank."""
+    return TEMPLATE_VARIABLE.sub(lambda match: variables.get(match.group(1), match.group(0)), body)

@@ -5,7 +5,11 @@ Logins are not limited here: `crisisdesk.login_policy` holds one policy for ever
 
 from __future__ import annotations
 
+from typing import cast
+
+from django.core.exceptions import ImproperlyConfigured
 from rest_framework import throttling
+from rest_framework.settings import api_settings
 
 from crisisdesk.clientip import client_ip
 
@@ -18,14 +22,13 @@ class LiveRatesMixin:
     from anyone while NUM_PROXIES is unset.
     """
 
-    scope: str
+    scope: str | None
 
     def get_rate(self) -> str | None:
-        from django.core.exceptions import ImproperlyConfigured
-        from rest_framework.settings import api_settings
-
+        # The stubs type the rates as numbers; DRF's rates are "N/period" strings (or None for no limit).
+        rates = cast("dict[str | None, str | None]", api_settings.DEFAULT_THROTTLE_RATES)
         try:
-            return api_settings.DEFAULT_THROTTLE_RATES[self.scope]
+            return rates[self.scope]
         except KeyError as error:
             raise ImproperlyConfigured(f"No throttle rate set for scope {self.scope!r}.") from error
 

@@ -25,7 +25,7 @@ urlpatterns = [
     path("logout/", views.logout_view, name="logout"),
     path("language/", views.language_set, name="language_set"),
     path("healthz", views.healthz, name="healthz"),
-    path("settings/tokens/", views.api_tokens_page, name="api_tokens"),
+    path("settings/", include("integrations.urls")),
     path("admin/", admin.site.urls),
     path("inbox/", include("inbox.urls")),
     path("escalation/", include("escalation.urls")),

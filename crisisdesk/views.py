@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.utils.crypto import constant_time_compare
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from crisisdesk.models import Role
-from crisisdesk.roles import EVERYONE, public, roles_required, start_url_for, user_role
-from crisisdesk.selectors import api_token_for_user, health_report
-from crisisdesk.services import TOKEN_PREFIX_LENGTH, api_token_create, api_token_revoke
+from crisisdesk.roles import EVERYONE, SignedInRequest, public, roles_required, start_url_for, user_role
+from crisisdesk.selectors import health_report
 
 
 class LoginView(auth_views.LoginView):
@@ -37,7 +34,7 @@ def start(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @roles_required(*EVERYONE)
-def language_set(request: HttpRequest) -> HttpResponse:
+def language_set(request: SignedInRequest) -> HttpResponse:
     language = request.POST.get("language", "")
     if language not in {"es", "en"}:
         return JsonResponse({"language": "Choose 'es' or 'en'."}, status=400)
@@ -68,30 +65,3 @@ def healthz(request: HttpRequest) -> JsonResponse:
     if health_details_allowed(request):
         body.update(parts)
     return JsonResponse(body, status=200 if healthy else 503)
-
-
-@never_cache
-@roles_required(*EVERYONE)
-def api_tokens_page(request: HttpRequest) -> HttpResponse:
-    """Create (shown once on this response only), inspect and revoke one's own API token."""
-    created_key = None
-    if request.method == "POST":
-        action = request.POST.get("action")
-        if action == "create":
-            created_key = api_token_create(user=request.user).key
-        elif action == "revoke":
-            if api_token_revoke(user=request.user):
-                messages.success(request, _("Your API token was revoked."))
-            return redirect("api_tokens")
-        else:
-            return HttpResponse(_("Unknown action."), status=400)
-    token = api_token_for_user(user=request.user)
-    return render(
-        request,
-        "crisisdesk/tokens.html",
-        {
-            "token": token,
-            "token_prefix": token.key[:TOKEN_PREFIX_LENGTH] if token else "",
-            "created_key": created_key,
-        },
-    )

@@ -1,6 +1,13 @@
 from django.apps import AppConfig
 
+from inbox import hooks
+
 
 class EscalationConfig(AppConfig):
     name = "escalation"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from escalation.selectors import approved_wordings_for_templates  # why: reads models, needs apps ready
+
+        hooks.department_answers_register(approved_wordings_for_templates)

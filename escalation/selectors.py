@@ -18,6 +18,7 @@ from escalation.models import (
     NotificationState,
     StepKind,
 )
+from inbox import hooks
 
 DIRECTOR_GENERAL_DEPARTMENT_SLUG = "direccion-general"
 
@@ -173,16 +174,14 @@ def approved_answers_for_templates(*, limit: int = 50) -> QuerySet[Answer]:
     )
 
 
-def current_crisis_level() -> int:
-    from playbooks.models import OPEN_CRISIS_STATUSES, Crisis
+def approved_wordings_for_templates(*, limit: int) -> list[tuple[str, str]]:
+    """(department name, wording) of the approved answers, newest first: the inbox's reply templates."""
+    return [(answer.request.department.name, answer.text) for answer in approved_answers_for_templates(limit=limit)]
 
-    level = (
-        Crisis.objects.filter(status__in=OPEN_CRISIS_STATUSES)
-        .order_by("-level")
-        .values_list("level", flat=True)
-        .first()
-    )
-    return level or 0
+
+def current_crisis_level() -> int:
+    """The level of the most serious open crisis (read through playbooks' registered reader), 0 if none."""
+    return hooks.crisis_reader().open_crisis_level()
 
 
 def default_deadline_minutes(*, departments: list[Department]) -> dict[int, int]:

@@ -15,6 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crisisdesk.models import User
+from crisisdesk.text import template_render
+from inbox import hooks
 from inbox.models import Mention
 
 NEXT_UPDATE = timedelta(minutes=30)
@@ -312,15 +314,7 @@ def reply_checks(*, text: str, in_crisis: bool, language: str = "") -> list[Repl
 
 def mention_active_crisis(*, mention: Mention):
     """The crisis a reply to this mention is written in: one the mention belongs to, else the banner's."""
-    from playbooks.models import ACTIVE_CRISIS_STATUSES, Crisis
-    from playbooks.selectors import crisis_banner
-
-    linked = (
-        Crisis.objects.filter(mentions=mention, status__in=ACTIVE_CRISIS_STATUSES)
-        .order_by("-level", "-declared_at")
-        .first()
-    )
-    return linked or crisis_banner()
+    return hooks.crisis_reader().mention_active_crisis(mention=mention)
 
 
 def template_variables(*, mention: Mention, author: User, crisis=None) -> dict[str, str]:
@@ -342,8 +336,6 @@ def template_variables(*, mention: Mention, author: User, crisis=None) -> dict[s
 
 
 def _fill(body: str, variables: dict[str, str]) -> str:
-    from playbooks.content import template_render
-
     filled = template_render(body, variables)
     return re.sub(r"[ \t]{2,}", " ", filled).strip()
 
@@ -354,23 +346,15 @@ def reply_templates(*, mention: Mention, author: User) -> list[ReplyTemplate]:
     Variables are filled for this mention and this community manager; unknown ones (`{zona}`) stay
     visible, and `reply_checks` reminds the sender to fill them.
     """
-    from escalation.selectors import approved_answers_for_templates
-    from playbooks.content import content_clean
-
     crisis = mention_active_crisis(mention=mention)
     variables = template_variables(mention=mention, author=author, crisis=crisis)
     templates = []
     if crisis is not None:
-        try:
-            content = content_clean(crisis.playbook_content)
-        except ValueError:
-            content = {"templates": []}
         templates += [
-            ReplyTemplate("playbook", template["name"], _fill(template["body"], variables))
-            for template in content["templates"]
+            ReplyTemplate("playbook", name, _fill(body, variables))
+            for name, body in hooks.crisis_reader().crisis_reply_templates(crisis=crisis)
         ]
-    for answer in approved_answers_for_templates(limit=TEMPLATE_LIMIT):
-        department = answer.request.department.name
-        templates.append(ReplyTemplate("department", department, _fill(answer.text, variables)))
+    for department, text in hooks.department_answers(limit=TEMPLATE_LIMIT):
+        templates.append(ReplyTemplate("department", department, _fill(text, variables)))
     return templates[:TEMPLATE_LIMIT]
 

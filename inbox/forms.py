@@ -4,6 +4,7 @@ from django import forms
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
+from inbox import hooks
 from inbox.models import Category, ChannelKind, MentionStatus, Sentiment
 
 ASSIGNEE_CHOICES = [("", _("Anyone")), ("mine", _("Mine")), ("unassigned", _("Unassigned"))]
@@ -36,9 +37,7 @@ class InboxFilterForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        from playbooks.models import Crisis
-
-        crises = Crisis.objects.order_by("-detected_at").values_list("pk", "title")[:50]
+        crises = hooks.crisis_reader().crisis_choices(limit=50)
         self.fields["crisis"].choices = [("", _("Any crisis"))] + [(pk, title) for pk, title in crises]
 
 

@@ -8,6 +8,8 @@ from urllib.parse import urlencode
 
 from django.utils.translation import gettext as _
 
+from inbox import hooks
+
 # Filters that do not change which view is shown (free text is narrowed inside any view).
 IGNORED_PARAMETERS = {"q"}
 
@@ -31,15 +33,12 @@ class SavedView:
 
 def saved_views() -> list[SavedView]:
     """Every community manager's views: all open, open complaints, mine, and one per active crisis."""
-    from playbooks.models import ACTIVE_CRISIS_STATUSES, Crisis
-
     views = [
         SavedView("open", _("All open")),
         SavedView("complaints", _("Unanswered: complaints"), {"category": "complaint"}),
         SavedView("mine", _("Mine"), {"assignee": "mine"}),
     ]
-    crises = Crisis.objects.filter(status__in=ACTIVE_CRISIS_STATUSES).order_by("-level", "-declared_at")
-    for crisis_id in crises.values_list("pk", flat=True)[:3]:
+    for crisis_id in hooks.crisis_reader().active_crisis_ids(limit=3):
         label = _("Crisis #%(number)d") % {"number": crisis_id}
         views.append(SavedView(f"crisis-{crisis_id}", label, {"crisis": str(crisis_id)}))
     return views

@@ -29,7 +29,7 @@ from crisisdesk.parsers import JsonDocumentInvalid, json_loads_bounded
 from crisisdesk.realtime import INBOX_GROUP, event, group_for_role, group_for_user, publish_on_commit
 from crisisdesk.roles import user_role
 from crisisdesk.text import clean_display_name
-from inbox import events
+from inbox import events, hooks
 from inbox.connectors import connector_for
 from inbox.connectors.base import ConnectorError, ItemInvalid, NormalizedMention, RateLimited, RejectedItem
 from inbox.connectors.normalise import mention_checked, storable_text
@@ -155,9 +155,7 @@ def mentions_ingest(
             if settings.TRIAGE_MODEL_TIER:
                 from inbox.triage_tasks import mentions_refine
                 transaction.on_commit(lambda ids=list(report.created_ids): mentions_refine.delay(ids))
-            from crisisdesk.webhooks import webhook_mentions_emit
-
-            webhook_mentions_emit(mention_ids=report.created_ids)
+            hooks.mentions_created(mention_ids=report.created_ids)
     return report
 
 
@@ -550,9 +548,7 @@ def _mention_rows(
 ) -> dict[str, dict[str, Any]]:
     now = now or timezone.now()
     author_list = [authors[item.author.external_id] for item in items]
-    from playbooks.selectors import open_crisis_exists
-
-    in_crisis = open_crisis_exists(brand=channel.brand)
+    in_crisis = hooks.crisis_reader().open_crisis_exists(brand=channel.brand)
     inputs = [
         TriageInput(
             text=item.text,

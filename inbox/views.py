@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from crisisdesk.models import Role
 from crisisdesk.roles import CONSOLE_STAFF, roles_required
-from inbox import composer, selectors, services
+from inbox import composer, hooks, selectors, services
 from inbox.bulk import mentions_bulk_apply
 from inbox.forms import BulkForm, HideForm, InboxFilterForm, ReplyChecksForm, ReplyForm
 from inbox.models import OPEN_STATUSES, Category, Mention, ReplyState, Sentiment
@@ -332,9 +332,7 @@ def reply_checks(request: HttpRequest) -> JsonResponse:
         in_crisis = composer.mention_active_crisis(mention=mention) is not None
         language = mention.language
     else:
-        from playbooks.selectors import crisis_banner
-
-        in_crisis = crisis_banner() is not None
+        in_crisis = hooks.crisis_reader().crisis_banner() is not None
     warnings = composer.reply_checks(text=form.cleaned_data["text"], in_crisis=in_crisis, language=language)
     return JsonResponse({"in_crisis": in_crisis, "warnings": [warning.as_dict() for warning in warnings]})
 

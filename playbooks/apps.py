@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from inbox import hooks
+
 
 class PlaybooksConfig(AppConfig):
     name = "playbooks"
@@ -9,3 +11,6 @@ class PlaybooksConfig(AppConfig):
         # why: register the tasks in every process, not only in workers: the services enqueue
         # `playbooks.crisis_notify` by name, and run it in place when tasks are eager.
         from playbooks import tasks  # noqa: F401
+        from playbooks.hooks import PlaybooksCrisisReader  # why: reads models, importable once apps are ready
+
+        hooks.crisis_reader_register(PlaybooksCrisisReader())

@@ -7,7 +7,6 @@ missing key never breaks a crisis that is already running.
 from __future__ import annotations
 
 import difflib
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +18,6 @@ from playbooks.errors import TranslatableError
 ROLE_PREFIX = "role:"
 APPROVAL_MODES = ("any", "all")
 STEP_ROLES = tuple(Role.values)
-VARIABLE = re.compile(r"\{(\w+)\}")
 
 
 class ContentInvalid(TranslatableError, ValueError):
@@ -90,11 +88,6 @@ def people_spec(names: list[str]) -> PeopleSpec:
     usernames = tuple(name for name in names if not name.startswith(ROLE_PREFIX))
     roles = tuple(name[len(ROLE_PREFIX) :] for name in names if name.startswith(ROLE_PREFIX))
     return PeopleSpec(usernames=usernames, roles=roles)
-
-
-def template_render(body: str, variables: dict[str, str]) -> str:
-    """Fill `{nombre}`-style variables; unknown ones stay visible so nobody publishes a blank."""
-    return VARIABLE.sub(lambda match: variables.get(match.group(1), match.group(0)), body)
 
 
 def content_lines(content: dict[str, Any]) -> list[str]:

@@ -38,6 +38,7 @@ from escalation.selectors import (
 from escalation.services import chain
 from escalation.services.context import escalation_context
 from escalation.services.delivery import step_record, step_send
+from inbox import hooks
 from inbox.models import Mention, MentionStatus
 
 if TYPE_CHECKING:
@@ -125,17 +126,17 @@ def _mentions_lock(mention_ids: list[int]) -> list[Mention]:
 
 
 def _current_crisis(crisis_id: int | None) -> Crisis | None:
-    """The crisis named, or else the most serious open one (its level scales the chain)."""
-    # playbooks sits above escalation (a declared crisis raises requests): read its model here,
-    # not at import time, so that loading escalation never loads playbooks.
-    from playbooks.models import OPEN_CRISIS_STATUSES, Crisis
+    """The crisis named, or else the most serious open one (its level scales the chain).
 
+    playbooks sits above escalation (a declared crisis raises requests): its crises are read through the
+    reader it registers in `inbox.hooks`, so that escalation never imports playbooks."""
+    reader = hooks.crisis_reader()
     if crisis_id is not None:
-        crisis = Crisis.objects.filter(pk=crisis_id).first()
+        crisis = reader.crisis_get(crisis_id=crisis_id)
         if crisis is None:
             raise EscalationError(_("That crisis does not exist."))
         return crisis
-    return Crisis.objects.filter(status__in=OPEN_CRISIS_STATUSES).order_by("-level", "-detected_at").first()
+    return reader.crisis_most_serious_open()
 
 
 def _mentions_escalate(*, request: EscalationRequest, mentions: list[Mention], raised_by: User | None) -> None:

@@ -22,7 +22,6 @@ from django.utils import timezone
 
 from crisisdesk.audit import audit_record
 from crisisdesk.text import header_safe
-from crisisdesk.webhooks import webhook_event_emit
 from escalation.events import escalation_publish
 from escalation.models import (
     PENDING_STATUSES,
@@ -41,6 +40,7 @@ from escalation.services.delivery import (
     step_record,
     step_send,
 )
+from inbox.hooks import outgoing_event_emit
 
 SWEEP_BATCH = 200
 
@@ -277,7 +277,7 @@ def _request_mark_overdue(*, request_id: int, now: datetime) -> int:
 def _webhook_overdue_emit(request: EscalationRequest) -> None:
     """Tell the brand's other tools (outgoing webhooks) once, with a stable event id."""
     crisis_level = request.crisis.level if request.crisis is not None else 0
-    webhook_event_emit(
+    outgoing_event_emit(
         event_type="escalation.overdue",
         event_id=uuid.uuid5(uuid.NAMESPACE_URL, f"crisisdesk:escalation:{request.pk}:overdue"),
         payload={

@@ -10,6 +10,7 @@ from django.utils import timezone
 from crisisdesk.audit import audit_record, audit_record_many
 from crisisdesk.models import User
 from crisisdesk.realtime import INBOX_GROUP, event, publish_on_commit
+from inbox import hooks
 from inbox.models import Author, Category, LabelCorrection, Mention, Sentiment, SuggestedAction
 from inbox.triage import TriageInput, model_tier
 from inbox.triage.language import OTHER, SUPPORTED
@@ -65,8 +66,6 @@ def mentions_triage_refine(*, mention_ids: list[int]) -> int:
     tier = model_tier()
     if not mention_ids or not tier.available():
         return 0
-    from playbooks.selectors import open_crisis_exists
-
     pending = list(
         Mention.objects.filter(pk__in=mention_ids)
         .exclude(triage_tier=tier.name)
@@ -77,7 +76,8 @@ def mentions_triage_refine(*, mention_ids: list[int]) -> int:
         return 0
     now = timezone.now()
     repeats = mentions_recent_repeats(mentions=pending)
-    crisis_by_brand = {brand: open_crisis_exists(brand=brand) for brand in {m.channel.brand for m in pending}}
+    reader = hooks.crisis_reader()
+    crisis_by_brand = {brand: reader.open_crisis_exists(brand=brand) for brand in {m.channel.brand for m in pending}}
     inputs = [
         _triage_input(m, repeats=repeats[m.pk], in_crisis=crisis_by_brand[m.channel.brand], now=now)
         for m in pending

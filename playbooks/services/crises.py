@@ -22,7 +22,7 @@ from crisisdesk.celery import app as celery_app
 from crisisdesk.locks import transaction_lock
 from crisisdesk.models import User
 from crisisdesk.text import SINGLE_LINE_MESSAGE, has_control_characters
-from crisisdesk.webhooks import webhook_event_emit
+from inbox.hooks import outgoing_event_emit
 from inbox.models import Mention
 from playbooks import events
 from playbooks.content import content_clean
@@ -72,7 +72,7 @@ def _webhook_emit(crisis: Crisis, event_type: str, **extra: Any) -> None:
     if crisis.resolved_at:
         payload["resolved_at"] = crisis.resolved_at.isoformat()
     key = f"crisis:{crisis.pk}:{event_type}:{crisis.level}:{crisis.status}"
-    webhook_event_emit(
+    outgoing_event_emit(
         event_type=event_type,
         payload={"crisis": payload, **extra},
         event_id=uuid.uuid5(uuid.NAMESPACE_URL, key),

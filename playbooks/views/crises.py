@@ -13,8 +13,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from crisisdesk.roles import CONSOLE_STAFF, EVERYONE, roles_required, user_has_role
+from crisisdesk.text import template_render
 from playbooks import selectors, services
-from playbooks.content import content_clean, template_render
+from playbooks.content import content_clean
 from playbooks.forms import DeclareForm, LevelForm, StatementForm
 from playbooks.models import AlertStatus, Crisis
 from playbooks.selectors import crisis_banner

@@ -24,7 +24,7 @@ from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 from schemathesis.config import SchemathesisConfig
 
-from crisisdesk.webhooks import webhook_endpoint_create
+from integrations.services import webhook_endpoint_create
 from tests.factories import MentionFactory
 
 

@@ -177,7 +177,7 @@ def test_the_chat_webhook_gets_one_post_per_step_and_a_failure_is_recorded_not_f
 
 
 def test_an_overdue_request_is_announced_once_to_subscribed_webhooks(raise_request, sweep, settings):
-    from crisisdesk.models import WebhookDelivery, WebhookEndpoint
+    from integrations.models import WebhookDelivery, WebhookEndpoint
 
     settings.WEBHOOKS_ALLOW_PRIVATE = True
     endpoint = WebhookEndpoint.objects.create(url="http://127.0.0.1:9/hook", events=["escalation.overdue"])

@@ -8,7 +8,7 @@ import pytest
 from asgiref.sync import async_to_sync
 from channels.testing import WebsocketCommunicator
 
-from crisisdesk.consumers import ConsoleConsumer
+from console.consumers import ConsoleConsumer
 from tests.factories import MentionFactory
 from tests.inbox.builders import receive_first
 

@@ -375,8 +375,8 @@ def test_demo_seed_creates_nine_playbooks_once(db, department):
 def test_declaring_level_changes_and_resolving_are_announced_to_outgoing_webhooks(
     community_manager, admin_user, technical_playbook
 ):
-    from crisisdesk.models import WebhookDelivery
-    from crisisdesk.webhooks import webhook_endpoint_create
+    from integrations.models import WebhookDelivery
+    from integrations.services import webhook_endpoint_create
 
     webhook_endpoint_create(
         actor=admin_user,

@@ -12,13 +12,14 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from crisisdesk.models import User, WebhookEndpoint
+from crisisdesk.models import User
 from escalation.models import Department
 from escalation.services import escalation_request_create
 from inbox.connectors.base import NormalizedAuthor, NormalizedMention
 from inbox.credentials import credentials_encrypt
 from inbox.models import Channel, Mention, Reply
 from inbox.services import mentions_ingest
+from integrations.models import WebhookEndpoint
 from playbooks.models import Alert, Crisis, Playbook
 from playbooks.services import (
     crisis_declare,

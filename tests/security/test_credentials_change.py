@@ -14,7 +14,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from crisisdesk.models import AuditEvent
-from crisisdesk.services import api_token_create
+from integrations.services import api_token_create
 
 pytestmark = pytest.mark.django_db
 

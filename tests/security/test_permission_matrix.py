@@ -20,8 +20,8 @@ from django.conf import settings
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from console.routing import websocket_urlpatterns
 from crisisdesk.roles import user_role
-from crisisdesk.routing import websocket_urlpatterns
 
 pytestmark = pytest.mark.django_db
 

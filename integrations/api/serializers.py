@@ -1,8 +1,8 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from crisisdesk.models import WebhookDelivery, WebhookEndpoint, WebhookEvent, WebhookFormat
-from crisisdesk.services import TOKEN_PREFIX_LENGTH
+from integrations.models import WebhookDelivery, WebhookEndpoint, WebhookEvent, WebhookFormat
+from integrations.services import TOKEN_PREFIX_LENGTH
 
 
 class ApiTokenSerializer(serializers.Serializer):

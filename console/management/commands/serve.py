@@ -14,10 +14,19 @@ import socket
 import subprocess
 import sys
 import threading
+from typing import TYPE_CHECKING, cast
 
+from celery.beat import EmbeddedService
+from channels.routing import get_default_application
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+
+from console.demo import demo_seed
+from crisisdesk.celery import app
+
+if TYPE_CHECKING:
+    from celery.beat import _Threaded
 
 logger = logging.getLogger(__name__)
 
@@ -47,8 +56,6 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         logins = []
         if not no_demo:
-            from crisisdesk.demo import demo_seed
-
             logins = demo_seed()
         if not no_worker:
             if not settings.EMBEDDED:
@@ -75,10 +82,6 @@ def start_embedded_worker_and_beat() -> None:
     process); the model tier of triage is rate-limited in this mode (CELERY_TASK_ANNOTATIONS) so its
     slow batches never hold every thread while escalations wait.
     """
-    from celery.beat import EmbeddedService
-
-    from crisisdesk.celery import app
-
     worker = app.WorkController(
         pool_cls="threads",
         concurrency=4,
@@ -89,14 +92,17 @@ def start_embedded_worker_and_beat() -> None:
         loglevel="WARNING",
     )
     threading.Thread(target=worker.start, name="celery-worker", daemon=True).start()
-    beat = EmbeddedService(app, thread=True, schedule_filename=str(settings.DATA_DIR / "celerybeat-schedule"))
+    beat = cast(  # with thread=True it is always the threaded service
+        "_Threaded",
+        EmbeddedService(app, thread=True, schedule_filename=str(settings.DATA_DIR / "celerybeat-schedule")),
+    )
     beat.start()
 
 
 def serve_asgi(*, host: str, port: int) -> None:
-    from channels.routing import get_default_application
+    # why: importing daphne.server installs Twisted's asyncio reactor; only a process that serves may do that
     from daphne.endpoints import build_endpoint_description_strings
-    from daphne.server import Server
+    from daphne.server import Server  # why: as above, it installs the reactor on import
 
     Server(
         application=get_default_application(),

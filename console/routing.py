@@ -1,6 +1,6 @@
 from django.urls import path
 
-from crisisdesk.consumers import ConsoleConsumer
+from console.consumers import ConsoleConsumer
 
 websocket_urlpatterns = [
     path("ws/console/", ConsoleConsumer.as_asgi()),

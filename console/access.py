@@ -7,7 +7,7 @@ changed the password keeps going through `update_session_auth_hash`). A logout c
 of that session. A change of role or of departments closes the user's sockets with another code,
 so the console reconnects at once into the groups its access now allows and re-loads its state.
 
-`crisisdesk.signals` calls these from the User and Department saves, whatever made the change: the
+`console.signals` calls these from the User and Department saves, whatever made the change: the
 admin, a form, `set_password()` and `save()`, the `changepassword` command.
 """
 
@@ -28,7 +28,7 @@ from crisisdesk.realtime import (
     group_for_user,
     sockets_close_on_commit,
 )
-from crisisdesk.services import api_tokens_revoke
+from integrations.services import api_tokens_revoke
 
 LOGIN_CHANGED = "password_changed"  # the password was set anew
 DEACTIVATED = "deactivated"

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from crisisdesk.demo import demo_seed
+from console.demo import demo_seed
 
 
 class Command(BaseCommand):

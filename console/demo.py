@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib import import_module
 
 from django.db import transaction
 
@@ -85,8 +86,10 @@ def demo_seed() -> list[tuple[str, str, str]]:
                 departments[slug].on_duty = user
                 departments[slug].save(update_fields=["on_duty"])
         logins.append((spec.username, DEMO_PASSWORD, user.get_role_display()))
-    for spec in CHANNELS:
-        Channel.objects.get_or_create(kind=spec["kind"], name=spec["name"], defaults={**spec, "brand": BRAND})
+    for channel in CHANNELS:
+        Channel.objects.get_or_create(
+            kind=channel["kind"], name=channel["name"], defaults={**channel, "brand": BRAND}
+        )
     for seed in _app_seeders():
         seed()
     return logins
@@ -94,8 +97,6 @@ def demo_seed() -> list[tuple[str, str, str]]:
 
 def _app_seeders():
     """Each app may add its own demo data in `<app>/demo.py` as `seed()`."""
-    from importlib import import_module
-
     for app in ("inbox", "escalation", "playbooks"):
         try:
             module = import_module(f"{app}.demo")

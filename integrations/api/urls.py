@@ -1,6 +1,6 @@
 from django.urls import path
 
-from crisisdesk.api import views
+from integrations.api import views
 
 urlpatterns = [
     path("auth/token/", views.ApiTokenView.as_view(), name="api-token"),

@@ -11,8 +11,12 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from crisisdesk import selectors, services
-from crisisdesk.api.serializers import (
+from crisisdesk.login_policy import LoginHeld, login_retry_after_seconds
+from crisisdesk.models import Role
+from crisisdesk.roles import EVERYONE, public, user_role
+from crisisdesk.throttling import AnonRateThrottle
+from integrations import selectors, services
+from integrations.api.serializers import (
     ApiLoginSerializer,
     ApiTokenCreatedSerializer,
     ApiTokenSerializer,
@@ -21,11 +25,7 @@ from crisisdesk.api.serializers import (
     WebhookEndpointSerializer,
     WebhookEndpointWriteSerializer,
 )
-from crisisdesk.login_policy import LoginHeld, login_retry_after_seconds
-from crisisdesk.models import Role
-from crisisdesk.roles import EVERYONE, public, user_role
-from crisisdesk.throttling import AnonRateThrottle
-from crisisdesk.webhooks import (
+from integrations.services import (
     WebhookError,
     webhook_endpoint_create,
     webhook_endpoint_delete,

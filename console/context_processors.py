@@ -1,4 +1,5 @@
 from crisisdesk.roles import user_role
+from playbooks.selectors import crisis_banner
 
 
 def console(request):
@@ -7,6 +8,4 @@ def console(request):
     role = user_role(user)
     if role is None:
         return {"console_role": None}
-    from playbooks.selectors import crisis_banner
-
     return {"console_role": role, "crisis_banner": crisis_banner()}

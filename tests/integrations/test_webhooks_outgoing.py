@@ -20,9 +20,13 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from crisisdesk import tasks
-from crisisdesk.models import AuditEvent, WebhookDelivery, WebhookEndpoint
-from crisisdesk.webhooks import (
+from crisisdesk.models import AuditEvent
+from inbox.connectors.base import NormalizedAuthor, NormalizedMention
+from inbox.models import Mention
+from inbox.services import mentions_ingest
+from integrations import tasks
+from integrations.models import WebhookDelivery, WebhookEndpoint
+from integrations.services import (
     MAX_ATTEMPTS,
     webhook_deliveries_retry_due,
     webhook_endpoint_create,
@@ -30,9 +34,6 @@ from crisisdesk.webhooks import (
     webhook_mentions_emit,
     webhook_signature_verify,
 )
-from inbox.connectors.base import NormalizedAuthor, NormalizedMention
-from inbox.models import Mention
-from inbox.services import mentions_ingest
 from tests.factories import ChannelFactory, MentionFactory
 
 pytestmark = pytest.mark.django_db
@@ -231,10 +232,10 @@ def test_a_failing_endpoint_is_retried_with_backoff_and_the_log_shows_every_atte
 
     # The administrator reads the delivery log in the admin, which cannot be edited
     client.force_login(admin_user)
-    log = client.get("/admin/crisisdesk/webhookdelivery/")
+    log = client.get("/admin/integrations/webhookdelivery/")
     assert log.status_code == 200
     assert "escalation.overdue" in log.content.decode()
-    assert client.get("/admin/crisisdesk/webhookdelivery/add/").status_code == 403
+    assert client.get("/admin/integrations/webhookdelivery/add/").status_code == 403
 
 
 def test_an_endpoint_that_recovers_gets_the_delivery_on_the_next_attempt(

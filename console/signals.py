@@ -1,5 +1,5 @@
 """Receivers that notice a change of credentials or access wherever it is made, and hand it to
-`crisisdesk.access`; they decide nothing themselves."""
+`console.access`; they decide nothing themselves."""
 
 from __future__ import annotations
 
@@ -7,13 +7,16 @@ from django.contrib.auth.signals import user_logged_out
 from django.db.models.signals import m2m_changed, post_save, pre_save
 from django.dispatch import receiver
 
-from crisisdesk.access import session_sockets_close, user_access_apply, user_access_change, users_access_rescope
+from console.access import session_sockets_close, user_access_apply, user_access_change, users_access_rescope
 from crisisdesk.models import User
+from escalation.models import Department
 
 
 @receiver(pre_save, sender=User, dispatch_uid="crisisdesk.user_access_before_save")
 def user_access_before_save(sender, instance: User, update_fields=None, raw: bool = False, **kwargs) -> None:
-    instance._access_change = None if raw else user_access_change(user=instance, update_fields=update_fields)
+    instance.__dict__["_access_change"] = (
+        None if raw else user_access_change(user=instance, update_fields=update_fields)
+    )
 
 
 @receiver(post_save, sender=User, dispatch_uid="crisisdesk.user_access_after_save")
@@ -47,8 +50,6 @@ def department_people_changed(sender, instance, action: str, reverse: bool, pk_s
 
 
 def connect_department_receivers() -> None:
-    from escalation.models import Department
-
     for relation in (Department.heads, Department.members):
         m2m_changed.connect(
             department_people_changed,

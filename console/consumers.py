@@ -6,9 +6,9 @@ from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from console.selectors import console_groups_for_user
 from crisisdesk.parsers import JsonDocumentInvalid, json_loads_bounded
 from crisisdesk.realtime import group_for_session, group_for_user
-from crisisdesk.selectors import console_groups_for_user
 from inbox.consumers import MentionPresenceMixin
 
 
@@ -78,7 +78,7 @@ class ConsoleConsumer(MentionPresenceMixin, AsyncJsonWebsocketConsumer):
         await self.send(text_data=message["text"])
 
     async def console_close(self, message: dict) -> None:
-        """The session ended or the access changed (crisisdesk.access): leave every group first, so that
+        """The session ended or the access changed (console.access): leave every group first, so that
         nothing more arrives, then say why and close with the code the console's script acts on."""
         await self.groups_leave()
         await self.send(text_data=message["text"])
