@@ -107,6 +107,12 @@ def as_int(value: Any) -> int:
 
 # The pipeline's one validation step -----------------------------------------------------------
 
+def http_url(value: Any) -> str:
+    """Only http(s) links are kept: a stranger's `javascript:` or `data:` URL must never become a link."""
+    text = str(value or "").strip()
+    return text[:500] if text.lower().startswith(("http://", "https://")) else ""
+
+
 ID_FIELDS = ("external_id", "conversation_id", "in_reply_to_external_id")
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(9998, 12, 31, tzinfo=UTC)
