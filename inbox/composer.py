@@ -15,7 +15,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crisisdesk.models import User
+from escalation.selectors import approved_answers_for_templates
 from inbox.models import Mention
+from playbooks.content import content_clean, template_render
+from playbooks.models import ACTIVE_CRISIS_STATUSES, Crisis
+from playbooks.selectors import crisis_banner
 
 NEXT_UPDATE = timedelta(minutes=30)
 TEMPLATE_LIMIT = 20
@@ -312,9 +316,6 @@ def reply_checks(*, text: str, in_crisis: bool, language: str = "") -> list[Repl
 
 def mention_active_crisis(*, mention: Mention):
     """The crisis a reply to this mention is written in: one the mention belongs to, else the banner's."""
-    from playbooks.models import ACTIVE_CRISIS_STATUSES, Crisis
-    from playbooks.selectors import crisis_banner
-
     linked = (
         Crisis.objects.filter(mentions=mention, status__in=ACTIVE_CRISIS_STATUSES)
         .order_by("-level", "-declared_at")
@@ -342,8 +343,6 @@ def template_variables(*, mention: Mention, author: User, crisis=None) -> dict[s
 
 
 def _fill(body: str, variables: dict[str, str]) -> str:
-    from playbooks.content import template_render
-
     filled = template_render(body, variables)
     return re.sub(r"[ \t]{2,}", " ", filled).strip()
 
@@ -354,9 +353,6 @@ def reply_templates(*, mention: Mention, author: User) -> list[ReplyTemplate]:
     Variables are filled for this mention and this community manager; unknown ones (`{zona}`) stay
     visible, and `reply_checks` reminds the sender to fill them.
     """
-    from escalation.selectors import approved_answers_for_templates
-    from playbooks.content import content_clean
-
     crisis = mention_active_crisis(mention=mention)
     variables = template_variables(mention=mention, author=author, crisis=crisis)
     templates = []

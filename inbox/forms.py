@@ -5,6 +5,7 @@ from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
 from inbox.models import Category, ChannelKind, MentionStatus, Sentiment
+from playbooks.models import Crisis
 
 ASSIGNEE_CHOICES = [("", _("Anyone")), ("mine", _("Mine")), ("unassigned", _("Unassigned"))]
 
@@ -36,8 +37,6 @@ class InboxFilterForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        from playbooks.models import Crisis
-
         crises = Crisis.objects.order_by("-detected_at").values_list("pk", "title")[:50]
         self.fields["crisis"].choices = [("", _("Any crisis"))] + [(pk, title) for pk, title in crises]
 

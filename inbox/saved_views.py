@@ -8,6 +8,8 @@ from urllib.parse import urlencode
 
 from django.utils.translation import gettext as _
 
+from playbooks.models import ACTIVE_CRISIS_STATUSES, Crisis
+
 # Filters that do not change which view is shown (free text is narrowed inside any view).
 IGNORED_PARAMETERS = {"q"}
 
@@ -31,8 +33,6 @@ class SavedView:
 
 def saved_views() -> list[SavedView]:
     """Every community manager's views: all open, open complaints, mine, and one per active crisis."""
-    from playbooks.models import ACTIVE_CRISIS_STATUSES, Crisis
-
     views = [
         SavedView("open", _("All open")),
         SavedView("complaints", _("Unanswered: complaints"), {"category": "complaint"}),

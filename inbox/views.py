@@ -18,6 +18,8 @@ from inbox.bulk import mentions_bulk_apply
 from inbox.forms import BulkForm, HideForm, InboxFilterForm, ReplyChecksForm, ReplyForm
 from inbox.models import OPEN_STATUSES, Category, Mention, ReplyState, Sentiment
 from inbox.saved_views import saved_view_current, saved_views
+from inbox.triage.services import TriageError, mention_label_correct
+from playbooks.selectors import crisis_banner
 
 PAGE_SIZE = 50
 RESPONSE_TARGET_MINUTES = 15
@@ -238,8 +240,6 @@ def mention_hide(request: HttpRequest, mention_id: int) -> HttpResponse:
 @roles_required(Role.COMMUNITY_MANAGER, Role.ADMIN)
 def mention_relabel(request: HttpRequest, mention_id: int) -> HttpResponse:
     """A community manager corrects a triage label; the correction feeds training and the author's history."""
-    from inbox.triage.services import TriageError, mention_label_correct
-
     field = request.POST.get("field", "")
     value = request.POST.get("value", "")
     try:
@@ -332,8 +332,6 @@ def reply_checks(request: HttpRequest) -> JsonResponse:
         in_crisis = composer.mention_active_crisis(mention=mention) is not None
         language = mention.language
     else:
-        from playbooks.selectors import crisis_banner
-
         in_crisis = crisis_banner() is not None
     warnings = composer.reply_checks(text=form.cleaned_data["text"], in_crisis=in_crisis, language=language)
     return JsonResponse({"in_crisis": in_crisis, "warnings": [warning.as_dict() for warning in warnings]})

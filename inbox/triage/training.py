@@ -61,7 +61,7 @@ class TrainingReport:
 
 
 def _fit(matrix: np.ndarray, labels: list[str], classes: tuple[str, ...], c: float) -> LinearHead:
-    from sklearn.linear_model import LogisticRegression
+    from sklearn.linear_model import LogisticRegression  # why: scikit-learn is a dev-only dependency (training)
 
     model = LogisticRegression(C=c, max_iter=3000, class_weight="balanced")
     model.fit(matrix, labels)
@@ -75,8 +75,8 @@ def _fit(matrix: np.ndarray, labels: list[str], classes: tuple[str, ...], c: flo
 
 
 def _cross_validated_f1(matrix: np.ndarray, labels: list[str], c: float) -> float:
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import cross_val_score
+    from sklearn.linear_model import LogisticRegression  # why: scikit-learn is a dev-only dependency (training)
+    from sklearn.model_selection import cross_val_score  # why: scikit-learn is a dev-only dependency (training)
 
     model = LogisticRegression(C=c, max_iter=3000, class_weight="balanced")
     return float(cross_val_score(model, matrix, labels, cv=5, scoring="f1_macro").mean())
