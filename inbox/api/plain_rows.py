@@ -187,8 +187,8 @@ def _represent_as_drf(field: serializers.Field, instance: Any, representation: d
 
 class MentionFilterBackend(DjangoFilterBackend):
     """django-filter's backend for the mention list, with each distinct set of filter values validated
-    once per process: a filter form deep-copies every filter and field when it is built, 7% of the
-    list's CPU under bench/load.py, and the console sends the same few combinations over and over."""
+    once per process: a filter form deep-copies every filter and field when it is built, and the console
+    sends the same few combinations over and over."""
 
     def filter_queryset(self, request, queryset, view):
         params = request.query_params

