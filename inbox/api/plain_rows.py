@@ -8,12 +8,14 @@ the output is exactly DRF's, and is the test to run when DRF is upgraded.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, tzinfo
 from functools import lru_cache
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import Model
 from django.db.models.manager import BaseManager
 from django.http import QueryDict
 from django.utils import timezone, translation
@@ -27,8 +29,19 @@ from rest_framework.settings import api_settings
 from inbox.api.filters import MentionFilter
 from inbox.models import Mention
 
+# For each field: the field, its name, and its source as a chain of plain attributes (None: DRF's own path).
+FieldPlan = list[tuple[serializers.Field, str, list[str] | None]]
+# For each field of a plain row: (name, kind, field, lookup); see `row_plan`.
+RowPlan = list[tuple[str, str, Any, Any]]
 
-class PlainAttributesMixin:
+if TYPE_CHECKING:
+    # What the mixin is mixed into, for the type checker; at run time it is a plain mixin.
+    _MixedInto = serializers.ModelSerializer
+else:
+    _MixedInto = object
+
+
+class PlainAttributesMixin(_MixedInto):
     """Represent a row by reading its plain attributes directly, with DRF's output.
 
     The mention list serialises 50 mentions with their authors per request; DRF's per-field
@@ -41,24 +54,26 @@ class PlainAttributesMixin:
 
     # Plans made only of plain fields, per serializer class: a ModelSerializer builds such fields from
     # its Meta alone, so one plan serves every request and the fields are not rebuilt for each.
-    _shared_plans: ClassVar[dict[type, list[tuple[serializers.Field, list[str] | None]]]] = {}
-    _row_plans: ClassVar[dict[type, list[tuple[str, str, Any, Any]]]] = {}
+    _shared_plans: ClassVar[dict[type, FieldPlan]] = {}
+    _row_plans: ClassVar[dict[type, RowPlan]] = {}
 
     def to_representation(self, instance: Any) -> dict[str, Any]:
         if isinstance(instance, dict):
             return _represent_row(self, instance)
-        plan = self._shared_plans.get(type(self)) or self.__dict__.get("_plain_plan")
+        plan: FieldPlan | None = self._shared_plans.get(type(self)) or self.__dict__.get("_plain_plan")
         if plan is None:
-            plan = self._plain_plan = [(field, _plain_source(field)) for field in self._readable_fields]
-            if all(source is not None for _, source in plan):
+            plan = self._plain_plan = [
+                (field, _bound_name(field), _plain_source(field)) for field in self._readable_fields
+            ]
+            if all(source is not None for _, _, source in plan):
                 self._shared_plans[type(self)] = plan
         representation: dict[str, Any] = {}
-        for field, source in plan:
+        for field, name, source in plan:
             value = NOT_PLAIN if source is None else _read(instance, source)
             if value is NOT_PLAIN:
-                _represent_as_drf(field, instance, representation)
+                _represent_as_drf(field, name, instance, representation)
             else:
-                representation[field.field_name] = None if value is None else field.to_representation(value)
+                representation[name] = None if value is None else field.to_representation(value)
         return representation
 
 
@@ -69,7 +84,7 @@ def value_lookups(serializer: serializers.Serializer) -> list[str] | None:
     return None if plan is None else list(dict.fromkeys(_plan_lookups(plan)))
 
 
-def _plan_lookups(plan: list[tuple[str, str, Any, Any]]):
+def _plan_lookups(plan: RowPlan) -> Iterator[str]:
     for _, kind, _, lookup in plan:
         if kind == "nested":
             yield lookup[0]  # the nested object's primary key: None means no object
@@ -78,26 +93,28 @@ def _plan_lookups(plan: list[tuple[str, str, Any, Any]]):
             yield lookup
 
 
-def row_plan(serializer: serializers.Serializer, prefix: str = "") -> list[tuple[str, str, Any, Any]] | None:
+def row_plan(serializer: serializers.Serializer, prefix: str = "") -> RowPlan | None:
     """How to represent a plain row: (name, kind, field, lookup) per field, or None when a field needs a
     model instance. A nested serializer's lookup is (its primary key's lookup, its plan); an ISO 8601
     date-time is converted here, as DRF would, without DRF's per-value time zone lookup."""
-    plan = []
+    plan: RowPlan = []
     for field in serializer._readable_fields:
+        name = _bound_name(field)
         path = prefix + "__".join(field.source_attrs)
         if isinstance(field, PlainAttributesMixin):
             nested_prefix = path + "__"
             nested = row_plan(field, prefix=nested_prefix)
             if nested is None:
                 return None
-            key = nested_prefix + field.Meta.model._meta.pk.attname
-            plan.append((field.field_name, "nested", None, (key, nested)))
+            model: type[Model] = field.Meta.model
+            key = nested_prefix + model._meta.pk.attname
+            plan.append((name, "nested", None, (key, nested)))
         elif _plain_source(field) is None or isinstance(field, serializers.Serializer):
             return None
         elif _is_plain_iso_datetime(field):
-            plan.append((field.field_name, "datetime", field, path))
+            plan.append((name, "datetime", field, path))
         else:
-            plan.append((field.field_name, "field", field, path))
+            plan.append((name, "field", field, path))
     return plan
 
 
@@ -115,11 +132,14 @@ def _is_plain_iso_datetime(field: serializers.Field) -> bool:
 def _represent_row(serializer: PlainAttributesMixin, row: dict[str, Any], tz: tzinfo | None = None) -> dict[str, Any]:
     plan = serializer._row_plans.get(type(serializer))
     if plan is None:
-        plan = serializer._row_plans[type(serializer)] = row_plan(serializer)
+        plan = row_plan(serializer)
+        if plan is None:
+            raise TypeError(f"{type(serializer).__name__} has a field that needs a model instance, not a plain row")
+        serializer._row_plans[type(serializer)] = plan
     return _represent_with(plan, row, tz or timezone.get_current_timezone())
 
 
-def _represent_with(plan: list[tuple[str, str, Any, Any]], row: dict[str, Any], tz: tzinfo) -> dict[str, Any]:
+def _represent_with(plan: RowPlan, row: dict[str, Any], tz: tzinfo) -> dict[str, Any]:
     representation: dict[str, Any] = {}
     for name, kind, field, lookup in plan:
         if kind == "nested":
@@ -143,8 +163,14 @@ class PlainRowsListSerializer(serializers.ListSerializer):
     def to_representation(self, data: Any) -> list[dict[str, Any]]:
         rows = data.all() if isinstance(data, BaseManager) else data
         tz = timezone.get_current_timezone()
+        child = self.child
+        if child is None:
+            raise TypeError("A list serializer needs its child serializer.")
+        plain = child if isinstance(child, PlainAttributesMixin) else None
         return [
-            _represent_row(self.child, row, tz) if isinstance(row, dict) else self.child.to_representation(row)
+            _represent_row(plain, row, tz)
+            if plain is not None and isinstance(row, dict)
+            else child.to_representation(row)
             for row in rows
         ]
 
@@ -175,14 +201,21 @@ def _plain_source(field: serializers.Field) -> list[str] | None:
     return field.source_attrs
 
 
-def _represent_as_drf(field: serializers.Field, instance: Any, representation: dict[str, Any]) -> None:
+def _bound_name(field: serializers.Field) -> str:
+    """A readable field's name: DRF sets it when the field is bound (only an unbound field has none)."""
+    if field.field_name is None:
+        raise TypeError(f"{field!r} is not bound to a serializer.")
+    return field.field_name
+
+
+def _represent_as_drf(field: serializers.Field, name: str, instance: Any, representation: dict[str, Any]) -> None:
     """What `Serializer.to_representation` does for one field."""
     try:
         attribute = field.get_attribute(instance)
     except SkipField:
         return
     checked = attribute.pk if isinstance(attribute, PKOnlyObject) else attribute
-    representation[field.field_name] = None if checked is None else field.to_representation(attribute)
+    representation[name] = None if checked is None else field.to_representation(attribute)
 
 
 class MentionFilterBackend(DjangoFilterBackend):

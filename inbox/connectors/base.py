@@ -156,6 +156,7 @@ def parse_time(value: Any, *, field_name: str = "created_at") -> datetime:
             text = value.strip()
             if text.isdigit():
                 return parse_time(int(text), field_name=field_name)
+            parsed: datetime | None
             try:
                 parsed = datetime.fromisoformat(text)  # C speed; Django's regex parser is the fallback
             except ValueError:

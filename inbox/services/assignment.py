@@ -188,6 +188,7 @@ def mentions_return_unanswered(*, now: datetime | None = None) -> int:
         )
         for mention in stale:
             previous = mention.assignee
+            assert previous is not None  # the query asks for an assignee
             mention.status = MentionStatus.NEW
             mention.assignee = None
             mention.assigned_at = None

@@ -67,7 +67,8 @@ def mentions_ingest(
             minute_stats_record(channel=channel, rows=new_rows)
             _publish_new(channel=channel, inserted=inserted, rows=rows)
             if settings.TRIAGE_MODEL_TIER:
-                transaction.on_commit(lambda ids=list(report.created_ids): mentions_refine.delay(ids))
+                created_ids = list(report.created_ids)
+                transaction.on_commit(lambda: mentions_refine.delay(created_ids))
             # why: crisisdesk.webhooks is moving to its own app in a parallel change; this line is kept as it is for it
             from crisisdesk.webhooks import webhook_mentions_emit
 

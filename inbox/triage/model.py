@@ -38,8 +38,7 @@ WEIGHTS_DIR = Path(__file__).resolve().parent / "data"
 MAX_CHARS = 400
 CACHE_SIZE = 4096
 # The cascade sends at most this share of a batch to the second embedder (the least confident texts,
-# and only those under the threshold): e5 costs many times USE per text, and a fifth keeps the tier's
-# throughput where docs/PERFORMANCE.md says.
+# and only those under the threshold): e5 costs many times USE per text (figures: docs/PERFORMANCE.md).
 CASCADE_SHARE = 0.2
 CASCADE_THRESHOLD = 0.8
 HANDLE = re.compile(r"(?<!\w)@\w+")
@@ -247,15 +246,10 @@ def weights_save(*, directory: Path, heads: Heads, meta: dict, cascade: Heads | 
     arrays = _heads_arrays(heads, "")
     if cascade is not None:
         arrays.update(_heads_arrays(cascade, "cascade_"))
-    np.savez(directory / "model.npz", **arrays)
-    meta = {
-        **meta,
-        "sentiment_classes": list(heads.sentiment.classes),
-        "category_classes": list(heads.category.classes),
-    }
-    (directory / "model.json").write_text(
-        json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-    )
+    np.savez(directory / "model.npz", allow_pickle=True, **arrays)
+    meta = {**meta, "sentiment_classes": list(heads.sentiment.classes)}
+    meta["category_classes"] = list(heads.category.classes)
+    (directory / "model.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 def uncertain_rows(confidence: np.ndarray, *, share: float, threshold: float) -> np.ndarray:
@@ -326,11 +320,13 @@ class ModelTriage:
         return self.unavailable_reason is None
 
     def cascade_available(self) -> bool:
-        return self.available() and self._cascade_embedder is not None and self._weights.cascade is not None
+        weights = self._weights if self.available() else None
+        return weights is not None and weights.cascade is not None and self._cascade_embedder is not None
 
     @property
     def cascade_embedder_name(self) -> str | None:
-        return self._cascade_embedder.name if self.cascade_available() else None
+        embedder = self._cascade_embedder if self.cascade_available() else None
+        return embedder.name if embedder is not None else None
 
     def cache_clear(self) -> None:
         """Forget embedded texts (benchmarks measure the embedders, not the cache)."""
@@ -369,6 +365,7 @@ class ModelTriage:
         category_probabilities: np.ndarray,
     ) -> None:
         """Relabel, in place, the texts the first heads are least sure of with the heads that read both."""
+        assert self._weights is not None and self._weights.cascade is not None and self._cascade_embedder is not None
         settings = self._weights.meta["cascade"]
         rows = uncertain_rows(
             sentiment_probabilities.max(axis=1),
@@ -387,6 +384,7 @@ class ModelTriage:
     def _result(
         self, item: TriageInput, signals: Signals, sentiment_row: np.ndarray, category_row: np.ndarray
     ) -> TriageResult:
+        assert self._weights is not None
         classes = self._weights.sentiment.classes
         sentiment = classes[int(sentiment_row.argmax())]
         probability = dict(zip(classes, sentiment_row.tolist(), strict=True))

@@ -143,7 +143,8 @@ def model_train(
         "corrections": corrections,
         "cross_validated_macro_f1": scores,
     }
-    cascade, cascade_scores = None, {}
+    cascade: Heads | None = None
+    cascade_scores: dict[str, float] = {}
     if cascade_embedder is not None:
         matrix = np.hstack([embeddings, _embed_all(cascade_embedder, texts), signal_matrix])
         cascade, cascade_scores = _heads_fit(matrix, sentiment_labels, category_labels, c, cross_validate)
