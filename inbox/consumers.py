@@ -9,13 +9,18 @@ the newcomer sees them too.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from channels.db import database_sync_to_async
 
 from inbox import events, selectors
 
-PRESENCE_TYPES = {"presence.join": "joined", "presence.typing": "typing", "presence.leave": "left"}
+PRESENCE_TYPES: dict[str, events.PresenceState] = {
+    "presence.join": "joined",
+    "presence.typing": "typing",
+    "presence.leave": "left",
+}
 MAX_PRESENCE_GROUPS = 20
 
 
@@ -26,8 +31,14 @@ def group_for_mention(mention_id: int) -> str:
 class MentionPresenceMixin:
     """For `AsyncJsonWebsocketConsumer`s: `presence.*` messages in, `presence.event` group messages out."""
 
+    # What the consumer this is mixed into provides (declared only: the consumer's own are used).
+    scope: dict[str, Any]
+    channel_name: str
+    channel_layer: Any
+    send_json: Callable[..., Awaitable[None]]
+
     async def presence_receive(self, content: dict[str, Any]) -> None:
-        state = PRESENCE_TYPES.get(content.get("type"))
+        state = PRESENCE_TYPES.get(str(content.get("type")))
         mention_id = content.get("mention_id")
         if (
             state is None

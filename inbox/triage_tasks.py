@@ -5,8 +5,8 @@ from __future__ import annotations
 from crisisdesk.tasking import reliable_task
 from inbox.triage.services import mentions_triage_refine
 
-# The embedder runs at a few hundred texts per second on one core: 128 texts keep a task well under a
-# second, so a shared worker stays free for escalations.
+# Short tasks keep a shared worker free for escalations: at the embedder's speed (docs/PERFORMANCE.md)
+# 128 texts take well under a second.
 REFINE_CHUNK = 128
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
@@ -11,17 +13,23 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from crisisdesk.models import Role
+from crisisdesk.models import Role, User
 from crisisdesk.roles import CONSOLE_STAFF, roles_required
 from inbox import composer, hooks, selectors, services
 from inbox.bulk import mentions_bulk_apply
 from inbox.forms import BulkForm, HideForm, InboxFilterForm, ReplyChecksForm, ReplyForm
 from inbox.models import OPEN_STATUSES, Category, Mention, ReplyState, Sentiment
 from inbox.saved_views import saved_view_current, saved_views
+from inbox.triage.services import TriageError, mention_label_correct
 
 PAGE_SIZE = 50
 RESPONSE_TARGET_MINUTES = 15
 REPLIERS = (Role.COMMUNITY_MANAGER, Role.ADMIN)
+
+
+def _signed_in(request: HttpRequest) -> User:
+    """The user of a page behind `roles_required`, which has sent anonymous visitors to log in."""
+    return cast(User, request.user)
 
 
 def _filtered(request: HttpRequest):
@@ -36,7 +44,7 @@ def _filtered(request: HttpRequest):
             category=data["category"],
             sentiment=data["sentiment"],
             channel_kind=data["channel"],
-            assignee=request.user if mine else None,
+            assignee=_signed_in(request) if mine else None,
             unassigned=data["assignee"] == "unassigned",
             language=data["language"],
             crisis_id=data["crisis"],
@@ -100,7 +108,7 @@ def _detail(request: HttpRequest, mention_id: int, *, status: int = 200, reply_f
     if mention is None:
         raise Http404
     crisis = composer.mention_active_crisis(mention=mention)
-    templates = composer.reply_templates(mention=mention, author=request.user)
+    templates = composer.reply_templates(mention=mention, author=_signed_in(request))
     return render(
         request,
         "inbox/detail.html",
@@ -120,7 +128,7 @@ def _detail(request: HttpRequest, mention_id: int, *, status: int = 200, reply_f
             "reply_max_attempts": services.REPLY_MAX_ATTEMPTS,
             "reply_state_labels": {value: str(label) for value, label in ReplyState.choices},
             "signature_preview": services.signature_render(
-                template=mention.channel.signature_template, author=request.user
+                template=mention.channel.signature_template, author=_signed_in(request)
             ),
             "relabel_fields": [
                 ("sentiment", _("Sentiment"), Sentiment.choices, mention.sentiment),
@@ -157,8 +165,9 @@ def _form_errors(form) -> str:
 def mention_assign(request: HttpRequest, mention_id: int) -> HttpResponse:
     """`assignee` empty or "me": assign to oneself; a community manager's id: to that colleague."""
     assignee_id = request.POST.get("assignee", "").strip()
+    assignee: User | None
     if assignee_id in ("", "me"):
-        assignee = request.user
+        assignee = _signed_in(request)
     elif assignee_id.isdigit():
         assignee = selectors.community_managers().filter(pk=int(assignee_id)).first()
     else:
@@ -168,7 +177,7 @@ def mention_assign(request: HttpRequest, mention_id: int) -> HttpResponse:
     return _act(
         request,
         mention_id,
-        lambda: services.mention_assign(mention_id=mention_id, assignee=assignee, actor=request.user),
+        lambda: services.mention_assign(mention_id=mention_id, assignee=assignee, actor=_signed_in(request)),
     )
 
 
@@ -176,7 +185,7 @@ def mention_assign(request: HttpRequest, mention_id: int) -> HttpResponse:
 @roles_required(Role.COMMUNITY_MANAGER, Role.ADMIN)
 def mention_take_over(request: HttpRequest, mention_id: int) -> HttpResponse:
     return _act(
-        request, mention_id, lambda: services.mention_take_over(mention_id=mention_id, actor=request.user)
+        request, mention_id, lambda: services.mention_take_over(mention_id=mention_id, actor=_signed_in(request))
     )
 
 
@@ -184,7 +193,7 @@ def mention_take_over(request: HttpRequest, mention_id: int) -> HttpResponse:
 @roles_required(Role.COMMUNITY_MANAGER, Role.ADMIN)
 def mention_unhide(request: HttpRequest, mention_id: int) -> HttpResponse:
     return _act(
-        request, mention_id, lambda: services.mention_unhide(mention_id=mention_id, actor=request.user)
+        request, mention_id, lambda: services.mention_unhide(mention_id=mention_id, actor=_signed_in(request))
     )
 
 
@@ -193,7 +202,7 @@ def mention_unhide(request: HttpRequest, mention_id: int) -> HttpResponse:
 def reply_retry(request: HttpRequest, mention_id: int, reply_id: int) -> HttpResponse:
     if selectors.reply_for_mention(reply_id=reply_id, mention_id=mention_id) is None:
         raise Http404
-    return _act(request, mention_id, lambda: services.reply_retry(reply_id=reply_id, actor=request.user))
+    return _act(request, mention_id, lambda: services.reply_retry(reply_id=reply_id, actor=_signed_in(request)))
 
 
 @require_POST
@@ -207,7 +216,7 @@ def mention_reply(request: HttpRequest, mention_id: int) -> HttpResponse:
         mention_id,
         lambda: services.reply_queue(
             mention_id=mention_id,
-            author=request.user,
+            author=_signed_in(request),
             body=form.cleaned_data["body"],
             take_over=form.cleaned_data["take_over"],
         ),
@@ -226,7 +235,7 @@ def mention_hide(request: HttpRequest, mention_id: int) -> HttpResponse:
         mention_id,
         lambda: services.mention_hide(
             mention_id=mention_id,
-            actor=request.user,
+            actor=_signed_in(request),
             reason=form.cleaned_data["reason"],
             as_troll=form.cleaned_data["as_troll"],
         ),
@@ -238,12 +247,10 @@ def mention_hide(request: HttpRequest, mention_id: int) -> HttpResponse:
 @roles_required(Role.COMMUNITY_MANAGER, Role.ADMIN)
 def mention_relabel(request: HttpRequest, mention_id: int) -> HttpResponse:
     """A community manager corrects a triage label; the correction feeds training and the author's history."""
-    from inbox.triage.services import TriageError, mention_label_correct
-
     field = request.POST.get("field", "")
     value = request.POST.get("value", "")
     try:
-        mention_label_correct(mention_id=mention_id, field=field, value=value, actor=request.user)
+        mention_label_correct(mention_id=mention_id, field=field, value=value, actor=_signed_in(request))
     except TriageError as error:
         if not Mention.objects.filter(pk=mention_id).exists():
             raise Http404(str(error)) from error
@@ -255,7 +262,7 @@ def mention_relabel(request: HttpRequest, mention_id: int) -> HttpResponse:
 @roles_required(Role.COMMUNITY_MANAGER, Role.ADMIN)
 def mention_close(request: HttpRequest, mention_id: int) -> HttpResponse:
     return _act(
-        request, mention_id, lambda: services.mention_close(mention_id=mention_id, actor=request.user)
+        request, mention_id, lambda: services.mention_close(mention_id=mention_id, actor=_signed_in(request))
     )
 
 
@@ -263,7 +270,7 @@ def mention_close(request: HttpRequest, mention_id: int) -> HttpResponse:
 @roles_required(Role.COMMUNITY_MANAGER, Role.ADMIN)
 def mention_reopen(request: HttpRequest, mention_id: int) -> HttpResponse:
     return _act(
-        request, mention_id, lambda: services.mention_reopen(mention_id=mention_id, actor=request.user)
+        request, mention_id, lambda: services.mention_reopen(mention_id=mention_id, actor=_signed_in(request))
     )
 
 
@@ -291,7 +298,7 @@ def inbox_bulk(request: HttpRequest) -> HttpResponse:
     data = form.cleaned_data
     try:
         done = mentions_bulk_apply(
-            action=data["action"], mention_ids=data["ids"], actor=request.user, reason=data["reason"]
+            action=data["action"], mention_ids=data["ids"], actor=_signed_in(request), reason=data["reason"]
         )
     except services.MentionNotFound as error:
         return _bulk_answer(request, str(error), status=404)

@@ -28,6 +28,7 @@ from crisisdesk.parsers import JsonDocumentInvalid, json_loads_bounded
 from crisisdesk.roles import public
 from inbox.connectors import connector_for
 from inbox.connectors.base import Connector, RejectedItem
+from inbox.connectors.webhook import WebhookConnector
 from inbox.models import Channel, ChannelKind
 from inbox.services import dead_letters_record, intake_receive
 
@@ -117,6 +118,8 @@ def generic_webhook(request: HttpRequest, channel_id: int) -> HttpResponse:
     connector = _connector(channel)
     if connector is None:
         return _error(503, "The channel's credentials cannot be read; ask an administrator.")
+    if not isinstance(connector, WebhookConnector):
+        raise TypeError(f"Channel {channel.pk} is a webhook channel without the webhook connector.")
     authorization = request.headers.get("Authorization", "")
     presented = authorization[7:].strip() if authorization.lower().startswith("bearer ") else ""
     presented = presented or request.headers.get("X-CrisisDesk-Token", "")

@@ -14,7 +14,8 @@ from rest_framework.views import APIView
 from crisisdesk.models import Role
 from crisisdesk.roles import CONSOLE_STAFF
 from inbox import selectors, services
-from inbox.api.filters import MentionFilter, MentionFilterBackend
+from inbox.api.filters import MentionFilter
+from inbox.api.plain_rows import MentionFilterBackend, value_lookups
 from inbox.api.serializers import (
     AssignSerializer,
     ChannelHealthSerializer,
@@ -23,7 +24,6 @@ from inbox.api.serializers import (
     MentionSerializer,
     ReplyCreateSerializer,
     ReplySerializer,
-    value_lookups,
 )
 
 ACTORS = frozenset({Role.COMMUNITY_MANAGER, Role.ADMIN})
@@ -67,7 +67,7 @@ class MentionListView(generics.ListAPIView):
 
     def get_queryset(self):
         """Only the columns the page shows, as plain rows: a mention's raw payload and its channel's
-        settings stay behind, and no model instance is built (a sixth of a web process's CPU under load).
+        settings stay behind, and no model instance is built (docs/PERFORMANCE.md has the figures).
         A serializer field that needs an instance turns the rows back into mentions."""
         lookups = mention_list_lookups()
         return selectors.inbox_list() if lookups is None else selectors.inbox_list().values(*lookups)

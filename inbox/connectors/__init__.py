@@ -5,6 +5,7 @@ from __future__ import annotations
 from importlib import import_module
 
 from inbox.connectors.base import Connector, ConnectorError
+from inbox.credentials import credentials_decrypt
 
 CONNECTOR_CLASSES = {
     "simulator": "inbox.connectors.simulator.SimulatorConnector",
@@ -26,8 +27,6 @@ def connector_class(kind: str) -> type[Connector]:
 
 
 def connector_for(channel, **kwargs) -> Connector:
-    from inbox.credentials import credentials_decrypt
-
     cls = connector_class(channel.kind)
     return cls(
         base_url=channel.base_url,

@@ -7,12 +7,14 @@ reply". Rate limits, pagination, backoff and payload normalisation stay inside t
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 import httpx
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+
+from crisisdesk.parsers import json_loads_bounded
 
 
 class ConnectorError(Exception):
@@ -128,8 +130,6 @@ class Connector:
             raise ConnectorError(f"HTTP {response.status_code} from {response.request.url}: {response.text[:200]}")
 
     def retry_at(self, response: httpx.Response) -> datetime:
-        from datetime import timedelta
-
         retry_after = response.headers.get("retry-after")
         if retry_after and retry_after.isdigit():
             return timezone.now() + timedelta(seconds=int(retry_after))
@@ -137,8 +137,6 @@ class Connector:
 
     @staticmethod
     def decode_json(response: httpx.Response) -> Any:
-        from crisisdesk.parsers import json_loads_bounded
-
         try:
             return json_loads_bounded(response.content)
         except ValueError as error:
@@ -158,6 +156,7 @@ def parse_time(value: Any, *, field_name: str = "created_at") -> datetime:
             text = value.strip()
             if text.isdigit():
                 return parse_time(int(text), field_name=field_name)
+            parsed: datetime | None
             try:
                 parsed = datetime.fromisoformat(text)  # C speed; Django's regex parser is the fallback
             except ValueError:

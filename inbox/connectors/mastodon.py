@@ -47,9 +47,10 @@ class MastodonConnector(Connector):
             raise ConnectorError("The Mastodon channel needs its instance URL.")
         headers = self._headers()
         since = cursor.get("min_id", "")
-        params: list[tuple[str, Any]] = [("types[]", "mention"), ("limit", self.page_size)]
+        query: list[tuple[str, Any]] = [("types[]", "mention"), ("limit", self.page_size)]
         if since:
-            params.append(("min_id", since))
+            query.append(("min_id", since))
+        params: list[tuple[str, Any]] | None = query  # the next pages' links carry their own query
         follow = "prev" if since else "next"
         url: str = "/api/v1/notifications"
         notifications: list[Any] = []

@@ -24,7 +24,7 @@ from inbox.connectors.base import (
     require_id,
     require_text,
 )
-from inbox.connectors.normalise import unknown_author
+from inbox.connectors.normalise import as_object, unknown_author
 
 GRAPH_URL = "https://graph.facebook.com/v21.0"
 POST_ITEMS = frozenset({"post", "status", "photo", "video"})
@@ -121,7 +121,7 @@ class MetaConnector(Connector):
         else:
             external_id = require_id(post_id, field_name="post_id")
             in_reply_to = ""
-        sender = value.get("from") if isinstance(value.get("from"), dict) else {}
+        sender = as_object(value.get("from"))
         sender_id = str(sender.get("id") or value.get("sender_id") or "")
         sender_name = str(sender.get("name") or value.get("sender_name") or "")
         text = value.get("message") or value.get("photo") or value.get("link")
@@ -140,8 +140,8 @@ class MetaConnector(Connector):
 
     def normalise_instagram_comment(self, value: dict[str, Any], entry: dict[str, Any]) -> NormalizedMention:
         comment_id = require_id(value.get("id"), field_name="id")
-        sender = value.get("from") if isinstance(value.get("from"), dict) else {}
-        media = value.get("media") if isinstance(value.get("media"), dict) else {}
+        sender = as_object(value.get("from"))
+        media = as_object(value.get("media"))
         media_id = str(media.get("id") or value.get("media_id") or "")
         return NormalizedMention(
             external_id=comment_id,
@@ -194,7 +194,7 @@ class MetaConnector(Connector):
         permalink = str(row.get("permalink_url") or "")
         post_id, comment_id, reply_id = _ids_from_permalink(permalink)
         external_id = require_id(row.get("id") or reply_id or comment_id, field_name="id")
-        sender = row.get("from") if isinstance(row.get("from"), dict) else {}
+        sender = as_object(row.get("from"))
         handle = str(row.get("username") or sender.get("username") or sender.get("name") or "")
         if sender.get("id"):
             author = NormalizedAuthor(
@@ -204,7 +204,7 @@ class MetaConnector(Connector):
             author = NormalizedAuthor(external_id=f"username:{handle}", handle=handle)
         else:
             author = unknown_author(f"{self.kind}:{external_id}")
-        parent = row.get("parent") if isinstance(row.get("parent"), dict) else {}
+        parent = as_object(row.get("parent"))
         in_reply_to = str(parent.get("id") or (comment_id if reply_id else "") or post_id)
         return NormalizedMention(
             external_id=external_id,

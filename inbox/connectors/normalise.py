@@ -107,6 +107,17 @@ def as_int(value: Any) -> int:
 
 # The pipeline's one validation step -----------------------------------------------------------
 
+def as_object(value: Any) -> dict[str, Any]:
+    """A payload's nested object, or an empty one when it is missing or not an object."""
+    return value if isinstance(value, dict) else {}
+
+
+def http_url(value: Any) -> str:
+    """Only http(s) links are kept: a stranger's `javascript:` or `data:` URL must never become a link."""
+    text = str(value or "").strip()
+    return text[:500] if text.lower().startswith(("http://", "https://")) else ""
+
+
 ID_FIELDS = ("external_id", "conversation_id", "in_reply_to_external_id")
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(9998, 12, 31, tzinfo=UTC)

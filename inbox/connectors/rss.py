@@ -26,7 +26,7 @@ from inbox.connectors.base import (
     NormalizedMention,
     RejectedItem,
 )
-from inbox.connectors.normalise import html_to_text
+from inbox.connectors.normalise import as_object, html_to_text
 
 
 class RssConnector(Connector):
@@ -95,7 +95,7 @@ class RssConnector(Connector):
             external_id = "sha256:" + hashlib.sha256(external_id.encode("utf-8", "surrogatepass")).hexdigest()
         posted_at = _entry_time(entry.get("published_parsed") or entry.get("updated_parsed"))
         author_name = str(entry.get("author") or "").strip()
-        author_detail = entry.get("author_detail") if isinstance(entry.get("author_detail"), dict) else {}
+        author_detail = as_object(entry.get("author_detail"))
         if author_name:
             author = NormalizedAuthor(
                 external_id=str(author_detail.get("href") or author_name)[:128],

@@ -22,7 +22,7 @@ from inbox.connectors.base import (
     require_id,
     require_text,
 )
-from inbox.connectors.normalise import as_int
+from inbox.connectors.normalise import as_int, http_url
 
 
 class WebhookConnector(Connector):
@@ -71,13 +71,7 @@ class WebhookConnector(Connector):
             ),
             conversation_id=str(item.get("conversation_id") or "")[:128],
             in_reply_to_external_id=str(item.get("in_reply_to") or "")[:128],
-            url=_http_url(item.get("url")),
+            url=http_url(item.get("url")),
             language=str(item.get("language") or "")[:8],
             raw=item,
         )
-
-
-def _http_url(value: Any) -> str:
-    """Only http(s) links are kept: a stranger's `javascript:` URL must never reach a page."""
-    text = str(value or "").strip()
-    return text[:500] if text.lower().startswith(("http://", "https://")) else ""

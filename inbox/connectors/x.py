@@ -24,7 +24,7 @@ from inbox.connectors.base import (
     require_id,
     require_text,
 )
-from inbox.connectors.normalise import as_int, conversation_root, snowflake_time, unknown_author
+from inbox.connectors.normalise import as_int, as_object, conversation_root, snowflake_time, unknown_author
 
 X_EPOCH_MS = 1288834974657
 TWEET_FIELDS = (
@@ -146,7 +146,7 @@ class XConnector(Connector):
         author_id = str(tweet.get("author_id") or "")
         user = users.get(author_id)
         if isinstance(user, dict) and user:
-            metrics = user.get("public_metrics") if isinstance(user.get("public_metrics"), dict) else {}
+            metrics = as_object(user.get("public_metrics"))
             author = NormalizedAuthor(
                 external_id=author_id,
                 handle=str(user.get("username") or ""),

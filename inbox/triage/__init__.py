@@ -32,7 +32,7 @@ def model_tier() -> ModelTriage:
     global _model
     with _model_lock:
         if _model is None:
-            from inbox.triage.model import ModelTriage
+            from inbox.triage.model import ModelTriage  # why: numpy and the weights load only where the model tier runs
 
             _model = ModelTriage()
         return _model

@@ -1,7 +1,7 @@
 """The fast tier: lexicons and rules in Spanish and English, cheap enough for the ingestion path.
 
-About 8,000 texts per CPU second on one core (see docs/TRIAGE.md): stop words or lingua in
-low-accuracy mode only when the network gave no language, VADER for English, our own scorer for the rest.
+Stop words or lingua in low-accuracy mode only when the network gave no language, VADER for English,
+our own scorer for the rest (docs/PERFORMANCE.md, "Where the inbox's time goes", has its cost).
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Language: trust what the network says when it is one we handle, otherwise ask lingua.
 
 lingua is restricted to the languages we expect (plus French, Italian and German so that they
-are not forced into one of ours). The fast tier uses its low-accuracy mode (trigrams only, about
-50,000 short texts/s on one core); the model tier uses the full mode.
+are not forced into one of ours). The fast tier uses its low-accuracy mode (trigrams only, much
+cheaper); the model tier uses the full mode.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ OTHER = "other"
 
 @lru_cache(maxsize=2)
 def _detector(low_accuracy: bool):
-    from lingua import Language, LanguageDetectorBuilder
+    from lingua import Language, LanguageDetectorBuilder  # why: heavy native module, loaded with the first detector
 
     builder = LanguageDetectorBuilder.from_languages(
         Language.SPANISH,

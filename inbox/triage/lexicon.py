@@ -190,7 +190,7 @@ def spanish_score(text: str, folded: str) -> tuple[float, int, int]:
 
 @lru_cache(maxsize=1)
 def english_analyzer():
-    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer  # why: it imports requests; English only
 
     analyzer = SentimentIntensityAnalyzer()
     analyzer.lexicon.update(dict(_read_tsv("lexicon_en_domain.tsv")))

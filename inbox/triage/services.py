@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db import transaction
 from django.db.models import F
 from django.db.models.functions import Greatest
@@ -12,9 +14,12 @@ from crisisdesk.models import User
 from crisisdesk.realtime import INBOX_GROUP, event, publish_on_commit
 from inbox import hooks
 from inbox.models import Author, Category, LabelCorrection, Mention, Sentiment, SuggestedAction
-from inbox.triage import TriageInput, model_tier
+from inbox.triage import TriageInput, TriageResult, model_tier
 from inbox.triage.language import OTHER, SUPPORTED
 from inbox.triage.selectors import mentions_recent_repeats
+
+if TYPE_CHECKING:
+    from inbox.triage.model import ModelTriage
 
 REFINED_FIELDS = (
     "language",
@@ -74,6 +79,25 @@ def mentions_triage_refine(*, mention_ids: list[int]) -> int:
     )
     if not pending:
         return 0
+    results = _refine_results(pending=pending, tier=tier)
+    with transaction.atomic():
+        locked = list(
+            Mention.objects.select_for_update()
+            .filter(pk__in=results)
+            .exclude(triage_tier=tier.name)
+            .order_by("id")
+        )
+        changed = _refined_labels_apply(mentions=locked, results=results, tier_name=tier.name)
+        if not changed:
+            return 0
+        Mention.objects.bulk_update(changed, REFINED_FIELDS)
+        audit_record_many(actor=None, verb="mention.triage_refine", targets=changed, data={"tier": tier.name})
+        _triaged_publish(changed)
+    return len(changed)
+
+
+def _refine_results(*, pending: list[Mention], tier: ModelTriage) -> dict[int, TriageResult]:
+    """The model tier's answer per mention id, with each author's repeats and each brand's open crisis."""
     now = timezone.now()
     repeats = mentions_recent_repeats(mentions=pending)
     reader = hooks.crisis_reader()
@@ -82,62 +106,61 @@ def mentions_triage_refine(*, mention_ids: list[int]) -> int:
         _triage_input(m, repeats=repeats[m.pk], in_crisis=crisis_by_brand[m.channel.brand], now=now)
         for m in pending
     ]
-    results = dict(zip((m.pk for m in pending), tier.triage_batch(inputs), strict=True))
-    with transaction.atomic():
-        locked = list(
-            Mention.objects.select_for_update()
-            .filter(pk__in=results)
-            .exclude(triage_tier=tier.name)
-            .order_by("id")
-        )
-        corrected: dict[int, set[str]] = {}
-        for mention_id, field in LabelCorrection.objects.filter(mention__in=locked).values_list(
-            "mention_id", "field"
-        ):
-            corrected.setdefault(mention_id, set()).add(field)
-        changed = []
-        for mention in locked:
-            result = results[mention.pk]
-            if result.tier != tier.name:
-                continue
-            values = {
-                "language": result.language,
-                "sentiment": result.sentiment,
-                "sentiment_score": result.sentiment_score,
-                "category": result.category,
-                "priority": result.priority,
-                "suggested_action": result.suggested_action,
-                "suggested_department": result.suggested_department,
-                "triage_reasons": result.reasons,
-                "triage_tier": result.tier,
-            }
-            for field, value in values.items():
-                if field not in corrected.get(mention.pk, set()):
-                    setattr(mention, field, value)
-            changed.append(mention)
-        if not changed:
-            return 0
-        Mention.objects.bulk_update(changed, REFINED_FIELDS)
-        audit_record_many(actor=None, verb="mention.triage_refine", targets=changed, data={"tier": tier.name})
-        publish_on_commit(
-            [INBOX_GROUP],
-            event(
-                "mention.triaged",
-                mentions=[
-                    {
-                        "id": m.pk,
-                        "priority": m.priority,
-                        "sentiment": m.sentiment,
-                        "category": m.category,
-                        "suggested_action": m.suggested_action,
-                        "suggested_department": m.suggested_department,
-                        "tier": m.triage_tier,
-                    }
-                    for m in changed
-                ],
-            ),
-        )
-    return len(changed)
+    return dict(zip((m.pk for m in pending), tier.triage_batch(inputs), strict=True))
+
+
+def _refined_labels_apply(
+    *, mentions: list[Mention], results: dict[int, TriageResult], tier_name: str
+) -> list[Mention]:
+    """Set the model tier's labels on each mention it answered for, except the fields a person corrected."""
+    corrected: dict[int, set[str]] = {}
+    for mention_id, field in LabelCorrection.objects.filter(mention__in=mentions).values_list(
+        "mention_id", "field"
+    ):
+        corrected.setdefault(mention_id, set()).add(field)
+    changed = []
+    for mention in mentions:
+        result = results[mention.pk]
+        if result.tier != tier_name:
+            continue
+        values = {
+            "language": result.language,
+            "sentiment": result.sentiment,
+            "sentiment_score": result.sentiment_score,
+            "category": result.category,
+            "priority": result.priority,
+            "suggested_action": result.suggested_action,
+            "suggested_department": result.suggested_department,
+            "triage_reasons": result.reasons,
+            "triage_tier": result.tier,
+        }
+        for field, value in values.items():
+            if field not in corrected.get(mention.pk, set()):
+                setattr(mention, field, value)
+        changed.append(mention)
+    return changed
+
+
+def _triaged_publish(changed: list[Mention]) -> None:
+    """One `mention.triaged` event after commit with the new labels of every refined mention."""
+    publish_on_commit(
+        [INBOX_GROUP],
+        event(
+            "mention.triaged",
+            mentions=[
+                {
+                    "id": m.pk,
+                    "priority": m.priority,
+                    "sentiment": m.sentiment,
+                    "category": m.category,
+                    "suggested_action": m.suggested_action,
+                    "suggested_department": m.suggested_department,
+                    "tier": m.triage_tier,
+                }
+                for m in changed
+            ],
+        ),
+    )
 
 
 def mention_label_correct(*, mention_id: int, field: str, value: str, actor: User) -> LabelCorrection | None:

@@ -61,7 +61,7 @@ class TrainingReport:
 
 
 def _fit(matrix: np.ndarray, labels: list[str], classes: tuple[str, ...], c: float) -> LinearHead:
-    from sklearn.linear_model import LogisticRegression
+    from sklearn.linear_model import LogisticRegression  # why: scikit-learn is a dev-only dependency (training)
 
     model = LogisticRegression(C=c, max_iter=3000, class_weight="balanced")
     model.fit(matrix, labels)
@@ -75,8 +75,8 @@ def _fit(matrix: np.ndarray, labels: list[str], classes: tuple[str, ...], c: flo
 
 
 def _cross_validated_f1(matrix: np.ndarray, labels: list[str], c: float) -> float:
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import cross_val_score
+    from sklearn.linear_model import LogisticRegression  # why: scikit-learn is a dev-only dependency (training)
+    from sklearn.model_selection import cross_val_score  # why: scikit-learn is a dev-only dependency (training)
 
     model = LogisticRegression(C=c, max_iter=3000, class_weight="balanced")
     return float(cross_val_score(model, matrix, labels, cv=5, scoring="f1_macro").mean())
@@ -143,7 +143,8 @@ def model_train(
         "corrections": corrections,
         "cross_validated_macro_f1": scores,
     }
-    cascade, cascade_scores = None, {}
+    cascade: Heads | None = None
+    cascade_scores: dict[str, float] = {}
     if cascade_embedder is not None:
         matrix = np.hstack([embeddings, _embed_all(cascade_embedder, texts), signal_matrix])
         cascade, cascade_scores = _heads_fit(matrix, sentiment_labels, category_labels, c, cross_validate)

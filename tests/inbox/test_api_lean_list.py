@@ -4,7 +4,8 @@ import pytest
 from rest_framework import serializers
 
 from inbox.api import views
-from inbox.api.serializers import MentionDetailSerializer, MentionSerializer, PlainAttributesMixin, value_lookups
+from inbox.api.plain_rows import PlainAttributesMixin, value_lookups
+from inbox.api.serializers import MentionDetailSerializer, MentionSerializer
 from inbox.models import Reply
 from tests.factories import ChannelFactory, MentionFactory
 

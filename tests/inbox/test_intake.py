@@ -129,7 +129,7 @@ def test_a_batch_that_keeps_failing_ends_as_a_dead_letter_not_a_loop(channel, mo
     def crash(intake):
         raise RuntimeError("a connector bug")
 
-    monkeypatch.setattr(services, "_intake_ingest", crash)
+    monkeypatch.setattr(services.intake, "_intake_ingest", crash)
 
     services.intake_process(intake_id=intake.pk)
     intake.refresh_from_db()

@@ -183,7 +183,7 @@ def test_polling_the_simulator_stores_its_mentions_and_advances_the_cursor():
 def test_a_failing_fetch_keeps_the_cursor_and_backs_off_exponentially(monkeypatch):
     cursor = {"started_at": timezone.now().isoformat(), "emitted_second": 42.0, "cycle": 0}
     channel = ChannelFactory(cursor=cursor, poll_interval_seconds=60)
-    monkeypatch.setattr(services, "connector_for", lambda channel: BrokenConnector())
+    monkeypatch.setattr(services.polling, "connector_for", lambda channel: BrokenConnector())
 
     delays = []
     for _ in range(3):
@@ -200,7 +200,7 @@ def test_a_failing_fetch_keeps_the_cursor_and_backs_off_exponentially(monkeypatc
 
 def test_an_adapter_bug_counts_as_a_failure_instead_of_holding_the_channel(monkeypatch):
     channel = ChannelFactory()
-    monkeypatch.setattr(services, "connector_for", lambda channel: CrashingConnector())
+    monkeypatch.setattr(services.polling, "connector_for", lambda channel: CrashingConnector())
 
     assert services.channel_poll(channel_id=channel.pk) is None
 
@@ -212,7 +212,7 @@ def test_an_adapter_bug_counts_as_a_failure_instead_of_holding_the_channel(monke
 def test_a_success_after_failures_resets_the_count(monkeypatch):
     channel = ChannelFactory(consecutive_failures=4)
     monkeypatch.setattr(
-        services,
+        services.polling,
         "connector_for",
         lambda channel: type(
             "Ok",

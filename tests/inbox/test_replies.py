@@ -100,7 +100,7 @@ def test_a_platform_error_is_retried_with_backoff_until_it_goes_through(
     monkeypatch, worker_retries, community_manager, django_capture_on_commit_callbacks
 ):
     platform = FlakyPlatform(failures=2)
-    monkeypatch.setattr(services, "connector_for", platform)
+    monkeypatch.setattr(services.replies, "connector_for", platform)
     mention = MentionFactory()
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -124,7 +124,7 @@ def test_retries_are_bounded_and_the_reply_ends_failed_with_the_reason(
     monkeypatch, worker_retries, community_manager, django_capture_on_commit_callbacks
 ):
     platform = FlakyPlatform(failures=100)
-    monkeypatch.setattr(services, "connector_for", platform)
+    monkeypatch.setattr(services.replies, "connector_for", platform)
     mention = MentionFactory()
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -139,7 +139,7 @@ def test_retries_are_bounded_and_the_reply_ends_failed_with_the_reason(
 
 def test_a_reply_is_never_sent_twice(monkeypatch, community_manager):
     platform = FlakyPlatform(failures=0)
-    monkeypatch.setattr(services, "connector_for", platform)
+    monkeypatch.setattr(services.replies, "connector_for", platform)
     reply = services.reply_queue(mention_id=MentionFactory().pk, author=community_manager, body="Hola")
 
     services.reply_send(reply_id=reply.pk)
@@ -150,7 +150,7 @@ def test_a_reply_is_never_sent_twice(monkeypatch, community_manager):
 
 def test_a_reply_caught_mid_send_is_not_sent_again(monkeypatch, community_manager):
     platform = FlakyPlatform(failures=0)
-    monkeypatch.setattr(services, "connector_for", platform)
+    monkeypatch.setattr(services.replies, "connector_for", platform)
     reply = services.reply_queue(mention_id=MentionFactory().pk, author=community_manager, body="Hola")
     reply.state = ReplyState.SENDING
     reply.save(update_fields=["state"])
@@ -168,7 +168,7 @@ def test_only_the_assignee_may_retry_a_failed_reply(
     django_capture_on_commit_callbacks,
 ):
     platform = FlakyPlatform(failures=100)
-    monkeypatch.setattr(services, "connector_for", platform)
+    monkeypatch.setattr(services.replies, "connector_for", platform)
     mention = MentionFactory()
     with django_capture_on_commit_callbacks(execute=True):
         reply = services.reply_queue(mention_id=mention.pk, author=community_manager, body="Hola")

@@ -1,0 +1,75 @@
+"""Writes for the inbox: the ingestion pipeline, channel polling, and what community managers do.
+
+One module per part (`common`, `sql`, `ingest`, `intake`, `polling`, `assignment`, `moderation`,
+`replies`); every public name is importable from here, as callers always have.
+"""
+
+from inbox.services.assignment import (
+    mention_assign,
+    mention_take_over,
+    mentions_auto_assign,
+    mentions_return_unanswered,
+)
+from inbox.services.common import (
+    CLAIM_LEASE,
+    INTAKE_MAX_ATTEMPTS,
+    LIVE_EVENT_MENTIONS,
+    MAX_BACKOFF_SECONDS,
+    REPLAY_WINDOW,
+    REPLY_MAX_ATTEMPTS,
+    InboxError,
+    IngestReport,
+    MentionNotFound,
+    ReplyDeliveryFailed,
+    assign_cap,
+    dead_letters_record,
+    return_after,
+)
+from inbox.services.ingest import mentions_ingest
+from inbox.services.intake import (
+    intake_process,
+    intake_receive,
+    intakes_prune,
+    intakes_requeue_stale,
+    mentions_ingest_batch,
+)
+from inbox.services.moderation import mention_close, mention_hide, mention_reopen, mention_unhide
+from inbox.services.polling import channel_failure_record, channel_poll, channels_claim_due
+from inbox.services.replies import reply_queue, reply_retry, reply_send, signature_render
+
+__all__ = [
+    "CLAIM_LEASE",
+    "INTAKE_MAX_ATTEMPTS",
+    "LIVE_EVENT_MENTIONS",
+    "MAX_BACKOFF_SECONDS",
+    "REPLAY_WINDOW",
+    "REPLY_MAX_ATTEMPTS",
+    "InboxError",
+    "IngestReport",
+    "MentionNotFound",
+    "ReplyDeliveryFailed",
+    "assign_cap",
+    "channel_failure_record",
+    "channel_poll",
+    "channels_claim_due",
+    "dead_letters_record",
+    "intake_process",
+    "intake_receive",
+    "intakes_prune",
+    "intakes_requeue_stale",
+    "mention_assign",
+    "mention_close",
+    "mention_hide",
+    "mention_reopen",
+    "mention_take_over",
+    "mention_unhide",
+    "mentions_auto_assign",
+    "mentions_ingest",
+    "mentions_ingest_batch",
+    "mentions_return_unanswered",
+    "reply_queue",
+    "reply_retry",
+    "reply_send",
+    "return_after",
+    "signature_render",
+]

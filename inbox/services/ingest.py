@@ -1,0 +1,173 @@
+"""Ingestion of a batch: validate, upsert the authors, triage, insert the mentions, count and announce.
+
+Ingestion works on batches: one bulk upsert of authors, one INSERT … ON CONFLICT DO NOTHING of
+mentions, one upsert of the minute counters, one live event per batch. The same mention twice is
+stored once, and a batch that fails leaves the channel's cursor where it was.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from crisisdesk.realtime import INBOX_GROUP, event, publish_on_commit
+from inbox import hooks
+from inbox.connectors.base import ItemInvalid, NormalizedMention, RejectedItem
+from inbox.connectors.normalise import http_url, mention_checked
+from inbox.models import Author, Channel, MentionStatus
+from inbox.services.common import LIVE_EVENT_MENTIONS, IngestReport, dead_letters_record
+from inbox.services.sql import _authors_refresh, _authors_upsert, _mentions_insert
+from inbox.stats import minute_stats_record
+from inbox.triage import TriageInput, fast_tier
+from inbox.triage_tasks import mentions_refine
+
+
+def mentions_ingest(
+    *,
+    channel: Channel,
+    mentions: list[NormalizedMention],
+    rejected: list[RejectedItem] | None = None,
+    source: str = "poll",
+    now: datetime | None = None,
+) -> IngestReport:
+    """Store a batch idempotently and emit `mention.new` once for what was really new.
+
+    Runs in one transaction: authors, mentions, counters and dead letters are all written or none.
+    """
+    report = IngestReport()
+    rejected = list(rejected or [])
+    mentions, invalid = _mentions_validate(mentions)
+    rejected += invalid
+    unique: dict[str, NormalizedMention] = {}
+    for item in mentions:
+        if item.external_id in unique:
+            report.duplicates += 1
+        else:
+            unique[item.external_id] = item
+    with transaction.atomic():
+        if rejected:
+            dead_letters_record(channel=channel, source=source, rejected=rejected)
+            report.rejected = len(rejected)
+            report.reasons.update(item.reason.split(":")[0] for item in rejected)
+        if not unique:
+            return report
+        authors = _authors_upsert(platform=_platform(channel), items=list(unique.values()))
+        rows = _mention_rows(channel=channel, items=list(unique.values()), authors=authors, now=now)
+        inserted = _mentions_insert(rows)
+        report.created = len(inserted)
+        report.duplicates += len(unique) - len(inserted)
+        report.created_ids = [mention_id for mention_id, _ in inserted]
+        new_rows = [rows[external_id] for _, external_id in inserted]
+        _authors_refresh(authors, new_rows)
+        if inserted:
+            minute_stats_record(channel=channel, rows=new_rows)
+            _publish_new(channel=channel, inserted=inserted, rows=rows)
+            if settings.TRIAGE_MODEL_TIER:
+                created_ids = list(report.created_ids)
+                transaction.on_commit(lambda: mentions_refine.delay(created_ids))
+            hooks.mentions_created(mention_ids=report.created_ids)
+    return report
+
+
+def _mentions_validate(items: list[NormalizedMention]) -> tuple[list[NormalizedMention], list[RejectedItem]]:
+    """Keep what the database can store; the rest becomes dead letters instead of failing the batch.
+
+    A single bad item (an over-long id, a NUL in an id, a lone surrogate in a text, a naive date)
+    must not hold back the cursor and with it every mention behind it (`mention_checked`).
+    """
+    valid: list[NormalizedMention] = []
+    rejected: list[RejectedItem] = []
+    for item in items:
+        try:
+            valid.append(mention_checked(item))
+        except ItemInvalid as error:
+            rejected.append(RejectedItem(reason=str(error), payload=_item_payload(item)))
+    return valid, rejected
+
+
+def _item_payload(item: Any) -> dict[str, Any]:
+    return {
+        "external_id": str(getattr(item, "external_id", ""))[:200],
+        "text": str(getattr(item, "text", ""))[:2000],
+        "posted_at": str(getattr(item, "posted_at", "")),
+        "author": str(getattr(getattr(item, "author", None), "external_id", ""))[:200],
+        "raw": getattr(item, "raw", None),
+    }
+
+
+def _platform(channel: Channel) -> str:
+    return channel.kind
+
+
+def _mention_rows(
+    *, channel: Channel, items: list[NormalizedMention], authors: dict[str, Author], now: datetime | None = None
+) -> dict[str, dict[str, Any]]:
+    now = now or timezone.now()
+    author_list = [authors[item.author.external_id] for item in items]
+    in_crisis = hooks.crisis_reader().open_crisis_exists(brand=channel.brand)
+    inputs = [
+        TriageInput(
+            text=item.text,
+            language=item.language,
+            followers=author.followers,
+            verified=author.verified,
+            previous_mentions=author.mention_count,
+            hidden_as_troll=author.hidden_as_troll_count,
+            in_open_crisis=in_crisis,
+        )
+        for item, author in zip(items, author_list, strict=True)
+    ]
+    results = fast_tier().triage_batch(inputs)
+    rows: dict[str, dict[str, Any]] = {}
+    for item, author, triage in zip(items, author_list, results, strict=True):
+        rows[item.external_id] = {
+            "channel_id": channel.pk,
+            "external_id": item.external_id,
+            "conversation_id": item.conversation_id or item.external_id,
+            "in_reply_to_external_id": item.in_reply_to_external_id,
+            "author_id": author.pk,
+            "text": item.text,
+            "language": triage.language,
+            "url": http_url(item.url),
+            "posted_at": item.posted_at,
+            "received_at": now,
+            "raw": item.raw,
+            "sentiment": triage.sentiment,
+            "sentiment_score": triage.sentiment_score,
+            "category": triage.category,
+            "priority": triage.priority,
+            "suggested_action": triage.suggested_action,
+            "suggested_department": triage.suggested_department,
+            "triage_reasons": triage.reasons,
+            "triage_tier": triage.tier,
+            "status": MentionStatus.NEW.value,
+            "is_hidden": False,
+            "hidden_reason": "",
+            "_topics": triage.topics,
+            "_followers": author.followers,
+        }
+    return rows
+
+
+def _publish_new(*, channel: Channel, inserted: list[tuple[int, str]], rows: dict[str, dict[str, Any]]) -> None:
+    summaries = []
+    for mention_id, external_id in inserted[-LIVE_EVENT_MENTIONS:]:
+        row = rows[external_id]
+        summaries.append(
+            {
+                "id": mention_id,
+                "channel": channel.kind,
+                "channel_name": channel.name,
+                "text": row["text"][:280],
+                "priority": row["priority"],
+                "sentiment": row["sentiment"],
+                "category": row["category"],
+                "suggested_action": row["suggested_action"],
+                "posted_at": row["posted_at"].isoformat(),
+            }
+        )
+    publish_on_commit([INBOX_GROUP], event("mention.new", count=len(inserted), mentions=summaries))

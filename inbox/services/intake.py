@@ -1,0 +1,255 @@
+"""Intake: what arrives is in PostgreSQL before anyone is told it was received.
+
+A pushed body or a queued batch is kept as an intake row, processed once under a row lock, retried by
+a sweeper when its queueing was lost, and pruned after its retention.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from collections import Counter
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import DatabaseError, InterfaceError, connection, transaction
+from django.utils import timezone
+
+from crisisdesk.parsers import JsonDocumentInvalid, json_loads_bounded
+from inbox.connectors import connector_for
+from inbox.connectors.base import ConnectorError, RejectedItem
+from inbox.connectors.normalise import storable_text
+from inbox.connectors.webhook import WebhookConnector
+from inbox.models import Channel, ChannelKind, Intake
+from inbox.services.common import INTAKE_MAX_ATTEMPTS, REPLAY_WINDOW, IngestReport, dead_letters_record, logger
+from inbox.services.ingest import mentions_ingest
+
+
+def mentions_ingest_batch(
+    *, channel_id: int, items: list[dict[str, Any]], source: str = "batch", delivery_key: str = ""
+) -> IngestReport | None:
+    """Ingest a batch of items in the generic webhook's JSON shape; as idempotent as `mentions_ingest`.
+
+    The batch is written as an intake row first (keyed by `delivery_key`, the task id, so a redelivered
+    message finds it), then processed as any intake. Bad items become dead letters; a channel that no
+    longer exists or is disabled ingests nothing.
+    """
+    channel = Channel.objects.filter(pk=channel_id, is_enabled=True).first()
+    if channel is None:
+        return None
+    encodable: list[Any] = []
+    unencodable: list[RejectedItem] = []
+    for item in items:
+        try:
+            json.dumps(item, allow_nan=False)
+        except (TypeError, ValueError) as error:
+            unencodable.append(RejectedItem(reason=f"invalid JSON: {error}", payload=repr(item)))
+        else:
+            encodable.append(item)
+    body = json.dumps(encodable, allow_nan=False).encode()
+    intake = _intake_create(channel=channel, source=source, body=body, delivery_key=delivery_key, enqueue=False)
+    report = intake_process(intake_id=intake.pk)
+    if unencodable:
+        # Items JSON cannot carry (an infinite number) are dead letters of their own; the rest go on.
+        dead_letters_record(channel=channel, source=source, rejected=unencodable)
+        if report is not None:
+            report.rejected += len(unencodable)
+            report.reasons.update(["invalid JSON"] * len(unencodable))
+    return report
+
+
+def intake_receive(*, channel: Channel, source: str, body: bytes) -> tuple[Intake, bool]:
+    """Keep a pushed body and queue its processing after commit; (intake, True) for a replay.
+
+    An authenticated body whose exact bytes were already received in the last `REPLAY_WINDOW` is not
+    kept again. The enqueue may fail (the broker is down): the failure is logged, the row stays, and
+    `intakes_requeue_stale` queues it again, so the sender is still answered 2xx.
+    """
+    digest = hashlib.sha256(body).hexdigest()
+    earlier = (
+        Intake.objects.filter(channel=channel, body_sha256=digest, received_at__gte=timezone.now() - REPLAY_WINDOW)
+        .order_by("-pk")
+        .first()
+    )
+    if earlier is not None:
+        return earlier, True
+    return _intake_create(channel=channel, source=source, body=body), False
+
+
+def _intake_create(
+    *, channel: Channel, source: str, body: bytes, delivery_key: str = "", enqueue: bool = True
+) -> Intake:
+    now = timezone.now()
+    with transaction.atomic():
+        if delivery_key:
+            intake, _created = Intake.objects.get_or_create(
+                delivery_key=delivery_key,
+                defaults={
+                    "channel": channel,
+                    "source": source,
+                    "body": body,
+                    "body_sha256": hashlib.sha256(body).hexdigest(),
+                    "received_at": now,
+                    "queued_at": now,
+                },
+            )
+        else:
+            intake = Intake.objects.create(
+                channel=channel,
+                source=source,
+                body=body,
+                body_sha256=hashlib.sha256(body).hexdigest(),
+                received_at=now,
+                queued_at=now,
+            )
+        if enqueue:
+            _intakes_enqueue_on_commit([intake.pk])
+    return intake
+
+
+def _intakes_enqueue_on_commit(intake_ids: list[int]) -> None:
+    """Queue after commit on a connection that fails at once: kombu's default is to retry for ~6 s, which
+    would hold every webhook answer that long while the broker is down, for nothing the sweeper won't do."""
+    from inbox.tasks import intake_process as intake_process_task  # why: inbox.tasks imports these services
+
+    def enqueue() -> None:
+        try:
+            with intake_process_task.app.connection_for_write() as broker:
+                broker.transport_options.update(max_retries=0)
+                for intake_id in intake_ids:
+                    intake_process_task.apply_async((intake_id,), retry=False, connection=broker)
+        except Exception:  # any broker failure: the rows are safe in PostgreSQL and the sweeper queues them again
+            logger.warning(
+                "Intake %s kept but not queued (broker unreachable); the sweeper will queue it.",
+                ", ".join(map(str, intake_ids)),
+                exc_info=True,
+            )
+
+    transaction.on_commit(enqueue)
+
+
+def intake_process(*, intake_id: int) -> IngestReport | None:
+    """Ingest one intake row, once: it is locked (a concurrent or redelivered run skips it) and marked
+    processed in the same transaction as its mentions, counters and dead letters.
+
+    Returns None when the row is already processed or being processed elsewhere. A database error is
+    raised for the task to retry; any other failure is recorded on the row (attempts, last error) for
+    the sweeper to retry, and after `INTAKE_MAX_ATTEMPTS` the body becomes a dead letter.
+    """
+    try:
+        with transaction.atomic():
+            # Only the intake row is locked ("of"): locking the joined channel too made concurrent batches of
+            # one channel skip each other's rows, leaving them to the sweeper.
+            intake = (
+                Intake.objects.select_for_update(
+                    skip_locked=connection.features.has_select_for_update_skip_locked, of=("self",)
+                )
+                .select_related("channel")
+                .filter(pk=intake_id, processed_at__isnull=True)
+                .first()
+            )
+            if intake is None:
+                return None
+            report = _intake_ingest(intake)
+            intake.processed_at = timezone.now()
+            intake.attempts += 1
+            intake.last_error = ""
+            intake.save(update_fields=["processed_at", "attempts", "last_error"])
+            return report
+    except (DatabaseError, InterfaceError):
+        raise
+    except Exception as error:  # a connector's bug must not leave the row looping without a trace
+        logger.exception("Intake %s could not be processed", intake_id)
+        _intake_failure_record(intake_id=intake_id, message=f"{type(error).__name__}: {error}")
+        return None
+
+
+def _intake_ingest(intake: Intake) -> IngestReport:
+    channel = intake.channel
+    body = bytes(intake.body)
+
+    def refuse(reason: str) -> IngestReport:
+        dead_letters_record(
+            channel=channel, source=intake.source, rejected=[RejectedItem(reason=reason, payload=body)]
+        )
+        return IngestReport(rejected=1, reasons=Counter([reason.split(":")[0]]))
+
+    if not channel.is_enabled:
+        return refuse("channel_disabled: the channel was disabled before this batch was processed")
+    try:
+        payload = json_loads_bounded(body)
+    except JsonDocumentInvalid as error:
+        return refuse(f"invalid JSON: {error}")
+    generic = intake.source == "batch" or channel.kind == ChannelKind.WEBHOOK
+    parser = _batch_parser() if generic else connector_for(channel)
+    try:
+        result = parser.parse_payload(payload)
+    except ConnectorError as error:
+        return refuse(f"unrecognised payload: {error}")
+    return mentions_ingest(channel=channel, mentions=result.mentions, rejected=result.rejected, source=intake.source)
+
+
+def _intake_failure_record(*, intake_id: int, message: str) -> None:
+    with transaction.atomic():
+        intake = (
+            Intake.objects.select_for_update(of=("self",)).select_related("channel").filter(pk=intake_id).first()
+        )
+        if intake is None or intake.processed_at is not None:
+            return
+        intake.attempts += 1
+        intake.last_error = storable_text(message[:2000])
+        if intake.attempts >= INTAKE_MAX_ATTEMPTS:
+            dead_letters_record(
+                channel=intake.channel,
+                source=intake.source,
+                rejected=[RejectedItem(reason=f"intake_failed: {intake.last_error}", payload=bytes(intake.body))],
+            )
+            intake.processed_at = timezone.now()
+        intake.save(update_fields=["attempts", "last_error", "processed_at"])
+
+
+def intakes_requeue_stale(*, now: datetime | None = None, limit: int = 1000) -> int:
+    """Queue again the intake rows not processed within `INTAKE_REQUEUE_SECONDS` of being queued.
+
+    Rows being processed are locked and skipped; each queued row's clock restarts, so a row waiting
+    behind a long backlog is queued again at most once per interval. Safe to run twice.
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.INTAKE_REQUEUE_SECONDS)
+    with transaction.atomic():
+        stale = list(
+            Intake.objects.select_for_update(skip_locked=connection.features.has_select_for_update_skip_locked)
+            .filter(processed_at__isnull=True, queued_at__lte=cutoff)
+            .order_by("queued_at", "pk")
+            .values_list("pk", flat=True)[:limit]
+        )
+        if stale:
+            Intake.objects.filter(pk__in=stale).update(queued_at=now)
+            _intakes_enqueue_on_commit(stale)
+    if stale:
+        logger.warning("Queued %s intake rows again that were not processed in time.", len(stale))
+    return len(stale)
+
+
+def intakes_prune(*, now: datetime | None = None, chunk: int = 10_000) -> int:
+    """Delete processed intake rows older than `INTAKE_RETENTION_HOURS` (kept for replays and inquiry)."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(hours=settings.INTAKE_RETENTION_HOURS)
+    deleted = 0
+    while True:
+        ids = list(
+            Intake.objects.filter(processed_at__isnull=False, processed_at__lt=cutoff).values_list("pk", flat=True)[
+                :chunk
+            ]
+        )
+        if not ids:
+            return deleted
+        deleted += Intake.objects.filter(pk__in=ids).delete()[0]
+
+
+@functools.cache
+def _batch_parser():
+    """One stateless parser per process: building a connector builds an HTTP client, too slow per batch."""
+    return WebhookConnector()
