@@ -88,9 +88,7 @@ class OnCallMember(models.Model):
         ordering = ["rotation", "position"]
         verbose_name = _("rotation member")
         verbose_name_plural = _("rotation members")
-        constraints = [
-            models.UniqueConstraint(fields=["rotation", "position"], name="oncall_member_unique_position")
-        ]
+        constraints = [models.UniqueConstraint(fields=["rotation", "position"], name="oncall_member_unique_position")]
 
     def __str__(self) -> str:
         return f"{self.position}. {self.user}"

@@ -211,8 +211,10 @@ def shifts_between(schedule: Schedule, since: datetime, until: datetime) -> list
     when the same person carries on. Built from `on_call_at` at every instant where an input
     changes, so it can never disagree with it."""
     changes = _local_boundaries(schedule, since, until)
-    for item in (*schedule.overrides, *schedule.absences):
-        changes.update((item.starts_at, item.ends_at))
+    for window in schedule.overrides:
+        changes.update((window.starts_at, window.ends_at))
+    for absence in schedule.absences:
+        changes.update((absence.starts_at, absence.ends_at))
     points = sorted({since, *(point for point in changes if since < point < until)})
     shifts: list[Shift] = []
     for start, end in zip(points, [*points[1:], until], strict=True):

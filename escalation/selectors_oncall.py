@@ -119,7 +119,7 @@ def department_on_call(*, department: Department, now: datetime | None = None) -
 
 
 def on_call_now(*, user: User, now: datetime | None = None) -> list[DepartmentOnCall]:
-    """"On call now" for every department the user may see, in name order."""
+    """ "On call now" for every department the user may see, in name order."""
     return [department_on_call(department=item, now=now) for item in on_call_departments_for(user=user)]
 
 
