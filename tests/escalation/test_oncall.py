@@ -173,3 +173,198 @@ def test_shifts_between_agree_with_on_call_at_across_a_dst_change():
         shift = next(item for item in shifts if item.starts_at <= probe < item.ends_at)
         assert shift.user_id == oncall.on_call_at(schedule, probe)
         probe += timedelta(minutes=30)
+
+
+# --- the rows, the chain, the pages, the feed and the API -----------------------------------------
+
+import icalendar  # noqa: E402
+from django.core import mail  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.utils import timezone as django_timezone  # noqa: E402
+
+from escalation import selectors_oncall, services  # noqa: E402
+from escalation.models import EventKind  # noqa: E402
+from escalation.models_oncall import (  # noqa: E402
+    BusinessHours,
+    OnCallMember,
+    OnCallOverride,
+    OnCallRotation,
+    OutOfOffice,
+)
+from escalation.oncall_feed import feed_token_make  # noqa: E402
+from tests import factories  # noqa: E402
+from tests.escalation.conftest import T0, at  # noqa: E402
+
+
+@pytest.fixture
+def frozen_now(monkeypatch):
+    """The pages read the clock through `django.utils.timezone.now`; the tests set it."""
+    return monkeypatch
+
+
+@pytest.fixture
+def engineers(department):
+    people = [
+        factories.UserFactory(role="department_head", username=name, first_name=first, last_name="Ruiz")
+        for name, first in (("irene", "Irene"), ("jorge", "Jorge"), ("kike", "Kike"))
+    ]
+    department.members.add(*people)
+    return people
+
+
+@pytest.fixture
+def rotation_rows(department, engineers):
+    """Técnica: daily from Monday 2 March 2026, 09:00 Madrid (08:00 UTC), Irene → Jorge → Kike."""
+    rotation = OnCallRotation.objects.create(
+        department=department,
+        frequency="daily",
+        handoff_time=time(9, 0),
+        time_zone="Europe/Madrid",
+        starts_on=date(2026, 3, 2),
+    )
+    OnCallMember.objects.bulk_create(
+        [OnCallMember(rotation=rotation, user=person, position=index) for index, person in enumerate(engineers)]
+    )
+    return rotation
+
+
+@pytest.mark.django_db
+def test_the_selector_reads_rotation_override_hours_and_out_of_office(department, engineers, rotation_rows):
+    irene, jorge, kike = engineers
+    current = selectors_oncall.department_on_call(department=department, now=T0)
+    assert current.user == irene and current.source == "rotation"
+    assert current.until == datetime(2026, 3, 3, 8, 0, tzinfo=UTC)
+    OnCallOverride.objects.create(rotation=rotation_rows, user=kike, starts_at=at(0), ends_at=at(3600))
+    assert selectors_oncall.department_on_call(department=department, now=at(10)).user == kike
+    OutOfOffice.objects.create(user=kike, deputy=jorge, starts_at=at(0), ends_at=at(600))
+    current = selectors_oncall.department_on_call(department=department, now=at(10))
+    assert (current.user, current.scheduled) == (jorge, kike)
+    BusinessHours.objects.create(rotation=rotation_rows, weekday=0, opens_at=time(9, 0), closes_at=time(18, 0))
+    rotation_rows.outside_hours_user = kike
+    rotation_rows.save()
+    evening = datetime(2026, 3, 2, 19, 0, tzinfo=UTC)  # 20:00 in Madrid
+    assert selectors_oncall.department_on_call(department=department, now=evening).user == kike
+
+
+@pytest.mark.django_db
+def test_the_chain_tells_whoever_is_on_call(
+    people, department, chain_policy, mention, engineers, rotation_rows, django_capture_on_commit_callbacks
+):
+    jorge = engineers[1]
+    OnCallOverride.objects.create(rotation=rotation_rows, user=jorge, starts_at=at(-60), ends_at=at(600))
+    with django_capture_on_commit_callbacks(execute=True):
+        request = services.escalation_request_create(
+            raised_by=people["cm"], department=department, question="¿Avería?", mention_ids=[mention.pk], now=at(0)
+        )
+    notified = request.events.get(kind=EventKind.NOTIFIED)
+    assert notified.data["recipient_ids"] == [jorge.pk]
+    assert [message.to for message in mail.outbox] == [[jorge.email]]
+
+
+@pytest.mark.django_db
+def test_without_a_rotation_the_chain_keeps_the_person_on_duty_unless_they_are_away(
+    people, department, chain_policy, mention, django_capture_on_commit_callbacks
+):
+    owner, head = people["owner"], people["head"]
+    with django_capture_on_commit_callbacks(execute=True):
+        first = services.escalation_request_create(
+            raised_by=people["cm"], department=department, question="¿Uno?", mention_ids=[mention.pk], now=at(0)
+        )
+    assert first.events.get(kind=EventKind.NOTIFIED).data["recipient_ids"] == [owner.pk]
+    OutOfOffice.objects.create(user=owner, deputy=head, starts_at=at(0), ends_at=at(3600))
+    with django_capture_on_commit_callbacks(execute=True):
+        second = services.escalation_request_create(
+            raised_by=people["cm"], department=department, question="¿Dos?", mention_ids=[mention.pk], now=at(10)
+        )
+    assert second.events.get(kind=EventKind.NOTIFIED).data["recipient_ids"] == [head.pk]
+
+
+def _feed(client: Client, department, **params):
+    return client.get(f"/escalation/on-call/{department.pk}/calendar.ics", params)
+
+
+@pytest.mark.django_db
+def test_the_ical_feed_parses_back_with_the_right_people_and_times(
+    department, engineers, rotation_rows, department_head, frozen_now
+):
+    frozen_now.setattr(django_timezone, "now", lambda: T0)
+    token = feed_token_make(user=department_head, department=department)
+    response = _feed(Client(), department, token=token)
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/calendar")
+    calendar = icalendar.Calendar.from_ical(response.content)
+    events = sorted(calendar.walk("VEVENT"), key=lambda event: event.decoded("dtstart"))
+    by_start = {event.decoded("dtstart"): event for event in events}
+    # the shift that holds "now" began at the rotation's start, 09:00 Madrid = 08:00 UTC
+    first = by_start[datetime(2026, 3, 2, 8, 0, tzinfo=UTC)]
+    assert "Irene Ruiz" in str(first["summary"]) and "Técnica" in str(first["summary"])
+    assert first.decoded("dtend") == datetime(2026, 3, 3, 8, 0, tzinfo=UTC)
+    # across the spring change (29 March) the hand-off stays at 09:00 local: 08:00 UTC, then 07:00 UTC
+    march_28 = by_start[datetime(2026, 3, 28, 8, 0, tzinfo=UTC)]
+    assert march_28.decoded("dtend") == datetime(2026, 3, 29, 7, 0, tzinfo=UTC)
+    names = ["Irene", "Jorge", "Kike"]
+    assert names[(date(2026, 3, 28) - date(2026, 3, 2)).days % 3] in str(march_28["summary"])
+    assert len({str(event["uid"]) for event in events}) == len(events)
+
+
+@pytest.mark.django_db
+def test_the_feed_wants_a_genuine_token_or_a_session(
+    department, rotation_rows, department_head, other_department, client
+):
+    other_head = factories.UserFactory(role="department_head", username="olga")
+    other_department.heads.add(other_head)
+    assert _feed(Client(), department).status_code == 401
+    assert _feed(Client(), department, token="forged").status_code == 404
+    token = feed_token_make(user=department_head, department=department)
+    assert _feed(Client(), other_department, token=token).status_code == 404  # for another department
+    # a head who leaves the department loses the feed; a changed password revokes it
+    department.heads.remove(department_head)
+    department.members.remove(department_head)
+    assert _feed(Client(), department, token=token).status_code == 404
+    department.heads.add(department_head)
+    assert _feed(Client(), department, token=token).status_code == 200
+    department_head.set_password("another-pass-456")
+    department_head.save()
+    assert _feed(Client(), department, token=token).status_code == 404
+    client.force_login(other_head)
+    assert _feed(client, department).status_code == 404
+    client.force_login(department_head)
+    assert _feed(client, department).status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_api_shows_who_is_on_call_and_a_head_sees_only_their_department(
+    department, other_department, engineers, rotation_rows, department_head, community_manager, client, frozen_now
+):
+    frozen_now.setattr(django_timezone, "now", lambda: T0)
+    client.force_login(department_head)
+    body = client.get(f"/api/departments/{department.pk}/on-call/").json()
+    assert body["user"]["username"] == "irene" and body["reason"] == "rotation"
+    assert datetime.fromisoformat(body["until"]) == datetime(2026, 3, 3, 8, 0, tzinfo=UTC)
+    assert [shift["user"]["username"] for shift in body["shifts"][:3]] == ["irene", "jorge", "kike"]
+    assert "/calendar.ics?token=" in body["feed_url"]
+    assert client.get(f"/api/departments/{other_department.pk}/on-call/").status_code == 404
+    client.force_login(community_manager)
+    assert client.get(f"/api/departments/{other_department.pk}/on-call/").status_code == 200
+    assert client.get(f"/api/departments/{other_department.pk}/on-call/").json()["user"] is None
+
+
+@pytest.mark.django_db
+def test_the_desk_and_the_on_call_page_show_who_is_on_call(
+    department, other_department, engineers, rotation_rows, department_head, client, frozen_now
+):
+    frozen_now.setattr(django_timezone, "now", lambda: T0)
+    client.force_login(department_head)
+    desk = client.get("/escalation/").content.decode()
+    assert 'data-testid="on-call-now"' in desk and "Irene Ruiz" in desk
+    assert other_department.name not in desk
+    page = client.get("/escalation/on-call/").content.decode()
+    assert "Jorge Ruiz" in page and 'data-testid="feed-url"' in page
+    assert other_department.name not in page
+
+
+@pytest.mark.django_db
+def test_the_admin_edits_rotations_with_their_inlines(admin_user, department, rotation_rows, client):
+    client.force_login(admin_user)
+    assert client.get("/admin/escalation/oncallrotation/").status_code == 200
+    assert client.get(f"/admin/escalation/oncallrotation/{rotation_rows.pk}/change/").status_code == 200
+    assert client.get("/admin/escalation/outofoffice/add/").status_code == 200
