@@ -129,6 +129,8 @@ def url_for(route: str, name: str, world) -> str:
             return str(getattr(world, owner).pk)
         if kwarg == "action":
             return ACTIONS[name]
+        if kwarg == "chart":
+            return "volume"
         objects = {
             "mention_id": world.mention,
             "request_id": world.escalation_request,
