@@ -25,7 +25,6 @@ from typing import Any
 
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from crisisdesk.models import User
 from escalation.models import EscalationRequest
@@ -184,6 +183,3 @@ def responsiveness_csv_rows(rows: list[Responsiveness], *, days: int | None) -> 
     ]
     return [list(CSV_HEADER), *body]
 
-
-def window_label(days: int) -> str:
-    return _("%(days)s days") % {"days": days}
