@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.db.models import Model
 from django.http import HttpRequest
 
+from escalation import admin_oncall as admin_oncall  # registers the on-call schedule's admin
 from escalation.models import (
     Answer,
     Department,

@@ -14,6 +14,13 @@ from django.utils.translation import gettext_lazy as _
 
 from crisisdesk.text import validate_single_line
 
+# The on-call schedule lives in its own module; imported here so Django registers it with the app.
+from escalation.models_oncall import BusinessHours as BusinessHours
+from escalation.models_oncall import OnCallMember as OnCallMember
+from escalation.models_oncall import OnCallOverride as OnCallOverride
+from escalation.models_oncall import OnCallRotation as OnCallRotation
+from escalation.models_oncall import OutOfOffice as OutOfOffice
+
 DEFAULT_LEVEL_FACTORS = {"0": 1.0, "1": 1.0, "2": 0.5, "3": 0.25}
 DEFAULT_REMINDER_FRACTION = 0.75
 

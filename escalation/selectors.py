@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, When
 
 from crisisdesk.models import Role, User
@@ -18,6 +20,7 @@ from escalation.models import (
     NotificationState,
     StepKind,
 )
+from escalation.selectors_oncall import on_call_person
 from inbox import hooks
 
 DIRECTOR_GENERAL_DEPARTMENT_SLUG = "direccion-general"
@@ -134,10 +137,15 @@ def policy_for_department(*, department: Department) -> EscalationPolicy | None:
     )
 
 
-def step_recipients(*, kind: str, department_id: int, target_user_id: int | None) -> list[User]:
-    """The active people one step reaches, in a stable order."""
+def step_recipients(
+    *, kind: str, department_id: int, target_user_id: int | None, now: datetime | None = None
+) -> list[User]:
+    """The active people one step reaches, in a stable order; "the person on duty" is whoever the
+    department's on-call schedule names at `now`, else its on-duty field, else a head."""
     active = User.objects.filter(is_active=True)
     if kind == StepKind.NOTIFY_DEPARTMENT_OWNER:
+        if (scheduled := on_call_person(department_id=department_id, now=now)) is not None:
+            return [scheduled]
         department = Department.objects.filter(pk=department_id).first()
         if department and department.on_duty_id:
             people = active.filter(pk=department.on_duty_id, is_on_duty=True)

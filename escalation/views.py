@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from crisisdesk.models import Role, User
 from crisisdesk.roles import CONSOLE_STAFF, EVERYONE, roles_required, user_role
-from escalation import selectors, services
+from escalation import selectors, selectors_oncall, services
 from escalation.forms import AnswerForm, EscalateForm, form_errors
 from escalation.models import EscalationRequest
 from inbox.models import Mention
@@ -75,6 +75,7 @@ def desk(request: HttpRequest) -> HttpResponse:
                 request_ids=[item.pk for item in escalations]
             ),
             "history": selectors.escalation_history(user=user),
+            "on_call": selectors_oncall.on_call_now(user=user),
             "return_to": reverse("escalation:desk"),
         },
     )

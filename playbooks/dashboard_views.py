@@ -9,7 +9,8 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from crisisdesk.roles import CONSOLE_STAFF, roles_required
+from crisisdesk.roles import CONSOLE_STAFF, SignedInRequest, roles_required
+from escalation import responsiveness
 from playbooks.dashboard import (
     CSV_CHARTS,
     RANGES,
@@ -38,7 +39,7 @@ def _cell(value: object) -> object:
 
 @require_GET
 @roles_required(*CONSOLE_STAFF)
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: SignedInRequest) -> HttpResponse:
     """The page for a range; a range that cannot be shown says why above the default 24 hours."""
     status, error = 200, ""
     try:
@@ -51,8 +52,19 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "range_error": error,
         "time_zone": timezone.get_current_timezone_name(),
         "query": request.GET.urlencode() if not error else "",
+        **_responsiveness(request),
     }
     return render(request, "playbooks/dashboard.html", context, status=status)
+
+
+def _responsiveness(request: SignedInRequest) -> dict[str, object]:
+    """The departments' responsiveness card: its own window (`?responsiveness=7|30|90`), not the range's."""
+    days = responsiveness.window_days(request.GET.get("responsiveness"))
+    return {
+        "responsiveness": responsiveness.department_responsiveness(user=request.user, days=days),
+        "responsiveness_days": days,
+        "responsiveness_windows": responsiveness.WINDOWS_DAYS,
+    }
 
 
 @require_GET

@@ -59,7 +59,9 @@ def brand_language() -> str:
 def step_record(*, request: EscalationRequest, now: datetime) -> list[int]:
     """Record who the current step reaches; returns their ids for the live event."""
     step = chain.notified_step(chain.Chain.from_snapshot(request.policy_snapshot), request.current_step)
-    people = step_recipients(kind=step.kind, department_id=request.department_id, target_user_id=step.target_user_id)
+    people = step_recipients(
+        kind=step.kind, department_id=request.department_id, target_user_id=step.target_user_id, now=now
+    )
     EscalationEvent.objects.create(
         request=request,
         kind=EventKind.NOTIFIED,

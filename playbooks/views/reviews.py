@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from crisisdesk.roles import CONSOLE_STAFF, roles_required
+from escalation.responsiveness import department_responsiveness
 from playbooks import selectors, services
 from playbooks.forms import RevisionForm
 from playbooks.views.common import StaffRequest, refuse, run_action
@@ -41,6 +42,7 @@ def crisis_review(request: StaffRequest, crisis_id: int) -> HttpResponse:
             "review": selectors.crisis_review(crisis=crisis),
             "form": form,
             "timeline": selectors.crisis_timeline(crisis_id=crisis.pk),
+            "responsiveness": department_responsiveness(user=request.user, days=None, crisis_id=crisis.pk),
         },
     )
 

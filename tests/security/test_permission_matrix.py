@@ -26,7 +26,16 @@ from crisisdesk.roles import user_role
 pytestmark = pytest.mark.django_db
 
 # Routes open to anonymous users on purpose: they authenticate otherwise (signature, token exchange).
-PUBLIC = {"login", "logout", "healthz", "hooks:meta", "hooks:generic", "api-token-login"}
+PUBLIC = {
+    "login",
+    "logout",
+    "healthz",
+    "hooks:meta",
+    "hooks:generic",
+    "api-token-login",
+    # calendar apps send no session: the feed checks its signed token (escalation.oncall_feed)
+    "escalation:on_call_feed",
+}
 
 # Pages and APIs a department head may never use, whatever the view declares.
 HEAD_FORBIDDEN = re.compile(
@@ -120,6 +129,8 @@ def url_for(route: str, name: str, world) -> str:
             return str(getattr(world, owner).pk)
         if kwarg == "action":
             return ACTIONS[name]
+        if kwarg == "chart":
+            return "volume"
         objects = {
             "mention_id": world.mention,
             "request_id": world.escalation_request,
@@ -131,6 +142,7 @@ def url_for(route: str, name: str, world) -> str:
             "revision_id": world.revision,
             "reply_id": world.reply,
             "channel_id": world.channel,
+            "department_id": world.department,
         }
         if kwarg not in objects:
             pytest.fail(f"route {name} takes <{kwarg}>: say which real object fills it")
