@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from importlib import import_module
 
-from inbox.connectors.base import Connector, ConnectorError
+from inbox.connectors.base import Capabilities, Connector, ConnectorError
 from inbox.credentials import credentials_decrypt
 
 CONNECTOR_CLASSES = {
@@ -34,3 +34,8 @@ def connector_for(channel, **kwargs) -> Connector:
         credentials=credentials_decrypt(channel.credentials_encrypted),
         **kwargs,
     )
+
+
+def capabilities_for(kind: str) -> Capabilities:
+    """What a channel of this kind can do on its network, without building a connector."""
+    return connector_class(kind).capabilities

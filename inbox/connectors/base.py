@@ -60,6 +60,20 @@ class RejectedItem:
     payload: Any
 
 
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """What a network lets the console do, declared once per connector and read by the composer, the
+    cluster reply and the pages (no reply box where a channel cannot reply; the network's length limit)."""
+
+    fetch: bool = True
+    webhook: bool = False
+    reply: bool = False
+    hide: bool = False
+    private_reply: bool = False
+    max_length: int = 0  # characters a reply may have on the network; 0 where there is no reply
+    media: bool = False
+
+
 @dataclass(slots=True)
 class FetchResult:
     mentions: list[NormalizedMention] = field(default_factory=list)
@@ -71,9 +85,7 @@ class Connector:
     """Base class: subclasses set `kind` and implement what their platform supports."""
 
     kind: ClassVar[str] = ""
-    supports_polling: ClassVar[bool] = True
-    supports_reply: ClassVar[bool] = False
-    supports_hide: ClassVar[bool] = False
+    capabilities: ClassVar[Capabilities] = Capabilities()
 
     def __init__(self, *, base_url: str = "", config: dict | None = None, credentials: dict | None = None,
                  http: httpx.Client | None = None):

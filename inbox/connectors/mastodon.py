@@ -12,6 +12,7 @@ import hashlib
 from typing import Any
 
 from inbox.connectors.base import (
+    Capabilities,
     Connector,
     ConnectorError,
     FetchResult,
@@ -32,7 +33,7 @@ def _id_key(value: str) -> tuple[int, str]:
 
 class MastodonConnector(Connector):
     kind = "mastodon"
-    supports_reply = True
+    capabilities = Capabilities(reply=True, private_reply=True, max_length=500, media=True)
     max_pages = 5
     page_size = 40
 

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 from inbox.connectors.base import (
+    Capabilities,
     Connector,
     ConnectorError,
     FetchResult,
@@ -44,9 +45,7 @@ def meta_platform(payload: Any) -> str:
 
 
 class MetaConnector(Connector):
-    supports_polling = False
-    supports_reply = True
-    supports_hide = True
+    capabilities = Capabilities(fetch=False, webhook=True, reply=True, hide=True, private_reply=True, max_length=8000)
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -243,6 +242,7 @@ class FacebookConnector(MetaConnector):
 
 class InstagramConnector(MetaConnector):
     kind = "instagram"
+    capabilities = Capabilities(fetch=False, webhook=True, reply=True, hide=True, private_reply=True, max_length=2200)
     hide_field = "hide"
     reply_edge = "replies"
 

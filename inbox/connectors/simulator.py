@@ -18,6 +18,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from inbox.connectors.base import (
+    Capabilities,
     Connector,
     FetchResult,
     ItemInvalid,
@@ -160,8 +161,7 @@ def _poisson(rng: random.Random, mean: float) -> int:
 
 class SimulatorConnector(Connector):
     kind = "simulator"
-    supports_reply = True
-    supports_hide = True
+    capabilities = Capabilities(reply=True, hide=True, max_length=2000)
     batch_limit = 500
 
     def fetch_since(self, cursor: dict[str, Any], *, now: datetime | None = None) -> FetchResult:

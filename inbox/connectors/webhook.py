@@ -11,6 +11,7 @@ import hmac
 from typing import Any
 
 from inbox.connectors.base import (
+    Capabilities,
     Connector,
     ConnectorError,
     FetchResult,
@@ -27,7 +28,7 @@ from inbox.connectors.normalise import as_int, http_url
 
 class WebhookConnector(Connector):
     kind = "webhook"
-    supports_polling = False
+    capabilities = Capabilities(fetch=False, webhook=True)
 
     def token_matches(self, presented: str) -> bool:
         """Constant-time comparison; a channel without a token accepts nothing."""

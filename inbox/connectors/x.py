@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 
 from inbox.connectors.base import (
+    Capabilities,
     Connector,
     ConnectorError,
     FetchResult,
@@ -36,7 +37,7 @@ VERIFIED_TYPES = frozenset({"blue", "business", "government"})
 
 class XConnector(Connector):
     kind = "x"
-    supports_reply = True
+    capabilities = Capabilities(reply=True, private_reply=True, max_length=280, media=True)
     max_pages = 5
     page_size = 100
 
