@@ -364,6 +364,21 @@ META_VERIFY_TOKEN = os.environ.get("META_VERIFY_TOKEN", "")
 # Refine new mentions with the triage model tier (embeddings) on the "triage" queue after ingestion.
 TRIAGE_MODEL_TIER = env_bool("TRIAGE_MODEL_TIER", True)
 
+# Crisis clusters: near-duplicate mentions grouped at ingest (inbox/clusters.py; PostgreSQL only). A cluster
+# silent for this many hours takes no new mentions.
+INBOX_CLUSTERING = env_bool("INBOX_CLUSTERING", True)
+INBOX_CLUSTER_WINDOW_HOURS = float(os.environ.get("INBOX_CLUSTER_WINDOW_HOURS", "24"))
+# Answering a cluster sends one reply per author, spaced to stay within each platform's documented write
+# limit for one account: (replies, per seconds). Kept below the published figures, which other writers share.
+REPLY_RATE_LIMITS: dict[str, tuple[int, int]] = {
+    "x": (50, 15 * 60),  # POST /2/tweets: 100 per 15 min per user (X API v2 rate limits), half of it
+    "mastodon": (250, 3 * 3600),  # statuses: 300 per 3 hours per account (Mastodon docs, "Rate limits")
+    "facebook": (150, 3600),  # Graph API: 200 calls per hour per user (platform rate limits)
+    "instagram": (150, 3600),  # Instagram Graph API: 200 calls per hour per account
+    "webhook": (60, 60),
+    "simulator": (600, 60),
+}
+
 # The simulator replays a scripted day at this many simulated seconds per real second.
 SIMULATOR_SPEED = float(os.environ.get("SIMULATOR_SPEED", "60"))
 

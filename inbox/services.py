@@ -30,6 +30,7 @@ from crisisdesk.realtime import INBOX_GROUP, event, group_for_role, group_for_us
 from crisisdesk.roles import user_role
 from crisisdesk.text import clean_display_name
 from inbox import events
+from inbox.clusters import clusters_plan, clusters_record
 from inbox.connectors import connector_for
 from inbox.connectors.base import ConnectorError, ItemInvalid, NormalizedMention, RateLimited, RejectedItem
 from inbox.connectors.normalise import mention_checked, storable_text
@@ -141,11 +142,13 @@ def mentions_ingest(
             return report
         authors = _authors_upsert(platform=_platform(channel), items=list(unique.values()))
         rows = _mention_rows(channel=channel, items=list(unique.values()), authors=authors, now=now)
+        cluster_plan = clusters_plan(channel=channel, rows=rows)
         inserted = _mentions_insert(rows)
         report.created = len(inserted)
         report.duplicates += len(unique) - len(inserted)
         report.created_ids = [mention_id for mention_id, _ in inserted]
         new_rows = [rows[external_id] for _, external_id in inserted]
+        clusters_record(plan=cluster_plan, inserted=inserted, rows=rows)
         _authors_refresh(authors, new_rows)
         if inserted:
             from inbox.stats import minute_stats_record
