@@ -365,9 +365,10 @@ META_VERIFY_TOKEN = os.environ.get("META_VERIFY_TOKEN", "")
 TRIAGE_MODEL_TIER = env_bool("TRIAGE_MODEL_TIER", True)
 
 # Crisis clusters: near-duplicate mentions grouped at ingest (inbox/clusters.py; PostgreSQL only). A cluster
-# silent for this many hours takes no new mentions.
+# silent for this many hours takes no new mentions, a mention nothing joined is a candidate for these minutes.
 INBOX_CLUSTERING = env_bool("INBOX_CLUSTERING", True)
 INBOX_CLUSTER_WINDOW_HOURS = float(os.environ.get("INBOX_CLUSTER_WINDOW_HOURS", "24"))
+INBOX_CLUSTER_SINGLETON_MINUTES = float(os.environ.get("INBOX_CLUSTER_SINGLETON_MINUTES", "60"))
 # Answering a cluster sends one reply per author, spaced to stay within each platform's documented write
 # limit for one account: (replies, per seconds). Kept below the published figures, which other writers share.
 REPLY_RATE_LIMITS: dict[str, tuple[int, int]] = {

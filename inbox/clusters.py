@@ -11,7 +11,8 @@ Two calls from the ingestion pipeline, both set-based:
   read in one query, only when the batch joined clusters that existed before it.
 
 Clusters are per channel (replies go out through its connector) and so per brand. A closed cluster,
-or one silent for `INBOX_CLUSTER_WINDOW_HOURS`, takes no new mentions. Two batches of one channel
+or one silent for `INBOX_CLUSTER_WINDOW_HOURS`, takes no new mentions; a cluster of one mention is a
+candidate for `INBOX_CLUSTER_SINGLETON_MINUTES` only, which keeps each lookup small. Two batches of one channel
 committed at the same instant may open twin clusters for a new topic; later mentions join one of them.
 Clustering needs PostgreSQL (array overlap, GIN); elsewhere it is off.
 """
@@ -48,6 +49,11 @@ def clustering_enabled() -> bool:
 
 def cluster_window() -> timedelta:
     return timedelta(hours=float(getattr(settings, "INBOX_CLUSTER_WINDOW_HOURS", 24)))
+
+
+def singleton_window() -> timedelta:
+    """A mention nothing joined stays a candidate this long: it bounds the lookup to recent traffic."""
+    return timedelta(minutes=float(getattr(settings, "INBOX_CLUSTER_SINGLETON_MINUTES", 60)))
 
 
 def clusters_plan(*, channel: Channel, rows: dict[str, dict[str, Any]]) -> ClusterPlan | None:
@@ -87,8 +93,8 @@ def _candidates(
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT id, signature, bands FROM {TABLE} WHERE channel_id = %s AND status <> %s "
-            "AND last_seen_at >= %s AND bands && %s::bigint[]",
-            [channel.pk, ClusterStatus.CLOSED.value, now - cluster_window(), keys],
+            "AND last_seen_at >= %s AND (mention_count > 1 OR first_seen_at >= %s) AND bands && %s::bigint[]",
+            [channel.pk, ClusterStatus.CLOSED.value, now - cluster_window(), now - singleton_window(), keys],
         )
         found = cursor.fetchall()
     signatures: dict[int, tuple[int, ...]] = {}
