@@ -137,7 +137,9 @@ def cluster_answer(
             action.save(update_fields=["finished_at"])
         cluster.status = ClusterStatus.ANSWERED
         cluster.save(update_fields=["status"])
-        audit_record(actor=actor, verb="cluster.answer", target=cluster, data={"action": action.pk, "total": len(replies)})
+        audit_record(
+            actor=actor, verb="cluster.answer", target=cluster, data={"action": action.pk, "total": len(replies)}
+        )
         transaction.on_commit(lambda: _schedule_sends([(reply.pk, reply.scheduled_at) for reply in replies]))
     return action
 

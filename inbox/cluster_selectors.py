@@ -127,3 +127,14 @@ def sentiment_shares(cluster: MentionCluster) -> dict[str, int]:
     total = cluster.negative + cluster.neutral + cluster.positive
     counts = defaultdict(int, cluster.sentiment_mix)
     return {key: (round(100 * counts[key] / total) if total else 0) for key in ("negative", "neutral", "positive")}
+
+
+SPARK = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(counts: list[int]) -> str:
+    """Counts as a line of block characters (no inline style, which the content security policy forbids)."""
+    peak = max(counts, default=0)
+    if peak == 0:
+        return SPARK[0] * len(counts)
+    return "".join(SPARK[min(len(SPARK) - 1, (count * (len(SPARK) - 1) + peak - 1) // peak)] for count in counts)

@@ -8,8 +8,9 @@ Jaccard similarity of the shingle sets, so `signature_similarity` estimates it.
 Lookup is LSH: the signature is split in `BANDS` bands of `ROWS` values and each band is hashed to
 one 64-bit key (the band's number in the top byte, so equal values in different bands never meet).
 Texts with Jaccard J share at least one band key with probability 1 - (1 - J^ROWS)^BANDS: 0.99 at
-J = 0.5, 0.88 at J = 0.4, 0.004 at J = 0.05 (the most unrelated complaints share). PostgreSQL finds candidate clusters of a whole batch in one query
-(`bands && keys`, GIN-indexed); each candidate is then verified with the estimate.
+J = 0.5, 0.88 at J = 0.4, 0.004 at J = 0.05 (about the most that unrelated complaints share).
+PostgreSQL finds the candidate clusters of a whole batch in one query (`bands && keys`, GIN-indexed);
+each candidate is then verified with the estimate (at least `SIMILARITY_THRESHOLD`).
 
 Everything but the normalisation is computed for a whole batch at once with numpy.
 """
