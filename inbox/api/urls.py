@@ -15,5 +15,5 @@ urlpatterns = [
     path("clusters/<int:pk>/answer/", clusters.ClusterAnswerView.as_view(), name="api-cluster-answer"),
     path("clusters/<int:pk>/hide/", clusters.ClusterHideView.as_view(), name="api-cluster-hide"),
     path("clusters/<int:pk>/assign/", clusters.ClusterAssignView.as_view(), name="api-cluster-assign"),
-    path("cluster-actions/<int:pk>/", clusters.ClusterActionProgressView.as_view(), name="api-cluster-action"),
+    path("cluster-actions/<int:pk>/", clusters.ClusterActionProgressView.as_view(), name="api-cluster-action-detail"),
 ]
