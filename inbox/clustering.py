@@ -128,9 +128,14 @@ def signatures(texts: Sequence[str]) -> np.ndarray:
     Permutation k is h_k(x) = (a_k·x + b_k mod 2**64) >> 32 (multiply-add-shift hashing, strongly
     universal for 32-bit keys) of each shingle's 4 bytes; the signature keeps the minimum per permutation.
     """
-    if not texts:
+    return normalised_signatures([text_normalise(text) for text in texts])
+
+
+def normalised_signatures(normalised: Sequence[str]) -> np.ndarray:
+    """`signatures` of texts already normalised (`text_normalise`)."""
+    if not normalised:
         return np.zeros((0, PERMUTATIONS), dtype=np.uint64)
-    values, starts = _shingle_values([text_normalise(text) for text in texts])
+    values, starts = _shingle_values(normalised)
     with np.errstate(over="ignore"):
         permuted = np.multiply(_MULTIPLIERS[:, None], values[None, :])
         permuted += _OFFSETS[:, None]  # in place: the temporaries of a batch are megabytes
@@ -150,10 +155,7 @@ def fingerprints(texts: Sequence[str]) -> list[Fingerprint]:
     """Signature and band keys of every text, in order."""
     rows = signatures(texts)
     keys = band_keys(rows)
-    return [
-        Fingerprint(tuple(int(v) for v in row), tuple(int(k) for k in key))
-        for row, key in zip(rows.tolist(), keys.tolist(), strict=True)
-    ]
+    return [Fingerprint(tuple(row), tuple(key)) for row, key in zip(rows.tolist(), keys.tolist(), strict=True)]
 
 
 def signature_similarity(first: Sequence[int], second: Sequence[int]) -> float:
@@ -176,6 +178,61 @@ def best_match(
         if score >= best_score and (best_key is None or score > best_score):
             best_key, best_score = key, score
     return best_key
+
+
+def _existing_best(existing_rows: np.ndarray, signature_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For every text, the most similar existing cluster (row index) and the equal positions, in chunks."""
+    count, found = len(signature_rows), len(existing_rows)
+    best = np.zeros(count, dtype=np.int64)
+    scores = np.zeros(count, dtype=np.int64)
+    if found == 0:
+        return best, scores
+    step = max(1, 4_000_000 // (found * PERMUTATIONS))
+    for start in range(0, count, step):
+        equal = np.count_nonzero(signature_rows[start : start + step, None, :] == existing_rows[None, :, :], axis=2)
+        best[start : start + step] = equal.argmax(axis=1)
+        scores[start : start + step] = equal.max(axis=1)
+    return best, scores
+
+
+def batch_assign(
+    existing: Sequence[tuple[int, Sequence[int], Sequence[int]]],
+    signature_rows: np.ndarray,
+    band_rows: np.ndarray,
+    *,
+    threshold: float = SIMILARITY_THRESHOLD,
+) -> tuple[list[int], list[int]]:
+    """Place a batch among clusters: each text joins the most similar cluster if at least `threshold`
+    alike, else opens a cluster that later texts of the batch sharing a band with it may join.
+
+    `existing` holds (key, signature, bands) of the clusters the band lookup found for the batch; they
+    are compared with every text at once. Returns, per text, an existing key or -1 - k for the k-th
+    cluster opened here, and the index of each opened cluster's representative text.
+    """
+    needed = threshold * PERMUTATIONS - 1e-9
+    existing_rows = np.array([signature for _key, signature, _bands in existing], dtype=np.uint64)
+    best, scores = _existing_best(existing_rows.reshape(len(existing), PERMUTATIONS), signature_rows)
+    opened: list[int] = []
+    opened_by_band: dict[int, list[int]] = {}
+    band_lists = band_rows.tolist()
+    choices: list[int] = []
+    for position in range(len(signature_rows)):
+        if scores[position] >= needed:
+            choices.append(existing[int(best[position])][0])
+            continue
+        rows = {row for band in band_lists[position] for row in opened_by_band.get(band, ())}
+        if rows:
+            candidates = np.fromiter(rows, dtype=np.int64, count=len(rows))
+            representatives = signature_rows[[opened[row] for row in candidates]]
+            equal = np.count_nonzero(representatives == signature_rows[position], axis=1)
+            if equal.max() >= needed:
+                choices.append(-1 - int(candidates[int(equal.argmax())]))
+                continue
+        for band in band_lists[position]:
+            opened_by_band.setdefault(band, []).append(len(opened))
+        choices.append(-1 - len(opened))
+        opened.append(position)
+    return choices, opened
 
 
 def near_duplicates(first: str, second: str, *, threshold: float = SIMILARITY_THRESHOLD) -> bool:

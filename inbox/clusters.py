@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+import numpy as np
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
@@ -65,49 +66,38 @@ def clusters_plan(*, channel: Channel, rows: dict[str, dict[str, Any]]) -> Clust
         return None
     values = list(rows.values())
     now = values[0]["received_at"]
-    prints = clustering.fingerprints([row["text"] for row in values])
-    signatures, by_band = _candidates(channel=channel, prints=prints, now=now)
-    chosen: list[int | None] = []
-    opened: list[int] = []  # index in the batch of each new cluster's representative
-    for index, fingerprint in enumerate(prints):
-        keys = {key for band in fingerprint.bands for key in by_band.get(band, ())}
-        match = clustering.best_match(fingerprint, ((key, signatures[key]) for key in keys))
-        if match is None:
-            match = -1 - len(opened)  # a cluster of this batch: negative until it has an id
-            opened.append(index)
-            signatures[match] = fingerprint.signature
-            for band in fingerprint.bands:
-                by_band[band].append(match)
-        chosen.append(match)
-    new_ids = _clusters_open(channel=channel, representatives=[(values[i], prints[i]) for i in opened], now=now)
-    for row, key in zip(values, chosen, strict=True):
-        row["cluster_id"] = new_ids[-1 - key] if key is not None and key < 0 else key
+    # Copies (retweets, copy-pasted complaints) are fingerprinted and placed once.
+    distinct: dict[str, int] = {}
+    positions = [distinct.setdefault(clustering.text_normalise(row["text"]), len(distinct)) for row in values]
+    firsts = {position: index for index, position in reversed(list(enumerate(positions)))}
+    signatures = clustering.normalised_signatures(list(distinct))
+    bands = clustering.band_keys(signatures)
+    existing = _candidates(channel=channel, keys=np.unique(bands).tolist(), now=now)
+    choices, opened = clustering.batch_assign(existing, signatures, bands)
+    new_ids = _clusters_open(
+        channel=channel,
+        representatives=[(values[firsts[i]]["text"], signatures[i].tolist(), bands[i].tolist()) for i in opened],
+        now=now,
+    )
+    for row, position in zip(values, positions, strict=True):
+        choice = choices[position]
+        row["cluster_id"] = new_ids[-1 - choice] if choice < 0 else choice
     return ClusterPlan(new_cluster_ids=set(new_ids), now=now)
 
 
-def _candidates(
-    *, channel: Channel, prints: list[clustering.Fingerprint], now: datetime
-) -> tuple[dict[int, tuple[int, ...]], defaultdict[int, list[int]]]:
-    """The open clusters of the channel sharing a band with any mention of the batch: one query."""
-    keys = sorted({band for fingerprint in prints for band in fingerprint.bands})
+def _candidates(*, channel: Channel, keys: list[int], now: datetime) -> list[tuple[int, list[int], list[int]]]:
+    """The open clusters of the channel sharing a band key with the batch: (id, signature, bands), one query."""
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT id, signature, bands FROM {TABLE} WHERE channel_id = %s AND status <> %s "
             "AND last_seen_at >= %s AND (mention_count > 1 OR first_seen_at >= %s) AND bands && %s::bigint[]",
             [channel.pk, ClusterStatus.CLOSED.value, now - cluster_window(), now - singleton_window(), keys],
         )
-        found = cursor.fetchall()
-    signatures: dict[int, tuple[int, ...]] = {}
-    by_band: defaultdict[int, list[int]] = defaultdict(list)
-    for cluster_id, signature, bands in found:
-        signatures[cluster_id] = tuple(signature)
-        for band in bands:
-            by_band[band].append(cluster_id)
-    return signatures, by_band
+        return cursor.fetchall()
 
 
 def _clusters_open(
-    *, channel: Channel, representatives: list[tuple[dict[str, Any], clustering.Fingerprint]], now: datetime
+    *, channel: Channel, representatives: list[tuple[str, list[int], list[int]]], now: datetime
 ) -> list[int]:
     """INSERT the batch's new clusters with empty counters (`clusters_record` fills them); their ids in order."""
     if not representatives:
@@ -121,9 +111,8 @@ def _clusters_open(
         for start in range(0, len(representatives), 1000):
             chunk = representatives[start : start + 1000]
             params: list[Any] = []
-            for row, fingerprint in chunk:
-                params += [channel.brand, channel.pk, list(fingerprint.signature), list(fingerprint.bands)]
-                params += [row["text"][:1000], now, now, ClusterStatus.OPEN.value]
+            for text, signature, bands in chunk:
+                params += [channel.brand, channel.pk, signature, bands, text[:1000], now, now, ClusterStatus.OPEN.value]
             slots = "(%s, %s, %s, %s, %s, 0, 0, 0, 0, 0, 0, %s, %s, %s)"
             cursor.execute(
                 f"INSERT INTO {TABLE} ({columns}) VALUES {', '.join([slots] * len(chunk))} RETURNING id", params
