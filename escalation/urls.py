@@ -14,4 +14,5 @@ urlpatterns = [
     path("<int:request_id>/close/", views.request_close, name="close"),
     path("mention/<int:mention_id>/", views.mention_escalate, name="mention_escalate"),
     path("mention/<int:mention_id>/panel/", views.mention_panel, name="mention_panel"),
+    path("cluster/<int:cluster_id>/", views.cluster_escalate, name="cluster_escalate"),
 ]

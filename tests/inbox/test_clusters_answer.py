@@ -81,7 +81,7 @@ def test_answering_a_cluster_replies_once_to_each_author_personalised_signed_and
     replied_to = [post["reply"]["in_reply_to_tweet_id"] for post in posts]
     assert sorted(replied_to) == sorted(mention.external_id for mention in latest.values())  # one each, latest
     by_mention = {post["reply"]["in_reply_to_tweet_id"]: post["text"] for post in posts}
-    for handle, mention in latest.items():
+    for mention in latest.values():
         text = by_mention[mention.external_id]
         assert text.startswith(f"Hola {mention.author.display_name}, ya estamos")
         assert text.endswith("\n— Ana")
@@ -89,7 +89,7 @@ def test_answering_a_cluster_replies_once_to_each_author_personalised_signed_and
         assert f"en {zone}." in text
     # Paced within X's limit (50 per 15 minutes): one send every 18 seconds, queued with those ETAs.
     slots = sorted(ClusterReply.objects.filter(action=action).values_list("scheduled_at", flat=True))
-    assert {later - earlier for earlier, later in zip(slots, slots[1:])} == {timedelta(seconds=18)}
+    assert {later - earlier for earlier, later in zip(slots, slots[1:], strict=False)} == {timedelta(seconds=18)}
     assert sorted(eta_log) == slots
     progress = cluster_selectors.cluster_action_progress(action_id=action.pk)
     assert (progress["sent"], progress["failed"], progress["finished"]) == (100, 0, True)
