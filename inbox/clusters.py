@@ -91,9 +91,14 @@ def _candidates(*, channel: Channel, keys: list[int], now: datetime) -> list[tup
         cursor.execute(
             f"SELECT id, signature, bands FROM {TABLE} WHERE channel_id = %s AND status <> %s "
             "AND last_seen_at >= %s AND (mention_count > 1 OR first_seen_at >= %s) AND bands && %s::bigint[]",
-            [channel.pk, ClusterStatus.CLOSED.value, now - cluster_window(), now - singleton_window(), keys],
+            [channel.pk, ClusterStatus.CLOSED.value, now - cluster_window(), now - singleton_window(), _array(keys)],
         )
         return cursor.fetchall()
+
+
+def _array(values: list[int]) -> str:
+    """A bigint[] literal: thousands of keys go as one string, not as one adapted parameter each."""
+    return "{" + ",".join(map(str, values)) + "}"
 
 
 def _clusters_open(
@@ -112,8 +117,9 @@ def _clusters_open(
             chunk = representatives[start : start + 1000]
             params: list[Any] = []
             for text, signature, bands in chunk:
-                params += [channel.brand, channel.pk, signature, bands, text[:1000], now, now, ClusterStatus.OPEN.value]
-            slots = "(%s, %s, %s, %s, %s, 0, 0, 0, 0, 0, 0, %s, %s, %s)"
+                params += [channel.brand, channel.pk, _array(signature), _array(bands), text[:1000]]
+                params += [now, now, ClusterStatus.OPEN.value]
+            slots = "(%s, %s, %s::bigint[], %s::bigint[], %s, 0, 0, 0, 0, 0, 0, %s, %s, %s)"
             cursor.execute(
                 f"INSERT INTO {TABLE} ({columns}) VALUES {', '.join([slots] * len(chunk))} RETURNING id", params
             )
