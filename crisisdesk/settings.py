@@ -346,6 +346,14 @@ META_VERIFY_TOKEN = os.environ.get("META_VERIFY_TOKEN", "")
 # Refine new mentions with the triage model tier (embeddings) on the "triage" queue after ingestion.
 TRIAGE_MODEL_TIER = env_bool("TRIAGE_MODEL_TIER", True)
 
+# Crisis clusters: near-duplicate mentions grouped at ingest (inbox/clusters.py; PostgreSQL only). A cluster
+# silent for this many hours takes no new mentions, a mention nothing joined is a candidate for these minutes.
+INBOX_CLUSTERING = env_bool("INBOX_CLUSTERING", True)
+INBOX_CLUSTER_WINDOW_HOURS = float(os.environ.get("INBOX_CLUSTER_WINDOW_HOURS", "24"))
+INBOX_CLUSTER_SINGLETON_MINUTES = float(os.environ.get("INBOX_CLUSTER_SINGLETON_MINUTES", "60"))
+# Replies to a cluster are spaced by each platform's write limit (crisisdesk/settings_parts.py).
+REPLY_RATE_LIMITS = settings_parts.REPLY_RATE_LIMITS
+
 # The simulator replays a scripted day at this many simulated seconds per real second.
 SIMULATOR_SPEED = float(os.environ.get("SIMULATOR_SPEED", "60"))
 

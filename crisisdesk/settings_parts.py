@@ -44,3 +44,14 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     },
 }
+
+# Answering a cluster sends one reply per author, spaced to stay within each platform's documented write
+# limit for one account: (replies, per seconds). Kept below the published figures, which other writers share.
+REPLY_RATE_LIMITS: dict[str, tuple[int, int]] = {
+    "x": (50, 15 * 60),  # POST /2/tweets: 100 per 15 min per user (X API v2 rate limits), half of it
+    "mastodon": (250, 3 * 3600),  # statuses: 300 per 3 hours per account (Mastodon docs, "Rate limits")
+    "facebook": (150, 3600),  # Graph API: 200 calls per hour per user (platform rate limits)
+    "instagram": (150, 3600),  # Instagram Graph API: 200 calls per hour per account
+    "webhook": (60, 60),
+    "simulator": (600, 60),
+}

@@ -17,4 +17,5 @@ urlpatterns = [
     path("on-call/", views_oncall.on_call, name="on_call"),
     path("on-call/<int:department_id>/calendar.ics", views_oncall.on_call_feed, name="on_call_feed"),
     path("responsiveness.csv", views_oncall.responsiveness_export, name="responsiveness_export"),
+    path("cluster/<int:cluster_id>/", views.cluster_escalate, name="cluster_escalate"),
 ]

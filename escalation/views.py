@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from crisisdesk.models import Role, User
 from crisisdesk.roles import CONSOLE_STAFF, EVERYONE, roles_required, user_role
@@ -205,6 +205,35 @@ def mention_escalate(request: HttpRequest, mention_id: int) -> HttpResponse:
             request, _("Escalated to %(department)s.") % {"department": form.cleaned_data["department"]}
         )
     return redirect("inbox:detail", mention_id=mention_id)
+
+
+@require_http_methods(["GET", "POST"])
+@roles_required(*RAISERS)
+def cluster_escalate(request: HttpRequest, cluster_id: int) -> HttpResponse:
+    """Escalate a whole crisis cluster: GET is the form the cluster page loads, POST raises one request
+    with the cluster's open mentions."""
+    if request.method == "GET":
+        return render(request, "escalation/_cluster_escalate.html", {"form": EscalateForm(), "cluster_id": cluster_id})
+    form = EscalateForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form_errors(form))
+        return redirect("inbox:cluster", cluster_id=cluster_id)
+    minutes = form.cleaned_data["due_in_minutes"]
+    try:
+        services.cluster_escalate(
+            cluster_id=cluster_id,
+            raised_by=_signed_in(request),
+            department=form.cleaned_data["department"],
+            question=form.cleaned_data["question"],
+            due_at=timezone.now() + timedelta(minutes=minutes) if minutes else None,
+        )
+    except services.EscalationError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request, _("Escalated to %(department)s.") % {"department": form.cleaned_data["department"]}
+        )
+    return redirect("inbox:cluster", cluster_id=cluster_id)
 
 
 @require_GET

@@ -155,6 +155,11 @@ class Mention(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     hidden_at = models.DateTimeField(null=True, blank=True)
+    # Set in the ingestion insert itself (`inbox.clusters.clusters_plan`), so a row is written once.
+    cluster = models.ForeignKey(
+        "inbox.MentionCluster", null=True, blank=True, on_delete=models.SET_NULL, related_name="mentions",
+        db_index=False,
+    )
     # Filled by the ingestion insert on PostgreSQL (config "simple"); NULL elsewhere, where search falls back.
     search_vector = SearchVectorField(null=True, blank=True, editable=False)
 
@@ -168,6 +173,8 @@ class Mention(models.Model):
             models.Index(fields=["assignee", "status"], name="mention_assignee"),
             models.Index(fields=["channel", "conversation_id"], name="mention_thread"),
             models.Index(fields=["hidden_by"], name="mention_hidden_by", condition=models.Q(hidden_by__isnull=False)),
+            # The cluster's members, one reply per author (`cluster_answer`), its reach; also the FK's index.
+            models.Index(fields=["cluster", "author"], name="mention_cluster_author"),
         ]
 
     def __str__(self) -> str:
@@ -326,3 +333,13 @@ class LabelCorrection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.field}: {self.old_value} → {self.new_value}"
+
+
+from inbox.cluster_models import (  # noqa: E402,F401  (models of this app, kept in a module of their own)
+    ClusterAction,
+    ClusterActionKind,
+    ClusterReply,
+    ClusterReplyState,
+    ClusterStatus,
+    MentionCluster,
+)

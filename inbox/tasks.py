@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from crisisdesk.tasking import reliable_task
-from inbox import services
+from inbox import cluster_actions, services
 
 
 @reliable_task(name="inbox.channels_poll_due")
@@ -72,3 +72,9 @@ def intakes_requeue_stale() -> int:
 def intakes_prune() -> int:
     """Beat: delete processed intake rows past their retention."""
     return services.intakes_prune()
+
+
+@reliable_task(name="notify.cluster_reply_send", database_retry=True)
+def cluster_reply_send(cluster_reply_id: int) -> None:
+    """One author's reply of an answered cluster, at its rate-limited slot; a redelivery is a no-op."""
+    cluster_actions.cluster_reply_deliver(cluster_reply_id=cluster_reply_id)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from inbox import views
+from inbox import cluster_views, views
 
 app_name = "inbox"
 
@@ -20,4 +20,15 @@ urlpatterns = [
     path("mentions/<int:mention_id>/unhide/", views.mention_unhide, name="unhide"),
     path("mentions/<int:mention_id>/close/", views.mention_close, name="close"),
     path("mentions/<int:mention_id>/reopen/", views.mention_reopen, name="reopen"),
+    path("clusters/", cluster_views.clusters_page, name="clusters"),
+    path("clusters/<int:cluster_id>/", cluster_views.cluster_page, name="cluster"),
+    path("clusters/<int:cluster_id>/answer/", cluster_views.cluster_answer, name="cluster_answer"),
+    path("clusters/<int:cluster_id>/hide/", cluster_views.cluster_hide, name="cluster_hide"),
+    path("clusters/<int:cluster_id>/assign/", cluster_views.cluster_assign, name="cluster_assign"),
+    path("clusters/<int:cluster_id>/close/", cluster_views.cluster_close, name="cluster_close"),
+    path(
+        "clusters/actions/<int:action_id>/progress/",
+        cluster_views.cluster_action_progress,
+        name="cluster_action_progress",
+    ),
 ]

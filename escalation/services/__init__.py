@@ -15,6 +15,7 @@ from escalation.services.chain import (
     NOTIFY_REPAIR_WINDOW,
     notification_retry_delay,
 )
+from escalation.services.clusters import cluster_escalate
 from escalation.services.context import escalation_context
 from escalation.services.delivery import escalation_notification_resend, escalation_step_notify
 from escalation.services.requests import (
@@ -40,6 +41,7 @@ __all__ = [
     "EscalationError",
     "EscalationPermissionError",
     "SweepReport",
+    "cluster_escalate",
     "escalation_answer_create",
     "escalation_context",
     "escalation_notification_resend",

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from inbox.api import views
+from inbox.api import clusters, views
 
 urlpatterns = [
     path("mentions/", views.MentionListView.as_view(), name="api-mention-list"),
@@ -10,4 +10,10 @@ urlpatterns = [
     path("mentions/<int:pk>/hide/", views.MentionHideView.as_view(), name="api-mention-hide"),
     path("mentions/<int:pk>/close/", views.MentionCloseView.as_view(), name="api-mention-close"),
     path("channels/", views.ChannelHealthListView.as_view(), name="api-channel-list"),
+    path("clusters/", clusters.ClusterListView.as_view(), name="api-cluster-list"),
+    path("clusters/<int:pk>/", clusters.ClusterDetailView.as_view(), name="api-cluster-detail"),
+    path("clusters/<int:pk>/answer/", clusters.ClusterAnswerView.as_view(), name="api-cluster-answer"),
+    path("clusters/<int:pk>/hide/", clusters.ClusterHideView.as_view(), name="api-cluster-hide"),
+    path("clusters/<int:pk>/assign/", clusters.ClusterAssignView.as_view(), name="api-cluster-assign"),
+    path("cluster-actions/<int:pk>/", clusters.ClusterActionProgressView.as_view(), name="api-cluster-action-detail"),
 ]

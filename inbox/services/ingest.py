@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from crisisdesk.realtime import INBOX_GROUP, event, publish_on_commit
 from inbox import hooks
+from inbox.clusters import clusters_plan, clusters_record
 from inbox.connectors.base import ItemInvalid, NormalizedMention, RejectedItem
 from inbox.connectors.normalise import http_url, mention_checked
 from inbox.models import Author, Channel, MentionStatus
@@ -57,11 +58,13 @@ def mentions_ingest(
             return report
         authors = _authors_upsert(platform=_platform(channel), items=list(unique.values()))
         rows = _mention_rows(channel=channel, items=list(unique.values()), authors=authors, now=now)
+        cluster_plan = clusters_plan(channel=channel, rows=rows)
         inserted = _mentions_insert(rows)
         report.created = len(inserted)
         report.duplicates += len(unique) - len(inserted)
         report.created_ids = [mention_id for mention_id, _ in inserted]
         new_rows = [rows[external_id] for _, external_id in inserted]
+        clusters_record(plan=cluster_plan, inserted=inserted, rows=rows)
         _authors_refresh(authors, new_rows)
         if inserted:
             minute_stats_record(channel=channel, rows=new_rows)

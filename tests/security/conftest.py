@@ -17,7 +17,7 @@ from escalation.models import Department
 from escalation.services import escalation_request_create
 from inbox.connectors.base import NormalizedAuthor, NormalizedMention
 from inbox.credentials import credentials_encrypt
-from inbox.models import Channel, Mention, Reply
+from inbox.models import Channel, ClusterAction, Mention, MentionCluster, Reply
 from inbox.services import mentions_ingest
 from integrations.models import WebhookEndpoint
 from playbooks.models import Alert, Crisis, Playbook
@@ -57,6 +57,8 @@ class World:
     statement: object
     revision: object
     webhook_endpoint: WebhookEndpoint
+    cluster: MentionCluster
+    cluster_action: ClusterAction
 
     def users(self) -> dict[str, User | None]:
         return {
@@ -151,6 +153,10 @@ def world(
         secret="whsec-ENDPOINT-SECRET-1234567890",
         created_by=admin_user,
     )
+    cluster = MentionCluster.objects.get(pk=mention.cluster_id)
+    cluster_action = ClusterAction.objects.create(
+        cluster=cluster, kind="hide", actor=community_manager, body=SCRIPT, finished_at=now
+    )
     return World(
         community_manager=community_manager,
         department_head=department_head,
@@ -169,4 +175,6 @@ def world(
         statement=statement,
         revision=revision,
         webhook_endpoint=endpoint,
+        cluster=cluster,
+        cluster_action=cluster_action,
     )

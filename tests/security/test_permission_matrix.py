@@ -40,7 +40,7 @@ PUBLIC = {
 # Pages and APIs a department head may never use, whatever the view declares.
 HEAD_FORBIDDEN = re.compile(
     r"^(inbox:.*|playbooks:(dashboard.*|crisis.*|alert.*|playbook.*|statement.*|checklist.*|revision.*)"
-    r"|api-(mention|channel|crisis|playbook|alert)-.*)$"
+    r"|api-(mention|channel|cluster|crisis|playbook|alert)-.*)$"
 )
 
 # Deliberate exception: every page's crisis banner (title and level only) is shown to everyone signed in.
@@ -49,6 +49,8 @@ HEAD_ALLOWED = {"playbooks:crisis_banner"}
 # The object each `pk` points at, by route-name prefix.
 PK_OWNERS = {
     "api-mention-": "mention",
+    "api-cluster-action-": "cluster_action",
+    "api-cluster-": "cluster",
     "api-escalation-": "escalation_request",
     "api-crisis-": "crisis",
     "api-playbook-": "playbook",
@@ -143,6 +145,8 @@ def url_for(route: str, name: str, world) -> str:
             "reply_id": world.reply,
             "channel_id": world.channel,
             "department_id": world.department,
+            "cluster_id": world.cluster,
+            "action_id": world.cluster_action,
         }
         if kwarg not in objects:
             pytest.fail(f"route {name} takes <{kwarg}>: say which real object fills it")

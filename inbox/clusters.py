@@ -1,0 +1,191 @@
+"""Live clustering at ingest: each new mention joins the cluster it near-duplicates, or opens one.
+
+Two calls from the ingestion pipeline, both set-based:
+
+- `clusters_plan`, before the mentions' INSERT: one query finds every candidate cluster of the batch
+  (`bands && keys`), the batch is assigned in memory (`inbox.clustering`), one INSERT opens the new
+  clusters, and each row gets its `cluster_id`, so the mention is written once, with its cluster.
+- `clusters_record`, after it, with the rows really inserted: one UPDATE adds them to the counters
+  (count, distinct authors and their reach, sentiment mix, last seen, sample), one DELETE drops the
+  clusters opened for mentions that turned out to be duplicates. Authors already in a cluster are
+  read in one query, only when the batch joined clusters that existed before it.
+
+Clusters are per channel (replies go out through its connector) and so per brand. A closed cluster,
+or one silent for `INBOX_CLUSTER_WINDOW_HOURS`, takes no new mentions; a cluster of one mention is a
+candidate for `INBOX_CLUSTER_SINGLETON_MINUTES` only, which keeps each lookup small. Two batches of one channel
+committed at the same instant may open twin clusters for a new topic; later mentions join one of them.
+Clustering needs PostgreSQL (array overlap, GIN); elsewhere it is off.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from inbox import clustering
+from inbox.cluster_models import ClusterStatus, MentionCluster
+from inbox.models import Channel, Mention
+
+TABLE = MentionCluster._meta.db_table
+
+
+@dataclass
+class ClusterPlan:
+    """What `clusters_plan` decided for one batch, for `clusters_record` to count."""
+
+    new_cluster_ids: set[int] = field(default_factory=set)
+    now: datetime | None = None
+
+
+def clustering_enabled() -> bool:
+    return bool(getattr(settings, "INBOX_CLUSTERING", True)) and connection.vendor == "postgresql"
+
+
+def cluster_window() -> timedelta:
+    return timedelta(hours=float(getattr(settings, "INBOX_CLUSTER_WINDOW_HOURS", 24)))
+
+
+def singleton_window() -> timedelta:
+    """A mention nothing joined stays a candidate this long: it bounds the lookup to recent traffic."""
+    return timedelta(minutes=float(getattr(settings, "INBOX_CLUSTER_SINGLETON_MINUTES", 60)))
+
+
+def clusters_plan(*, channel: Channel, rows: dict[str, dict[str, Any]]) -> ClusterPlan | None:
+    """Give every row of the batch a `cluster_id`, opening clusters where nothing matches.
+
+    Costs one SELECT and at most one INSERT per batch (per 1,000 new clusters), never a query per mention.
+    """
+    if not rows or not clustering_enabled():
+        return None
+    values = list(rows.values())
+    now = values[0]["received_at"]
+    # Copies (retweets, copy-pasted complaints) are fingerprinted and placed once.
+    distinct: dict[str, int] = {}
+    positions = [distinct.setdefault(clustering.text_normalise(row["text"]), len(distinct)) for row in values]
+    firsts = {position: index for index, position in reversed(list(enumerate(positions)))}
+    signatures = clustering.normalised_signatures(list(distinct))
+    bands = clustering.band_keys(signatures)
+    existing = _candidates(channel=channel, keys=np.unique(bands).tolist(), now=now)
+    choices, opened = clustering.batch_assign(existing, signatures, bands)
+    new_ids = _clusters_open(
+        channel=channel,
+        representatives=[(values[firsts[i]]["text"], signatures[i].tolist(), bands[i].tolist()) for i in opened],
+        now=now,
+    )
+    for row, position in zip(values, positions, strict=True):
+        choice = choices[position]
+        row["cluster_id"] = new_ids[-1 - choice] if choice < 0 else choice
+    return ClusterPlan(new_cluster_ids=set(new_ids), now=now)
+
+
+def _candidates(*, channel: Channel, keys: list[int], now: datetime) -> list[tuple[int, list[int], list[int]]]:
+    """The open clusters of the channel sharing a band key with the batch: (id, signature, bands), one query."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, signature, bands FROM {TABLE} WHERE channel_id = %s AND status <> %s "
+            "AND last_seen_at >= %s AND (mention_count > 1 OR first_seen_at >= %s) AND bands && %s::bigint[]",
+            [channel.pk, ClusterStatus.CLOSED.value, now - cluster_window(), now - singleton_window(), _array(keys)],
+        )
+        return cursor.fetchall()
+
+
+def _array(values: list[int]) -> str:
+    """A bigint[] literal: thousands of keys go as one string, not as one adapted parameter each."""
+    return "{" + ",".join(map(str, values)) + "}"
+
+
+def _clusters_open(
+    *, channel: Channel, representatives: list[tuple[str, list[int], list[int]]], now: datetime
+) -> list[int]:
+    """INSERT the batch's new clusters with empty counters (`clusters_record` fills them); their ids in order."""
+    if not representatives:
+        return []
+    columns = (
+        "brand, channel_id, signature, bands, representative_text, mention_count, author_count, reach, "
+        "negative, neutral, positive, first_seen_at, last_seen_at, status"
+    )
+    ids: list[int] = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(representatives), 1000):
+            chunk = representatives[start : start + 1000]
+            params: list[Any] = []
+            for text, signature, bands in chunk:
+                params += [channel.brand, channel.pk, _array(signature), _array(bands), text[:1000]]
+                params += [now, now, ClusterStatus.OPEN.value]
+            slots = "(%s, %s, %s::bigint[], %s::bigint[], %s, 0, 0, 0, 0, 0, 0, %s, %s, %s)"
+            cursor.execute(
+                f"INSERT INTO {TABLE} ({columns}) VALUES {', '.join([slots] * len(chunk))} RETURNING id", params
+            )
+            ids += [int(row[0]) for row in cursor.fetchall()]
+    return ids
+
+
+def clusters_record(
+    *, plan: ClusterPlan | None, inserted: list[tuple[int, str]], rows: dict[str, dict[str, Any]]
+) -> None:
+    """Count the mentions really inserted into their clusters; drop clusters opened for duplicates only."""
+    if plan is None:
+        return
+    totals: dict[int, dict[str, Any]] = {}
+    for mention_id, external_id in inserted:
+        row = rows[external_id]
+        total = totals.setdefault(
+            row["cluster_id"], {"count": 0, "sample": mention_id, "authors": {}, "sentiment": defaultdict(int)}
+        )
+        total["count"] += 1
+        total["authors"].setdefault(row["author_id"], row.get("_followers", 0))
+        total["sentiment"][row["sentiment"] or "neutral"] += 1
+    unused = plan.new_cluster_ids - totals.keys()
+    with connection.cursor() as cursor:
+        if unused:
+            cursor.execute(f"DELETE FROM {TABLE} WHERE id = ANY(%s)", [sorted(unused)])
+        if totals:
+            known = _authors_known(cursor, totals=totals, plan=plan, inserted=inserted)
+            _counters_add(cursor, totals=totals, known=known, now=plan.now)
+
+
+def _authors_known(
+    cursor, *, totals: dict[int, dict[str, Any]], plan: ClusterPlan, inserted: list[tuple[int, str]]
+) -> set[tuple[int, int]]:
+    """(cluster, author) pairs already counted before this batch, so an author's reach counts once."""
+    existing = sorted(set(totals) - plan.new_cluster_ids)
+    if not existing:
+        return set()
+    # Locked in id order first: two batches joining the same clusters never deadlock in the UPDATE.
+    cursor.execute(f"SELECT id FROM {TABLE} WHERE id = ANY(%s) ORDER BY id FOR UPDATE", [existing])
+    authors = sorted({author for cluster_id in existing for author in totals[cluster_id]["authors"]})
+    cursor.execute(
+        f"SELECT DISTINCT cluster_id, author_id FROM {Mention._meta.db_table} "
+        "WHERE cluster_id = ANY(%s) AND author_id = ANY(%s) AND NOT (id = ANY(%s))",
+        [existing, authors, [mention_id for mention_id, _ in inserted]],
+    )
+    return {(int(cluster_id), int(author_id)) for cluster_id, author_id in cursor.fetchall()}
+
+
+def _counters_add(cursor, *, totals: dict[int, dict[str, Any]], known: set[tuple[int, int]], now) -> None:
+    """One UPDATE … FROM (VALUES …) for every cluster the batch touched."""
+    params: list[Any] = []
+    for cluster_id in sorted(totals):
+        total = totals[cluster_id]
+        new_authors = {a: f for a, f in total["authors"].items() if (cluster_id, a) not in known}
+        sentiment = total["sentiment"]
+        params += [cluster_id, total["count"], len(new_authors), sum(new_authors.values())]
+        params += [sentiment["negative"], sentiment["neutral"], sentiment["positive"], total["sample"]]
+    slots = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * len(totals))
+    cursor.execute(
+        f"WITH batch(id, n, authors, reach, negative, neutral, positive, sample) AS (VALUES {slots}) "
+        f"UPDATE {TABLE} SET mention_count = {TABLE}.mention_count + batch.n, "
+        f"author_count = {TABLE}.author_count + batch.authors, reach = {TABLE}.reach + batch.reach, "
+        f"negative = {TABLE}.negative + batch.negative, neutral = {TABLE}.neutral + batch.neutral, "
+        f"positive = {TABLE}.positive + batch.positive, last_seen_at = GREATEST({TABLE}.last_seen_at, %s), "
+        f"sample_mention_id = COALESCE({TABLE}.sample_mention_id, batch.sample) "
+        f"FROM batch WHERE {TABLE}.id = batch.id",
+        [*params, now or timezone.now()],
+    )

@@ -1,0 +1,83 @@
+"""Crisis clusters are formed live at ingest, in a bounded number of queries per batch."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from inbox import services
+from inbox.models import Mention, MentionCluster
+from tests.factories import ChannelFactory
+from tests.inbox.builders import normalized
+from tests.inbox.clusters_data import crisis_batch
+
+pytestmark = [pytest.mark.django_db, pytest.mark.services]
+
+
+def test_150_near_identical_complaints_form_one_cluster_in_a_bounded_number_of_queries():
+    channel = ChannelFactory()
+    batch = crisis_batch(complaints=150, others=50)
+
+    with CaptureQueriesContext(connection) as queries:
+        report = services.mentions_ingest(channel=channel, mentions=batch)
+
+    assert report.created == 200
+    biggest = MentionCluster.objects.filter(channel=channel).order_by("-mention_count").first()
+    members = Mention.objects.filter(cluster=biggest)
+    assert biggest.mention_count == members.count() >= 150
+    assert set(members.filter(external_id__startswith="m-c").values_list("external_id", flat=True)) == {
+        f"m-c{index}" for index in range(150)
+    }
+    assert not members.filter(external_id__startswith="m-o").exists()
+    assert biggest.author_count == 150
+    assert biggest.reach == sum(100 + index for index in range(150))
+    assert biggest.negative + biggest.neutral + biggest.positive == biggest.mention_count
+    assert biggest.sample_mention.cluster_id == biggest.pk
+    assert Mention.objects.filter(channel=channel, cluster__isnull=True).count() == 0
+    cluster_queries = [query for query in queries.captured_queries if "inbox_mentioncluster" in query["sql"]]
+    assert len(cluster_queries) <= 4, [query["sql"][:80] for query in cluster_queries]
+    # The clustering is part of the same insert: no UPDATE of the mentions afterwards.
+    assert not [query for query in queries.captured_queries if query["sql"].startswith('UPDATE "inbox_mention" ')]
+
+
+def test_a_later_batch_joins_the_open_cluster_and_counts_each_author_once():
+    channel = ChannelFactory()
+    services.mentions_ingest(channel=channel, mentions=crisis_batch(complaints=40, others=0, prefix="a"))
+    cluster = MentionCluster.objects.get(channel=channel)
+
+    with CaptureQueriesContext(connection) as queries:
+        services.mentions_ingest(channel=channel, mentions=crisis_batch(complaints=40, others=10, prefix="b"))
+
+    cluster.refresh_from_db()
+    assert cluster.mention_count == 80
+    assert cluster.author_count == 40  # the same 40 people wrote again
+    assert cluster.reach == sum(100 + index for index in range(40))
+    assert len([query for query in queries.captured_queries if "inbox_mentioncluster" in query["sql"]]) <= 5
+
+
+def test_duplicates_open_no_cluster_and_another_channel_clusters_apart():
+    channel, other = ChannelFactory(), ChannelFactory()
+    batch = crisis_batch(complaints=10, others=0)
+    services.mentions_ingest(channel=channel, mentions=batch)
+    services.mentions_ingest(channel=channel, mentions=batch)
+    services.mentions_ingest(channel=other, mentions=batch[:3])
+
+    assert list(MentionCluster.objects.filter(channel=channel).values_list("mention_count", flat=True)) == [10]
+    assert list(MentionCluster.objects.filter(channel=other).values_list("mention_count", flat=True)) == [3]
+
+
+def test_a_closed_cluster_takes_no_new_mentions(settings):
+    channel = ChannelFactory()
+    services.mentions_ingest(channel=channel, mentions=[normalized("m-1", "sin fibra en Madrid desde ayer")])
+    MentionCluster.objects.update(status="closed")
+    services.mentions_ingest(channel=channel, mentions=[normalized("m-2", "sin fibra en madrid desde ayer!!")])
+    assert sorted(MentionCluster.objects.values_list("status", "mention_count")) == [("closed", 1), ("open", 1)]
+
+
+def test_clustering_can_be_turned_off(settings):
+    settings.INBOX_CLUSTERING = False
+    channel = ChannelFactory()
+    services.mentions_ingest(channel=channel, mentions=crisis_batch(complaints=5, others=0))
+    assert not MentionCluster.objects.exists()
+    assert Mention.objects.filter(channel=channel, cluster__isnull=True).count() == 5
