@@ -284,6 +284,10 @@ CELERY_BEAT_SCHEDULE = {
 # Crisis detection: "low", "medium" or "high" (k·σ and consecutive minutes), and the alert cool-down.
 DETECTION_SENSITIVITY = os.environ.get("DETECTION_SENSITIVITY", "medium")
 DETECTION_COOLDOWN_MINUTES = int(os.environ.get("DETECTION_COOLDOWN_MINUTES", "15"))
+# The inbox's response target: a mention should be answered this many minutes after it arrived. The
+# "about to breach" view shows the open ones in the last INBOX_BREACH_WARNING_MINUTES of it, or past it.
+INBOX_RESPONSE_TARGET_MINUTES = int(os.environ.get("INBOX_RESPONSE_TARGET_MINUTES", "15"))
+INBOX_BREACH_WARNING_MINUTES = int(os.environ.get("INBOX_BREACH_WARNING_MINUTES", "5"))
 # Pushed batches are kept in PostgreSQL (inbox.Intake) before the sender is answered; one not processed
 # this many seconds after it was queued is queued again, and processed ones are deleted after this many
 # hours (at least the 24-hour replay window of the webhooks).

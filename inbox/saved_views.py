@@ -8,8 +8,9 @@ from urllib.parse import urlencode
 
 from django.utils.translation import gettext as _
 
-# Filters that do not change which view is shown (free text is narrowed inside any view).
-IGNORED_PARAMETERS = {"q"}
+# Parameters that do not change which view is shown (free text is narrowed inside any view, the order and
+# the page cursor only arrange it).
+IGNORED_PARAMETERS = {"q", "sort", "cursor"}
 
 
 @dataclass(frozen=True)
@@ -30,13 +31,16 @@ class SavedView:
 
 
 def saved_views() -> list[SavedView]:
-    """Every community manager's views: all open, open complaints, mine, and one per active crisis."""
+    """Every community manager's views: all open, open complaints, mine, unassigned, about to breach the
+    response target, and one per active crisis."""
     from playbooks.models import ACTIVE_CRISIS_STATUSES, Crisis
 
     views = [
         SavedView("open", _("All open")),
         SavedView("complaints", _("Unanswered: complaints"), {"category": "complaint"}),
         SavedView("mine", _("Mine"), {"assignee": "mine"}),
+        SavedView("unassigned", _("Unassigned"), {"assignee": "unassigned"}),
+        SavedView("breaching", _("About to breach"), {"due": "soon"}),
     ]
     crises = Crisis.objects.filter(status__in=ACTIVE_CRISIS_STATUSES).order_by("-level", "-declared_at")
     for crisis_id in crises.values_list("pk", flat=True)[:3]:
