@@ -95,7 +95,8 @@
     const data = new FormData(form);
     if (submitter && submitter.name) data.set(submitter.name, submitter.value);
     if (window.CrisisDeskNotifications) window.CrisisDeskNotifications.markOwn(data.getAll("ids"));
-    const response = await fetch(form.action, {
+    // form.action would be the buttons named "action": the attribute is the URL.
+    const response = await fetch(form.getAttribute("action"), {
       method: "POST", body: data, credentials: "same-origin", headers: { Accept: "application/json" },
     });
     let answer = {};
