@@ -1,7 +1,5 @@
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from crisisdesk import views
@@ -22,8 +20,6 @@ class DocsView(SpectacularSwaggerSplitView):
 
 
 urlpatterns = [
-    # Browsers ask for /favicon.ico on pages that link none (the admin, the API's JSON): the same icon.
-    path("favicon.ico", RedirectView.as_view(url=f"{settings.STATIC_URL}favicon.svg", permanent=True)),
     path("", views.start, name="start"),
     path("login/", views.login_view, name="login"),
     path("logout/", views.logout_view, name="logout"),

@@ -170,6 +170,8 @@ def test_every_page_fits_a_phone_and_a_desktop(chromium, console_server, login_a
         "escalations": "/escalation/",
     }
     page = login_as(community_manager)
+    missing: list[str] = []
+    page.on("response", lambda response: response.status == 404 and missing.append(response.url))
     wide = {}
     for viewport, label in (({"width": 390, "height": 844}, "390"), ({"width": 1440, "height": 900}, "1440")):
         page.set_viewport_size(viewport)
@@ -195,11 +197,12 @@ def test_every_page_fits_a_phone_and_a_desktop(chromium, console_server, login_a
 
     anonymous = chromium.new_context(base_url=console_server, viewport={"width": 390, "height": 844})
     login = anonymous.new_page()
-    icon = login.request.get("/favicon.ico")
     login.goto("/login/")
+    icon = login.request.get(login.get_attribute("link[rel=icon]", "href"))
     wide["login@390"] = login.evaluate("() => document.documentElement.scrollWidth")
     shot(login, "login-390")
     anonymous.close()
     assert icon.ok
     narrow = {name: width for name, width in wide.items() if name.endswith("@390") and width > 390}
     assert narrow == {}
+    assert missing == []
