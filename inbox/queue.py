@@ -46,9 +46,13 @@ class QueuePage:
     next_cursor: str
 
 
-def queue_sort(value: str | None) -> str:
-    """The order asked for, or the default (priority, then waiting time) for anything unknown."""
-    return value if value in SORTS else DEFAULT_SORT
+def queue_sort(value: str | None, *, search: str = "", status: str = "") -> str:
+    """The order asked for; without one, priority then waiting time, except for a search through answered
+    history, which reads newest first (recent windows first, `inbox_queue_page`): no window bounds
+    a priority order, and a common word matches tens of thousands of old mentions."""
+    if value in SORTS:
+        return value
+    return "newest" if search_reads_windows(search=search, status=status) else DEFAULT_SORT
 
 
 def queue_order(queryset: QuerySet, *, sort: str) -> QuerySet:

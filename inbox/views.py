@@ -52,13 +52,14 @@ def _filtered(request: HttpRequest):
 def _queue_page(request: HttpRequest, form: InboxFilterForm, queryset) -> QueuePage:
     """The page of the queue the request asks for: its order (priority by default) after its cursor."""
     data = form.cleaned_data if form.is_valid() else {}
+    search, status = data.get("q", ""), data.get("status", "")
     return inbox_queue_page(
         queryset,
-        sort=queue_sort(data.get("sort")),
+        sort=queue_sort(data.get("sort"), search=search, status=status),
         cursor=request.GET.get("cursor", ""),
         limit=PAGE_SIZE,
-        search=data.get("q", ""),
-        status=data.get("status", ""),
+        search=search,
+        status=status,
     )
 
 
@@ -85,7 +86,7 @@ def inbox_page(request: HttpRequest) -> HttpResponse:
             "mentions": page.rows,
             "next_cursor": page.next_cursor,
             "next_query": following.urlencode(),
-            "sort": queue_sort(data.get("sort")),
+            "sort": queue_sort(data.get("sort"), search=data.get("q", ""), status=data.get("status", "")),
             "saved_views": views,
             "current_view": saved_view_current(views, request.GET),
             "bulk_form": BulkForm(),

@@ -164,3 +164,15 @@ def test_the_default_order_and_its_next_page_read_the_work_queue_index():
     for plan in plans:
         assert "Index Scan using mention_work_queue" in plan, plan
         assert "Sort Key" not in plan, plan
+
+
+def test_a_search_through_answered_history_defaults_to_newest_first(manager_client):
+    now = timezone.now()
+    old_urgent = MentionFactory(priority=90, status=MentionStatus.CLOSED, received_at=now - timedelta(days=3),
+                                text="fibra caída")
+    recent = MentionFactory(priority=10, status=MentionStatus.CLOSED, received_at=now, text="fibra caída")
+
+    response = manager_client.get(reverse("inbox:list"), {"q": "fibra", "status": "all"})
+
+    assert response.context["sort"] == "newest"
+    assert [m.pk for m in response.context["mentions"]] == [recent.pk, old_urgent.pk]
