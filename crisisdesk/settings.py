@@ -286,6 +286,9 @@ CELERY_BEAT_SCHEDULE = {
 # Crisis detection: "low", "medium" or "high" (k·σ and consecutive minutes), and the alert cool-down.
 DETECTION_SENSITIVITY = os.environ.get("DETECTION_SENSITIVITY", "medium")
 DETECTION_COOLDOWN_MINUTES = int(os.environ.get("DETECTION_COOLDOWN_MINUTES", "15"))
+# Answer a mention within the target; "about to breach" shows open ones in its last warning minutes, or past it.
+INBOX_RESPONSE_TARGET_MINUTES = int(os.environ.get("INBOX_RESPONSE_TARGET_MINUTES", "15"))
+INBOX_BREACH_WARNING_MINUTES = int(os.environ.get("INBOX_BREACH_WARNING_MINUTES", "5"))
 # Pushed batches are kept in PostgreSQL (inbox.Intake) before the sender is answered; one not processed
 # this many seconds after it was queued is queued again, and processed ones are deleted after this many
 # hours (at least the 24-hour replay window of the webhooks).
@@ -346,8 +349,7 @@ META_VERIFY_TOKEN = os.environ.get("META_VERIFY_TOKEN", "")
 # Refine new mentions with the triage model tier (embeddings) on the "triage" queue after ingestion.
 TRIAGE_MODEL_TIER = env_bool("TRIAGE_MODEL_TIER", True)
 
-# Crisis clusters: near-duplicate mentions grouped at ingest (inbox/clusters.py; PostgreSQL only). A cluster
-# silent for this many hours takes no new mentions, a mention nothing joined is a candidate for these minutes.
+# Crisis clusters (inbox/clusters.py, PostgreSQL only): a cluster silent this many hours takes no more mentions.
 INBOX_CLUSTERING = env_bool("INBOX_CLUSTERING", True)
 INBOX_CLUSTER_WINDOW_HOURS = float(os.environ.get("INBOX_CLUSTER_WINDOW_HOURS", "24"))
 INBOX_CLUSTER_SINGLETON_MINUTES = float(os.environ.get("INBOX_CLUSTER_SINGLETON_MINUTES", "60"))
@@ -375,10 +377,8 @@ if SECURE_PRODUCTION:
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
-# Content-Security-Policy on every response (django-csp): scripts and styles only from our own static files,
-# no inline script, handler or style attribute, no eval. connect-src also names this host's ws(s):// origin
-# (crisisdesk.content_security), for browsers whose 'self' does not cover websockets. The directives are in
-# crisisdesk/settings_parts.py.
+# Content-Security-Policy on every response (django-csp): our own static files only, nothing inline, no eval;
+# the directives and why are in crisisdesk/settings_parts.py (ws origin: crisisdesk.content_security).
 CONTENT_SECURITY_POLICY = settings_parts.CONTENT_SECURITY_POLICY
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True

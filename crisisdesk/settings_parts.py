@@ -30,6 +30,9 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# Scripts and styles only from our own static files: no inline script, handler or style attribute, no eval.
+# connect-src also names this host's ws(s):// origin (crisisdesk.content_security), for browsers whose 'self'
+# does not cover websockets.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],

@@ -6,8 +6,10 @@ from django.utils.translation import gettext_lazy as _
 
 from inbox import hooks
 from inbox.models import Category, ChannelKind, MentionStatus, Sentiment
+from inbox.queue import SORT_CHOICES
 
 ASSIGNEE_CHOICES = [("", _("Anyone")), ("mine", _("Mine")), ("unassigned", _("Unassigned"))]
+DUE_CHOICES = [("", _("Any waiting time")), ("soon", _("About to breach the response target"))]
 
 
 class InboxFilterForm(forms.Form):
@@ -34,6 +36,8 @@ class InboxFilterForm(forms.Form):
     )
     assignee = forms.ChoiceField(required=False, choices=ASSIGNEE_CHOICES, label=_("Assignee"))
     crisis = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, label=_("Crisis"))
+    due = forms.ChoiceField(required=False, choices=DUE_CHOICES, label=_("Response target"))
+    sort = forms.ChoiceField(required=False, choices=SORT_CHOICES, label=_("Order"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

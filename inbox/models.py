@@ -170,6 +170,12 @@ class Mention(models.Model):
         indexes = [
             models.Index(fields=["-received_at", "-id"], name="mention_recent"),
             models.Index(fields=["status", "-priority", "-received_at"], name="mention_queue"),
+            # The work queue's default order (priority, then waiting longest) over what it shows by default.
+            models.Index(
+                fields=["-priority", "received_at", "id"],
+                name="mention_work_queue",
+                condition=models.Q(status__in=OPEN_STATUSES, is_hidden=False),
+            ),
             models.Index(fields=["assignee", "status"], name="mention_assignee"),
             models.Index(fields=["channel", "conversation_id"], name="mention_thread"),
             models.Index(fields=["hidden_by"], name="mention_hidden_by", condition=models.Q(hidden_by__isnull=False)),

@@ -10,8 +10,9 @@ from django.utils.translation import gettext as _
 
 from inbox import hooks
 
-# Filters that do not change which view is shown (free text is narrowed inside any view).
-IGNORED_PARAMETERS = {"q"}
+# Parameters that do not change which view is shown (free text is narrowed inside any view, the order and
+# the page cursor only arrange it).
+IGNORED_PARAMETERS = {"q", "sort", "cursor"}
 
 
 @dataclass(frozen=True)
@@ -32,11 +33,14 @@ class SavedView:
 
 
 def saved_views() -> list[SavedView]:
-    """Every community manager's views: all open, open complaints, mine, and one per active crisis."""
+    """Every community manager's views: all open, open complaints, mine, unassigned, about to breach the
+    response target, and one per active crisis."""
     views = [
         SavedView("open", _("All open")),
         SavedView("complaints", _("Unanswered: complaints"), {"category": "complaint"}),
         SavedView("mine", _("Mine"), {"assignee": "mine"}),
+        SavedView("unassigned", _("Unassigned"), {"assignee": "unassigned"}),
+        SavedView("breaching", _("About to breach"), {"due": "soon"}),
     ]
     for crisis_id in hooks.crisis_reader().active_crisis_ids(limit=3):
         label = _("Crisis #%(number)d") % {"number": crisis_id}

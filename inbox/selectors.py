@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.contrib.postgres.search import SearchQuery
 from django.db import connection
@@ -57,8 +57,11 @@ def inbox_filter(
     language: str = "",
     crisis_id: int | None = None,
     search: str = "",
+    received_before: datetime | None = None,
 ) -> QuerySet[Mention]:
     """The inbox's filters; an empty status means the open ones. Search is always parameterised.
+
+    `received_before` keeps the mentions waiting since before then (the "about to breach" view).
 
     On PostgreSQL the search uses the stored `search_vector` (config "simple", GIN-indexed);
     elsewhere it falls back to a case-insensitive substring match.
@@ -83,6 +86,8 @@ def inbox_filter(
         queryset = queryset.filter(language=language)
     if crisis_id is not None:
         queryset = queryset.filter(crises__id=crisis_id)
+    if received_before is not None:
+        queryset = queryset.filter(received_at__lte=received_before)
     search = (search or "").strip()
     if search:
         if connection.vendor == "postgresql":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import cast
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
@@ -19,11 +20,11 @@ from inbox import composer, hooks, selectors, services
 from inbox.bulk import mentions_bulk_apply
 from inbox.forms import BulkForm, HideForm, InboxFilterForm, ReplyChecksForm, ReplyForm
 from inbox.models import OPEN_STATUSES, Category, Mention, ReplyState, Sentiment
+from inbox.queue import QueueCursorInvalid, QueuePage, breach_soon_before, inbox_queue_page, queue_sort
 from inbox.saved_views import saved_view_current, saved_views
 from inbox.triage.services import TriageError, mention_label_correct
 
 PAGE_SIZE = 50
-RESPONSE_TARGET_MINUTES = 15
 REPLIERS = (Role.COMMUNITY_MANAGER, Role.ADMIN)
 
 
@@ -49,27 +50,51 @@ def _filtered(request: HttpRequest):
             language=data["language"],
             crisis_id=data["crisis"],
             search=data["q"],
+            received_before=breach_soon_before() if data["due"] == "soon" else None,
         )
     else:
         queryset = queryset.filter(status__in=OPEN_STATUSES)
     return form, queryset
 
 
+def _queue_page(request: HttpRequest, form: InboxFilterForm, queryset) -> QueuePage:
+    """The page of the queue the request asks for: its order (priority by default) after its cursor."""
+    data = form.cleaned_data if form.is_valid() else {}
+    search, status = data.get("q", ""), data.get("status", "")
+    return inbox_queue_page(
+        queryset,
+        sort=queue_sort(data.get("sort"), search=search, status=status),
+        cursor=request.GET.get("cursor", ""),
+        limit=PAGE_SIZE,
+        search=search,
+        status=status,
+    )
+
+
+def _cursor_refused() -> HttpResponse:
+    return HttpResponseBadRequest(_("That page link is no longer valid; start from the first page."))
+
+
 @roles_required(*CONSOLE_STAFF)
 def inbox_page(request: HttpRequest) -> HttpResponse:
     form, queryset = _filtered(request)
-    data = form.cleaned_data if form.is_valid() else {}
-    if selectors.search_reads_windows(search=data.get("q", ""), status=data.get("status", "")):
-        mentions = selectors.newest_first(queryset, limit=PAGE_SIZE)
-    else:
-        mentions = list(queryset[:PAGE_SIZE])
+    try:
+        page = _queue_page(request, form, queryset)
+    except QueueCursorInvalid:
+        return _cursor_refused()
     views = saved_views()
+    data = form.cleaned_data if form.is_valid() else {}
+    following = request.GET.copy()
+    following["cursor"] = page.next_cursor
     return render(
         request,
         "inbox/list.html",
         {
             "form": form,
-            "mentions": mentions,
+            "mentions": page.rows,
+            "next_cursor": page.next_cursor,
+            "next_query": following.urlencode(),
+            "sort": queue_sort(data.get("sort"), search=data.get("q", ""), status=data.get("status", "")),
             "saved_views": views,
             "current_view": saved_view_current(views, request.GET),
             "bulk_form": BulkForm(),
@@ -79,10 +104,11 @@ def inbox_page(request: HttpRequest) -> HttpResponse:
 
 @roles_required(*CONSOLE_STAFF)
 def inbox_rows(request: HttpRequest) -> HttpResponse:
-    """Rows for live updates, rendered (and so escaped) on the server.
+    """Rows for live updates and "Load more", rendered (and so escaped) on the server.
 
     `after=N`: the rows newer than N. `id=N`: that one row if it still matches the filters, or
-    nothing, which tells the page to drop it.
+    nothing, which tells the page to drop it. Otherwise a page of the queue after `cursor` (the
+    first page without one), with the next page's cursor in the `X-Next-Cursor` header ("" at the end).
     """
     form, queryset = _filtered(request)
     single = request.GET.get("id", "")
@@ -90,12 +116,20 @@ def inbox_rows(request: HttpRequest) -> HttpResponse:
     if single:
         if not single.isdigit():
             return HttpResponseBadRequest(_("id must be a number."))
-        queryset = queryset.filter(pk=int(single))
+        mentions = list(queryset.filter(pk=int(single))[:1])
     elif after:
         if not after.isdigit():
             return HttpResponseBadRequest(_("after must be a number."))
-        queryset = queryset.filter(pk__gt=int(after))
-    return render(request, "inbox/_rows.html", {"mentions": list(queryset[:PAGE_SIZE])})
+        mentions = list(queryset.filter(pk__gt=int(after))[:PAGE_SIZE])
+    else:
+        try:
+            page = _queue_page(request, form, queryset)
+        except QueueCursorInvalid:
+            return _cursor_refused()
+        response = render(request, "inbox/_rows.html", {"mentions": page.rows})
+        response["X-Next-Cursor"] = page.next_cursor
+        return response
+    return render(request, "inbox/_rows.html", {"mentions": mentions})
 
 
 @roles_required(*CONSOLE_STAFF)
@@ -121,7 +155,7 @@ def _detail(request: HttpRequest, mention_id: int, *, status: int = 200, reply_f
             "crisis": crisis,
             "reply_templates": templates,
             "reply_templates_data": [template.as_dict() for template in templates],
-            "response_target_minutes": RESPONSE_TARGET_MINUTES,
+            "response_target_minutes": settings.INBOX_RESPONSE_TARGET_MINUTES,
             "reply_form": reply_form or ReplyForm(),
             "hide_form": hide_form or HideForm(),
             "community_managers": selectors.community_managers(),

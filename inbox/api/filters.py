@@ -3,6 +3,7 @@ from typing import Any
 import django_filters
 
 from inbox.models import Category, ChannelKind, Mention, MentionStatus, Sentiment
+from inbox.queue import breach_soon_before
 from inbox.selectors import inbox_filter
 
 
@@ -15,6 +16,8 @@ class MentionFilter(django_filters.FilterSet):
     channel = django_filters.ChoiceFilter(choices=ChannelKind.choices, method="noop")
     language = django_filters.CharFilter(max_length=8, method="noop")
     mine = django_filters.BooleanFilter(method="noop")
+    unassigned = django_filters.BooleanFilter(method="noop")
+    due = django_filters.ChoiceFilter(choices=[("soon", "soon")], method="noop")
     q = django_filters.CharFilter(max_length=200, method="noop")
 
     class Meta:
@@ -36,7 +39,9 @@ class MentionFilter(django_filters.FilterSet):
             sentiment=data.get("sentiment") or "",
             channel_kind=data.get("channel") or "",
             assignee=user if data.get("mine") else None,
+            unassigned=bool(data.get("unassigned")),
             search=data.get("q") or "",
+            received_before=breach_soon_before() if data.get("due") == "soon" else None,
         )
         if data.get("language"):
             queryset = queryset.filter(language=data["language"])

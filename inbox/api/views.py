@@ -9,6 +9,7 @@ from rest_framework import generics, status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
 from crisisdesk.models import Role
@@ -25,6 +26,7 @@ from inbox.api.serializers import (
     ReplyCreateSerializer,
     ReplySerializer,
 )
+from inbox.queue import SORTS, QueueCursorInvalid, inbox_queue_page
 
 ACTORS = frozenset({Role.COMMUNITY_MANAGER, Role.ADMIN})
 
@@ -36,18 +38,29 @@ def mention_list_lookups() -> tuple[str, ...] | None:
 
 
 class MentionCursorPagination(CursorPagination):
+    """Newest first by default (DRF's cursor); `sort=priority|newest|oldest` pages the work queue by keyset.
+
+    DRF's cursor keeps only the first ordering field and an offset among equal values, which degrades
+    into an offset over the thousands of mentions sharing a priority; `inbox.queue` keeps the whole key.
+    """
+
     ordering = ("-received_at", "-id")
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+    sort_query_param = "sort"
+    queue_sort: str | None = None
+    queue_next = ""
 
     def paginate_queryset(self, queryset, request, view=None):
         """A search over history reads recent windows first (`selectors.newest_first_windows`) going forward.
 
         A window that yields a page and one more row gave exactly the page the whole table would.
         """
-        cursor = self.decode_cursor(request)
         params = request.query_params
+        if self.sort_query_param in params:
+            return self._paginate_queue(queryset, request)
+        cursor = self.decode_cursor(request)
         windows = selectors.search_reads_windows(search=params.get("q", ""), status=params.get("status", ""))
         if not windows or (cursor is not None and cursor.reverse):
             return super().paginate_queryset(queryset, request, view)
@@ -56,6 +69,52 @@ class MentionCursorPagination(CursorPagination):
             if self.has_next:
                 break
         return page
+
+    def _paginate_queue(self, queryset, request):
+        params = request.query_params
+        sort = params[self.sort_query_param]
+        if sort not in SORTS:
+            raise ValidationError({self.sort_query_param: f"One of: {', '.join(SORTS)}."})
+        self.request = request
+        self.base_url = request.build_absolute_uri()
+        self.queue_sort = sort
+        try:
+            page = inbox_queue_page(
+                queryset,
+                sort=sort,
+                cursor=params.get(self.cursor_query_param, ""),
+                limit=self.get_page_size(request),
+                search=params.get("q", ""),
+                status=params.get("status", ""),
+            )
+        except QueueCursorInvalid as error:
+            raise NotFound(self.invalid_cursor_message) from error
+        self.queue_next = page.next_cursor
+        return page.rows
+
+    def get_next_link(self):
+        if self.queue_sort is None:
+            return super().get_next_link()
+        if not self.queue_next:
+            return None
+        return replace_query_param(self.base_url, self.cursor_query_param, self.queue_next)
+
+    def get_previous_link(self):
+        return None if self.queue_sort is not None else super().get_previous_link()
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        description = "Work-queue order, paged by keyset: priority (then waiting longest), newest or oldest."
+        parameters.append(
+            {
+                "name": self.sort_query_param,
+                "required": False,
+                "in": "query",
+                "description": description,
+                "schema": {"type": "string", "enum": list(SORTS)},
+            }
+        )
+        return parameters
 
 
 class MentionListView(generics.ListAPIView):

@@ -41,11 +41,12 @@
   }
 
   window.CrisisDesk = {
-    toast(text) {
+    toast(text, kind) {
       const box = document.getElementById("toasts");
       if (!box) return;
       const item = document.createElement("div");
       item.className = "toast";
+      if (kind) item.dataset.kind = String(kind);
       item.textContent = text;
       box.appendChild(item);
       setTimeout(() => item.remove(), 6000);
@@ -56,34 +57,78 @@
     refreshRow(mentionId) { return refreshInboxRow(mentionId); },
   };
 
-  // Inbox: new mentions slide in at the top, fetched as server-rendered rows.
-  async function refreshInboxRows() {
+  // Inbox: arrivals never move the rows under the cursor. A pill counts them; clicking it re-fetches the
+  // first page in the current filter and order, and the cursor stays on the same mention.
+  let arrived = 0;
+  function pill() { return document.getElementById("new-pill"); }
+  function showPill(stale) {
+    const button = pill();
+    if (!button) return;
+    button.textContent = arrived || !stale
+      ? (button.dataset.template || "%(count)s").replace("%(count)s", String(arrived))
+      : button.dataset.stale || "";
+    button.dataset.count = String(arrived);
+    button.hidden = false;
+  }
+  async function showArrivals() {
     const table = document.getElementById("mention-table");
     const body = document.getElementById("mention-rows");
     if (!table || !body) return;
-    const ids = Array.from(body.querySelectorAll("[data-mention-id]")).map((row) => Number(row.dataset.mentionId));
-    const after = ids.length ? Math.max(...ids) : 0;
+    const current = body.querySelector("tr.is-current");
+    const currentId = current ? current.dataset.mentionId : "";
     const url = new URL(table.dataset.rowsUrl, location.href);
-    url.searchParams.set("after", String(after));
+    url.searchParams.delete("cursor");
     const response = await fetch(url, { headers: { "HX-Request": "true" } });
     if (!response.ok) return;
     const template = document.createElement("template");
     template.innerHTML = (await response.text()).trim();
-    const rows = Array.from(template.content.querySelectorAll("tr"));
-    rows.reverse().forEach((row) => {
-      if (body.querySelector(`[data-mention-id="${row.dataset.mentionId}"]`)) return;
-      row.classList.add("slide-in");
-      body.prepend(row);
-    });
+    body.replaceChildren(...template.content.querySelectorAll("tr"));
+    arrived = 0;
+    pill().hidden = true;
+    const more = document.getElementById("load-more");
+    const next = response.headers.get("X-Next-Cursor") || "";
+    if (more) { more.dataset.cursor = next; more.hidden = !next; }
     const empty = document.getElementById("empty-inbox");
-    if (empty && rows.length) empty.remove();
+    if (empty && body.children.length) empty.remove();
+    const again = currentId && body.querySelector(`[data-mention-id="${currentId}"]`);
+    if (again) document.dispatchEvent(new CustomEvent("inbox:select", { detail: { row: again, focus: true } }));
+    document.dispatchEvent(new CustomEvent("inbox:rows-changed"));
   }
-  let pending = null;
-  document.addEventListener("console:mention.new", () => {
-    if (pending) return;
-    pending = setTimeout(() => { pending = null; refreshInboxRows(); }, 250);
+  document.addEventListener("console:mention.new", (event) => {
+    if (!pill()) return;
+    arrived += Math.max(0, Number(event.detail && event.detail.count) || 0);
+    showPill(false);
   });
-  document.addEventListener("console:reconnected", () => refreshInboxRows());
+  document.addEventListener("console:reconnected", () => showPill(true));
+
+  // Inbox: "Load more" appends the next page of the queue (by cursor) instead of following the link.
+  async function loadMore(link) {
+    const table = document.getElementById("mention-table");
+    const body = document.getElementById("mention-rows");
+    if (!table || !body || !link.dataset.cursor) return;
+    const url = new URL(table.dataset.rowsUrl, location.href);
+    url.searchParams.set("cursor", link.dataset.cursor);
+    link.setAttribute("aria-busy", "true");
+    const response = await fetch(url, { headers: { "HX-Request": "true" } });
+    link.removeAttribute("aria-busy");
+    if (!response.ok) return;
+    const template = document.createElement("template");
+    template.innerHTML = (await response.text()).trim();
+    template.content.querySelectorAll("tr").forEach((row) => {
+      if (!body.querySelector(`[data-mention-id="${row.dataset.mentionId}"]`)) body.appendChild(row);
+    });
+    const next = response.headers.get("X-Next-Cursor") || "";
+    link.dataset.cursor = next;
+    link.hidden = !next;
+    document.dispatchEvent(new CustomEvent("inbox:rows-changed"));
+  }
+  document.addEventListener("click", (event) => {
+    const target = event.target instanceof Element ? event.target : null;
+    if (!target) return;
+    if (target.closest("#new-pill")) { showArrivals(); return; }
+    const link = target.closest("#load-more");
+    if (link) { event.preventDefault(); loadMore(link); }
+  });
 
   // Inbox: a changed mention's row is re-rendered in place; if it no longer matches the filters
   // (hidden, closed, someone else's) the server sends nothing and the row leaves.
@@ -106,17 +151,18 @@
       const box = current.querySelector(".row-select");
       const newBox = row.querySelector(".row-select");
       if (box && newBox) newBox.checked = box.checked;
-      if (current.classList.contains("is-current")) {
-        row.classList.add("is-current");
-        row.setAttribute("tabindex", "0");
-        row.setAttribute("aria-current", "true");
-      }
+      const wasCurrent = current.classList.contains("is-current");
+      row.setAttribute("aria-selected", "false");
       row.classList.add("changed");
       const hadFocus = current.contains(document.activeElement);
       current.replaceWith(row);
-      if (hadFocus) row.focus({ preventScroll: true });
-    } else {
+      if (wasCurrent) document.dispatchEvent(new CustomEvent("inbox:select", { detail: { row, focus: hadFocus } }));
+    } else if (current.isConnected) {
+      // The row left the view (assigned away, closed, hidden): the cursor goes to the next one.
+      const next = current.classList.contains("is-current")
+        ? current.nextElementSibling || current.previousElementSibling : null;
       current.remove();
+      if (next) document.dispatchEvent(new CustomEvent("inbox:select", { detail: { row: next, focus: true } }));
     }
     document.dispatchEvent(new CustomEvent("inbox:rows-changed"));
   }
@@ -140,6 +186,23 @@
     if (select instanceof HTMLSelectElement && select.hasAttribute("data-submit-on-change") && select.form) {
       select.form.submit();
     }
+  });
+
+  // On a narrow screen the navigation and the account links fold behind one menu button, and the
+  // inbox's less used filters behind another.
+  document.addEventListener("click", (event) => {
+    const more = event.target instanceof Element ? event.target.closest("#filters-toggle") : null;
+    if (more) {
+      const shown = more.getAttribute("aria-expanded") !== "true";
+      more.setAttribute("aria-expanded", String(shown));
+      document.getElementById("inbox-filters").classList.toggle("show-all", shown);
+      return;
+    }
+    const button = event.target instanceof Element ? event.target.closest("#menu-button") : null;
+    if (!button) return;
+    const open = button.getAttribute("aria-expanded") !== "true";
+    button.setAttribute("aria-expanded", String(open));
+    document.querySelector(".topbar").classList.toggle("menu-open", open);
   });
 
   document.addEventListener("DOMContentLoaded", connect);

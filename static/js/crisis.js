@@ -1,5 +1,5 @@
 // Crisis pages: the room re-renders its live parts from the server when the crisis changes, and
-// approvers are told about statements waiting for them. Event data is never written as HTML: the
+// a statement waiting for approval refreshes it. Event data is never written as HTML: the
 // parts are fetched as server-rendered (escaped) HTML, and toasts use textContent.
 (function () {
   "use strict";
@@ -31,18 +31,6 @@
   document.addEventListener("console:statement.decided", (event) => { if (isThisCrisis(event.detail)) scheduleRefresh(); });
   document.addEventListener("console:reconnected", () => { if (room()) refreshRoom(); });
 
-  const say = (text) => window.CrisisDesk && window.CrisisDesk.toast(text);
-  const lang = document.documentElement.lang === "en" ? "en" : "es";
-  const TEXT = {
-    es: { statement: "Hay un comunicado esperando tu aprobación.", alert: "Nueva alerta de crisis (gravedad %s).", notice: "Se ha declarado una crisis en la que se te nombra." },
-    en: { statement: "A statement is waiting for your approval.", alert: "New crisis alert (severity %s).", notice: "A crisis naming you has been declared." },
-  }[lang];
-  document.addEventListener("console:statement.pending", (event) => {
-    say(TEXT.statement);
-    if (isThisCrisis(event.detail)) scheduleRefresh();
-  });
-  document.addEventListener("console:alert.new", (event) => {
-    say(TEXT.alert.replace("%s", String(Number(event.detail.severity) || "")));
-  });
-  document.addEventListener("console:crisis.notice", () => say(TEXT.notice));
+  // The toast and the bell for these events are the notification centre's (notifications.js).
+  document.addEventListener("console:statement.pending", (event) => { if (isThisCrisis(event.detail)) scheduleRefresh(); });
 })();

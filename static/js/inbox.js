@@ -27,16 +27,18 @@
     return body ? body.querySelector("tr.mention-row.is-current") : null;
   }
 
-  function setCurrent(row) {
+  // Exactly one row is the cursor: class is-current, aria-selected="true", the only one in the tab order.
+  function setCurrent(row, options) {
     rows().forEach((item) => {
       item.classList.remove("is-current");
       item.setAttribute("tabindex", "-1");
-      item.removeAttribute("aria-current");
+      item.setAttribute("aria-selected", "false");
     });
     if (!row) return;
     row.classList.add("is-current");
     row.setAttribute("tabindex", "0");
-    row.setAttribute("aria-current", "true");
+    row.setAttribute("aria-selected", "true");
+    if (options && options.quiet) return;
     row.focus({ preventScroll: true });
     row.scrollIntoView({ block: "nearest" });
   }
@@ -77,6 +79,7 @@
     data.set("csrfmiddlewaretoken", form.querySelector("[name=csrfmiddlewaretoken]").value);
     data.set("action", "assign");
     data.append("ids", row.dataset.mentionId);
+    if (window.CrisisDeskNotifications) window.CrisisDeskNotifications.markOwn([row.dataset.mentionId]);
     const response = await fetch(table.dataset.assignUrl, {
       method: "POST", body: data, credentials: "same-origin", headers: { Accept: "application/json" },
     });
@@ -86,6 +89,29 @@
       window.CrisisDesk.toast(String(answer.message || answer.error || response.status));
       if (response.ok) window.CrisisDesk.refreshRow(Number(row.dataset.mentionId));
     }
+  }
+
+  async function submitBulk(form, submitter) {
+    const data = new FormData(form);
+    if (submitter && submitter.name) data.set(submitter.name, submitter.value);
+    if (window.CrisisDeskNotifications) window.CrisisDeskNotifications.markOwn(data.getAll("ids"));
+    // form.action would be the buttons named "action": the attribute is the URL.
+    const response = await fetch(form.getAttribute("action"), {
+      method: "POST", body: data, credentials: "same-origin", headers: { Accept: "application/json" },
+    });
+    let answer = {};
+    try { answer = await response.json(); } catch (error) { answer = {}; }
+    if (!window.CrisisDesk) return;
+    window.CrisisDesk.toast(String(answer.message || answer.error || response.status));
+    if (!response.ok) return;
+    const reason = document.getElementById("bulk-reason");
+    if (reason) reason.value = "";
+    await Promise.all((answer.ids || []).map((id) => {
+      const box = document.querySelector(`#mention-rows .row-select[value="${Number(id)}"]`);
+      if (box) box.checked = false;
+      return window.CrisisDesk.refreshRow(Number(id));
+    }));
+    updateCount();
   }
 
   function askHideReason(row) {
@@ -128,11 +154,15 @@
     });
     const form = document.getElementById("bulk-form");
     if (form) {
-      // With nothing ticked, the bulk bar acts on the row under the cursor.
-      form.addEventListener("submit", () => {
-        if (document.querySelector("#mention-rows .row-select:checked")) return;
-        const box = currentRow() && currentRow().querySelector(".row-select");
-        if (box) box.checked = true;
+      form.addEventListener("submit", (event) => {
+        // With nothing ticked, the bulk bar acts on the row under the cursor.
+        if (!document.querySelector("#mention-rows .row-select:checked")) {
+          const box = currentRow() && currentRow().querySelector(".row-select");
+          if (box) box.checked = true;
+        }
+        // Acted on in place, so the cursor and the rest of the page stay where they are.
+        event.preventDefault();
+        submitBulk(form, event.submitter);
       });
       const reason = document.getElementById("bulk-reason");
       if (reason) {
@@ -199,4 +229,10 @@
     startDetail();
   });
   document.addEventListener("inbox:rows-changed", updateCount);
+  // The live parts of the page hand the cursor back: a row that left (assigned or closed out of the
+  // view) passes it to the next row; re-fetched rows give it back to the same mention.
+  document.addEventListener("inbox:select", (event) => {
+    const detail = event.detail || {};
+    if (detail.row && detail.row.isConnected) setCurrent(detail.row, { quiet: !detail.focus });
+  });
 })();

@@ -248,7 +248,9 @@ def test_the_live_socket_connects_and_delivers_under_the_policy(login_as, world)
     worker.join(30)
     mention = Mention.objects.get(external_id="csp-live")
 
-    # Then the event arrives over the socket and its row slides in, with nothing refused on the way
+    # Then the event arrives over the socket, the arrivals pill counts it and shows its row, with nothing
+    # refused on the way
+    page.click("[data-testid=new-pill]", timeout=15_000)
     page.locator(f'[data-mention-id="{mention.pk}"]').wait_for(timeout=15_000)
     page.wait_for_timeout(500)
     screenshot(page, "csp-inbox-live-1440")

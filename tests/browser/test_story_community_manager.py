@@ -39,10 +39,15 @@ def test_the_community_manager_triages_replies_and_escalates_with_the_keyboard(
     )
     now = timezone.now()
     author = factories.AuthorFactory(handle="lucia", display_name="Lucía")
-    newest = factories.MentionFactory(author=author, text="Sin fibra en Chamberí", received_at=now)
-    spam_one = factories.MentionFactory(text="Gana un iPhone aquí", received_at=now - timedelta(minutes=1))
-    spam_two = factories.MentionFactory(text="Sigue mi cuenta", received_at=now - timedelta(minutes=2))
-    oldest = factories.MentionFactory(text="¿Cuándo vuelve la fibra?", received_at=now - timedelta(minutes=3))
+    # (the queue shows the highest priority first)
+    newest = factories.MentionFactory(author=author, text="Sin fibra en Chamberí", received_at=now, priority=90)
+    spam_one = factories.MentionFactory(
+        text="Gana un iPhone aquí", received_at=now - timedelta(minutes=1), priority=70
+    )
+    spam_two = factories.MentionFactory(text="Sigue mi cuenta", received_at=now - timedelta(minutes=2), priority=60)
+    oldest = factories.MentionFactory(
+        text="¿Cuándo vuelve la fibra?", received_at=now - timedelta(minutes=3), priority=40
+    )
 
     page = login_as(community_manager)
     page.wait_for_selector("#live-status[data-state=open]", timeout=10_000)
@@ -71,12 +76,16 @@ def test_the_community_manager_triages_replies_and_escalates_with_the_keyboard(
     assert page.inner_text("#bulk-count").startswith("2")
     screenshot(page, "story-cm-1-inbox-selection")
     page.click("[data-testid=bulk-close]")
-    page.wait_for_load_state("networkidle")
+    # (acted on in place: the rows leave without a reload)
+    expect(page.locator("#mention-rows tr")).to_have_count(2)
     assert set(Mention.objects.filter(status=MentionStatus.CLOSED).values_list("pk", flat=True)) == {
         spam_one.pk,
         spam_two.pk,
     }
-    assert page.locator("#mention-rows tr").count() == 2
+    expect(page.locator("#mention-rows tr")).to_have_count(2)
+    # the keyboard cursor moved on to the next row instead of being lost
+    expect(page.locator('#mention-rows tr[aria-selected="true"]')).to_have_count(1)
+    assert current_id(page) == oldest.pk
 
     # "?" shows the shortcuts, Escape closes them
     page.keyboard.press("?")
@@ -86,7 +95,7 @@ def test_the_community_manager_triages_replies_and_escalates_with_the_keyboard(
     assert not page.is_visible("[data-testid=shortcuts-help]")
 
     # "r" on the first mention opens it with the composer focused and the response clock ticking
-    page.keyboard.press("j")
+    page.keyboard.press("k")
     page.keyboard.press("r")
     page.wait_for_selector("#reply-form")
     expect(page.locator("#id_body")).to_be_focused(timeout=5_000)

@@ -37,7 +37,8 @@ def test_a_hostile_mention_arriving_live_fires_no_dialog_and_shows_literally(log
     worker.join(30)
     mention = Mention.objects.get(external_id="live-xss")
 
-    # Then its row slides in live, showing the payload as text
+    # Then the arrivals pill counts it and, clicked, shows its row with the payload as text
+    page.click("[data-testid=new-pill]", timeout=15_000)
     row = page.locator(f'[data-mention-id="{mention.pk}"]')
     row.wait_for(timeout=15_000)
     assert SCRIPT in row.inner_text()

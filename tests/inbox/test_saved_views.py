@@ -62,7 +62,8 @@ def test_each_active_crisis_has_its_view_and_a_resolved_one_does_not(manager_cli
     MentionFactory()
     crisis.mentions.add(linked)
 
-    assert [view.key for view in saved_views()] == ["open", "complaints", "mine", f"crisis-{crisis.pk}"]
+    keys = [view.key for view in saved_views()]
+    assert keys == ["open", "complaints", "mine", "unassigned", "breaching", f"crisis-{crisis.pk}"]
     response = manager_client.get(view_url(f"crisis-{crisis.pk}"))
     assert shown(response) == {linked.pk}
     tab = response.content.decode().split(f'data-view="crisis-{crisis.pk}"')[1].split("</a>")[0]
