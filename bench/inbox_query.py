@@ -55,6 +55,8 @@ QUERIES = [
     ("search 'factura'", "?status=all&q=factura"),
     ("search 'sin servicio Sevilla'", "?status=all&q=sin+servicio+Sevilla"),
     ("search open 'denuncia'", "?q=denuncia"),
+    ("work queue by priority", "?sort=priority"),
+    ("work queue, unassigned", "?sort=priority&unassigned=true"),
 ]
 STAGING_COLUMNS = [
     "channel_id",

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crisisdesk.models import Role
 from crisisdesk.text import validate_single_line
+from inbox.models import MentionCluster
 from playbooks.content import (
     ContentInvalid,
     content_clean,
@@ -41,6 +42,9 @@ class DeclareForm(forms.Form):
         required=False,
         empty_label=_("none"),
         help_text=_("Its mentions are linked to the crisis."),
+    )
+    cluster = forms.ModelChoiceField(
+        label=_("From the cluster"), queryset=MentionCluster.objects.all(), required=False, widget=forms.HiddenInput
     )
     link_alert_mentions = forms.BooleanField(label=_("Link the alert's mentions"), required=False, initial=True)
     another_wanted = forms.BooleanField(

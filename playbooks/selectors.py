@@ -10,7 +10,7 @@ from typing import Any
 from django.db.models import Count, Max, Prefetch, Q, QuerySet
 
 from escalation.models import Department
-from inbox.models import Category, Channel, Mention, ScheduledPost, ScheduledPostStatus, Sentiment
+from inbox.models import Category, Channel, Mention, MentionCluster, ScheduledPost, ScheduledPostStatus, Sentiment
 from playbooks.content import content_clean, content_diff
 from playbooks.models import (
     ACTIVE_CRISIS_STATUSES,
@@ -140,6 +140,11 @@ def alert_mention_ids(*, alert: Alert, limit: int = ALERT_MENTION_LIMIT) -> list
     return list(dict.fromkeys([*samples, *rest]))[:limit]
 
 
+def cluster_mention_ids(*, cluster: MentionCluster, limit: int = ALERT_MENTION_LIMIT) -> list[int]:
+    """The mentions of a crisis cluster, most urgent first: what a crisis declared from it links."""
+    return list(cluster.mentions.order_by("-priority", "-id").values_list("pk", flat=True)[:limit])
+
+
 def alert_mention_count(*, alert: Alert) -> int:
     """How many mentions declaring from this alert would link, for the confirmation."""
     return min(_alert_mentions(alert).count(), ALERT_MENTION_LIMIT)
@@ -167,16 +172,24 @@ class DeclarationPreview:
 
 
 def declaration_preview(
-    *, crisis_type: str, level: int, alert: Alert | None, link_alert_mentions: bool
+    *,
+    crisis_type: str,
+    level: int,
+    alert: Alert | None,
+    link_alert_mentions: bool,
+    cluster: MentionCluster | None = None,
 ) -> DeclarationPreview:
-    brand = alert.brand if alert is not None else brand_default()
+    brand = alert.brand if alert is not None else cluster.brand if cluster is not None else brand_default()
+    to_link = alert_mention_count(alert=alert) if alert is not None and link_alert_mentions else 0
+    if cluster is not None:
+        to_link += min(cluster.mention_count, ALERT_MENTION_LIMIT)
     version = playbook_version_current(crisis_type=crisis_type, level=level)
     content = content_clean(version.content if version else {})
     return DeclarationPreview(
         brand=brand,
         playbook_version=version,
         content=content,
-        mentions_to_link=alert_mention_count(alert=alert) if alert is not None and link_alert_mentions else 0,
+        mentions_to_link=to_link,
         open_same=Crisis.objects.filter(brand=brand, crisis_type=crisis_type, status__in=ACTIVE_CRISIS_STATUSES)
         .order_by("-declared_at")
         .first(),

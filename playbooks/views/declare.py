@@ -39,6 +39,7 @@ def _declaration(request: StaffRequest, form: DeclareForm, *, back: str) -> Http
             level=data["level"],
             alert=alert,
             link_alert_mentions=data["link_alert_mentions"],
+            cluster=data["cluster"],
         )
         return render(request, "playbooks/declare_confirm.html", {"form": form, "preview": preview, "back": back})
     try:
@@ -50,6 +51,8 @@ def _declaration(request: StaffRequest, form: DeclareForm, *, back: str) -> Http
             alert_id=alert.pk if alert is not None else None,
             link_alert_mentions=data["link_alert_mentions"],
             another_wanted=data["another_wanted"],
+            mention_ids=selectors.cluster_mention_ids(cluster=data["cluster"]) if data["cluster"] else (),
+            brand=data["cluster"].brand if data["cluster"] else None,
         )
     except services.CrisisError as error:
         return refuse(request, str(error), back=back)

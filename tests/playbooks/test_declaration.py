@@ -172,3 +172,30 @@ def test_the_confirmation_names_the_departments_as_people_call_them(client, comm
     consequences = page[page.index('data-testid="declare-consequences"') :]
     assert "Asesoría Jurídica" in consequences
     assert "juridico" not in consequences
+
+
+def test_a_crisis_declared_from_a_cluster_links_its_mentions(client, community_manager, technical_playbook):
+    from inbox.models import MentionCluster
+
+    channel = ChannelFactory(brand="Telco")
+    now = timezone.now()
+    cluster = MentionCluster.objects.create(
+        brand="Telco",
+        channel=channel,
+        signature=[1],
+        bands=[1],
+        representative_text="sin fibra",
+        mention_count=30,
+        first_seen_at=now,
+        last_seen_at=now,
+    )
+    members = MentionFactory.create_batch(30, channel=channel, cluster=cluster)
+    MentionFactory.create_batch(3, channel=channel)
+    client.force_login(community_manager)
+    preview = client.post(reverse("playbooks:crisis_declare"), {**DECLARATION, "cluster": cluster.pk})
+    assert "30" in preview.content.decode() and 'name="cluster"' in preview.content.decode()
+    response = client.post(
+        reverse("playbooks:crisis_declare"), {**DECLARATION, "cluster": cluster.pk, "confirmed": "1"}
+    )
+    assert response.status_code == 302
+    assert set(Crisis.objects.get().mentions.values_list("pk", flat=True)) == {mention.pk for mention in members}
