@@ -293,6 +293,10 @@ INTAKE_REQUEUE_SECONDS = int(os.environ.get("INTAKE_REQUEUE_SECONDS", "30"))
 INTAKE_RETENTION_HOURS = max(24, int(os.environ.get("INTAKE_RETENTION_HOURS", "48")))
 # The escalation sweeper re-queues a step's messages whose task was lost after this many seconds.
 ESCALATION_NOTIFY_GRACE_SECONDS = int(os.environ.get("ESCALATION_NOTIFY_GRACE_SECONDS", "60"))
+# A request's signed link (in every notification) opens its phone page for this long (docs/ESCALATION.md).
+ESCALATION_LINK_MAX_AGE_SECONDS = int(os.environ.get("ESCALATION_LINK_MAX_AGE_SECONDS", str(72 * 3600)))
+# Slack signs the interactions it posts (buttons of an escalation message) with the app's signing secret.
+SLACK_SIGNING_SECRET = os.environ.get("SLACK_SIGNING_SECRET", "")
 CELERY_QUEUES = list(QUEUES)
 if EMBEDDED:
     # The embedded worker's four threads serve every queue: slow model-tier batches must not hold them all.

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from escalation import views
+from escalation import link_views, views
 
 app_name = "escalation"
 
@@ -14,4 +14,12 @@ urlpatterns = [
     path("<int:request_id>/close/", views.request_close, name="close"),
     path("mention/<int:mention_id>/", views.mention_escalate, name="mention_escalate"),
     path("mention/<int:mention_id>/panel/", views.mention_panel, name="mention_panel"),
+    path("<int:request_id>/respond/<str:token>/", link_views.respond, name="respond"),
+    path(
+        "<int:request_id>/respond/<str:token>/acknowledge/",
+        link_views.respond_acknowledge,
+        name="respond_acknowledge",
+    ),
+    path("<int:request_id>/respond/<str:token>/answer/", link_views.respond_answer, name="respond_answer"),
+    path("slack/interactions/", link_views.slack_interactions, name="slack_interactions"),
 ]

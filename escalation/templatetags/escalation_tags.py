@@ -9,7 +9,7 @@ from django.template.context import Context
 
 from crisisdesk.roles import user_role
 from escalation import selectors
-from escalation.forms import EscalateForm
+from escalation.forms import EscalateForm, promise_default
 from escalation.models import Department
 from escalation.views import RAISERS
 from inbox.models import Mention
@@ -39,3 +39,9 @@ def escalation_mention_panel(context: Context, mention: Mention) -> dict[str, An
         "form": EscalateForm(),
         "csrf_token": context.get("csrf_token"),
     }
+
+
+@register.simple_tag
+def escalation_promise_default() -> str:
+    """The answer-by time an acknowledge form offers first, as a `datetime-local` value."""
+    return promise_default()
