@@ -80,7 +80,7 @@ def _act(request: HttpRequest, request_id: int, token: str, action: str) -> Http
             done = _acknowledge(request, grant)
         else:
             done = _answer(request, grant)
-    except services.EscalationPermissionError as error:
+    except (services.EscalationPermissionError, services.LinkRefused) as error:
         return _refused(request, str(error))
     except services.EscalationError as error:
         return _page(request, request_id, token, error=str(error), status=400)
