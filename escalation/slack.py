@@ -55,10 +55,11 @@ def escalation_clicks(payload: str) -> Iterator[Click]:
         return
     if not isinstance(data, dict) or data.get("type") != "block_actions":
         return
-    user = data.get("user") if isinstance(data.get("user"), dict) else {}
+    user = data.get("user")
+    slack_user = str(user.get("id", "")) if isinstance(user, dict) else ""
     for action in data.get("actions") or []:
         if not isinstance(action, dict):
             continue
         value = str(action.get("value", ""))
         if action.get("action_id") in (SLACK_ACTION_ACKNOWLEDGE, SLACK_ACTION_ANSWER) and value.isdigit():
-            yield Click(request_id=int(value), action_id=str(action["action_id"]), slack_user=str(user.get("id", "")))
+            yield Click(request_id=int(value), action_id=str(action["action_id"]), slack_user=slack_user)

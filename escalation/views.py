@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 from crisisdesk.models import Role, User
 from crisisdesk.roles import CONSOLE_STAFF, EVERYONE, roles_required, user_role
 from escalation import selectors, services
-from escalation.forms import AcknowledgeForm, AnswerForm, EscalateForm, form_errors, promise_default
+from escalation.forms import AcknowledgeForm, AnswerForm, EscalateForm, form_errors
 from escalation.models import EscalationRequest
 from inbox.models import Mention
 

@@ -7,55 +7,78 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('escalation', '0004_notification_retries'),
-        ('inbox', '0006_intake'),
-        ('playbooks', '0004_timeline_message_keys'),
+        ("escalation", "0004_notification_retries"),
+        ("inbox", "0006_intake"),
+        ("playbooks", "0004_timeline_message_keys"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='LinkUse',
+            name="LinkUse",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('nonce', models.CharField(max_length=32)),
-                ('action', models.CharField(max_length=16)),
-                ('used_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("nonce", models.CharField(max_length=32)),
+                ("action", models.CharField(max_length=16)),
+                ("used_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
         ),
         migrations.AddField(
-            model_name='escalationrequest',
-            name='holding_line',
-            field=models.TextField(blank=True, help_text='What the community manager may publish while the department works on it.'),
+            model_name="escalationrequest",
+            name="holding_line",
+            field=models.TextField(
+                blank=True, help_text="What the community manager may publish while the department works on it."
+            ),
         ),
         migrations.AddField(
-            model_name='escalationrequest',
-            name='promised_at',
+            model_name="escalationrequest",
+            name="promised_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AlterField(
-            model_name='escalationevent',
-            name='kind',
-            field=models.CharField(choices=[('created', 'Created'), ('notified', 'Notified'), ('reminded', 'Reminded'), ('escalated', 'Escalated'), ('overdue', 'Overdue'), ('acknowledged', 'Acknowledged'), ('snoozed', 'Promised time changed'), ('promise_missed', 'Promised time missed'), ('answered', 'Answered'), ('closed', 'Closed')], max_length=16),
+            model_name="escalationevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("created", "Created"),
+                    ("notified", "Notified"),
+                    ("reminded", "Reminded"),
+                    ("escalated", "Escalated"),
+                    ("overdue", "Overdue"),
+                    ("acknowledged", "Acknowledged"),
+                    ("snoozed", "Promised time changed"),
+                    ("promise_missed", "Promised time missed"),
+                    ("answered", "Answered"),
+                    ("closed", "Closed"),
+                ],
+                max_length=16,
+            ),
         ),
         migrations.AddIndex(
-            model_name='escalationrequest',
-            index=models.Index(fields=['status', 'promised_at'], name='escalation_promise_due'),
+            model_name="escalationrequest",
+            index=models.Index(fields=["status", "promised_at"], name="escalation_promise_due"),
         ),
         migrations.AddField(
-            model_name='linkuse',
-            name='request',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='link_uses', to='escalation.escalationrequest'),
+            model_name="linkuse",
+            name="request",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="link_uses", to="escalation.escalationrequest"
+            ),
         ),
         migrations.AddField(
-            model_name='linkuse',
-            name='user',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="linkuse",
+            name="user",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='linkuse',
-            constraint=models.UniqueConstraint(fields=('nonce', 'action'), name='link_use_once'),
+            model_name="linkuse",
+            constraint=models.UniqueConstraint(fields=("nonce", "action"), name="link_use_once"),
         ),
     ]

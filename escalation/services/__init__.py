@@ -21,6 +21,15 @@ from escalation.services.chain import (
 )
 from escalation.services.context import escalation_context
 from escalation.services.delivery import escalation_notification_resend, escalation_step_notify
+from escalation.services.link_actions import escalation_link_acknowledge, escalation_link_answer
+from escalation.services.links import (
+    LinkGrant,
+    LinkRefused,
+    link_actor,
+    link_used_actions,
+    request_link_read,
+    request_link_url,
+)
 from escalation.services.requests import (
     MAX_ANSWER_LENGTH,
     MAX_QUESTION_LENGTH,
@@ -30,15 +39,6 @@ from escalation.services.requests import (
     escalation_request_close,
     escalation_request_create,
     policy_snapshot,
-)
-from escalation.services.link_actions import escalation_link_acknowledge, escalation_link_answer
-from escalation.services.links import (
-    LinkGrant,
-    LinkRefused,
-    link_actor,
-    link_used_actions,
-    request_link_read,
-    request_link_url,
 )
 from escalation.services.sweep import SWEEP_BATCH, SweepReport, escalations_sweep
 

@@ -46,7 +46,9 @@ def promise_clean(*, promised_at: datetime | None, holding_line: str, now: datet
     return promised_at, holding_line
 
 
-def _snooze(*, request: EscalationRequest, actor: User, promised_at: datetime, holding_line: str, now: datetime) -> None:
+def _snooze(
+    *, request: EscalationRequest, actor: User, promised_at: datetime, holding_line: str, now: datetime
+) -> None:
     """Move the promised time of an acknowledged request: audited and on the timeline."""
     previous = request.promised_at
     request.promised_at, request.holding_line = promised_at, holding_line
@@ -83,7 +85,12 @@ def _acknowledge(
     )
     data = {"promised_at": promised_at.isoformat(), "holding_line": holding_line}
     EscalationEvent.objects.create(
-        request=request, kind=EventKind.ACKNOWLEDGED, step_index=request.current_step, actor=actor, created_at=now, data=data
+        request=request,
+        kind=EventKind.ACKNOWLEDGED,
+        step_index=request.current_step,
+        actor=actor,
+        created_at=now,
+        data=data,
     )
     audit_record(
         actor=actor, verb="escalation.acknowledge", target=request, data={"step": request.current_step, **data}

@@ -65,7 +65,9 @@ def request_link_read(*, token: str, request_id: int) -> LinkGrant:
     if not isinstance(value, dict) or value.get("r") != request_id:
         raise LinkRefused(_("This link is not valid for this request."))
     user_id = value.get("u")
-    return LinkGrant(request_id=request_id, user_id=user_id if isinstance(user_id, int) else None, nonce=str(value["n"]))
+    return LinkGrant(
+        request_id=request_id, user_id=user_id if isinstance(user_id, int) else None, nonce=str(value["n"])
+    )
 
 
 def link_actor(*, grant: LinkGrant, visitor: User | None) -> User | None:

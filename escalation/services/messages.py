@@ -82,7 +82,7 @@ def email_bodies(message: StepMessage) -> tuple[str, str]:
 
 
 def chat_flavour(url: str) -> str:
-    """"slack", "teams" or "plain": the payload shape the webhook at `url` understands."""
+    """ "slack", "teams" or "plain": the payload shape the webhook at `url` understands."""
     host = (urlsplit(url).hostname or "").lower()
     if host == "hooks.slack.com":
         return "slack"
@@ -126,11 +126,16 @@ def slack_payload(message: StepMessage) -> dict[str, Any]:
     blocks: list[dict[str, Any]] = [
         {
             "type": "section",
-            "text": {"type": "mrkdwn", "text": f"*{_slack_escape(message.subject)}*\n{_slack_escape(message.question)}"[:SLACK_TEXT_LIMIT]},
+            "text": {
+                "type": "mrkdwn",
+                "text": f"*{_slack_escape(message.subject)}*\n{_slack_escape(message.question)}"[:SLACK_TEXT_LIMIT],
+            },
         },
     ]
     if mention_lines:
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(mention_lines)[:SLACK_TEXT_LIMIT]}})
+        blocks.append(
+            {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(mention_lines)[:SLACK_TEXT_LIMIT]}}
+        )
     blocks += [
         {"type": "context", "elements": [{"type": "mrkdwn", "text": details}]},
         {
@@ -138,12 +143,18 @@ def slack_payload(message: StepMessage) -> dict[str, Any]:
             "block_id": f"escalation-{message.request_id}",
             "elements": [
                 _slack_button(
-                    _("Acknowledge"), action_id=SLACK_ACTION_ACKNOWLEDGE, url=message.link,
-                    request_id=message.request_id, primary=False,
+                    _("Acknowledge"),
+                    action_id=SLACK_ACTION_ACKNOWLEDGE,
+                    url=message.link,
+                    request_id=message.request_id,
+                    primary=False,
                 ),
                 _slack_button(
-                    _("Answer"), action_id=SLACK_ACTION_ANSWER, url=message.link + "#answer",
-                    request_id=message.request_id, primary=True,
+                    _("Answer"),
+                    action_id=SLACK_ACTION_ANSWER,
+                    url=message.link + "#answer",
+                    request_id=message.request_id,
+                    primary=True,
                 ),
             ],
         },
@@ -184,6 +195,10 @@ def teams_payload(message: StepMessage) -> dict[str, Any]:
     return {
         "type": "message",
         "attachments": [
-            {"contentType": "application/vnd.microsoft.card.adaptive", "contentUrl": None, "content": teams_card(message)}
+            {
+                "contentType": "application/vnd.microsoft.card.adaptive",
+                "contentUrl": None,
+                "content": teams_card(message),
+            }
         ],
     }

@@ -47,7 +47,8 @@ SWEEP_BATCH = 200
 
 @dataclass
 class SweepReport:
-    """How many requests one sweep moved (and re-escalated after a missed promise), reminded and marked overdue, and how many messages it requeued."""
+    """How many requests one sweep moved, re-escalated after a missed promise, reminded and marked
+    overdue, and how many messages it requeued."""
 
     escalated: int = 0
     promises_missed: int = 0

@@ -32,7 +32,9 @@ def posts(monkeypatch) -> list[httpx.Request]:
     monkeypatch.setattr(
         notifications,
         "http_client",
-        lambda: httpx.Client(transport=httpx.MockTransport(lambda request: sent.append(request) or httpx.Response(200))),
+        lambda: httpx.Client(
+            transport=httpx.MockTransport(lambda request: sent.append(request) or httpx.Response(200))
+        ),
     )
     return sent
 
@@ -42,7 +44,11 @@ def _raise_with_hook(people, department, mention, hook, capture):
     department.save(update_fields=["chat_webhook_url"])
     with capture(execute=True):
         return services.escalation_request_create(
-            raised_by=people["cm"], department=department, question="¿Cuándo vuelve la fibra?", mention_ids=[mention.pk], now=at(0)
+            raised_by=people["cm"],
+            department=department,
+            question="¿Cuándo vuelve la fibra?",
+            mention_ids=[mention.pk],
+            now=at(0),
         )
 
 
@@ -59,7 +65,10 @@ def test_slack_gets_block_kit_with_the_question_context_and_two_buttons_to_the_s
     assert "&lt;script&gt;" in body["blocks"][1]["text"]["text"]  # mrkdwn control characters escaped
     buttons = body["blocks"][3]["elements"]
     assert [button["text"]["text"] for button in buttons] == ["Acknowledge", "Answer"]
-    assert [button["action_id"] for button in buttons] == [messages.SLACK_ACTION_ACKNOWLEDGE, messages.SLACK_ACTION_ANSWER]
+    assert [button["action_id"] for button in buttons] == [
+        messages.SLACK_ACTION_ACKNOWLEDGE,
+        messages.SLACK_ACTION_ANSWER,
+    ]
     assert all(f"/escalation/{request.pk}/respond/" in button["url"] for button in buttons)
     assert {button["value"] for button in buttons} == {str(request.pk)}
 
@@ -82,8 +91,12 @@ def test_teams_gets_an_adaptive_card_1_5_that_validates_against_the_schema(
 
 @pytest.mark.parametrize("position", [chain.Position(step=0), chain.Position(step=3, attempt=2)])
 def test_every_teams_card_validates_with_or_without_mentions(people, department, position):
-    request = services.escalation_request_create(raised_by=people["cm"], department=department, question="¿Sin menciones?")
-    message = messages.step_message(request=request, position=position, link="https://desk.example/r/x/", desk_link="https://desk.example/")
+    request = services.escalation_request_create(
+        raised_by=people["cm"], department=department, question="¿Sin menciones?"
+    )
+    message = messages.step_message(
+        request=request, position=position, link="https://desk.example/r/x/", desk_link="https://desk.example/"
+    )
     jsonschema.Draft6Validator(SCHEMA).validate(messages.teams_payload(message)["attachments"][0]["content"])
     broken = messages.teams_card(message) | {"body": [{"type": "TextBlok", "text": "x"}]}
     with pytest.raises(jsonschema.ValidationError):
@@ -93,7 +106,9 @@ def test_every_teams_card_validates_with_or_without_mentions(people, department,
 def test_another_chat_webhook_still_gets_text_with_the_link(
     people, department, chain_policy, mention, posts, django_capture_on_commit_callbacks
 ):
-    request = _raise_with_hook(people, department, mention, "https://chat.example/hooks/x", django_capture_on_commit_callbacks)
+    request = _raise_with_hook(
+        people, department, mention, "https://chat.example/hooks/x", django_capture_on_commit_callbacks
+    )
     body = json.loads(posts[0].content)
     assert list(body) == ["text"] and f"/escalation/{request.pk}/respond/" in body["text"]
 

@@ -65,9 +65,7 @@ def test_the_link_is_refused_for_another_request_tampered_or_expired(
     else:
         token = "not-a-token"
     assert client.get(_page(request_id, token)).status_code == 403
-    response = client.post(
-        reverse("escalation:respond_answer", args=[request_id, token]), {"text": "Hackeado"}
-    )
+    response = client.post(reverse("escalation:respond_answer", args=[request_id, token]), {"text": "Hackeado"})
     assert response.status_code == 403
     assert Answer.objects.count() == 0 and LinkUse.objects.count() == 0
 
@@ -101,9 +99,7 @@ def test_each_action_works_once_through_the_link_and_is_audited(client, people, 
     assert 'data-testid="respond-answer-form"' not in page and "Vuelve a las 14:00" in page
 
 
-def test_a_personal_link_for_someone_outside_the_department_opens_nothing(
-    client, other_department_head, escalation
-):
+def test_a_personal_link_for_someone_outside_the_department_opens_nothing(client, other_department_head, escalation):
     token = request_link_token(request_id=escalation.pk, user_id=other_department_head.pk)
     assert client.get(_page(escalation.pk, token)).status_code == 403
     response = client.post(reverse("escalation:respond_answer", args=[escalation.pk, token]), {"text": "No"})
@@ -120,8 +116,9 @@ def test_a_channel_link_asks_for_sign_in_and_then_acts_as_the_member(client, peo
     assert EscalationRequest.objects.get(pk=escalation.pk).answers.get().author == people["head"]
 
 
-def test_the_email_carries_a_working_personal_link(client, people, department, chain_policy, mention,
-                                                   django_capture_on_commit_callbacks):
+def test_the_email_carries_a_working_personal_link(
+    client, people, department, chain_policy, mention, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         request = services.escalation_request_create(
             raised_by=people["cm"], department=department, question="¿Avería?", mention_ids=[mention.pk]

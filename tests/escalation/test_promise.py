@@ -75,13 +75,17 @@ def test_the_desk_form_and_the_api_say_why_an_acknowledgement_is_refused(client,
     missing = client.post(api, {}, content_type="application/json")
     assert missing.status_code == 400
     assert missing.json() == {"promised_at": ["Say by when the department will answer (the promised time)."]}
-    stale = client.post(api, {"promised_at": (timezone.now() - timedelta(minutes=5)).isoformat()}, content_type="application/json")
+    stale = client.post(
+        api, {"promised_at": (timezone.now() - timedelta(minutes=5)).isoformat()}, content_type="application/json"
+    )
     assert stale.status_code == 400 and stale.json() == {"detail": "The promised time must be in the future."}
     assert EscalationRequest.objects.get(pk=request.pk).status == RequestStatus.OPEN
 
     promised = timezone.now() + timedelta(hours=2)
     good = client.post(
-        api, {"promised_at": promised.isoformat(), "holding_line": "Lo estamos revisando"}, content_type="application/json"
+        api,
+        {"promised_at": promised.isoformat(), "holding_line": "Lo estamos revisando"},
+        content_type="application/json",
     )
     assert good.status_code == 200
     assert good.json()["status"] == "acknowledged" and good.json()["holding_line"] == "Lo estamos revisando"
@@ -125,18 +129,30 @@ def test_a_missed_promise_on_the_last_step_tells_the_same_step_again(people, rai
     assert sweep(600) == services.SweepReport(promises_missed=1)
     request.refresh_from_db()
     assert (request.current_step, request.current_attempt) == (3, 1)
-    assert EscalationEvent.objects.filter(request=request, kind=EventKind.NOTIFIED, step_index=3, attempt=1).count() == 1
+    assert (
+        EscalationEvent.objects.filter(request=request, kind=EventKind.NOTIFIED, step_index=3, attempt=1).count() == 1
+    )
 
 
 def test_a_snooze_moves_the_promise_and_is_audited_and_on_the_timeline(people, raise_request, sweep):
     request = raise_request()
-    services.escalation_request_acknowledge(request_id=request.pk, actor=people["owner"], promised_at=at(300), now=at(10))
     services.escalation_request_acknowledge(
-        request_id=request.pk, actor=people["owner"], promised_at=at(900), holding_line="Mañana a primera hora", now=at(200)
+        request_id=request.pk, actor=people["owner"], promised_at=at(300), now=at(10)
+    )
+    services.escalation_request_acknowledge(
+        request_id=request.pk,
+        actor=people["owner"],
+        promised_at=at(900),
+        holding_line="Mañana a primera hora",
+        now=at(200),
     )
     snoozed = EscalationEvent.objects.get(request=request, kind=EventKind.SNOOZED)
     assert snoozed.actor == people["owner"]
-    assert snoozed.data == {"from": at(300).isoformat(), "to": at(900).isoformat(), "holding_line": "Mañana a primera hora"}
+    assert snoozed.data == {
+        "from": at(300).isoformat(),
+        "to": at(900).isoformat(),
+        "holding_line": "Mañana a primera hora",
+    }
     audit = AuditEvent.objects.get(verb="escalation.snooze", target_id=str(request.pk))
     assert audit.actor == people["owner"] and audit.data["to"] == at(900).isoformat()
     # The old time passes quietly; the new one re-escalates
@@ -146,7 +162,9 @@ def test_a_snooze_moves_the_promise_and_is_audited_and_on_the_timeline(people, r
 
 def test_an_answer_ends_the_promise(people, raise_request, sweep):
     request = raise_request()
-    services.escalation_request_acknowledge(request_id=request.pk, actor=people["owner"], promised_at=at(300), now=at(10))
+    services.escalation_request_acknowledge(
+        request_id=request.pk, actor=people["owner"], promised_at=at(300), now=at(10)
+    )
     services.escalation_answer_create(request_id=request.pk, author=people["owner"], text="Reparado", now=at(100))
     assert sweep(300) == services.SweepReport()
     assert EscalationRequest.objects.get(pk=request.pk).status == RequestStatus.ANSWERED

@@ -22,11 +22,24 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from console.routing import websocket_urlpatterns
 from crisisdesk.roles import user_role
+from escalation.services.links import request_link_token
 
 pytestmark = pytest.mark.django_db
 
 # Routes open to anonymous users on purpose: they authenticate otherwise (signature, token exchange).
-PUBLIC = {"login", "logout", "healthz", "hooks:meta", "hooks:generic", "api-token-login"}
+# An escalation request's signed link is its own credential (docs/ESCALATION.md); Slack signs its interactions.
+PUBLIC = {
+    "login",
+    "logout",
+    "healthz",
+    "hooks:meta",
+    "hooks:generic",
+    "api-token-login",
+    "escalation:respond",
+    "escalation:respond_acknowledge",
+    "escalation:respond_answer",
+    "escalation:slack_interactions",
+}
 
 # Pages and APIs a department head may never use, whatever the view declares.
 HEAD_FORBIDDEN = re.compile(
@@ -120,6 +133,8 @@ def url_for(route: str, name: str, world) -> str:
             return str(getattr(world, owner).pk)
         if kwarg == "action":
             return ACTIONS[name]
+        if kwarg == "token":  # a department channel's link: whoever opens it signs in
+            return request_link_token(request_id=world.escalation_request.pk, user_id=None)
         objects = {
             "mention_id": world.mention,
             "request_id": world.escalation_request,
