@@ -98,7 +98,7 @@ def chat_payload(message: StepMessage, *, url: str) -> dict[str, Any]:
         return slack_payload(message)
     if flavour == "teams":
         return teams_payload(message)
-    return {"text": f"{message.subject}\n{message.question[:500]}\n{message.link}"}
+    return {"text": f"{message.subject}\n{message.link}"}
 
 
 def _slack_escape(text: str) -> str:
@@ -159,7 +159,7 @@ def slack_payload(message: StepMessage) -> dict[str, Any]:
             ],
         },
     ]
-    return {"text": f"{message.subject}\n{message.link}", "blocks": blocks}
+    return {"text": f"{_slack_escape(message.subject)}\n{message.link}", "blocks": blocks}
 
 
 def teams_card(message: StepMessage) -> dict[str, Any]:

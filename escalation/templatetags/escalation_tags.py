@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django import template
 from django.template.context import Context
+from django.utils import timezone
 
 from crisisdesk.roles import user_role
 from escalation import selectors
@@ -45,3 +47,13 @@ def escalation_mention_panel(context: Context, mention: Mention) -> dict[str, An
 def escalation_promise_default() -> str:
     """The answer-by time an acknowledge form offers first, as a `datetime-local` value."""
     return promise_default()
+
+
+@register.filter
+def iso_local(value: object) -> str:
+    """An ISO 8601 time kept in an event's data, shown as "d/m H:i" in the current time zone ("" if none)."""
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return ""
+    return timezone.localtime(moment).strftime("%d/%m %H:%M") if timezone.is_aware(moment) else ""

@@ -103,6 +103,18 @@ def test_every_teams_card_validates_with_or_without_mentions(people, department,
         jsonschema.Draft6Validator(SCHEMA).validate(broken)
 
 
+def test_a_slack_message_cannot_ping_the_channel(people, department):
+    request = services.escalation_request_create(
+        raised_by=people["cm"], department=department, question="<!channel> ¿avería? <https://phish.example|aquí>"
+    )
+    message = messages.step_message(
+        request=request, position=chain.Position(step=0), link="https://desk.example/r/x/", desk_link="https://d/"
+    )
+    body = json.dumps(messages.slack_payload(message))
+    assert "<!channel>" not in body and "<https://phish" not in body
+    assert "&lt;!channel&gt;" in body
+
+
 def test_another_chat_webhook_still_gets_text_with_the_link(
     people, department, chain_policy, mention, posts, django_capture_on_commit_callbacks
 ):

@@ -215,3 +215,13 @@ def test_two_concurrent_sweepers_re_escalate_each_missed_promise_exactly_once(pe
     )
     assert notified == Counter({request.pk: 1 for request in requests})
     assert set(EscalationRequest.objects.values_list("status", "current_step")) == {(RequestStatus.OPEN, 1)}
+
+
+def test_the_timeline_shows_the_promised_times(client, people, raise_request):
+    request = raise_request()
+    promised = timezone.now() + timedelta(hours=3)
+    services.escalation_request_acknowledge(request_id=request.pk, actor=people["head"], promised_at=promised)
+    client.force_login(people["head"])
+    page = client.get(reverse("escalation:detail", args=[request.pk])).content.decode()
+    assert timezone.localtime(promised).strftime("%d/%m %H:%M") in page
+    assert "Change the promised time" in page
