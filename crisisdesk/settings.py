@@ -294,41 +294,20 @@ INBOX_BREACH_WARNING_MINUTES = int(os.environ.get("INBOX_BREACH_WARNING_MINUTES"
 # hours (at least the 24-hour replay window of the webhooks).
 INTAKE_REQUEUE_SECONDS = int(os.environ.get("INTAKE_REQUEUE_SECONDS", "30"))
 INTAKE_RETENTION_HOURS = max(24, int(os.environ.get("INTAKE_RETENTION_HOURS", "48")))
-# The escalation sweeper re-queues a step's messages whose task was lost after this many seconds.
-ESCALATION_NOTIFY_GRACE_SECONDS = int(os.environ.get("ESCALATION_NOTIFY_GRACE_SECONDS", "60"))
+ESCALATION_NOTIFY_GRACE_SECONDS = int(os.environ.get("ESCALATION_NOTIFY_GRACE_SECONDS", "60"))  # lost step tasks
+# How long a request's signed link opens its phone page, and the secret Slack signs button clicks with
+# (docs/ESCALATION.md).
+ESCALATION_LINK_MAX_AGE_SECONDS = int(os.environ.get("ESCALATION_LINK_MAX_AGE_SECONDS", str(72 * 3600)))
+SLACK_SIGNING_SECRET = os.environ.get("SLACK_SIGNING_SECRET", "")
 CELERY_QUEUES = list(QUEUES)
 if EMBEDDED:
     # The embedded worker's four threads serve every queue: slow model-tier batches must not hold them all.
     CELERY_TASK_ANNOTATIONS = {"triage.mentions_refine": {"rate_limit": "4/s"}}
 
-REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
-    ],
-    "DEFAULT_PERMISSION_CLASSES": ["crisisdesk.roles.HasRole"],
-    # JSON only: the browsable API's pages carry inline styles the CSP refuses; Swagger UI (/api/docs/) is
-    # the API's page for people.
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    # JSON nested deeper than crisisdesk.parsers.JSON_MAX_DEPTH is a 400, not a RecursionError.
-    "DEFAULT_PARSER_CLASSES": [
-        "crisisdesk.parsers.BoundedJSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
-    "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_THROTTLE_CLASSES": [
-        "crisisdesk.throttling.AnonRateThrottle",
-        "crisisdesk.throttling.UserRateThrottle",
-    ],
-    "DEFAULT_THROTTLE_RATES": {
-        "anon": os.environ.get("API_THROTTLE_ANON", "60/min"),
-        "user": os.environ.get("API_THROTTLE_USER", "6000/min"),
-    },
-}
+# DRF: JSON only, bounded JSON, role checks, throttles at these rates (crisisdesk/settings_parts.py).
+REST_FRAMEWORK = settings_parts.rest_framework(
+    anon_rate=os.environ.get("API_THROTTLE_ANON", "60/min"), user_rate=os.environ.get("API_THROTTLE_USER", "6000/min")
+)
 # The schema's title, the sidecar Swagger UI and the enum names: crisisdesk/settings_parts.py.
 SPECTACULAR_SETTINGS = settings_parts.SPECTACULAR_SETTINGS
 

@@ -5,6 +5,8 @@ Nothing here reads the environment: `crisisdesk.settings` stays the one place th
 
 from __future__ import annotations
 
+from typing import Any
+
 from csp.constants import NONE, SELF
 
 SPECTACULAR_SETTINGS = {
@@ -58,3 +60,35 @@ REPLY_RATE_LIMITS: dict[str, tuple[int, int]] = {
     "webhook": (60, 60),
     "simulator": (600, 60),
 }
+
+
+def rest_framework(*, anon_rate: str, user_rate: str) -> dict[str, Any]:
+    """Django REST framework's settings; only the throttle rates come from the deployment."""
+    return {
+        "DEFAULT_AUTHENTICATION_CLASSES": [
+            "rest_framework.authentication.SessionAuthentication",
+            "rest_framework.authentication.TokenAuthentication",
+        ],
+        "DEFAULT_PERMISSION_CLASSES": ["crisisdesk.roles.HasRole"],
+        # JSON only: the browsable API's pages carry inline styles the CSP refuses; Swagger UI (/api/docs/) is
+        # the API's page for people.
+        "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+        "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+        # JSON nested deeper than crisisdesk.parsers.JSON_MAX_DEPTH is a 400, not a RecursionError.
+        "DEFAULT_PARSER_CLASSES": [
+            "crisisdesk.parsers.BoundedJSONParser",
+            "rest_framework.parsers.FormParser",
+            "rest_framework.parsers.MultiPartParser",
+        ],
+        "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
+        "PAGE_SIZE": 50,
+        "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+        "DEFAULT_THROTTLE_CLASSES": [
+            "crisisdesk.throttling.AnonRateThrottle",
+            "crisisdesk.throttling.UserRateThrottle",
+        ],
+        "DEFAULT_THROTTLE_RATES": {
+            "anon": anon_rate,
+            "user": user_rate,
+        },
+    }

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from escalation.models import Department
@@ -26,6 +29,35 @@ class AnswerForm(forms.Form):
     text = forms.CharField(max_length=8000, label=_("Answer"), widget=forms.Textarea(attrs={"rows": 3}))
     is_approved_wording = forms.BooleanField(
         required=False, label=_("Approved wording: community managers may reply with it")
+    )
+
+
+DEFAULT_PROMISE = timedelta(hours=1)
+
+
+def promise_default(now: datetime | None = None) -> str:
+    """The answer-by time a form offers first (an hour from now), as a `datetime-local` value."""
+    return timezone.localtime((now or timezone.now()) + DEFAULT_PROMISE).strftime("%Y-%m-%dT%H:%M")
+
+
+class AcknowledgeForm(forms.Form):
+    """An acknowledgement names the time the department will answer by; the service checks the window."""
+
+    promised_at = forms.DateTimeField(
+        label=_("We will answer by"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        error_messages={
+            "required": _("Say by when the department will answer (the promised time)."),
+            "invalid": _("Write the promised time as a date and a time."),
+        },
+    )
+    holding_line = forms.CharField(
+        required=False,
+        max_length=1000,
+        label=_("Holding line (optional)"),
+        help_text=_("What the community manager may publish meanwhile."),
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
 

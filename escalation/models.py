@@ -181,6 +181,11 @@ class EscalationRequest(models.Model):
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # An acknowledgement promises an answer by `promised_at`; the sweep re-escalates once if it passes.
+    promised_at = models.DateTimeField(null=True, blank=True)
+    holding_line = models.TextField(
+        blank=True, help_text=_("What the community manager may publish while the department works on it.")
+    )
     answered_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
 
@@ -195,6 +200,7 @@ class EscalationRequest(models.Model):
             models.Index(fields=["status", "reminder_at"], name="escalation_reminder"),
             models.Index(fields=["status", "due_at"], name="escalation_due"),
             models.Index(fields=["department", "status"], name="escalation_dept_status"),
+            models.Index(fields=["status", "promised_at"], name="escalation_promise_due"),
         ]
 
     def __str__(self) -> str:
@@ -220,6 +226,8 @@ class EventKind(models.TextChoices):
     ESCALATED = "escalated", _("Escalated")
     OVERDUE = "overdue", _("Overdue")
     ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    SNOOZED = "snoozed", _("Promised time changed")
+    PROMISE_MISSED = "promise_missed", _("Promised time missed")
     ANSWERED = "answered", _("Answered")
     CLOSED = "closed", _("Closed")
 
@@ -242,6 +250,27 @@ class EscalationEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.request_id}"
+
+
+class LinkUse(models.Model):
+    """One action taken through a signed request link: inserted before acting, so each link acts once.
+
+    `nonce` identifies the link (it is inside the signed value); unique with the action, so a link
+    acknowledges at most once and answers at most once (`escalation.services.links`)."""
+
+    request = models.ForeignKey(EscalationRequest, on_delete=models.CASCADE, related_name="link_uses")
+    nonce = models.CharField(max_length=32)
+    action = models.CharField(max_length=16)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    used_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["nonce", "action"], name="link_use_once")]
+
+    def __str__(self) -> str:
+        return f"{self.action} via link on #{self.request_id}"
 
 
 class Answer(models.Model):

@@ -7,10 +7,11 @@ never stop the chain from climbing, and the failure is recorded on the notificat
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import httpx
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMultiAlternatives
 
 logger = logging.getLogger(__name__)
 
@@ -26,20 +27,24 @@ def request_link(path: str) -> str:
     return f"{settings.PUBLIC_BASE_URL}{path}"
 
 
-def email_send(*, to: str, subject: str, body: str) -> str:
+def email_send(*, to: str, subject: str, body: str, html: str = "") -> str:
+    """Send a text e-mail, with an HTML alternative when given."""
     try:
-        send_mail(subject, body, None, [to], fail_silently=False)
+        message = EmailMultiAlternatives(subject, body, None, [to])
+        if html:
+            message.attach_alternative(html, "text/html")
+        message.send(fail_silently=False)
     except Exception as error:  # any transport error is recorded, never fatal
         logger.warning("Escalation email to %s failed: %s", to, error)
         return str(error)[:500] or type(error).__name__
     return ""
 
 
-def webhook_post(*, url: str, text: str) -> str:
-    """POST `{"text": …}`, the shape Slack and Teams incoming webhooks both accept."""
+def webhook_post(*, url: str, payload: dict[str, Any]) -> str:
+    """POST a chat payload as JSON (Block Kit, an Adaptive Card envelope or `{"text": …}`)."""
     try:
         with http_client() as client:
-            response = client.post(url, json={"text": text})
+            response = client.post(url, json=payload)
             response.raise_for_status()
     except httpx.HTTPError as error:
         logger.warning("Escalation webhook %s failed: %s", url, error)

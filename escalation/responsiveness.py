@@ -58,16 +58,11 @@ class Responsiveness:
     answered_late: int
     late_share: float | None
     overdue_unanswered: int
-    promised_missed: int | None
-
-
-def has_promise_field() -> bool:
-    """Whether requests carry a promised answer time yet (added with acknowledgement promises)."""
-    return any(field.name == "promised_at" for field in EscalationRequest._meta.get_fields())
+    promised_missed: int
 
 
 def _promise_missed(item: Any, now: datetime) -> bool:
-    promised = getattr(item, "promised_at", None)
+    promised = item.promised_at
     if promised is None:
         return False
     return (item.answered_at or now) > promised
@@ -86,7 +81,6 @@ def department_figures(
     answered = [item for item in rows if item.answered_at]
     answer = [(item.answered_at - item.created_at).total_seconds() for item in answered if item.answered_at]
     late = sum(1 for item in answered if item.answered_at and item.answered_at > item.due_at)
-    promises = has_promise_field()
     return Responsiveness(
         department_id=department_id,
         department=name,
@@ -100,7 +94,7 @@ def department_figures(
         answered_late=late,
         late_share=late / len(answered) if answered else None,
         overdue_unanswered=sum(1 for item in rows if not item.answered_at and item.due_at <= now),
-        promised_missed=sum(1 for item in rows if _promise_missed(item, now)) if promises else None,
+        promised_missed=sum(1 for item in rows if _promise_missed(item, now)),
     )
 
 
@@ -133,9 +127,7 @@ def department_responsiveness(
 
 
 def _columns() -> list[str]:
-    """The columns read: `promised_at` too, once the model has it."""
-    fields = ["department_id", "created_at", "due_at", "acknowledged_at", "answered_at"]
-    return [*fields, "promised_at"] if has_promise_field() else fields
+    return ["department_id", "created_at", "due_at", "acknowledged_at", "answered_at", "promised_at"]
 
 
 CSV_HEADER = (

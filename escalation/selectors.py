@@ -68,6 +68,21 @@ def escalation_request_for(*, user: User, request_id: int) -> EscalationRequest 
     )
 
 
+def escalation_request_page(*, request_id: int) -> EscalationRequest | None:
+    """One request with its timeline, answers and mentions, for the page its signed link opens.
+
+    No visibility filter: the link is scoped to this request, and the caller checks who acts."""
+    return (
+        EscalationRequest.objects.select_related("department", "raised_by", "acknowledged_by")
+        .prefetch_related(
+            Prefetch("answers", queryset=Answer.objects.select_related("author")),
+            Prefetch("events", queryset=EscalationEvent.objects.select_related("actor")),
+        )
+        .filter(pk=request_id)
+        .first()
+    )
+
+
 def escalation_desk(*, user: User, limit: int = 100) -> QuerySet[EscalationRequest]:
     """Pending requests by urgency: open before acknowledged, then the earliest deadline first."""
     return (

@@ -10,7 +10,7 @@ from escalation import services
 def escalations_sweep() -> int:
     """Beat, every few seconds: climb, remind and mark overdue whatever is due."""
     report = services.escalations_sweep()
-    return report.escalated + report.reminded + report.overdue
+    return report.escalated + report.promises_missed + report.reminded + report.overdue
 
 
 @reliable_task(name="notify.escalation_step", database_retry=True)

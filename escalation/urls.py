@@ -1,6 +1,6 @@
 from django.urls import path
 
-from escalation import views, views_oncall
+from escalation import link_views, views, views_oncall
 
 app_name = "escalation"
 
@@ -18,4 +18,12 @@ urlpatterns = [
     path("on-call/<int:department_id>/calendar.ics", views_oncall.on_call_feed, name="on_call_feed"),
     path("responsiveness.csv", views_oncall.responsiveness_export, name="responsiveness_export"),
     path("cluster/<int:cluster_id>/", views.cluster_escalate, name="cluster_escalate"),
+    path("<int:request_id>/respond/<str:token>/", link_views.respond, name="respond"),
+    path(
+        "<int:request_id>/respond/<str:token>/acknowledge/",
+        link_views.respond_acknowledge,
+        name="respond_acknowledge",
+    ),
+    path("<int:request_id>/respond/<str:token>/answer/", link_views.respond_answer, name="respond_answer"),
+    path("slack/interactions/", link_views.slack_interactions, name="slack_interactions"),
 ]

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from crisisdesk.models import Role, User
 from crisisdesk.roles import CONSOLE_STAFF, EVERYONE, roles_required, user_role
 from escalation import selectors, selectors_oncall, services
-from escalation.forms import AnswerForm, EscalateForm, form_errors
+from escalation.forms import AcknowledgeForm, AnswerForm, EscalateForm, form_errors
 from escalation.models import EscalationRequest
 from inbox.models import Mention
 
@@ -140,11 +140,22 @@ def _act(request: HttpRequest, request_id: int, action: Callable[[], object], do
 @require_POST
 @roles_required(*ANSWERERS)
 def request_acknowledge(request: HttpRequest, request_id: int) -> HttpResponse:
+    """Acknowledge with a promised answer time (or move that time: a snooze)."""
+    form = AcknowledgeForm(request.POST)
+    if not form.is_valid():
+        _visible_or_404(request, request_id)
+        messages.error(request, form_errors(form))
+        return _back(request, reverse("escalation:desk"))
     return _act(
         request,
         request_id,
-        lambda: services.escalation_request_acknowledge(request_id=request_id, actor=_signed_in(request)),
-        _("Acknowledged: the chain has stopped."),
+        lambda: services.escalation_request_acknowledge(
+            request_id=request_id,
+            actor=_signed_in(request),
+            promised_at=form.cleaned_data["promised_at"],
+            holding_line=form.cleaned_data["holding_line"],
+        ),
+        _("Acknowledged: the chain waits until the promised time."),
     )
 
 

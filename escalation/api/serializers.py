@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from escalation.models import Answer, Department, EscalationEvent, EscalationRequest
@@ -46,6 +47,8 @@ class EscalationRequestSerializer(serializers.ModelSerializer):
             "next_action_at",
             "created_at",
             "acknowledged_at",
+            "promised_at",
+            "holding_line",
             "answered_at",
             "closed_at",
         ]
@@ -82,3 +85,16 @@ class EscalationCreateSerializer(serializers.Serializer):
 class AnswerCreateSerializer(serializers.Serializer):
     text = serializers.CharField(max_length=8000)
     is_approved_wording = serializers.BooleanField(required=False, default=False)
+
+
+class AcknowledgeSerializer(serializers.Serializer):
+    """An acknowledgement promises an answer time (future, within 7 days: the service checks)."""
+
+    promised_at = serializers.DateTimeField(
+        error_messages={
+            "required": _("Say by when the department will answer (the promised time)."),
+            "null": _("Say by when the department will answer (the promised time)."),
+            "invalid": _("Write the promised time as an ISO 8601 date and time."),
+        }
+    )
+    holding_line = serializers.CharField(required=False, allow_blank=True, default="", max_length=1000)

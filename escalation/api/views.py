@@ -20,6 +20,7 @@ from crisisdesk.roles import EVERYONE
 from escalation import selectors, services
 from escalation.api.filters import EscalationRequestFilter
 from escalation.api.serializers import (
+    AcknowledgeSerializer,
     AnswerCreateSerializer,
     AnswerSerializer,
     EscalationCreateSerializer,
@@ -106,10 +107,20 @@ class EscalationDetailView(generics.RetrieveAPIView):
 class EscalationAcknowledgeView(APIView):
     allowed_roles = ANSWERERS
 
-    @extend_schema(request=None, responses=EscalationRequestSerializer)
+    @extend_schema(request=AcknowledgeSerializer, responses=EscalationRequestSerializer)
     def post(self, request: Request, pk: int) -> Response:
+        """Acknowledge with `promised_at` (required, future, within 7 days); again with another time: a snooze."""
         _visible(request, pk)
-        item = _run(lambda: services.escalation_request_acknowledge(request_id=pk, actor=_signed_in(request)))
+        serializer = AcknowledgeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        item = _run(
+            lambda: services.escalation_request_acknowledge(
+                request_id=pk,
+                actor=_signed_in(request),
+                promised_at=serializer.validated_data["promised_at"],
+                holding_line=serializer.validated_data["holding_line"],
+            )
+        )
         return Response(EscalationRequestSerializer(item).data)
 
 

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('escalation', '0004_notification_retries'),
+        ('escalation', '0005_acknowledgement_promise'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

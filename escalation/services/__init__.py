@@ -1,6 +1,9 @@
 """Writes for escalation, one module per subdomain, re-exported here so callers keep one import.
 
-- `requests`: raising a request, acknowledging, answering and closing it;
+- `requests`: raising a request, answering and closing it;
+- `acknowledge`: acknowledging it with a promised answer time, and moving that time (a snooze);
+- `links`, `link_actions`: the signed, expiring link to one request's phone page, and its single-use actions;
+- `messages`: what a step's e-mail, Slack, Teams or plain chat message says;
 - `chain`: the escalation chain's decisions as plain values (no ORM), unit-tested without a database;
 - `sweep`: the beat sweeper and its guarded, exactly-once transitions;
 - `delivery`: recording whom a step reaches, claiming, sending and resending its messages;
@@ -9,6 +12,7 @@
 
 from __future__ import annotations
 
+from escalation.services.acknowledge import MAX_HOLDING_LINE_LENGTH, escalation_request_acknowledge
 from escalation.services.chain import (
     BUILTIN_STEPS,
     NOTIFY_MAX_TRIES,
@@ -18,13 +22,21 @@ from escalation.services.chain import (
 from escalation.services.clusters import cluster_escalate
 from escalation.services.context import escalation_context
 from escalation.services.delivery import escalation_notification_resend, escalation_step_notify
+from escalation.services.link_actions import escalation_link_acknowledge, escalation_link_answer
+from escalation.services.links import (
+    LinkGrant,
+    LinkRefused,
+    link_actor,
+    link_used_actions,
+    request_link_read,
+    request_link_url,
+)
 from escalation.services.requests import (
     MAX_ANSWER_LENGTH,
     MAX_QUESTION_LENGTH,
     EscalationError,
     EscalationPermissionError,
     escalation_answer_create,
-    escalation_request_acknowledge,
     escalation_request_close,
     escalation_request_create,
     policy_snapshot,
@@ -34,22 +46,31 @@ from escalation.services.sweep import SWEEP_BATCH, SweepReport, escalations_swee
 __all__ = [
     "BUILTIN_STEPS",
     "MAX_ANSWER_LENGTH",
+    "MAX_HOLDING_LINE_LENGTH",
     "MAX_QUESTION_LENGTH",
     "NOTIFY_MAX_TRIES",
     "NOTIFY_REPAIR_WINDOW",
     "SWEEP_BATCH",
     "EscalationError",
     "EscalationPermissionError",
+    "LinkGrant",
+    "LinkRefused",
     "SweepReport",
     "cluster_escalate",
     "escalation_answer_create",
     "escalation_context",
+    "escalation_link_acknowledge",
+    "escalation_link_answer",
     "escalation_notification_resend",
     "escalation_request_acknowledge",
     "escalation_request_close",
     "escalation_request_create",
     "escalation_step_notify",
     "escalations_sweep",
+    "link_actor",
+    "link_used_actions",
     "notification_retry_delay",
     "policy_snapshot",
+    "request_link_read",
+    "request_link_url",
 ]

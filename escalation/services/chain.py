@@ -36,6 +36,8 @@ NOTIFY_MAX_RETRY_SECONDS = 1800
 # A step's messages are queued after commit; if the worker dies before the task runs, the sweeper
 # queues them again once the grace has passed, for steps recorded within this window.
 NOTIFY_REPAIR_WINDOW = timedelta(hours=24)
+# An acknowledgement promises an answer within this much time at most.
+PROMISE_MAX_AHEAD = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -204,6 +206,23 @@ def climb(chain: Chain, position: Position, *, now: datetime) -> Climb | None:
     if target is None:
         return None
     return Climb(position=target, timers=step_timers(chain, target, start=now))
+
+
+def promise_missed(chain: Chain, position: Position, *, now: datetime) -> Climb:
+    """What a sweep does to a request whose promised answer time has passed: climb to the next
+    position, or, with nowhere left to climb, tell the same step again (one more attempt), so a
+    missed promise always reaches someone."""
+    target = next_position(chain, position) or Position(step=position.step, attempt=position.attempt + 1)
+    return Climb(position=target, timers=step_timers(chain, target, start=now))
+
+
+def promise_window_ok(*, promised_at: datetime, now: datetime) -> str:
+    """Why an answer-by time is refused ("past", "far"), or "" when it is acceptable."""
+    if promised_at <= now:
+        return "past"
+    if promised_at > now + PROMISE_MAX_AHEAD:
+        return "far"
+    return ""
 
 
 def notified_step(chain: Chain, step_index: int) -> Step:

@@ -22,7 +22,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from crisisdesk.models import User
-from crisisdesk.text import header_safe, user_display_name
+from crisisdesk.text import user_display_name
 from escalation import notifications
 from escalation.models import (
     EscalationEvent,
@@ -35,7 +35,7 @@ from escalation.models import (
     StepKind,
 )
 from escalation.selectors import step_recipients
-from escalation.services import chain
+from escalation.services import chain, links, messages
 
 
 @dataclass(frozen=True)
@@ -143,7 +143,6 @@ def escalation_step_notify(*, request_id: int, step_index: int, attempt: int) ->
     )
     if notified is None:
         return 0
-    link = notifications.request_link(reverse("escalation:detail", args=[request.pk]))
     sent = 0
     for message in _step_messages(request=request, notified=notified):
         notification, created = EscalationNotification.objects.get_or_create(
@@ -159,7 +158,6 @@ def escalation_step_notify(*, request_id: int, step_index: int, attempt: int) ->
                 request=request,
                 address=message.address,
                 language=message.language,
-                link=link,
             )
     EscalationEvent.objects.filter(pk=notified.pk).update(data={**notified.data, "dispatched": True})
     return sent
@@ -185,9 +183,8 @@ def escalation_notification_resend(*, notification_id: int) -> int:
             error = _("The recipient has no address any more.")
         EscalationNotification.objects.filter(pk=notification_id).update(state=NotificationState.FAILED, error=error)
         return 0
-    link = notifications.request_link(reverse("escalation:detail", args=[notification.request_id]))
     return _notification_deliver(
-        notification=notification, request=notification.request, address=address, language=language, link=link
+        notification=notification, request=notification.request, address=address, language=language
     )
 
 
@@ -206,17 +203,32 @@ def _notification_address(notification: EscalationNotification) -> tuple[str, st
     return "", ""
 
 
+def _link_user_id(notification: EscalationNotification) -> int | None:
+    """The person a message's signed link is for; None for a department's shared address or channel."""
+    kind, _separator, key = notification.recipient.partition(":")
+    return int(key) if kind == "user" and key.isdigit() else None
+
+
 def _notification_deliver(
-    *, notification: EscalationNotification, request: EscalationRequest, address: str, language: str, link: str
+    *, notification: EscalationNotification, request: EscalationRequest, address: str, language: str
 ) -> int:
-    """Send one claimed message, in `language` (the brand's when empty), and settle its row; 1 if it went out."""
+    """Send one claimed message, in `language` (the brand's when empty), and settle its row; 1 if it went out.
+
+    Each message carries its own signed link (`links`): a person's opens the page as that person.
+    """
     position = chain.Position(step=notification.step_index, attempt=notification.attempt)
+    link = links.request_link_url(request_id=request.pk, user_id=_link_user_id(notification))
+    desk_link = notifications.request_link(reverse("escalation:detail", args=[request.pk]))
     with translation.override(language or brand_language()):
-        subject, body = _message(request=request, position=position, link=link)
+        message = messages.step_message(request=request, position=position, link=link, desk_link=desk_link)
+        if notification.medium == NotificationMedium.EMAIL:
+            text, html = messages.email_bodies(message)
+        else:
+            payload = messages.chat_payload(message, url=address)
     if notification.medium == NotificationMedium.EMAIL:
-        error = notifications.email_send(to=address, subject=subject, body=body)
+        error = notifications.email_send(to=address, subject=message.subject, body=text, html=html)
     else:
-        error = notifications.webhook_post(url=address, text=f"{subject}\n{link}")
+        error = notifications.webhook_post(url=address, payload=payload)
     tries = notification.tries + 1
     now = timezone.now()
     EscalationNotification.objects.filter(pk=notification.pk).update(
@@ -227,24 +239,3 @@ def _notification_deliver(
         sent_at=None if error else now,
     )
     return 0 if error else 1
-
-
-def _message(*, request: EscalationRequest, position: chain.Position, link: str) -> tuple[str, str]:
-    """The subject and body of a step's message, in the active language."""
-    due = timezone.localtime(request.due_at).strftime("%d/%m %H:%M")
-    prefix = _("Reminder") + " · " if chain.is_repeat(position) else ""
-    subject = _("%(prefix)s[Crisis Desk] %(department)s, question #%(id)d (answer by %(due)s)") % {
-        "prefix": prefix,
-        "department": header_safe(request.department.name),
-        "id": request.pk,
-        "due": due,
-    }
-    subject = header_safe(subject, limit=255)
-    body = "\n\n".join(
-        [
-            request.question,
-            _("Step %(step)d of the escalation chain.") % {"step": position.step + 1},
-            _("Acknowledge or answer here: %(link)s") % {"link": link},
-        ]
-    )
-    return subject, body

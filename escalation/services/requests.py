@@ -1,4 +1,4 @@
-"""Raising a request, and what people then do with it: acknowledge, answer, close.
+"""Raising a request, and what people then do with it: answer, close (acknowledging is `acknowledge`).
 
 Every state change locks the request row, writes an `EscalationEvent` and an audit record, and
 pushes its live event after commit. The first step's people are recorded in the same transaction
@@ -38,6 +38,7 @@ from escalation.selectors import (
 from escalation.services import chain
 from escalation.services.context import escalation_context
 from escalation.services.delivery import step_record, step_send
+from escalation.services.errors import EscalationError, EscalationPermissionError
 from inbox import hooks
 from inbox.models import Mention, MentionStatus
 
@@ -46,14 +47,6 @@ if TYPE_CHECKING:
 
 MAX_QUESTION_LENGTH = 4000
 MAX_ANSWER_LENGTH = 8000
-
-
-class EscalationError(Exception):
-    """An escalation action that cannot be done; the message says why and is safe to show."""
-
-
-class EscalationPermissionError(EscalationError):
-    """The user may not act on this request."""
 
 
 # --- the policy snapshot ----------------------------------------------------------------------
@@ -234,7 +227,8 @@ def escalation_request_create(
 # --- what people do ---------------------------------------------------------------------------
 
 
-def _for_update(request_id: int) -> EscalationRequest:
+def for_update(request_id: int) -> EscalationRequest:
+    """The request, locked for this transaction; raises EscalationError if it does not exist."""
     request = (
         EscalationRequest.objects.select_for_update(of=("self",))
         .select_related("department")
@@ -246,41 +240,9 @@ def _for_update(request_id: int) -> EscalationRequest:
     return request
 
 
-def _raiser_ids(request: EscalationRequest) -> list[int]:
+def raiser_ids(request: EscalationRequest) -> list[int]:
+    """Whoever raised the request, as the user ids of a live event."""
     return [request.raised_by_id] if request.raised_by_id else []
-
-
-def escalation_request_acknowledge(*, request_id: int, actor: User, now: datetime | None = None) -> EscalationRequest:
-    """Someone in the department has seen it: the chain stops climbing at once. Idempotent."""
-    now = now or timezone.now()
-    with transaction.atomic():
-        request = _for_update(request_id)
-        if not user_may_answer(user=actor, request=request):
-            raise EscalationPermissionError(_("Only the department may acknowledge this request."))
-        if request.status == RequestStatus.ACKNOWLEDGED:
-            return request
-        if request.status != RequestStatus.OPEN:
-            raise EscalationError(_("This request is already %(status)s.") % {"status": request.get_status_display()})
-        request.status = RequestStatus.ACKNOWLEDGED
-        request.acknowledged_at, request.acknowledged_by = now, actor
-        request.next_action_at = request.reminder_at = None
-        request.save(update_fields=["status", "acknowledged_at", "acknowledged_by", "next_action_at", "reminder_at"])
-        EscalationEvent.objects.create(
-            request=request,
-            kind=EventKind.ACKNOWLEDGED,
-            step_index=request.current_step,
-            actor=actor,
-            created_at=now,
-        )
-        audit_record(actor=actor, verb="escalation.acknowledge", target=request, data={"step": request.current_step})
-        escalation_publish(
-            "escalation.acknowledged",
-            request,
-            mention_ids=request_mention_ids(request=request),
-            user_ids=_raiser_ids(request),
-            include_team=True,
-        )
-    return request
 
 
 def _answer_clean(text: str) -> str:
@@ -309,7 +271,7 @@ def escalation_answer_create(
     now = now or timezone.now()
     text = _answer_clean(text)
     with transaction.atomic():
-        request = _for_update(request_id)
+        request = for_update(request_id)
         if not user_may_answer(user=author, request=request):
             raise EscalationPermissionError(_("Only the department may answer this request."))
         if request.status == RequestStatus.CLOSED:
@@ -339,7 +301,7 @@ def escalation_answer_create(
             "escalation.answered",
             request,
             mention_ids=request_mention_ids(request=request),
-            user_ids=_raiser_ids(request),
+            user_ids=raiser_ids(request),
             include_team=True,
             answer_id=answer.pk,
         )
@@ -350,7 +312,7 @@ def escalation_request_close(*, request_id: int, actor: User, now: datetime | No
     """Close a request (answered, or no longer needed). Idempotent; stops the chain."""
     now = now or timezone.now()
     with transaction.atomic():
-        request = _for_update(request_id)
+        request = for_update(request_id)
         if not user_may_close(user=actor, request=request):
             raise EscalationPermissionError(_("You may not close this request."))
         if request.status == RequestStatus.CLOSED:

@@ -47,9 +47,11 @@ SWEEP_BATCH = 200
 
 @dataclass
 class SweepReport:
-    """How many requests one sweep moved, reminded and marked overdue, and how many messages it requeued."""
+    """How many requests one sweep moved, re-escalated after a missed promise, reminded and marked
+    overdue, and how many messages it requeued."""
 
     escalated: int = 0
+    promises_missed: int = 0
     reminded: int = 0
     overdue: int = 0
     renotified: int = 0
@@ -67,6 +69,9 @@ def escalations_sweep(*, now: datetime | None = None) -> SweepReport:
     pending = EscalationRequest.objects.filter(status=RequestStatus.OPEN)
     for request_id in _ids(pending.filter(next_action_at__lte=now).order_by("next_action_at")):
         report.escalated += _request_escalate(request_id=request_id, now=now)
+    promised = EscalationRequest.objects.filter(status=RequestStatus.ACKNOWLEDGED, promised_at__lte=now)
+    for request_id in _ids(promised.order_by("promised_at")):
+        report.promises_missed += _request_promise_missed(request_id=request_id, now=now)
     for request_id in _ids(pending.filter(reminder_at__lte=now).order_by("reminder_at")):
         report.reminded += _request_remind(request_id=request_id, now=now)
     overdue = EscalationRequest.objects.filter(status__in=PENDING_STATUSES, due_at__lte=now, overdue_at__isnull=True)
@@ -207,6 +212,74 @@ def _request_escalate(*, request_id: int, now: datetime) -> int:
         )
         step_send(request=request)
     return 1
+
+
+def _request_promise_missed(*, request_id: int, now: datetime) -> int:
+    """Re-open an acknowledged request whose promised time passed: the next rung (or the same one
+    again) is told, once. 1 if this sweeper did it.
+
+    Locked with SKIP LOCKED, then moved by an update guarded on the status, the position and the
+    promised time read: a second sweeper, or one that read before a snooze, moves nothing.
+    """
+    with transaction.atomic():
+        request = _lock_skip(
+            EscalationRequest.objects.filter(pk=request_id, status=RequestStatus.ACKNOWLEDGED, promised_at__lte=now)
+        )
+        if request is None:
+            return 0
+        origin = chain.Position(step=request.current_step, attempt=request.current_attempt)
+        decision = chain.promise_missed(chain.Chain.from_snapshot(request.policy_snapshot), origin, now=now)
+        promised_at = request.promised_at
+        moved = EscalationRequest.objects.filter(
+            pk=request.pk,
+            status=RequestStatus.ACKNOWLEDGED,
+            promised_at=promised_at,
+            current_step=origin.step,
+            current_attempt=origin.attempt,
+        ).update(
+            status=RequestStatus.OPEN,
+            promised_at=None,
+            current_step=decision.position.step,
+            current_attempt=decision.position.attempt,
+            next_action_at=decision.timers.next_action_at,
+            reminder_at=decision.timers.reminder_at,
+        )
+        if not moved:
+            return 0
+        request.status, request.promised_at = RequestStatus.OPEN, None
+        request.current_step, request.current_attempt = decision.position.step, decision.position.attempt
+        _promise_missed_record(request=request, origin=origin, promised_at=promised_at, now=now)
+    return 1
+
+
+def _promise_missed_record(
+    *, request: EscalationRequest, origin: chain.Position, promised_at: datetime | None, now: datetime
+) -> None:
+    """The timeline, the audit trail, the live event and the new rung's messages of a missed promise."""
+    data = {
+        "promised_at": promised_at.isoformat() if promised_at else None,
+        "from_step": origin.step,
+        "from_attempt": origin.attempt,
+    }
+    EscalationEvent.objects.create(
+        request=request,
+        kind=EventKind.PROMISE_MISSED,
+        step_index=request.current_step,
+        attempt=request.current_attempt,
+        created_at=now,
+        data=data,
+    )
+    audit_record(actor=None, verb="escalation.promise_missed", target=request, data=data)
+    recipient_ids = step_record(request=request, now=now)
+    escalation_publish(
+        "escalation.escalated",
+        request,
+        mention_ids=request_mention_ids(request=request),
+        user_ids=[*recipient_ids, *([request.raised_by_id] if request.raised_by_id else [])],
+        attempt=request.current_attempt,
+        promise_missed=True,
+    )
+    step_send(request=request)
 
 
 def _request_remind(*, request_id: int, now: datetime) -> int:

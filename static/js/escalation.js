@@ -66,7 +66,7 @@
   async function refreshCard(requestId, force) {
     const card = document.getElementById(`escalation-${requestId}`);
     if (!card) return;
-    const draft = card.querySelector("textarea");
+    const draft = card.querySelector("textarea[name=text]");
     if (!force && draft && draft.value.trim()) return;  // never throw away an answer being written
     const url = new URL(card.dataset.cardUrl, location.href);
     if (document.querySelector("#escalation-requests[data-single]")) url.searchParams.set("single", "1");

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from escalation import services
 
@@ -103,5 +106,8 @@ def test_acknowledging_a_closed_request_is_refused_with_a_reason(
     )
     services.escalation_request_close(request_id=request.pk, actor=community_manager)
     client.force_login(department_head)
-    response = client.post(f"/api/escalations/{request.pk}/acknowledge/")
+    promised = (timezone.now() + timedelta(hours=1)).isoformat()
+    response = client.post(
+        f"/api/escalations/{request.pk}/acknowledge/", {"promised_at": promised}, content_type="application/json"
+    )
     assert response.status_code == 400 and "detail" in response.json()

@@ -3,10 +3,14 @@ community managers see their team's requests and raise them. Every route, every 
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from escalation import services
+from escalation.forms import promise_default
 from escalation.models import EscalationRequest
 
 pytestmark = pytest.mark.django_db
@@ -155,6 +159,8 @@ def test_route_answers_each_role_as_designed(client, request, world, name, metho
         client.force_login(request.getfixturevalue(role))
     payload = {
         "answer": {"text": "Avería resuelta"},
+        "acknowledge": {"promised_at": promise_default()},
+        "api_acknowledge": {"promised_at": (timezone.now() + timedelta(hours=1)).isoformat()},
         "api_answer": {"text": "Avería resuelta"},
         "mention_escalate": {"department": escalation.department_id, "question": "¿Plazo?"},
         "api_create": {

@@ -68,8 +68,19 @@ def test_the_figures_over_7_30_and_90_days(known, director):
     quarter = _by_name(responsiveness.department_responsiveness(user=director, days=90, now=NOW))["Técnica"]
     assert (quarter.requests, quarter.acknowledge_p50_seconds, quarter.answer_p50_seconds) == (7, 210, 1800)
     assert quarter.late_share == pytest.approx(2 / 5)
-    expected_promises = None if not responsiveness.has_promise_field() else 0
-    assert quarter.promised_missed == expected_promises
+    assert quarter.promised_missed == 0
+
+
+@pytest.mark.django_db
+def test_a_promise_missed_counts_whether_answered_late_or_not_at_all(known, department, director):
+    kept = _request(department, days_ago=5, ack=60, answer=900)
+    late = _request(department, days_ago=5, ack=60, answer=4000)
+    silent = _request(department, days_ago=5, ack=60)
+    for item, promised in ((kept, 1200), (late, 1800), (silent, 1800)):
+        item.promised_at = item.created_at + timedelta(seconds=promised)
+        item.save(update_fields=["promised_at"])
+    week = _by_name(responsiveness.department_responsiveness(user=director, days=7, now=NOW))["Técnica"]
+    assert week.promised_missed == 2
 
 
 @pytest.mark.django_db

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.core import mail
+from django.utils import timezone
 
 from crisisdesk.models import AuditEvent
 from escalation import selectors, services, tasks
@@ -108,8 +111,12 @@ def test_without_any_policy_the_global_builtin_chain_applies(people, department,
 
 def test_acknowledge_stops_the_chain_and_is_idempotent(people, department, chain_policy, mention):
     request = _raise(people, department, mention)
-    services.escalation_request_acknowledge(request_id=request.pk, actor=people["head"], now=at(10))
-    again = services.escalation_request_acknowledge(request_id=request.pk, actor=people["head"], now=at(20))
+    services.escalation_request_acknowledge(
+        request_id=request.pk, actor=people["head"], promised_at=at(3600), now=at(10)
+    )
+    again = services.escalation_request_acknowledge(
+        request_id=request.pk, actor=people["head"], promised_at=at(3600), now=at(20)
+    )
     assert again.status == RequestStatus.ACKNOWLEDGED
     assert again.next_action_at is None and again.reminder_at is None
     assert again.acknowledged_by == people["head"]
@@ -121,7 +128,9 @@ def test_a_head_of_another_department_may_not_acknowledge_or_answer(
 ):
     request = _raise(people, department, mention)
     with pytest.raises(services.EscalationPermissionError):
-        services.escalation_request_acknowledge(request_id=request.pk, actor=other_department_head)
+        services.escalation_request_acknowledge(
+            request_id=request.pk, actor=other_department_head, promised_at=timezone.now() + timedelta(hours=1)
+        )
     with pytest.raises(services.EscalationPermissionError):
         services.escalation_answer_create(request_id=request.pk, author=other_department_head, text="No")
     request.refresh_from_db()

@@ -99,7 +99,9 @@ def test_an_unanswered_request_climbs_every_step_on_time(people, raise_request, 
 def test_acknowledging_stops_the_climb_at_once(people, raise_request, sweep):
     request = raise_request()
     sweep(60)
-    services.escalation_request_acknowledge(request_id=request.pk, actor=people["head"], now=at(70))
+    services.escalation_request_acknowledge(
+        request_id=request.pk, actor=people["head"], promised_at=at(20_000), now=at(70)
+    )
     sent_before = len(mail.outbox)
 
     assert sweep(10_000) == services.SweepReport(overdue=1)

@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from escalation import services
 from escalation.demo import seed
+from escalation.forms import promise_default
 from escalation.models import EscalationPolicy, EscalationRequest
 from inbox.models import MentionStatus
 
@@ -100,7 +101,8 @@ def test_an_off_site_next_is_ignored(client, community_manager, department, depa
     )
     client.force_login(department_head)
     response = client.post(
-        reverse("escalation:acknowledge", args=[request.pk]), {"next": "https://evil.example/"}
+        reverse("escalation:acknowledge", args=[request.pk]),
+        {"next": "https://evil.example/", "promised_at": promise_default()},
     )
     assert response["Location"] == reverse("escalation:desk")
 

@@ -8,14 +8,17 @@ import os
 import re
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.contrib import admin
 from django.test import Client, RequestFactory
+from django.utils import timezone
 
 from crisisdesk.models import AuditEvent
+from escalation.forms import promise_default
 from tests.security.conftest import CHANNEL_SECRET
 from tests.security.test_permission_matrix import routes, url_for
 
@@ -24,7 +27,7 @@ pytestmark = pytest.mark.django_db
 ROOT = Path(settings.BASE_DIR)
 
 # Routes that take POSTs without a CSRF token on purpose: platforms sign them, or a token is exchanged.
-CSRF_EXEMPT = {"hooks:meta", "hooks:generic", "api-token-login"}
+CSRF_EXEMPT = {"hooks:meta", "hooks:generic", "api-token-login", "escalation:slack_interactions"}
 
 
 def test_every_route_refuses_a_post_without_a_csrf_token(world):
@@ -189,7 +192,12 @@ ACTIONS = [
     ("community_manager", "/inbox/mentions/{mention}/unhide/", {}, "mention.unhide"),
     ("community_manager", "/inbox/mentions/{mention}/close/", {}, "mention.close"),
     ("community_manager", "/inbox/mentions/{mention}/reopen/", {}, "mention.reopen"),
-    ("head_of_a", "/escalation/{request}/acknowledge/", {}, "escalation.acknowledge"),
+    (
+        "head_of_a",
+        "/escalation/{request}/acknowledge/",
+        {"promised_at": promise_default(timezone.now() + timedelta(days=1))},
+        "escalation.acknowledge",
+    ),
     ("head_of_a", "/escalation/{request}/answer/", {"text": "Reparado a las 14:00"}, "escalation.answer"),
     ("director", "/crises/{crisis}/level/", {"level": "3"}, "crisis.level"),
     ("director", "/crises/{crisis}/statements/", {"body": "Comunicado"}, "statement.submit"),

@@ -22,10 +22,12 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from console.routing import websocket_urlpatterns
 from crisisdesk.roles import user_role
+from escalation.services.links import request_link_token
 
 pytestmark = pytest.mark.django_db
 
 # Routes open to anonymous users on purpose: they authenticate otherwise (signature, token exchange).
+# An escalation request's signed link is its own credential (docs/ESCALATION.md); Slack signs its interactions.
 PUBLIC = {
     "login",
     "logout",
@@ -35,6 +37,10 @@ PUBLIC = {
     "api-token-login",
     # calendar apps send no session: the feed checks its signed token (escalation.oncall_feed)
     "escalation:on_call_feed",
+    "escalation:respond",
+    "escalation:respond_acknowledge",
+    "escalation:respond_answer",
+    "escalation:slack_interactions",
 }
 
 # Pages and APIs a department head may never use, whatever the view declares.
@@ -133,6 +139,8 @@ def url_for(route: str, name: str, world) -> str:
             return ACTIONS[name]
         if kwarg == "chart":
             return "volume"
+        if kwarg == "token":  # a department channel's link: whoever opens it signs in
+            return request_link_token(request_id=world.escalation_request.pk, user_id=None)
         objects = {
             "mention_id": world.mention,
             "request_id": world.escalation_request,

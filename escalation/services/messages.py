@@ -1,0 +1,204 @@
+"""What a step's message says, for each medium: e-mail (text and HTML), Slack, Teams, plain chat.
+
+Every message carries the question, the mentions it was raised from, the deadline and the signed
+link to the request's phone page (`links`). Chat payloads follow the platform the webhook belongs
+to: a Slack incoming webhook gets Block Kit (url buttons that open the signed page, with
+`action_id`s so that an app with interactivity gets a verified ping, `slack`); a Teams Workflows
+webhook gets an Adaptive Card 1.5 in the message envelope; any other URL the plain `{"text": …}`.
+Texts are in the active language: the caller chooses it (`delivery`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crisisdesk.text import header_safe
+from escalation.models import EscalationRequest
+from escalation.services import chain
+
+SLACK_TEXT_LIMIT = 2900  # a section's text may hold 3000 characters
+MENTIONS_SHOWN = 3
+MENTION_TEXT_LIMIT = 280
+SLACK_ACTION_ACKNOWLEDGE = "escalation_acknowledge"
+SLACK_ACTION_ANSWER = "escalation_answer"
+TEAMS_HOST_SUFFIXES = (".webhook.office.com", ".logic.azure.com", ".powerplatform.com", ".powerautomate.com")
+
+
+@dataclass(frozen=True)
+class StepMessage:
+    """One step's message about one request, ready for any medium."""
+
+    request_id: int
+    subject: str
+    question: str
+    department: str
+    due: str
+    step_line: str
+    mentions: tuple[tuple[str, str], ...]
+    link: str
+    desk_link: str
+
+
+def step_message(*, request: EscalationRequest, position: chain.Position, link: str, desk_link: str) -> StepMessage:
+    """The subject and contents of a step's message, in the active language."""
+    due = timezone.localtime(request.due_at).strftime("%d/%m %H:%M")
+    prefix = _("Reminder") + " · " if chain.is_repeat(position) else ""
+    subject = _("%(prefix)s[Crisis Desk] %(department)s, question #%(id)d (answer by %(due)s)") % {
+        "prefix": prefix,
+        "department": header_safe(request.department.name),
+        "id": request.pk,
+        "due": due,
+    }
+    mentions = tuple(
+        (str(item.get("author", {}).get("handle", "")), str(item.get("text", ""))[:MENTION_TEXT_LIMIT])
+        for item in (request.context or {}).get("mentions", [])[:MENTIONS_SHOWN]
+    )
+    return StepMessage(
+        request_id=request.pk,
+        subject=header_safe(subject, limit=255),
+        question=request.question,
+        department=request.department.name,
+        due=due,
+        step_line=_("Step %(step)d of the escalation chain.") % {"step": position.step + 1},
+        mentions=mentions,
+        link=link,
+        desk_link=desk_link,
+    )
+
+
+def email_bodies(message: StepMessage) -> tuple[str, str]:
+    """The text and HTML alternatives of the e-mail (templates escape what strangers wrote)."""
+    context = {"message": message}
+    return (
+        render_to_string("escalation/email/step.txt", context).strip() + "\n",
+        render_to_string("escalation/email/step.html", context),
+    )
+
+
+def chat_flavour(url: str) -> str:
+    """ "slack", "teams" or "plain": the payload shape the webhook at `url` understands."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "hooks.slack.com":
+        return "slack"
+    if host.endswith(TEAMS_HOST_SUFFIXES):
+        return "teams"
+    return "plain"
+
+
+def chat_payload(message: StepMessage, *, url: str) -> dict[str, Any]:
+    """The JSON body to POST to the chat webhook at `url`."""
+    flavour = chat_flavour(url)
+    if flavour == "slack":
+        return slack_payload(message)
+    if flavour == "teams":
+        return teams_payload(message)
+    return {"text": f"{message.subject}\n{message.link}"}
+
+
+def _slack_escape(text: str) -> str:
+    """Slack mrkdwn's three control characters, escaped as its documentation asks."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _slack_button(text: str, *, action_id: str, url: str, request_id: int, primary: bool) -> dict[str, Any]:
+    button: dict[str, Any] = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": text},
+        "action_id": action_id,
+        "url": url,
+        "value": str(request_id),
+    }
+    if primary:
+        button["style"] = "primary"
+    return button
+
+
+def slack_payload(message: StepMessage) -> dict[str, Any]:
+    """Block Kit: the question, its context (mentions, deadline, step) and two buttons to the signed page."""
+    mention_lines = [f"> *@{_slack_escape(handle)}*: {_slack_escape(text)}" for handle, text in message.mentions]
+    details = f"{_('Answer by')} {message.due} · {_slack_escape(message.department)} · {message.step_line}"
+    blocks: list[dict[str, Any]] = [
+        {
+            "type": "section",
+            "text": {
+                "type": "mrkdwn",
+                "text": f"*{_slack_escape(message.subject)}*\n{_slack_escape(message.question)}"[:SLACK_TEXT_LIMIT],
+            },
+        },
+    ]
+    if mention_lines:
+        blocks.append(
+            {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(mention_lines)[:SLACK_TEXT_LIMIT]}}
+        )
+    blocks += [
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": details}]},
+        {
+            "type": "actions",
+            "block_id": f"escalation-{message.request_id}",
+            "elements": [
+                _slack_button(
+                    _("Acknowledge"),
+                    action_id=SLACK_ACTION_ACKNOWLEDGE,
+                    url=message.link,
+                    request_id=message.request_id,
+                    primary=False,
+                ),
+                _slack_button(
+                    _("Answer"),
+                    action_id=SLACK_ACTION_ANSWER,
+                    url=message.link + "#answer",
+                    request_id=message.request_id,
+                    primary=True,
+                ),
+            ],
+        },
+    ]
+    return {"text": f"{_slack_escape(message.subject)}\n{message.link}", "blocks": blocks}
+
+
+def teams_card(message: StepMessage) -> dict[str, Any]:
+    """An Adaptive Card 1.5: the question, the mentions as facts, and buttons to the signed page."""
+    body: list[dict[str, Any]] = [
+        {"type": "TextBlock", "text": message.subject, "weight": "Bolder", "size": "Medium", "wrap": True},
+        {"type": "TextBlock", "text": message.question, "wrap": True},
+        {
+            "type": "FactSet",
+            "facts": [
+                {"title": _("Department"), "value": message.department},
+                {"title": _("Answer by"), "value": message.due},
+                {"title": _("Step"), "value": message.step_line},
+            ],
+        },
+    ]
+    for handle, text in message.mentions:
+        body.append({"type": "TextBlock", "text": f"@{handle}: {text}", "wrap": True, "isSubtle": True})
+    return {
+        "type": "AdaptiveCard",
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "version": "1.5",
+        "body": body,
+        "actions": [
+            {"type": "Action.OpenUrl", "title": _("Acknowledge"), "url": message.link},
+            {"type": "Action.OpenUrl", "title": _("Answer"), "url": message.link + "#answer", "style": "positive"},
+        ],
+    }
+
+
+def teams_payload(message: StepMessage) -> dict[str, Any]:
+    """The Workflows webhook envelope around the card."""
+    return {
+        "type": "message",
+        "attachments": [
+            {
+                "contentType": "application/vnd.microsoft.card.adaptive",
+                "contentUrl": None,
+                "content": teams_card(message),
+            }
+        ],
+    }
