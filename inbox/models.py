@@ -17,6 +17,8 @@ class ChannelKind(models.TextChoices):
     RSS = "rss", "RSS/Atom"
     WEBHOOK = "webhook", _("Generic webhook")
     SIMULATOR = "simulator", _("Simulator")
+    BLUESKY = "bluesky", "Bluesky"
+    DISCOURSE = "discourse", _("Discourse forum")
 
 
 PUSH_ONLY_KINDS = (ChannelKind.FACEBOOK, ChannelKind.INSTAGRAM, ChannelKind.WEBHOOK)
