@@ -122,7 +122,8 @@ class DiscourseConnector(Connector):
         if not text:
             raise ItemInvalid("'cooked' and 'raw' are missing or empty")
         username = str(post.get("username") or "")
-        author_id = post.get("user_id") if post.get("user_id") is not None else username
+        user_id = post.get("user_id")  # the forum's "system" user is -1
+        author_id = str(user_id) if isinstance(user_id, int) and not isinstance(user_id, bool) else username
         return NormalizedMention(
             external_id=post_id,
             text=text,
