@@ -19,6 +19,7 @@ class ChannelKind(models.TextChoices):
     SIMULATOR = "simulator", _("Simulator")
     BLUESKY = "bluesky", "Bluesky"
     DISCOURSE = "discourse", _("Discourse forum")
+    YOUTUBE = "youtube", "YouTube"
 
 
 PUSH_ONLY_KINDS = (ChannelKind.FACEBOOK, ChannelKind.INSTAGRAM, ChannelKind.WEBHOOK)

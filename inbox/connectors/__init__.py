@@ -17,6 +17,7 @@ CONNECTOR_CLASSES = {
     "webhook": "inbox.connectors.webhook.WebhookConnector",
     "bluesky": "inbox.connectors.bluesky.BlueskyConnector",
     "discourse": "inbox.connectors.discourse.DiscourseConnector",
+    "youtube": "inbox.connectors.youtube.YouTubeConnector",
 }
 
 
