@@ -4,7 +4,10 @@ Session: `com.atproto.server.createSession` with the account's handle and an app
 (credentials `{"identifier": ..., "app_password": ...}`) returns an access token that lives minutes
 and a refresh token. A call answered `ExpiredToken` refreshes the session once
 (`com.atproto.server.refreshSession`, the refresh token as bearer) and is repeated; when the refresh
-token has expired too a new session is created. The session lives as long as the connector object.
+token has expired too a new session is created. Bluesky allows 30 createSession calls in 5 minutes
+and 300 a day per account, fewer than one poll a minute needs, so the session is kept in the worker
+process's memory (per PDS and identifier) and reused by the next poll's connector; it is never written
+to the database or the cache.
 
 Fetch: `app.bsky.notification.listNotifications` (reasons mention, reply, quote) pages from the
 newest to the oldest through an opaque `cursor`; a poll walks back until it meets a notification
@@ -22,6 +25,7 @@ hide replies (threadgate), not the replies to our mentions. Rate limits: 429 wit
 from __future__ import annotations
 
 import re
+import threading
 from datetime import UTC, datetime
 from typing import Any
 
@@ -48,6 +52,9 @@ POST_TYPE = "app.bsky.feed.post"
 MENTION_REASONS = ("mention", "reply", "quote")
 POST_URI = re.compile(r"^at://(?P<did>[^/]+)/app\.bsky\.feed\.post/(?P<rkey>[A-Za-z0-9._~:-]+)$")
 
+_SESSIONS: dict[tuple[str, str], dict[str, Any]] = {}  # (PDS, identifier) -> the last session, this process only
+_SESSIONS_LOCK = threading.Lock()
+
 
 class SessionExpired(ConnectorError):
     """The access (or refresh) token has expired; the caller refreshes and asks again."""
@@ -62,7 +69,11 @@ class BlueskyConnector(Connector):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.base_url = self.base_url or "https://bsky.social"
-        self.session: dict[str, Any] = {}
+        with _SESSIONS_LOCK:
+            self.session: dict[str, Any] = dict(_SESSIONS.get(self._session_key(), {}))
+
+    def _session_key(self) -> tuple[str, str]:
+        return (self.base_url, str(self.credentials.get("identifier") or ""))
 
     # Session ------------------------------------------------------------------------------------
 
@@ -93,6 +104,8 @@ class BlueskyConnector(Connector):
         if not isinstance(body, dict) or not body.get("accessJwt") or not body.get("did"):
             raise ConnectorError(f"Bluesky returned no session: {str(body)[:200]}")
         self.session = body
+        with _SESSIONS_LOCK:
+            _SESSIONS[self._session_key()] = dict(body)
         return body
 
     def raise_for_status(self, response: httpx.Response) -> None:

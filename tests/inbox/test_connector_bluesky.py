@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from inbox.connectors import capabilities_for
+from inbox.connectors import bluesky, capabilities_for
 from inbox.connectors.base import RateLimited
 from inbox.connectors.bluesky import BlueskyConnector, post_url
 from inbox.credentials import credentials_encrypt
@@ -23,6 +23,14 @@ from inbox.services import channel_poll
 from tests.inbox.fake_platform import Reply, fake_platform_fixture  # noqa: F401
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def no_kept_sessions():
+    """Each test starts without a session kept by an earlier one (each fake PDS has its own port anyway)."""
+    bluesky._SESSIONS.clear()
+    yield
+    bluesky._SESSIONS.clear()
 
 FIXTURES = Path(__file__).parent / "fixtures" / "bluesky"
 NOTIFICATIONS = "/xrpc/app.bsky.notification.listNotifications"
@@ -236,3 +244,17 @@ def test_post_urls_capabilities_and_the_length_limit():
     assert post_url("record(0)") == ""
     capabilities = capabilities_for("bluesky")
     assert (capabilities.reply, capabilities.hide, capabilities.max_length) == (True, False, 300)
+
+
+def test_the_next_poll_reuses_the_session_instead_of_logging_in_again(fake_platform):
+    fake_platform.script("POST", CREATE_SESSION, Reply(json=session()))
+    fake_platform.script("GET", NOTIFICATIONS, Reply(json={"notifications": []}))
+
+    connector(fake_platform.url).fetch_since({})
+    connector(fake_platform.url).fetch_since({})
+
+    assert len(fake_platform.received("POST", CREATE_SESSION)) == 1
+    assert [call.headers["Authorization"] for call in fake_platform.received("GET", NOTIFICATIONS)] == [
+        "Bearer access-1",
+        "Bearer access-1",
+    ]
