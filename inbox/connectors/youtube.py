@@ -2,7 +2,9 @@
 
 Auth: OAuth 2.0 with the `youtube.force-ssl` scope. Credentials `{"access_token", "refresh_token",
 "client_id", "client_secret"}`; a call answered 401 trades the refresh token for a new access token
-once (`POST https://oauth2.googleapis.com/token`, `grant_type=refresh_token`) and is repeated.
+once (`POST https://oauth2.googleapis.com/token`, `grant_type=refresh_token`) and is repeated. The
+fresh token (an hour's life) is kept in the worker process's memory, keyed by a hash of the refresh
+token, so the next polls start with it instead of being refused first; it is never stored elsewhere.
 
 Fetch: `GET /commentThreads?part=snippet,replies&order=time&textFormat=plainText` with
 `allThreadsRelatedToChannelId=<config channel_id>` (or `videoId=<config video_id>`), pages through
@@ -25,6 +27,8 @@ is reset at midnight Pacific time.
 
 from __future__ import annotations
 
+import hashlib
+import threading
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -52,6 +56,8 @@ TOKEN_URL = "https://oauth2.googleapis.com/token"
 QUOTA_REASONS = frozenset({"quotaExceeded", "rateLimitExceeded", "userRateLimitExceeded", "dailyLimitExceeded"})
 PACIFIC = ZoneInfo("America/Los_Angeles")
 HIDE_STATUSES = ("heldForReview", "rejected")
+_TOKENS: dict[str, str] = {}  # sha256 of a refresh token -> the access token it last gave, this process only
+_TOKENS_LOCK = threading.Lock()
 
 
 class TokenExpired(ConnectorError):
@@ -67,6 +73,13 @@ class YouTubeConnector(Connector):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.base_url = self.base_url or "https://www.googleapis.com/youtube/v3"
+        with _TOKENS_LOCK:
+            kept = _TOKENS.get(self._token_key())
+        if kept:
+            self.credentials = {**self.credentials, "access_token": kept}
+
+    def _token_key(self) -> str:
+        return hashlib.sha256(str(self.credentials.get("refresh_token") or "").encode()).hexdigest()
 
     # Auth and errors ----------------------------------------------------------------------------
 
@@ -85,6 +98,8 @@ class YouTubeConnector(Connector):
         if not body.get("access_token"):
             raise ConnectorError(f"Google returned no access token: {str(body)[:200]}")
         self.credentials = {**self.credentials, "access_token": body["access_token"]}
+        with _TOKENS_LOCK:
+            _TOKENS[self._token_key()] = str(body["access_token"])
         return str(body["access_token"])
 
     def raise_for_status(self, response: httpx.Response) -> None:

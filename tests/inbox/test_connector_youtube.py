@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from inbox.connectors import capabilities_for
+from inbox.connectors import capabilities_for, youtube
 from inbox.connectors.base import ConnectorError, RateLimited
 from inbox.connectors.youtube import YouTubeConnector
 
@@ -24,6 +24,13 @@ FIXTURES = Path(__file__).parent / "fixtures" / "youtube"
 API = "https://www.googleapis.com/youtube/v3"
 CHANNEL = "UCa-vrCLQHviTOVnEKDOdetQ"
 CREDENTIALS = {"access_token": "ya29.old", "refresh_token": "1//refresh", "client_id": "cid", "client_secret": "cs"}
+
+
+@pytest.fixture(autouse=True)
+def no_kept_tokens():
+    youtube._TOKENS.clear()
+    yield
+    youtube._TOKENS.clear()
 
 
 def load(name: str):
@@ -138,6 +145,9 @@ def test_a_refused_token_is_refreshed_once_and_the_call_repeated(google):
     }
     assert repeated.headers["Authorization"] == "Bearer ya29.new"
     assert len(result.mentions) == 2
+    google.connector().fetch_since({})  # the next poll starts with the fresh token
+    assert google.requests[-1].headers["Authorization"] == "Bearer ya29.new"
+    assert len(google.requests) == 4
 
 
 def test_429_and_quota_errors_are_rate_limits(google):
