@@ -258,3 +258,12 @@ def test_the_next_poll_reuses_the_session_instead_of_logging_in_again(fake_platf
         "Bearer access-1",
         "Bearer access-1",
     ]
+
+
+def test_a_page_of_likes_and_follows_holds_no_mention_and_no_dead_letter():
+    page = load("notifications_default_priority.json")  # the whole recorded listNotifications output
+
+    result = BlueskyConnector().parse_payload(page)
+
+    assert {item["reason"] for item in page["notifications"]} == {"like", "follow"}
+    assert (result.mentions, result.rejected) == ([], [])
