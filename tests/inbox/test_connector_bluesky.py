@@ -260,10 +260,15 @@ def test_the_next_poll_reuses_the_session_instead_of_logging_in_again(fake_platf
     ]
 
 
-def test_a_page_of_likes_and_follows_holds_no_mention_and_no_dead_letter():
+def test_a_page_of_likes_reposts_and_follows_holds_no_mention_and_no_dead_letter():
     page = load("notifications_default_priority.json")  # the whole recorded listNotifications output
 
     result = BlueskyConnector().parse_payload(page)
 
-    assert {item["reason"] for item in page["notifications"]} == {"like", "follow"}
+    assert {item["reason"] for item in page["notifications"]} == {
+        "like",
+        "follow",
+        "like-via-repost",
+        "repost-via-repost",
+    }
     assert (result.mentions, result.rejected) == ([], [])
