@@ -17,6 +17,9 @@ class ChannelKind(models.TextChoices):
     RSS = "rss", "RSS/Atom"
     WEBHOOK = "webhook", _("Generic webhook")
     SIMULATOR = "simulator", _("Simulator")
+    BLUESKY = "bluesky", "Bluesky"
+    DISCOURSE = "discourse", _("Discourse forum")
+    YOUTUBE = "youtube", "YouTube"
 
 
 PUSH_ONLY_KINDS = (ChannelKind.FACEBOOK, ChannelKind.INSTAGRAM, ChannelKind.WEBHOOK)

@@ -4,6 +4,8 @@
   wrong signature gets 403 and nothing at all is stored, not even a dead letter: an unsigned body
   is not ours to keep.
 - The generic webhook presents the channel's token (`Authorization: Bearer` or `X-CrisisDesk-Token`).
+- Discourse signs with HMAC-SHA256 over the raw body (`X-Discourse-Event-Signature: sha256=<hex>`);
+  only post events are kept, the rest (ping, topic and user events) are acknowledged with 200.
 - What is accepted is written to PostgreSQL (`inbox.Intake`) before the sender is answered
   202 `{"accepted": true, "intake": <id>}`; a worker ingests it by that id. Neither Redis nor a
   worker being down loses it: the enqueue failure is logged and the intake sweeper queues it again.
@@ -28,6 +30,7 @@ from crisisdesk.parsers import JsonDocumentInvalid, json_loads_bounded
 from crisisdesk.roles import public
 from inbox.connectors import connector_for
 from inbox.connectors.base import Connector, RejectedItem
+from inbox.connectors.discourse import POST_EVENTS, DiscourseConnector
 from inbox.connectors.webhook import WebhookConnector
 from inbox.models import Channel, ChannelKind
 from inbox.services import dead_letters_record, intake_receive
@@ -132,3 +135,24 @@ def generic_webhook(request: HttpRequest, channel_id: int) -> HttpResponse:
     if request.content_type != "application/json":
         return _error(415, "The body must be JSON (Content-Type: application/json).")
     return _ingest_body(channel=channel, body=request.body, source="webhook:generic")
+
+
+@_webhook
+@require_http_methods(["POST"])
+def discourse_webhook(request: HttpRequest, channel_id: int) -> HttpResponse:
+    """A Discourse forum's signed events; post events are kept, others acknowledged and dropped."""
+    channel = _channel(channel_id, (ChannelKind.DISCOURSE,))
+    if channel is None:
+        return _error(404, "No Discourse channel with that id is enabled.")
+    connector = _connector(channel)
+    if connector is None:
+        return _error(503, "The channel's credentials cannot be read; ask an administrator.")
+    if not isinstance(connector, DiscourseConnector):
+        raise TypeError(f"Channel {channel.pk} is a Discourse channel without the Discourse connector.")
+    presented = request.headers.get("X-Discourse-Event-Signature", "")
+    if not connector.signature_matches(body=request.body, presented=presented):
+        return _error(403, "Missing or invalid X-Discourse-Event-Signature.")
+    event = request.headers.get("X-Discourse-Event", "")
+    if event not in POST_EVENTS:
+        return JsonResponse({"ignored": event or "unknown"})
+    return _ingest_body(channel=channel, body=request.body, source="webhook:discourse")

@@ -15,6 +15,9 @@ CONNECTOR_CLASSES = {
     "instagram": "inbox.connectors.meta.InstagramConnector",
     "rss": "inbox.connectors.rss.RssConnector",
     "webhook": "inbox.connectors.webhook.WebhookConnector",
+    "bluesky": "inbox.connectors.bluesky.BlueskyConnector",
+    "discourse": "inbox.connectors.discourse.DiscourseConnector",
+    "youtube": "inbox.connectors.youtube.YouTubeConnector",
 }
 
 
