@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('inbox', '0006_intake'),
+        ('inbox', '0008_mention_work_queue'),
     ]
 
     operations = [
