@@ -6,9 +6,9 @@ reply". Rate limits, pagination, backoff and payload normalisation stay inside t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from collections.abc import Callable
 from typing import Any, ClassVar
 
 import httpx

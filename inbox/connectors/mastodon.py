@@ -29,7 +29,7 @@ from inbox.connectors.base import (
     parse_time,
     require_id,
 )
-from inbox.connectors.normalise import as_int, conversation_root, html_to_text
+from inbox.connectors.normalise import as_int, as_object, conversation_root, html_to_text
 
 
 def _id_key(value: str) -> tuple[int, str]:
@@ -171,8 +171,9 @@ class MastodonConnector(Connector):
 
     def reply_context(self, *, raw: dict[str, Any], author_handle: str) -> dict[str, Any]:
         """The original's author `acct` and `visibility`, from the status ingestion stored in raw."""
-        status = raw.get("status") if isinstance(raw.get("status"), dict) else raw
-        return _status_context(status) or super().reply_context(raw=raw, author_handle=author_handle)
+        status = raw.get("status")
+        context = _status_context(status if isinstance(status, dict) else raw)
+        return context or super().reply_context(raw=raw, author_handle=author_handle)
 
     def publish_reply(self, *, in_reply_to: str, text: str, context: dict[str, Any] | None = None) -> str:
         """Reply addressed to the author, never more visible than the original.
@@ -230,7 +231,7 @@ def addressed(text: str, acct: str) -> str:
 
 
 def _status_context(status: dict[str, Any]) -> dict[str, Any]:
-    account = status.get("account") if isinstance(status.get("account"), dict) else {}
+    account = as_object(status.get("account"))
     context = {
         "author_handle": str(account.get("acct") or account.get("username") or ""),
         "visibility": str(status.get("visibility") or ""),

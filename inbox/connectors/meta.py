@@ -105,8 +105,9 @@ class MetaConnector(Connector):
             post = as_object(post)
             rows = as_object(post.get("comments")).get("data")
             for row in rows if isinstance(rows, list) else []:
+                post_id = str(post.get("id") or "")
                 self._collect(
-                    result, row, lambda row=row, post=post: self.normalise_graph_comment(row, post_id=str(post.get("id") or ""))
+                    result, row, lambda row=row, post_id=post_id: self.normalise_graph_comment(row, post_id=post_id)
                 )
         return result
 

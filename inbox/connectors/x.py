@@ -31,8 +31,8 @@ from inbox.connectors.base import (
     require_id,
     require_text,
 )
-from inbox.connectors.oauth2 import UserTokens
 from inbox.connectors.normalise import as_int, as_object, conversation_root, snowflake_time, unknown_author
+from inbox.connectors.oauth2 import UserTokens
 
 X_EPOCH_MS = 1288834974657
 TWEET_FIELDS = (

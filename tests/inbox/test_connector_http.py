@@ -45,8 +45,11 @@ def feed_channel(url: str) -> Channel:
 
 
 def test_a_feed_answering_301_is_followed_to_its_new_address(fake_platform, rss2_feed):
-    fake_platform.script("GET", "/old.rss", Reply(status=301, body=b"<html>Moved</html>",
-                                                  headers={"Location": "/new.rss", "Content-Type": "text/html"}))
+    fake_platform.script(
+        "GET",
+        "/old.rss",
+        Reply(status=301, body=b"<html>Moved</html>", headers={"Location": "/new.rss", "Content-Type": "text/html"}),
+    )
     fake_platform.script("GET", "/new.rss", Reply(body=rss2_feed, headers={"Content-Type": "application/rss+xml"}))
     channel = feed_channel(f"{fake_platform.url}/old.rss")
 
@@ -68,8 +71,9 @@ def test_redirects_are_bounded(fake_platform):
 
 def test_a_redirect_to_another_origin_drops_the_authorization_header(fake_platform):
     other = fake_platform.url.replace("127.0.0.1", "localhost")
-    fake_platform.script("GET", "/api/v1/notifications",
-                         Reply(status=307, body=b"", headers={"Location": f"{other}/moved"}))
+    fake_platform.script(
+        "GET", "/api/v1/notifications", Reply(status=307, body=b"", headers={"Location": f"{other}/moved"})
+    )
     fake_platform.script("GET", "/moved", Reply(json=[]))
 
     MastodonConnector(base_url=fake_platform.url, credentials={"access_token": "secret"}).fetch_since({})
@@ -105,7 +109,9 @@ def test_410_gone_disables_the_channel_with_a_clear_health_message(fake_platform
 
 
 def test_retry_after_as_an_http_date(fake_platform):
-    fake_platform.script("GET", "/feed", Reply(status=429, body=b"", headers={"Retry-After": "Wed, 21 Oct 2037 07:28:00 GMT"}))
+    fake_platform.script(
+        "GET", "/feed", Reply(status=429, body=b"", headers={"Retry-After": "Wed, 21 Oct 2037 07:28:00 GMT"})
+    )
 
     with pytest.raises(RateLimited) as raised:
         RssConnector(config={"url": f"{fake_platform.url}/feed"}).fetch_since({})
@@ -113,13 +119,26 @@ def test_retry_after_as_an_http_date(fake_platform):
 
 
 def test_mastodon_429_waits_until_x_ratelimit_reset(fake_platform):
-    fake_platform.script("GET", "/api/v1/notifications", Reply(
-        status=429, json={"error": "Too many requests"},
-        headers={"X-RateLimit-Limit": "300", "X-RateLimit-Remaining": "0",
-                 "X-RateLimit-Reset": "2037-03-02T10:05:00.123456Z"},
-    ))
-    channel = Channel.objects.create(name="M", kind="mastodon", base_url=fake_platform.url, cursor={"min_id": "7"},
-                                     credentials_encrypted=credentials_encrypt({"access_token": "t"}))
+    fake_platform.script(
+        "GET",
+        "/api/v1/notifications",
+        Reply(
+            status=429,
+            json={"error": "Too many requests"},
+            headers={
+                "X-RateLimit-Limit": "300",
+                "X-RateLimit-Remaining": "0",
+                "X-RateLimit-Reset": "2037-03-02T10:05:00.123456Z",
+            },
+        ),
+    )
+    channel = Channel.objects.create(
+        name="M",
+        kind="mastodon",
+        base_url=fake_platform.url,
+        cursor={"min_id": "7"},
+        credentials_encrypted=credentials_encrypt({"access_token": "t"}),
+    )
 
     channel_poll(channel_id=channel.pk)
 
@@ -131,13 +150,24 @@ def test_mastodon_429_waits_until_x_ratelimit_reset(fake_platform):
 def test_mastodon_remaining_zero_stops_paging_and_defers_the_next_poll(fake_platform, masto_notifications):
     reset = (timezone.now() + timedelta(minutes=4)).replace(microsecond=0)
     first = masto_notifications[0] | {"id": "900"}
-    fake_platform.script("GET", "/api/v1/notifications", Reply(
-        json=[first],
-        headers={"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset.isoformat().replace("+00:00", "Z"),
-                 "Link": f'<{fake_platform.url}/api/v1/notifications?max_id=1>; rel="next"'},
-    ))
-    channel = Channel.objects.create(name="M", kind="mastodon", base_url=fake_platform.url,
-                                     credentials_encrypted=credentials_encrypt({"access_token": "t"}))
+    fake_platform.script(
+        "GET",
+        "/api/v1/notifications",
+        Reply(
+            json=[first],
+            headers={
+                "X-RateLimit-Remaining": "0",
+                "X-RateLimit-Reset": reset.isoformat().replace("+00:00", "Z"),
+                "Link": f'<{fake_platform.url}/api/v1/notifications?max_id=1>; rel="next"',
+            },
+        ),
+    )
+    channel = Channel.objects.create(
+        name="M",
+        kind="mastodon",
+        base_url=fake_platform.url,
+        credentials_encrypted=credentials_encrypt({"access_token": "t"}),
+    )
 
     report = channel_poll(channel_id=channel.pk)
 
@@ -149,11 +179,21 @@ def test_mastodon_remaining_zero_stops_paging_and_defers_the_next_poll(fake_plat
 
 
 def test_x_remaining_zero_keeps_the_page_token_and_waits_for_the_reset(fake_platform, x_mentions):
-    fake_platform.script("GET", "/2/users/783214/mentions", Reply(
-        json=x_mentions, headers={"x-rate-limit-remaining": "0", "x-rate-limit-reset": "2100000000"},
-    ))
-    channel = Channel.objects.create(name="X", kind="x", base_url=fake_platform.url, config={"user_id": "783214"},
-                                     credentials_encrypted=credentials_encrypt({"bearer_token": "app"}))
+    fake_platform.script(
+        "GET",
+        "/2/users/783214/mentions",
+        Reply(
+            json=x_mentions,
+            headers={"x-rate-limit-remaining": "0", "x-rate-limit-reset": "2100000000"},
+        ),
+    )
+    channel = Channel.objects.create(
+        name="X",
+        kind="x",
+        base_url=fake_platform.url,
+        config={"user_id": "783214"},
+        credentials_encrypted=credentials_encrypt({"bearer_token": "app"}),
+    )
 
     report = channel_poll(channel_id=channel.pk)
 
@@ -167,15 +207,29 @@ def test_x_remaining_zero_keeps_the_page_token_and_waits_for_the_reset(fake_plat
 
 @pytest.mark.parametrize("code", [4, 17, 32, 613])
 def test_meta_throttle_error_codes_are_rate_limits(fake_platform, code):
-    usage = {"1234": [{"type": "pages", "call_count": 100, "total_cputime": 20, "total_time": 30,
-                       "estimated_time_to_regain_access": 12}]}
-    fake_platform.script("GET", "/111/posts", Reply(
-        status=400 if code != 32 else 403,
-        json={"error": {"message": "(#%d) Too many calls" % code, "type": "OAuthException", "code": code}},
-        headers={"X-Business-Use-Case-Usage": json.dumps(usage)},
-    ))
-    connector = FacebookConnector(base_url=fake_platform.url, config={"page_id": "111"},
-                                  credentials={"access_token": "page-token"})
+    usage = {
+        "1234": [
+            {
+                "type": "pages",
+                "call_count": 100,
+                "total_cputime": 20,
+                "total_time": 30,
+                "estimated_time_to_regain_access": 12,
+            }
+        ]
+    }
+    fake_platform.script(
+        "GET",
+        "/111/posts",
+        Reply(
+            status=400 if code != 32 else 403,
+            json={"error": {"message": f"(#{code}) Too many calls", "type": "OAuthException", "code": code}},
+            headers={"X-Business-Use-Case-Usage": json.dumps(usage)},
+        ),
+    )
+    connector = FacebookConnector(
+        base_url=fake_platform.url, config={"page_id": "111"}, credentials={"access_token": "page-token"}
+    )
     before = timezone.now()
 
     with pytest.raises(RateLimited, match=f"error code {code}") as raised:
@@ -185,19 +239,26 @@ def test_meta_throttle_error_codes_are_rate_limits(fake_platform, code):
 
 def test_meta_other_errors_stay_connector_errors(fake_platform):
     fake_platform.script("GET", "/111/posts", Reply(status=400, json={"error": {"message": "bad", "code": 100}}))
-    connector = FacebookConnector(base_url=fake_platform.url, config={"page_id": "111"},
-                                  credentials={"access_token": "t"})
+    connector = FacebookConnector(
+        base_url=fake_platform.url, config={"page_id": "111"}, credentials={"access_token": "t"}
+    )
     with pytest.raises(ConnectorError, match="HTTP 400") as raised:
         connector.fetch_since({})
     assert not isinstance(raised.value, RateLimited)
 
 
 def test_meta_app_usage_near_the_limit_defers_the_next_poll(fake_platform):
-    fake_platform.script("GET", "/111/posts", Reply(
-        json={"data": []}, headers={"X-App-Usage": json.dumps({"call_count": 96, "total_time": 20, "total_cputime": 5})},
-    ))
-    connector = FacebookConnector(base_url=fake_platform.url, config={"page_id": "111"},
-                                  credentials={"access_token": "t"})
+    fake_platform.script(
+        "GET",
+        "/111/posts",
+        Reply(
+            json={"data": []},
+            headers={"X-App-Usage": json.dumps({"call_count": 96, "total_time": 20, "total_cputime": 5})},
+        ),
+    )
+    connector = FacebookConnector(
+        base_url=fake_platform.url, config={"page_id": "111"}, credentials={"access_token": "t"}
+    )
 
     connector.fetch_since({})
 
@@ -206,10 +267,16 @@ def test_meta_app_usage_near_the_limit_defers_the_next_poll(fake_platform):
 
 
 def test_meta_usage_below_the_limit_changes_nothing(fake_platform):
-    fake_platform.script("GET", "/111/posts", Reply(
-        json={"data": []}, headers={"X-App-Usage": '{"call_count": 40, "total_time": 94, "total_cputime": 3}'},
-    ))
-    connector = FacebookConnector(base_url=fake_platform.url, config={"page_id": "111"},
-                                  credentials={"access_token": "t"})
+    fake_platform.script(
+        "GET",
+        "/111/posts",
+        Reply(
+            json={"data": []},
+            headers={"X-App-Usage": '{"call_count": 40, "total_time": 94, "total_cputime": 3}'},
+        ),
+    )
+    connector = FacebookConnector(
+        base_url=fake_platform.url, config={"page_id": "111"}, credentials={"access_token": "t"}
+    )
     connector.fetch_since({})
     assert connector.backoff_until is None
