@@ -307,3 +307,28 @@ def test_meta_polls_the_pages_recent_posts_comments(fake_platform, shared_dir):
 def test_a_facebook_channel_without_page_id_is_still_push_only():
     channel = Channel.objects.create(name="FB2", kind="facebook", config={})
     assert channel.pk not in channels_claim_due()
+
+
+def test_instagram_polls_its_recent_media_comments(fake_platform, shared_dir):
+    comments = json.loads(
+        (shared_dir / "realdata/meta_webhooks/graph_api_ig_media_comments_p1__python-facebook.json").read_text()
+    )
+    fake_platform.script(
+        "GET", "/1784/media", Reply(json={"data": [{"id": "17846368219941692", "comments": comments}]})
+    )
+    channel = Channel.objects.create(
+        name="IG",
+        kind="instagram",
+        base_url=fake_platform.url,
+        config={"ig_user_id": "1784"},
+        credentials_encrypted=credentials_encrypt({"access_token": "ig-token"}),
+    )
+    assert channel.pk in channels_claim_due()
+
+    report = channel_poll(channel_id=channel.pk)
+
+    sent = fake_platform.received("GET", "/1784/media")[0]
+    assert sent.query["access_token"] == ["ig-token"]
+    assert sent.query["fields"] == ["id,permalink,comments.limit(50){id,text,timestamp,username,from,parent_id}"]
+    assert report is not None and report.created == len(comments["data"])
+    assert set(Mention.objects.values_list("conversation_id", flat=True)) == {"17846368219941692"}
