@@ -125,7 +125,6 @@ class Connector:
         self.http = http or httpx.Client(timeout=httpx.Timeout(10.0, connect=5.0))
         self.credentials_store = credentials_store
         self.backoff_until: datetime | None = None
-        self.moved_to = ""  # the last permanent redirect's target, for adapters that remember it
 
     @classmethod
     def own_account(cls, config: dict[str, Any]) -> OwnAccount:
@@ -184,8 +183,8 @@ class Connector:
 
         A GET follows up to `max_redirects` redirects (a feed that moved answers 301); a write follows
         only 307/308, which keep the method and body, so a reply is never silently turned into a GET.
-        The Authorization header is dropped when a redirect leaves the origin. Every response's
-        rate-limit headers are read (`note_rate_limit`), successful or not.
+        The Authorization header is dropped when a GET's redirect leaves the origin; a write's is
+        refused. Every response's rate-limit headers are read (`note_rate_limit`).
         """
         url = path_or_url if path_or_url.startswith("http") else f"{self.base_url}{path_or_url}"
         verb = "reading" if method == "GET" else "writing to"
@@ -209,9 +208,9 @@ class Connector:
             if target.scheme not in ("http", "https"):
                 raise ConnectorError(f"Redirected to a non-HTTP address from {response.request.url}")
             if (target.scheme, target.host, target.port) != (response.url.scheme, response.url.host, response.url.port):
+                if method != "GET":  # a body may carry a token (Meta's access_token): never to another origin
+                    raise ConnectorError(f"A write to {response.request.url} was redirected to another origin")
                 headers = {k: v for k, v in (headers or {}).items() if k.lower() != "authorization"}
-            if response.status_code in (301, 308):
-                self.moved_to = str(target)
             url, params = str(target), None
         raise ConnectorError(f"Too many redirects (more than {self.max_redirects}) from {path_or_url}")
 

@@ -280,3 +280,13 @@ def test_meta_usage_below_the_limit_changes_nothing(fake_platform):
     )
     connector.fetch_since({})
     assert connector.backoff_until is None
+
+
+def test_a_write_redirected_to_another_origin_is_refused(fake_platform):
+    other = fake_platform.url.replace("127.0.0.1", "localhost")
+    fake_platform.script("POST", "/222_1/comments", Reply(status=307, body=b"", headers={"Location": f"{other}/steal"}))
+    connector = FacebookConnector(base_url=fake_platform.url, credentials={"access_token": "page-token"})
+
+    with pytest.raises(ConnectorError, match="another origin"):
+        connector.publish_reply(in_reply_to="222_1", text="hola")
+    assert fake_platform.received("POST", "/steal") == []
