@@ -5,9 +5,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from collections.abc import Callable
 
 from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
+from django.db import transaction
+
+from inbox.models import Channel
 
 
 def _fernet() -> Fernet:
@@ -31,3 +35,20 @@ def credentials_decrypt(token: str) -> dict:
         return json.loads(_fernet().decrypt(token.encode()))
     except InvalidToken as error:
         raise ValueError("Channel credentials cannot be decrypted with the configured key.") from error
+
+
+def channel_credentials_update(*, channel_id: int, update: Callable[[dict], dict]) -> dict:
+    """Apply `update` to a channel's stored credentials under a row lock and store what it returns.
+
+    Used by connectors that renew their own tokens (OAuth 2.0 refresh): the lock makes two workers
+    renewing at once take turns, and the second one sees the first one's new token in `update`'s
+    argument instead of spending a single-use refresh token twice. Returns the stored credentials.
+    """
+    with transaction.atomic():
+        channel = Channel.objects.select_for_update().only("pk", "credentials_encrypted").get(pk=channel_id)
+        current = credentials_decrypt(channel.credentials_encrypted)
+        updated = update(dict(current))
+        if updated != current:
+            channel.credentials_encrypted = credentials_encrypt(updated)
+            channel.save(update_fields=["credentials_encrypted"])
+    return updated

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from importlib import import_module
 
-from inbox.connectors.base import Capabilities, Connector, ConnectorError
-from inbox.credentials import credentials_decrypt
+from inbox.connectors.base import Capabilities, Connector, ConnectorError, OwnAccount
+from inbox.credentials import channel_credentials_update, credentials_decrypt
 
 CONNECTOR_CLASSES = {
     "simulator": "inbox.connectors.simulator.SimulatorConnector",
@@ -30,13 +30,24 @@ def connector_class(kind: str) -> type[Connector]:
 
 
 def connector_for(channel, **kwargs) -> Connector:
+    """The channel's connector; tokens it renews (OAuth 2.0 refresh) are written back to the channel."""
     cls = connector_class(channel.kind)
+    if channel.pk is not None:
+        kwargs.setdefault(
+            "credentials_store",
+            lambda update: channel_credentials_update(channel_id=channel.pk, update=update),
+        )
     return cls(
         base_url=channel.base_url,
         config=channel.config,
         credentials=credentials_decrypt(channel.credentials_encrypted),
         **kwargs,
     )
+
+
+def own_account_for(channel) -> OwnAccount:
+    """The brand's own ids and handles on the channel's network (never ingested as mentions)."""
+    return connector_class(channel.kind).own_account(dict(channel.config or {}))
 
 
 def capabilities_for(kind: str) -> Capabilities:

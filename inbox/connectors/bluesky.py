@@ -252,7 +252,7 @@ class BlueskyConnector(Connector):
 
     # Publish ------------------------------------------------------------------------------------
 
-    def publish_reply(self, *, in_reply_to: str, text: str) -> str:
+    def publish_reply(self, *, in_reply_to: str, text: str, context: dict[str, Any] | None = None) -> str:
         parent = self._post_view(in_reply_to)
         parent_ref = _strong_ref(parent)
         root = as_object(as_object(as_object(parent.get("record")).get("reply")).get("root"))

@@ -144,7 +144,7 @@ class DiscourseConnector(Connector):
 
     # Publish and moderate -----------------------------------------------------------------------
 
-    def publish_reply(self, *, in_reply_to: str, text: str) -> str:
+    def publish_reply(self, *, in_reply_to: str, text: str, context: dict[str, Any] | None = None) -> str:
         headers = self._headers()
         parent = as_object(self.decode_json(self.get_json(f"/posts/{_post_id(in_reply_to)}.json", headers=headers)))
         if not parent.get("topic_id") or not parent.get("post_number"):

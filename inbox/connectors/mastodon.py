@@ -9,8 +9,13 @@ the newest id seen, so a run cut short never skips anything.
 from __future__ import annotations
 
 import hashlib
+import re
+from datetime import datetime
 from typing import Any
 
+import httpx
+
+from inbox.connectors import ratelimits
 from inbox.connectors.base import (
     Capabilities,
     Connector,
@@ -19,11 +24,12 @@ from inbox.connectors.base import (
     ItemInvalid,
     NormalizedAuthor,
     NormalizedMention,
+    OwnAccount,
     RejectedItem,
     parse_time,
     require_id,
 )
-from inbox.connectors.normalise import as_int, conversation_root, html_to_text
+from inbox.connectors.normalise import as_int, as_object, conversation_root, html_to_text
 
 
 def _id_key(value: str) -> tuple[int, str]:
@@ -72,8 +78,8 @@ class MastodonConnector(Connector):
                 ):
                     newest = item["id"]
             link = response.links.get(follow, {}).get("url")
-            if not link:
-                break
+            if not link or self.backoff_until:
+                break  # a spent quota ends the run; the cursor already holds the newest id read
             url, params = link, None
         result = self.parse_payload(notifications)
         result.next_cursor = {"min_id": newest} if newest else dict(cursor)
@@ -149,20 +155,88 @@ class MastodonConnector(Connector):
             raw={"status": status, "author_is_bot": bool(account.get("bot"))},
         )
 
-    def publish_reply(self, *, in_reply_to: str, text: str) -> str:
-        # The Idempotency-Key makes a retried send publish once (Mastodon keeps it for an hour).
+    def rate_limit_reset(self, response: httpx.Response) -> datetime | None:
+        return ratelimits.iso_time(response.headers.get("x-ratelimit-reset"))
+
+    def rate_limit_exhausted(self, response: httpx.Response) -> bool:
+        return ratelimits.remaining(response.headers.get("x-ratelimit-remaining")) == 0
+
+    @classmethod
+    def own_account(cls, config: dict[str, Any]) -> OwnAccount:
+        """`account_id` / `acct` in the config name the brand's account (plus the `own_*` settings)."""
+        own = super().own_account(config)
+        ids = own.ids | {str(config["account_id"])} if config.get("account_id") else own.ids
+        handles = own.handles | {str(config["acct"]).lstrip("@").lower()} if config.get("acct") else own.handles
+        return OwnAccount(ids=frozenset(ids), handles=frozenset(handles))
+
+    def reply_context(self, *, raw: dict[str, Any], author_handle: str) -> dict[str, Any]:
+        """The original's author `acct` and `visibility`, from the status ingestion stored in raw."""
+        status = raw.get("status")
+        context = _status_context(status if isinstance(status, dict) else raw)
+        return context or super().reply_context(raw=raw, author_handle=author_handle)
+
+    def publish_reply(self, *, in_reply_to: str, text: str, context: dict[str, Any] | None = None) -> str:
+        """Reply addressed to the author, never more visible than the original.
+
+        A reply alone does not notify its author on Mastodon (mastodon/mastodon#21932): the text
+        starts with `@acct` unless it already names them. The visibility follows the original's
+        (`reply_visibility`): a direct message is answered directly. Without `context` (author and
+        visibility) the original status is read first. The Idempotency-Key makes a retried send
+        publish once (Mastodon keeps it for an hour).
+        """
+        original = dict(context or {})
+        if not original.get("visibility") or not original.get("author_handle"):
+            original = self._original_context(in_reply_to) | {k: v for k, v in original.items() if v}
+        text = addressed(text, str(original.get("author_handle") or ""))
+        visibility = reply_visibility(
+            str(original.get("visibility") or ""), public=str(self.config.get("reply_visibility") or "public")
+        )
         key = hashlib.sha256(f"{in_reply_to}\n{text}".encode()).hexdigest()
         response = self.send(
             "POST",
             "/api/v1/statuses",
-            json={"status": text, "in_reply_to_id": in_reply_to},
+            json={"status": text, "in_reply_to_id": in_reply_to, "visibility": visibility},
             headers=self._headers() | {"Idempotency-Key": key},
         )
         return _created_id(self.decode_json(response))
 
+    def _original_context(self, status_id: str) -> dict[str, Any]:
+        status = self.decode_json(self.get_json(f"/api/v1/statuses/{status_id}", headers=self._headers()))
+        return _status_context(status if isinstance(status, dict) else {})
+
     def publish_post(self, *, text: str) -> str:
         response = self.send("POST", "/api/v1/statuses", json={"status": text}, headers=self._headers())
         return _created_id(self.decode_json(response))
+
+
+def reply_visibility(original: str, *, public: str = "public") -> str:
+    """A reply is never more visible than what it answers: direct stays direct, private stays private.
+
+    A public original is answered `public` or `unlisted` as the channel's config says; a visibility
+    we do not know (a fork's extension) is answered `direct`, the one that cannot leak.
+    """
+    if original == "public":
+        return public if public in ("public", "unlisted") else "public"
+    return original if original in ("unlisted", "private", "direct") else "direct"
+
+
+def addressed(text: str, acct: str) -> str:
+    """`@acct text` unless the text already names the account (case-insensitive, whole handle)."""
+    acct = acct.strip().lstrip("@")
+    if not acct:
+        return text
+    if re.search(rf"(?<![\w@])@{re.escape(acct)}(?![\w@-]|\.\w)", text, flags=re.IGNORECASE):
+        return text
+    return f"@{acct} {text}"
+
+
+def _status_context(status: dict[str, Any]) -> dict[str, Any]:
+    account = as_object(status.get("account"))
+    context = {
+        "author_handle": str(account.get("acct") or account.get("username") or ""),
+        "visibility": str(status.get("visibility") or ""),
+    }
+    return {key: value for key, value in context.items() if value}
 
 
 def _optional_time(value: Any):

@@ -1,5 +1,9 @@
 """Facebook Pages and Instagram through Meta's webhooks and Graph API.
 
+With `page_id` (Facebook) or `ig_user_id` (Instagram) in the channel's config the channel is also
+polled: the comments on the account's recent posts go through the same idempotent pipeline, so a
+missed webhook costs one poll interval (`capabilities.fetch` is then true for that channel).
+
 Meta pushes: page `feed` changes (comments and visitor posts) and Instagram `comments` and
 `mentions`. Only `verb: add` becomes a mention. Edits are not new mentions and removals upstream
 are ignored on purpose: the mention we already hold is evidence and is never deleted here (it can
@@ -9,9 +13,15 @@ comment is looked up in the Graph API, otherwise the item goes to the dead lette
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
+import httpx
+from django.utils import timezone
+
+from inbox.connectors import ratelimits
 from inbox.connectors.base import (
     Capabilities,
     Connector,
@@ -20,6 +30,8 @@ from inbox.connectors.base import (
     ItemInvalid,
     NormalizedAuthor,
     NormalizedMention,
+    OwnAccount,
+    RateLimited,
     RejectedItem,
     parse_time,
     require_id,
@@ -46,10 +58,80 @@ def meta_platform(payload: Any) -> str:
 
 class MetaConnector(Connector):
     capabilities = Capabilities(fetch=False, webhook=True, reply=True, hide=True, private_reply=True, max_length=8000)
+    default_wait = timedelta(minutes=15)  # Meta's platform limits roll over an hour; a throttle is not brief
+    poll_config_key = "page_id"
+    poll_edge = "posts"
+    poll_fields = (
+        "id,permalink_url,comments.filter(stream).order(reverse_chronological).limit(50)"
+        "{id,message,created_time,from,parent{id},permalink_url}"
+    )
+    recent_posts = 10
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.base_url = self.base_url or GRAPH_URL
+        if self.config.get(self.poll_config_key):
+            self.capabilities = replace(type(self).capabilities, fetch=True)
+
+    @classmethod
+    def own_account(cls, config: dict[str, Any]) -> OwnAccount:
+        """The page (or Instagram account) itself: its own replies come back as comments and webhooks."""
+        own = super().own_account(config)
+        page = str(config.get(cls.poll_config_key) or "")
+        return OwnAccount(ids=own.ids | ({page} if page else set()), handles=own.handles)
+
+    def fetch_since(self, cursor: dict[str, Any]) -> FetchResult:
+        """The comments on the account's most recent posts, so a missed webhook costs one poll interval.
+
+        Every poll reads the `recent_posts` newest posts with their newest comments; what the
+        webhooks already delivered is dropped by the pipeline's (channel, external id) uniqueness.
+        """
+        owner = self.config.get(self.poll_config_key)
+        if not owner:
+            raise ConnectorError(
+                f"The {self.kind} channel receives webhooks; set '{self.poll_config_key}' in its config to also "
+                "poll the comments on its recent posts."
+            )
+        response = self.get_json(
+            f"/{owner}/{self.poll_edge}",
+            params={"fields": self.poll_fields, "limit": self.recent_posts, "access_token": self._token()},
+        )
+        body = self.decode_json(response)
+        posts = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(posts, list):
+            raise ConnectorError(f"Unexpected Graph API response: {str(body)[:200]}")
+        result = FetchResult(next_cursor=dict(cursor))
+        for post in posts:
+            post = as_object(post)
+            rows = as_object(post.get("comments")).get("data")
+            for row in rows if isinstance(rows, list) else []:
+                post_id = str(post.get("id") or "")
+                self._collect(
+                    result, row, lambda row=row, post_id=post_id: self.normalise_graph_comment(row, post_id=post_id)
+                )
+        return result
+
+    def raise_for_status(self, response: httpx.Response) -> None:
+        """Meta throttles with error codes (4, 17, 32, 613...) in a 400/403 body, not with 429."""
+        if response.status_code >= 400:
+            try:
+                code = ratelimits.meta_error_code(response.json())
+            except ValueError:
+                code = None
+            if code in ratelimits.META_THROTTLE_CODES:
+                raise RateLimited(
+                    f"Rate limited by {response.request.url.host} (Graph API error code {code})",
+                    retry_at=self.retry_at(response),
+                )
+        super().raise_for_status(response)
+
+    def rate_limit_reset(self, response: httpx.Response) -> datetime | None:
+        _, minutes = ratelimits.meta_usage(response.headers)
+        return timezone.now() + timedelta(minutes=minutes) if minutes else None
+
+    def rate_limit_exhausted(self, response: httpx.Response) -> bool:
+        used, _ = ratelimits.meta_usage(response.headers)
+        return used >= ratelimits.META_USAGE_LIMIT
 
     def _token(self) -> str:
         token = self.credentials.get("access_token") or self.credentials.get("page_access_token")
@@ -186,12 +268,16 @@ class MetaConnector(Connector):
             raw={"notification": value, "comment": comment},
         )
 
-    def normalise_graph_comment(self, row: Any) -> NormalizedMention:
-        """A row of GET /{object-id}/comments (Facebook `message` or Instagram `text`)."""
+    def normalise_graph_comment(self, row: Any, *, post_id: str = "") -> NormalizedMention:
+        """A row of GET /{object-id}/comments (Facebook `message` or Instagram `text`).
+
+        `post_id` names the post (or media) the row was read under, when the caller knows it.
+        """
         if not isinstance(row, dict):
             raise ItemInvalid("comment row is not an object")
         permalink = str(row.get("permalink_url") or "")
-        post_id, comment_id, reply_id = _ids_from_permalink(permalink)
+        linked_post, comment_id, reply_id = _ids_from_permalink(permalink)
+        post_id = post_id or linked_post
         external_id = require_id(row.get("id") or reply_id or comment_id, field_name="id")
         sender = as_object(row.get("from"))
         handle = str(row.get("username") or sender.get("username") or sender.get("name") or "")
@@ -204,7 +290,7 @@ class MetaConnector(Connector):
         else:
             author = unknown_author(f"{self.kind}:{external_id}")
         parent = as_object(row.get("parent"))
-        in_reply_to = str(parent.get("id") or (comment_id if reply_id else "") or post_id)
+        in_reply_to = str(parent.get("id") or row.get("parent_id") or (comment_id if reply_id else "") or post_id)
         return NormalizedMention(
             external_id=external_id,
             text=require_text(row.get("message") or row.get("text"), field_name="message"),
@@ -226,7 +312,7 @@ class MetaConnector(Connector):
     hide_field = "is_hidden"
     reply_edge = "comments"
 
-    def publish_reply(self, *, in_reply_to: str, text: str) -> str:
+    def publish_reply(self, *, in_reply_to: str, text: str, context: dict[str, Any] | None = None) -> str:
         response = self.send(
             "POST", f"/{in_reply_to}/{self.reply_edge}", data={"message": text, "access_token": self._token()}
         )
@@ -243,6 +329,9 @@ class FacebookConnector(MetaConnector):
 class InstagramConnector(MetaConnector):
     kind = "instagram"
     capabilities = Capabilities(fetch=False, webhook=True, reply=True, hide=True, private_reply=True, max_length=2200)
+    poll_config_key = "ig_user_id"
+    poll_edge = "media"
+    poll_fields = "id,permalink,comments.limit(50){id,text,timestamp,username,from,parent_id}"
     hide_field = "hide"
     reply_edge = "replies"
 

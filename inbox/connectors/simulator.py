@@ -213,7 +213,7 @@ class SimulatorConnector(Connector):
             raw={"simulated": True, "act": str(item.get("act") or "")},
         )
 
-    def publish_reply(self, *, in_reply_to: str, text: str) -> str:
+    def publish_reply(self, *, in_reply_to: str, text: str, context: dict[str, Any] | None = None) -> str:
         return f"sim-reply-{in_reply_to}-{zlib.crc32(text.encode())}"
 
     def publish_post(self, *, text: str) -> str:

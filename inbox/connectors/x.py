@@ -1,5 +1,8 @@
 """X (Twitter) API v2: the mentions timeline or a recent search, and replies.
 
+Reads use the app's bearer token (`credentials.bearer_token`); replies and posts need user context:
+an OAuth 2.0 user access token, refreshed before it expires (`inbox.connectors.oauth2.UserTokens`).
+
 Polling reads newest-first pages (`next_token`) down to the cursor's `since_id`. The cursor's
 `since_id` only advances once every page of a run was read; when a run stops at `max_pages`, the
 cursor keeps the page token and the newest id seen, and the next poll carries on from there.
@@ -7,11 +10,12 @@ cursor keeps the page token and the newest id seen, and the next poll carries on
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import httpx
 
+from inbox.connectors import ratelimits
 from inbox.connectors.base import (
     Capabilities,
     Connector,
@@ -20,12 +24,15 @@ from inbox.connectors.base import (
     ItemInvalid,
     NormalizedAuthor,
     NormalizedMention,
+    OwnAccount,
     RejectedItem,
+    Unauthorized,
     parse_time,
     require_id,
     require_text,
 )
 from inbox.connectors.normalise import as_int, as_object, conversation_root, snowflake_time, unknown_author
+from inbox.connectors.oauth2 import UserTokens
 
 X_EPOCH_MS = 1288834974657
 TWEET_FIELDS = (
@@ -44,6 +51,7 @@ class XConnector(Connector):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.base_url = self.base_url or "https://api.x.com"
+        self.user_tokens = UserTokens(self, token_url=f"{self.base_url}/2/oauth2/token")
 
     def _headers(self) -> dict[str, str]:
         token = self.credentials.get("bearer_token") or self.credentials.get("access_token")
@@ -86,8 +94,8 @@ class XConnector(Connector):
             meta = body.get("meta") or {}
             newest_id = newest_id or meta.get("newest_id")
             next_token = meta.get("next_token")
-            if not next_token:
-                break
+            if not next_token or self.backoff_until:
+                break  # a spent quota ends the run like max_pages: the cursor keeps the page token
         result = self.parse_payload(pages)
         if next_token:
             result.next_cursor = {
@@ -103,11 +111,18 @@ class XConnector(Connector):
             result.next_cursor = {"since_id": newest_id or since_id} if (newest_id or since_id) else {}
         return result
 
-    def retry_at(self, response: httpx.Response) -> datetime:
-        reset = response.headers.get("x-rate-limit-reset", "")
-        if reset.isdigit():
-            return datetime.fromtimestamp(int(reset), tz=UTC)
-        return super().retry_at(response)
+    def rate_limit_reset(self, response: httpx.Response) -> datetime | None:
+        return ratelimits.epoch_time(response.headers.get("x-rate-limit-reset"))
+
+    def rate_limit_exhausted(self, response: httpx.Response) -> bool:
+        return ratelimits.remaining(response.headers.get("x-rate-limit-remaining")) == 0
+
+    @classmethod
+    def own_account(cls, config: dict[str, Any]) -> OwnAccount:
+        """The mentions channel's `user_id` is the brand's own account (plus `own_*` settings)."""
+        own = super().own_account(config)
+        ids = own.ids | ({str(config["user_id"])} if config.get("user_id") else set())
+        return OwnAccount(ids=frozenset(ids), handles=own.handles)
 
     def parse_payload(self, payload: Any) -> FetchResult:
         """Accept one API response (`data` + `includes`), a list of pages, or a bare tweet."""
@@ -176,17 +191,21 @@ class XConnector(Connector):
             raw=tweet,
         )
 
-    def publish_reply(self, *, in_reply_to: str, text: str) -> str:
-        response = self.send(
-            "POST",
-            "/2/tweets",
-            json={"text": text, "reply": {"in_reply_to_tweet_id": in_reply_to}},
-            headers=self._headers(),
-        )
-        return _created_id(self.decode_json(response))
+    def publish_reply(self, *, in_reply_to: str, text: str, context: dict[str, Any] | None = None) -> str:
+        """Reply in user context (OAuth 2.0 user token); X needs no author mention for a reply to notify."""
+        return self._post_tweet({"text": text, "reply": {"in_reply_to_tweet_id": in_reply_to}})
 
     def publish_post(self, *, text: str) -> str:
-        response = self.send("POST", "/2/tweets", json={"text": text}, headers=self._headers())
+        return self._post_tweet({"text": text})
+
+    def _post_tweet(self, body: dict[str, Any]) -> str:
+        """POST /2/tweets with the user token; a 401 refreshes the token once and tries again."""
+        try:
+            response = self.send("POST", "/2/tweets", json=body, headers=self.user_tokens.headers())
+        except Unauthorized:
+            if not self.user_tokens.can_refresh():
+                raise
+            response = self.send("POST", "/2/tweets", json=body, headers=self.user_tokens.headers(force_refresh=True))
         return _created_id(self.decode_json(response))
 
 

@@ -215,7 +215,7 @@ class YouTubeConnector(Connector):
 
     # Publish and moderate -----------------------------------------------------------------------
 
-    def publish_reply(self, *, in_reply_to: str, text: str) -> str:
+    def publish_reply(self, *, in_reply_to: str, text: str, context: dict[str, Any] | None = None) -> str:
         parent = in_reply_to.split(".", 1)[0]  # replies thread under their top-level comment
         body = {"snippet": {"parentId": parent, "textOriginal": text}}
         created = as_object(self.decode_json(self.api("POST", "/comments", params={"part": "snippet"}, json=body)))

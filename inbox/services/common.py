@@ -53,6 +53,7 @@ class IngestReport:
     created: int = 0
     duplicates: int = 0
     rejected: int = 0
+    own: int = 0  # the brand's own posts and replies, recognised and not stored as mentions
     created_ids: list[int] = field(default_factory=list)
     reasons: Counter = field(default_factory=Counter)
 
@@ -60,6 +61,7 @@ class IngestReport:
         self.created += other.created
         self.duplicates += other.duplicates
         self.rejected += other.rejected
+        self.own += other.own
         self.created_ids += other.created_ids
         self.reasons.update(other.reasons)
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 from crisisdesk.realtime import INBOX_GROUP, event, publish_on_commit
 from inbox import hooks
 from inbox.clusters import clusters_plan, clusters_record
+from inbox.connectors import own_account_for
 from inbox.connectors.base import ItemInvalid, NormalizedMention, RejectedItem
 from inbox.connectors.normalise import http_url, mention_checked
 from inbox.models import Author, Channel, MentionStatus
@@ -37,11 +38,17 @@ def mentions_ingest(
 ) -> IngestReport:
     """Store a batch idempotently and emit `mention.new` once for what was really new.
 
+    What the brand's own account wrote (its replies, its posts: `Connector.own_account`) is counted
+    in `report.own` and never stored as a mention.
+
     Runs in one transaction: authors, mentions, counters and dead letters are all written or none.
     """
     report = IngestReport()
     rejected = list(rejected or [])
-    mentions, invalid = _mentions_validate(mentions)
+    own = own_account_for(channel)
+    theirs = [item for item in mentions if not (isinstance(item, NormalizedMention) and own.wrote(item.author))]
+    report.own = len(mentions) - len(theirs)
+    mentions, invalid = _mentions_validate(theirs)
     rejected += invalid
     unique: dict[str, NormalizedMention] = {}
     for item in mentions:

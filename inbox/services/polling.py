@@ -8,8 +8,8 @@ from django.db import DatabaseError, InterfaceError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from inbox.connectors import connector_for
-from inbox.connectors.base import ConnectorError, RateLimited
+from inbox.connectors import connector_class, connector_for
+from inbox.connectors.base import ChannelGone, ConnectorError, RateLimited
 from inbox.models import PUSH_ONLY_KINDS, Channel
 from inbox.services.common import CLAIM_LEASE, MAX_BACKOFF_SECONDS, IngestReport, logger
 from inbox.services.ingest import mentions_ingest
@@ -40,11 +40,15 @@ def channel_poll(*, channel_id: int) -> IngestReport | None:
             locked.last_polled_at = now
             locked.last_success_at = now
             locked.consecutive_failures = 0
-            locked.next_poll_at = now + timedelta(seconds=locked.poll_interval_seconds)
+            locked.next_poll_at = max(
+                now + timedelta(seconds=locked.poll_interval_seconds), getattr(connector, "backoff_until", None) or now
+            )  # a quota the platform said is spent is waited out, not run into
             locked.save(
                 update_fields=["cursor", "last_polled_at", "last_success_at", "consecutive_failures", "next_poll_at"]
             )
         return report
+    except ChannelGone as error:
+        channel_disable(channel_id=channel.pk, message=str(error))
     except RateLimited as error:
         channel_failure_record(channel_id=channel.pk, message=str(error), retry_at=error.retry_at)
     except (ConnectorError, ValueError) as error:
@@ -73,6 +77,38 @@ def channel_failure_record(*, channel_id: int, message: str, retry_at=None) -> N
     logger.warning("Channel %s failed (%s): %s", channel_id, channel.consecutive_failures, message)
 
 
+def channel_disable(*, channel_id: int, message: str) -> None:
+    """Stop polling a channel whose account or feed is gone (HTTP 410); its health says why.
+
+    Polling it again would only fail again; a person corrects the settings and enables it.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        channel = Channel.objects.select_for_update().get(pk=channel_id)
+        channel.is_enabled = False
+        channel.consecutive_failures += 1
+        channel.last_error = message[:2000]
+        channel.last_error_at = now
+        channel.last_polled_at = now
+        channel.next_poll_at = None
+        channel.save(
+            update_fields=[
+                "is_enabled", "consecutive_failures", "last_error", "last_error_at", "last_polled_at", "next_poll_at"
+            ]
+        )
+    logger.warning("Channel %s disabled: %s", channel_id, message)
+
+
+def _push_only() -> Q:
+    """Pushed networks are not polled, unless their config names what to poll (a Facebook page id)."""
+    polled_too = Q(pk__in=[])
+    for kind in PUSH_ONLY_KINDS:
+        key = connector_class(kind).poll_config_key
+        if key:
+            polled_too |= Q(kind=kind, config__has_key=key)
+    return Q(kind__in=PUSH_ONLY_KINDS) & ~polled_too
+
+
 def channels_claim_due(*, now=None) -> list[int]:
     """Pick channels whose poll is due and push their next poll forward, so a second beat skips them."""
     now = now or timezone.now()
@@ -80,7 +116,7 @@ def channels_claim_due(*, now=None) -> list[int]:
         due = list(
             Channel.objects.select_for_update(skip_locked=connection.features.has_select_for_update_skip_locked)
             .filter(Q(next_poll_at__isnull=True) | Q(next_poll_at__lte=now), is_enabled=True)
-            .exclude(kind__in=PUSH_ONLY_KINDS)
+            .exclude(_push_only())
             .values_list("id", flat=True)
         )
         Channel.objects.filter(pk__in=due).update(next_poll_at=now + CLAIM_LEASE)

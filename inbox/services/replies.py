@@ -101,7 +101,7 @@ def reply_send(*, reply_id: int) -> Reply | None:
     REPLY_MAX_ATTEMPTS it is "failed" and a person may retry it. Each outcome pushes `reply.changed`.
     """
     with transaction.atomic():
-        reply = Reply.objects.select_for_update().select_related("mention__channel").filter(pk=reply_id).first()
+        reply = Reply.objects.select_for_update().select_related("mention__channel", "mention__author").filter(pk=reply_id).first()
         if reply is None or reply.state != ReplyState.QUEUED:
             return reply
         reply.attempts += 1
@@ -112,7 +112,11 @@ def reply_send(*, reply_id: int) -> Reply | None:
     external_id = ""
     try:
         connector = connector_for(reply.mention.channel)
-        external_id = connector.publish_reply(in_reply_to=reply.mention.external_id, text=reply.signed_body)
+        external_id = connector.publish_reply(
+            in_reply_to=reply.mention.external_id,
+            text=reply.signed_body,
+            context=connector.reply_context(raw=reply.mention.raw or {}, author_handle=reply.mention.author.handle),
+        )
     except (ConnectorError, ValueError) as error:
         error_message = str(error)[:2000] or type(error).__name__
     with transaction.atomic():

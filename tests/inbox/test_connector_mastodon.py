@@ -172,10 +172,14 @@ def test_reply_is_posted_as_a_status_in_reply_to_with_an_idempotency_key(fake_pl
     fake_platform.script("POST", "/api/v1/statuses", Reply(json={"id": "9001"}))
 
     external_id = connector(fake_platform.url).publish_reply(
-        in_reply_to="500", text="Ya está resuelto.\n— Ana"
+        in_reply_to="500", text="Ya está resuelto.\n— Ana", context={"author_handle": "lucia", "visibility": "public"}
     )
 
     sent = fake_platform.received("POST", "/api/v1/statuses")[0]
     assert external_id == "9001"
-    assert sent.json() == {"status": "Ya está resuelto.\n— Ana", "in_reply_to_id": "500"}
+    assert sent.json() == {
+        "status": "@lucia Ya está resuelto.\n— Ana",
+        "in_reply_to_id": "500",
+        "visibility": "public",
+    }
     assert len(sent.headers["Idempotency-Key"]) == 64

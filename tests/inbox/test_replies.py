@@ -34,7 +34,10 @@ class FlakyPlatform:
     def __call__(self, channel):
         return self
 
-    def publish_reply(self, *, in_reply_to: str, text: str) -> str:
+    def reply_context(self, *, raw: dict, author_handle: str) -> dict:
+        return {}
+
+    def publish_reply(self, *, in_reply_to: str, text: str, context: dict | None = None) -> str:
         if self.failures:
             self.failures -= 1
             raise ConnectorError("HTTP 502 from https://platform.example/replies")
