@@ -29,6 +29,7 @@ SPECTACULAR_SETTINGS = {
         "CrisisLevelEnum": "playbooks.models.CrisisLevel",
         "CrisisStatusEnum": "playbooks.models.CrisisStatus",
         "AlertStatusEnum": "playbooks.models.AlertStatus",
+        "ClusterStatusEnum": "inbox.cluster_models.ClusterStatus",
     },
 }
 

@@ -14,7 +14,6 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
 
 from crisisdesk.audit import audit_record
@@ -144,7 +143,7 @@ def _crisis_create(
     version = playbook_version_current(crisis_type=crisis_type, level=level)
     content = content_clean(version.content if version else {})
     crisis = Crisis.objects.create(
-        title=(title or "").strip()[:200] or content["title"] or gettext_now("Crisis"),
+        title=title.strip()[:200],
         brand=brand,
         crisis_type=crisis_type,
         level=level,

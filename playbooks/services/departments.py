@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.utils import translation
-from django.utils.translation import gettext as gettext_now
+from django.utils.translation import gettext
 
 from crisisdesk.models import User
 from escalation.models import Department
@@ -25,7 +25,7 @@ def crisis_departments_ask(*, crisis: Crisis, departments: list[str], actor: Use
     found = {department.slug: department for department in Department.objects.filter(slug__in=departments)}
     # The question is written to a department, not to the declarer: in the brand's language.
     with translation.override(brand_language()):
-        question = gettext_now(
+        question = gettext(
             "Crisis declared: %(title)s (level %(level)s). Tell the community team what you know, "
             "what we may say publicly and when you expect the next update."
         ) % {"title": crisis.title, "level": crisis.level}

@@ -224,7 +224,7 @@ def test_the_readme_commands_serve_the_login_inbox_and_dashboard_with_their_stat
         references = static_references(response.text)
         assert references, f"{path} links no static file"
         for reference in references:
-            assert re.search(r"\.[0-9a-f]{12}\.(css|js)$", reference), f"{path}: {reference} is not hashed"
+            assert re.search(r"\.[0-9a-f]{12}\.(css|js|svg)$", reference), f"{path}: {reference} is not hashed"
             asset = http.get(reference, headers=PROXY)
             assert asset.status_code == 200, (path, reference, asset.status_code)
             assert asset.headers["content-type"].split(";")[0] in {"text/css", "text/javascript",
