@@ -21,6 +21,7 @@ from inbox.forms import BulkForm, HideForm, InboxFilterForm, ReplyChecksForm, Re
 from inbox.models import OPEN_STATUSES, Category, Mention, ReplyState, Sentiment
 from inbox.saved_views import saved_view_current, saved_views
 from inbox.triage.services import TriageError, mention_label_correct
+from inbox.views_composer import composer_context
 
 PAGE_SIZE = 50
 RESPONSE_TARGET_MINUTES = 15
@@ -127,9 +128,7 @@ def _detail(request: HttpRequest, mention_id: int, *, status: int = 200, reply_f
             "community_managers": selectors.community_managers(),
             "reply_max_attempts": services.REPLY_MAX_ATTEMPTS,
             "reply_state_labels": {value: str(label) for value, label in ReplyState.choices},
-            "signature_preview": services.signature_render(
-                template=mention.channel.signature_template, author=_signed_in(request)
-            ),
+            **composer_context(mention=mention, user=_signed_in(request)),
             "relabel_fields": [
                 ("sentiment", _("Sentiment"), Sentiment.choices, mention.sentiment),
                 ("category", _("Category"), Category.choices, mention.category),
@@ -139,8 +138,9 @@ def _detail(request: HttpRequest, mention_id: int, *, status: int = 200, reply_f
     )
 
 
-def _act(request: HttpRequest, mention_id: int, action, **forms) -> HttpResponse:
-    """Run one service; a refused action shows the page again with the reason and a 400, never a 500."""
+def _act(request: HttpRequest, mention_id: int, action, done: str = "", **forms) -> HttpResponse:
+    """Run one service; a refused action shows the page again with the reason and a 400, never a 500.
+    `done` is the confirmation shown once it worked."""
     try:
         action()
     except services.MentionNotFound as error:
@@ -148,6 +148,8 @@ def _act(request: HttpRequest, mention_id: int, action, **forms) -> HttpResponse
     except services.InboxError as error:
         messages.error(request, str(error))
         return _detail(request, mention_id, status=400, **forms)
+    if done:
+        messages.success(request, done)
     return redirect("inbox:detail", mention_id=mention_id)
 
 
@@ -193,7 +195,10 @@ def mention_take_over(request: HttpRequest, mention_id: int) -> HttpResponse:
 @roles_required(Role.COMMUNITY_MANAGER, Role.ADMIN)
 def mention_unhide(request: HttpRequest, mention_id: int) -> HttpResponse:
     return _act(
-        request, mention_id, lambda: services.mention_unhide(mention_id=mention_id, actor=_signed_in(request))
+        request,
+        mention_id,
+        lambda: services.mention_unhide(mention_id=mention_id, actor=_signed_in(request)),
+        done=_("The mention is visible again and back in the queue."),
     )
 
 
@@ -203,6 +208,17 @@ def reply_retry(request: HttpRequest, mention_id: int, reply_id: int) -> HttpRes
     if selectors.reply_for_mention(reply_id=reply_id, mention_id=mention_id) is None:
         raise Http404
     return _act(request, mention_id, lambda: services.reply_retry(reply_id=reply_id, actor=_signed_in(request)))
+
+
+def _reply_queued_message() -> str:
+    seconds = int(services.reply_undo_window().total_seconds())
+    if not seconds:
+        return _("Reply queued for sending.")
+    return ngettext(
+        "Reply queued: it goes out in %(seconds)d second; you can undo it until then.",
+        "Reply queued: it goes out in %(seconds)d seconds; you can undo it until then.",
+        seconds,
+    ) % {"seconds": seconds}
 
 
 @require_POST
@@ -220,6 +236,7 @@ def mention_reply(request: HttpRequest, mention_id: int) -> HttpResponse:
             body=form.cleaned_data["body"],
             take_over=form.cleaned_data["take_over"],
         ),
+        done=_reply_queued_message(),
         reply_form=form,
     )
 
@@ -239,6 +256,7 @@ def mention_hide(request: HttpRequest, mention_id: int) -> HttpResponse:
             reason=form.cleaned_data["reason"],
             as_troll=form.cleaned_data["as_troll"],
         ),
+        done=_("Hidden: out of the queue and off the response clock. Hidden, never deleted."),
         hide_form=form,
     )
 

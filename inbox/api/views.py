@@ -125,6 +125,15 @@ class MentionReplyView(MentionActionView):
         return Response(ReplySerializer(reply).data, status=status.HTTP_201_CREATED)
 
 
+class ReplyCancelView(MentionActionView):
+    """Undo a reply inside its undo window; refused (400) once the window closed or sending started."""
+
+    @extend_schema(request=None, responses=ReplySerializer)
+    def post(self, request, pk: int):
+        reply = self.run(lambda: services.reply_cancel(reply_id=pk, actor=request.user))
+        return Response(ReplySerializer(reply).data)
+
+
 class MentionHideView(MentionActionView):
     @extend_schema(request=HideSerializer, responses=MentionSerializer)
     def post(self, request, pk: int):
