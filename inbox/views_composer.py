@@ -14,11 +14,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from crisisdesk.models import Role, User
+from crisisdesk.roles import roles_required
 from inbox import composer, selectors, services
 from inbox.connectors import capabilities_for
 from inbox.models import ChannelKind, Mention, NetworkHiddenState, ReplyState
 from inbox.reply_length import count_mode, reply_limit
-from crisisdesk.roles import roles_required
 
 REPLIERS = (Role.COMMUNITY_MANAGER, Role.ADMIN)
 

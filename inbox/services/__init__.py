@@ -43,6 +43,7 @@ from inbox.services.moderation import (
 )
 from inbox.services.polling import channel_failure_record, channel_poll, channels_claim_due
 from inbox.services.replies import (
+    replies_send_due,
     reply_cancel,
     reply_queue,
     reply_refusal,
@@ -50,7 +51,6 @@ from inbox.services.replies import (
     reply_send,
     reply_send_later,
     reply_undo_window,
-    replies_send_due,
     signature_render,
 )
 

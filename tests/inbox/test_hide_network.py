@@ -80,7 +80,8 @@ def test_a_platform_refusal_is_recorded_failed_with_its_reason(
 def test_a_network_that_cannot_hide_is_recorded_unsupported_and_the_page_says_so(
     community_manager, django_capture_on_commit_callbacks, client
 ):
-    mention = hide(MentionFactory(channel=ChannelFactory(kind="x")), community_manager, django_capture_on_commit_callbacks)
+    x_mention = MentionFactory(channel=ChannelFactory(kind="x"))
+    mention = hide(x_mention, community_manager, django_capture_on_commit_callbacks)
 
     assert mention.is_hidden
     assert mention.network_hidden_state == NetworkHiddenState.UNSUPPORTED
