@@ -130,6 +130,9 @@ class ReplyCancelView(MentionActionView):
 
     @extend_schema(request=None, responses=ReplySerializer)
     def post(self, request, pk: int):
+        # Nothing in the body is read, but it is parsed like every write's: a malformed one is a 400 first.
+        if request.data is None:
+            raise ValidationError({"detail": "A JSON body, if any, must be an object."})
         reply = self.run(lambda: services.reply_cancel(reply_id=pk, actor=request.user))
         return Response(ReplySerializer(reply).data)
 

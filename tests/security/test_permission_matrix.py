@@ -53,6 +53,7 @@ PK_OWNERS = {
     "api-crisis-": "crisis",
     "api-playbook-": "playbook",
     "api-webhook-": "webhook_endpoint",
+    "api-reply-": "reply",
 }
 ACTIONS = {
     "playbooks:crisis_status": "contain",
@@ -143,6 +144,7 @@ def url_for(route: str, name: str, world) -> str:
             "reply_id": world.reply,
             "channel_id": world.channel,
             "department_id": world.department,
+            "author_id": world.mention.author,
         }
         if kwarg not in objects:
             pytest.fail(f"route {name} takes <{kwarg}>: say which real object fills it")
