@@ -4,14 +4,32 @@ At 1440×900 and at 390×844, without horizontal scrolling."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
+from django.db import connection
 from playwright.sync_api import expect
 
+from escalation import services as escalation_services
 from inbox.models import Mention, Reply, ReplyState
 from tests import factories
 from tests.browser.conftest import screenshot
 
 VIEWPORTS = {"desktop": {"width": 1440, "height": 900}, "phone": {"width": 390, "height": 844}}
+
+
+def in_a_thread(change) -> None:
+    """Playwright's event loop owns this thread; live events published by `change` need async_to_sync."""
+
+    def run() -> None:
+        try:
+            change()
+        finally:
+            connection.close()
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    worker.join(30)
 
 
 def no_horizontal_scroll(page) -> bool:
@@ -25,7 +43,7 @@ def no_horizontal_scroll(page) -> bool:
 
 
 @pytest.mark.parametrize("size", list(VIEWPORTS))
-def test_counter_undo_and_hide_message(login_as, community_manager, department, size):
+def test_counter_undo_and_hide_message(login_as, community_manager, department, department_head, size):
     author = factories.AuthorFactory(handle="lucia", followers=3400, complaint_count=3, hidden_as_troll_count=1)
     x_channel = factories.ChannelFactory(kind="x", name=f"Telco X {size}")
     mention = factories.MentionFactory(channel=x_channel, author=author, text="¿Cuándo vuelve la fibra?")
@@ -42,6 +60,20 @@ def test_counter_undo_and_hide_message(login_as, community_manager, department, 
     expect(counter).to_have_text("34 / 280 characters, signature included")
     expect(page.get_by_test_id("author-escalations")).to_be_visible()  # loaded from escalation
     expect(page.get_by_test_id("author-reach")).to_have_text("3400 followers")
+    page.wait_for_selector("#live-status[data-state=open]", timeout=10_000)
+
+    # A department's approved answer joins the templates live, without a reload
+    def escalate_and_answer() -> None:
+        request = escalation_services.escalation_request_create(
+            raised_by=community_manager, department=department, question="¿Plazo?", mention_ids=[mention.pk]
+        )
+        escalation_services.escalation_answer_create(
+            request_id=request.pk, author=department_head, text="Vuelve antes de las 18:00.", is_approved_wording=True
+        )
+
+    in_a_thread(escalate_and_answer)  # its live events need async_to_sync, which Playwright's loop forbids here
+    expect(page.locator("#reply-template option")).to_contain_text(["Choose a template…", "Vuelve antes de las 18:00."])
+    expect(page.get_by_test_id("author-escalation")).to_contain_text("¿Plazo?")
 
     # Over the limit: said plainly, and the reply does not go
     box.fill("a" * 280)
