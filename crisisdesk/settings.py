@@ -282,7 +282,10 @@ CELERY_BEAT_SCHEDULE = {
     "crisis-executive-summaries": {"task": "playbooks.crisis_summaries_send", "schedule": 300.0},
     "scheduled-posts-publish": {"task": "playbooks.scheduled_posts_publish_due", "schedule": 30.0},
     "crisis-notifications-retry": {"task": "notify.crisis_notifications_retry", "schedule": 60.0},
+    "replies-send-due": {"task": "notify.replies_send_due", "schedule": 15.0},
 }
+# A reply waits this many seconds before it is sent, and its author may undo it meanwhile.
+REPLY_UNDO_SECONDS = int(os.environ.get("REPLY_UNDO_SECONDS", "10"))
 # Crisis detection: "low", "medium" or "high" (k·σ and consecutive minutes), and the alert cool-down.
 DETECTION_SENSITIVITY = os.environ.get("DETECTION_SENSITIVITY", "medium")
 DETECTION_COOLDOWN_MINUTES = int(os.environ.get("DETECTION_COOLDOWN_MINUTES", "15"))

@@ -229,3 +229,13 @@ def notifications_failed_count(*, request_ids: list[int]) -> int:
     return EscalationNotification.objects.filter(
         request_id__in=request_ids, state=NotificationState.FAILED
     ).count()
+
+
+def escalations_for_author(*, author_id: int, limit: int = 10) -> QuerySet[EscalationRequest]:
+    """The escalations raised about any of this author's mentions, newest first, each once."""
+    return (
+        EscalationRequest.objects.filter(mentions__author_id=author_id)
+        .select_related("department")
+        .distinct()
+        .order_by("-created_at", "-id")[:limit]
+    )

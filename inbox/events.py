@@ -30,6 +30,7 @@ def mention_changed(mention: Mention, *, change: str) -> dict[str, Any]:
         assignee_id=mention.assignee_id,
         assignee=person_name(mention.assignee) if mention.assignee_id else "",
         is_hidden=mention.is_hidden,
+        network_hidden_state=mention.network_hidden_state,
     )
 
 
@@ -53,6 +54,7 @@ def reply_changed(reply: Reply) -> dict[str, Any]:
         state=reply.state,
         attempts=reply.attempts,
         error=reply.error,
+        send_after=reply.send_after.isoformat() if reply.send_after else "",
     )
 
 

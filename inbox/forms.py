@@ -46,7 +46,9 @@ class InboxFilterForm(forms.Form):
 
 
 class ReplyForm(forms.Form):
-    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), max_length=5000, label=_("Reply"))
+    # No max_length: the browser would cut a long paste silently. The network's limit is checked by the
+    # service, which refuses with the length, and the page counts as the network does.
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), label=_("Reply"))
     take_over = forms.BooleanField(required=False, label=_("Take the mention over"))
 
 

@@ -114,6 +114,16 @@ class SuggestedAction(models.TextChoices):
     WATCH = "watch", _("Watch")
 
 
+class NetworkHiddenState(models.TextChoices):
+    """Where hiding (or showing again) stands on the network itself; blank until someone hides."""
+
+    PENDING = "pending", _("Pending on the network")
+    SYNCING = "syncing", _("In progress on the network")
+    DONE = "done", _("Done on the network")
+    FAILED = "failed", _("Failed on the network")
+    UNSUPPORTED = "unsupported", _("Not supported by the network")
+
+
 class Mention(models.Model):
     """One public message about the brand. It is never deleted: it can only be hidden."""
 
@@ -163,6 +173,15 @@ class Mention(models.Model):
         "inbox.MentionCluster", null=True, blank=True, on_delete=models.SET_NULL, related_name="mentions",
         db_index=False,
     )
+    # Defaults live in the database too: the ingestion INSERT names only the columns a new mention fills.
+    hidden_as_troll = models.BooleanField(default=False, db_default=False)
+    # Hidden in the console at once; on the network after commit, by a task (see NetworkHiddenState).
+    network_hidden_state = models.CharField(
+        max_length=12, choices=NetworkHiddenState.choices, blank=True, default="", db_default=""
+    )
+    network_hidden_error = models.CharField(max_length=500, blank=True, default="", db_default="")
+    # A community manager chose to answer a mention hidden as troll (audited as "mention.reply_anyway").
+    troll_reply_override = models.BooleanField(default=False, db_default=False)
     # Filled by the ingestion insert on PostgreSQL (config "simple"); NULL elsewhere, where search falls back.
     search_vector = SearchVectorField(null=True, blank=True, editable=False)
 
@@ -195,6 +214,7 @@ class ReplyState(models.TextChoices):
     SENDING = "sending", _("Sending")
     SENT = "sent", _("Sent")
     FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 class Reply(models.Model):
@@ -210,6 +230,9 @@ class Reply(models.Model):
     external_id = models.CharField(max_length=128, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # The undo window: nothing is sent before this moment, and until then the author may cancel.
+    send_after = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at"]

@@ -29,10 +29,27 @@ def channel_poll(channel_id: int) -> int:
     backoff_max=300,
     jitter=True,
     max_retries=services.REPLY_MAX_ATTEMPTS,
+    bind=True,
 )
-def reply_send(reply_id: int) -> None:
-    """Retries only a named delivery failure; the service's state guard means a retry never resends."""
-    services.reply_send(reply_id=reply_id)
+def reply_send(self, reply_id: int) -> None:
+    """Queued with the undo window as its eta. Retries only a named delivery failure; the service's state
+    guard means a retry never resends and a cancelled reply is never sent. Run early (a clock ahead), it
+    puts itself back for the reply's time; eagerly run, the sweep below sends it."""
+    due = services.reply_send_later(reply=services.reply_send(reply_id=reply_id))
+    if due is not None and not self.request.is_eager:
+        self.apply_async((reply_id,), eta=due)
+
+
+@reliable_task(name="notify.replies_send_due")
+def replies_send_due() -> int:
+    """Beat: queue again the replies whose delayed message was lost."""
+    return services.replies_send_due()
+
+
+@reliable_task(name="notify.mention_network_hide", database_retry=True)
+def mention_network_hide(mention_id: int) -> None:
+    """After a hide or an unhide: the network follows; the service claims the work, so twice is once."""
+    services.mention_network_hide_sync(mention_id=mention_id)
 
 
 @reliable_task(name="inbox.mentions_auto_assign")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from inbox import cluster_views, views
+from inbox import cluster_views, views, views_composer
 
 app_name = "inbox"
 
@@ -8,13 +8,18 @@ urlpatterns = [
     path("", views.inbox_page, name="list"),
     path("rows/", views.inbox_rows, name="rows"),
     path("bulk/", views.inbox_bulk, name="bulk"),
-    path("reply-checks/", views.reply_checks, name="reply_checks"),
+    path("reply-checks/", views_composer.reply_checks, name="reply_checks"),
     path("channels/", views.channels_page, name="channels"),
     path("mentions/<int:mention_id>/", views.mention_page, name="detail"),
     path("mentions/<int:mention_id>/assign/", views.mention_assign, name="assign"),
     path("mentions/<int:mention_id>/reply/", views.mention_reply, name="reply"),
     path("mentions/<int:mention_id>/take-over/", views.mention_take_over, name="take_over"),
     path("mentions/<int:mention_id>/replies/<int:reply_id>/retry/", views.reply_retry, name="reply_retry"),
+    path(
+        "mentions/<int:mention_id>/replies/<int:reply_id>/cancel/", views_composer.reply_cancel, name="reply_cancel"
+    ),
+    path("mentions/<int:mention_id>/reply-templates/", views_composer.reply_templates, name="reply_templates"),
+    path("mentions/<int:mention_id>/reply-anyway/", views_composer.mention_reply_anyway, name="reply_anyway"),
     path("mentions/<int:mention_id>/hide/", views.mention_hide, name="hide"),
     path("mentions/<int:mention_id>/relabel/", views.mention_relabel, name="relabel"),
     path("mentions/<int:mention_id>/unhide/", views.mention_unhide, name="unhide"),

@@ -16,13 +16,14 @@ from django.views.decorators.http import require_POST
 
 from crisisdesk.models import Role, User
 from crisisdesk.roles import CONSOLE_STAFF, roles_required
-from inbox import composer, hooks, selectors, services
+from inbox import composer, selectors, services
 from inbox.bulk import mentions_bulk_apply
-from inbox.forms import BulkForm, HideForm, InboxFilterForm, ReplyChecksForm, ReplyForm
+from inbox.forms import BulkForm, HideForm, InboxFilterForm, ReplyForm
 from inbox.models import OPEN_STATUSES, Category, Mention, ReplyState, Sentiment
 from inbox.queue import QueueCursorInvalid, QueuePage, breach_soon_before, inbox_queue_page, queue_sort
 from inbox.saved_views import saved_view_current, saved_views
 from inbox.triage.services import TriageError, mention_label_correct
+from inbox.views_composer import composer_context
 
 PAGE_SIZE = 50
 REPLIERS = (Role.COMMUNITY_MANAGER, Role.ADMIN)
@@ -161,9 +162,7 @@ def _detail(request: HttpRequest, mention_id: int, *, status: int = 200, reply_f
             "community_managers": selectors.community_managers(),
             "reply_max_attempts": services.REPLY_MAX_ATTEMPTS,
             "reply_state_labels": {value: str(label) for value, label in ReplyState.choices},
-            "signature_preview": services.signature_render(
-                template=mention.channel.signature_template, author=_signed_in(request)
-            ),
+            **composer_context(mention=mention, user=_signed_in(request)),
             "relabel_fields": [
                 ("sentiment", _("Sentiment"), Sentiment.choices, mention.sentiment),
                 ("category", _("Category"), Category.choices, mention.category),
@@ -173,8 +172,9 @@ def _detail(request: HttpRequest, mention_id: int, *, status: int = 200, reply_f
     )
 
 
-def _act(request: HttpRequest, mention_id: int, action, **forms) -> HttpResponse:
-    """Run one service; a refused action shows the page again with the reason and a 400, never a 500."""
+def _act(request: HttpRequest, mention_id: int, action, done: str = "", **forms) -> HttpResponse:
+    """Run one service; a refused action shows the page again with the reason and a 400, never a 500.
+    `done` is the confirmation shown once it worked."""
     try:
         action()
     except services.MentionNotFound as error:
@@ -182,6 +182,8 @@ def _act(request: HttpRequest, mention_id: int, action, **forms) -> HttpResponse
     except services.InboxError as error:
         messages.error(request, str(error))
         return _detail(request, mention_id, status=400, **forms)
+    if done:
+        messages.success(request, done)
     return redirect("inbox:detail", mention_id=mention_id)
 
 
@@ -227,7 +229,10 @@ def mention_take_over(request: HttpRequest, mention_id: int) -> HttpResponse:
 @roles_required(Role.COMMUNITY_MANAGER, Role.ADMIN)
 def mention_unhide(request: HttpRequest, mention_id: int) -> HttpResponse:
     return _act(
-        request, mention_id, lambda: services.mention_unhide(mention_id=mention_id, actor=_signed_in(request))
+        request,
+        mention_id,
+        lambda: services.mention_unhide(mention_id=mention_id, actor=_signed_in(request)),
+        done=_("The mention is visible again and back in the queue."),
     )
 
 
@@ -237,6 +242,17 @@ def reply_retry(request: HttpRequest, mention_id: int, reply_id: int) -> HttpRes
     if selectors.reply_for_mention(reply_id=reply_id, mention_id=mention_id) is None:
         raise Http404
     return _act(request, mention_id, lambda: services.reply_retry(reply_id=reply_id, actor=_signed_in(request)))
+
+
+def _reply_queued_message() -> str:
+    seconds = int(services.reply_undo_window().total_seconds())
+    if not seconds:
+        return _("Reply queued for sending.")
+    return ngettext(
+        "Reply queued: it goes out in %(seconds)d second; you can undo it until then.",
+        "Reply queued: it goes out in %(seconds)d seconds; you can undo it until then.",
+        seconds,
+    ) % {"seconds": seconds}
 
 
 @require_POST
@@ -254,6 +270,7 @@ def mention_reply(request: HttpRequest, mention_id: int) -> HttpResponse:
             body=form.cleaned_data["body"],
             take_over=form.cleaned_data["take_over"],
         ),
+        done=_reply_queued_message(),
         reply_form=form,
     )
 
@@ -273,6 +290,7 @@ def mention_hide(request: HttpRequest, mention_id: int) -> HttpResponse:
             reason=form.cleaned_data["reason"],
             as_troll=form.cleaned_data["as_troll"],
         ),
+        done=_("Hidden: out of the queue and off the response clock. Hidden, never deleted."),
         hide_form=form,
     )
 
@@ -355,27 +373,6 @@ def _bulk_answer(request: HttpRequest, message: str, *, status: int, done: list[
     else:
         messages.error(request, message)
     return redirect(_back_to_inbox(request))
-
-
-@require_POST
-@roles_required(*REPLIERS)
-def reply_checks(request: HttpRequest) -> JsonResponse:
-    """The composer's pre-send warnings for a draft, as JSON; they advise and never block."""
-    form = ReplyChecksForm(request.POST)
-    if not form.is_valid():
-        return JsonResponse({"error": _form_errors(form)}, status=400)
-    mention_id = form.cleaned_data["mention"]
-    language = ""
-    if mention_id:
-        mention = selectors.mention_detail(mention_id=mention_id)
-        if mention is None:
-            return JsonResponse({"error": _("That mention does not exist.")}, status=404)
-        in_crisis = composer.mention_active_crisis(mention=mention) is not None
-        language = mention.language
-    else:
-        in_crisis = hooks.crisis_reader().crisis_banner() is not None
-    warnings = composer.reply_checks(text=form.cleaned_data["text"], in_crisis=in_crisis, language=language)
-    return JsonResponse({"in_crisis": in_crisis, "warnings": [warning.as_dict() for warning in warnings]})
 
 
 @roles_required(*CONSOLE_STAFF)

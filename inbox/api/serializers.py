@@ -21,7 +21,7 @@ class ReplySerializer(serializers.ModelSerializer):
     class Meta:
         model = Reply
         fields = ["id", "mention", "author", "body", "signature", "state", "error", "attempts", "external_id",
-                  "created_at", "sent_at"]
+                  "created_at", "sent_at", "send_after", "cancelled_at"]
 
 
 class MentionSerializer(PlainAttributesMixin, serializers.ModelSerializer):
@@ -52,7 +52,7 @@ class AssignSerializer(serializers.Serializer):
 
 
 class ReplyCreateSerializer(serializers.Serializer):
-    body = serializers.CharField(max_length=5000, allow_blank=False, trim_whitespace=True)
+    body = serializers.CharField(max_length=20000, allow_blank=False, trim_whitespace=True)
     take_over = serializers.BooleanField(default=False)
 
 

@@ -9,6 +9,7 @@ urlpatterns = [
     path("mentions/<int:pk>/reply/", views.MentionReplyView.as_view(), name="api-mention-reply"),
     path("mentions/<int:pk>/hide/", views.MentionHideView.as_view(), name="api-mention-hide"),
     path("mentions/<int:pk>/close/", views.MentionCloseView.as_view(), name="api-mention-close"),
+    path("replies/<int:pk>/cancel/", views.ReplyCancelView.as_view(), name="api-reply-cancel"),
     path("channels/", views.ChannelHealthListView.as_view(), name="api-channel-list"),
     path("clusters/", clusters.ClusterListView.as_view(), name="api-cluster-list"),
     path("clusters/<int:pk>/", clusters.ClusterDetailView.as_view(), name="api-cluster-detail"),

@@ -184,6 +184,18 @@ class MentionReplyView(MentionActionView):
         return Response(ReplySerializer(reply).data, status=status.HTTP_201_CREATED)
 
 
+class ReplyCancelView(MentionActionView):
+    """Undo a reply inside its undo window; refused (400) once the window closed or sending started."""
+
+    @extend_schema(request=None, responses=ReplySerializer)
+    def post(self, request, pk: int):
+        # Nothing in the body is read, but it is parsed like every write's: a malformed one is a 400 first.
+        if request.data is None:
+            raise ValidationError({"detail": "A JSON body, if any, must be an object."})
+        reply = self.run(lambda: services.reply_cancel(reply_id=pk, actor=request.user))
+        return Response(ReplySerializer(reply).data)
+
+
 class MentionHideView(MentionActionView):
     @extend_schema(request=HideSerializer, responses=MentionSerializer)
     def post(self, request, pk: int):

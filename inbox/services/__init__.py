@@ -33,9 +33,26 @@ from inbox.services.intake import (
     intakes_requeue_stale,
     mentions_ingest_batch,
 )
-from inbox.services.moderation import mention_close, mention_hide, mention_reopen, mention_unhide
+from inbox.services.moderation import (
+    mention_close,
+    mention_hide,
+    mention_network_hide_sync,
+    mention_reopen,
+    mention_reply_anyway,
+    mention_unhide,
+)
 from inbox.services.polling import channel_failure_record, channel_poll, channels_claim_due
-from inbox.services.replies import reply_queue, reply_retry, reply_send, signature_render
+from inbox.services.replies import (
+    replies_send_due,
+    reply_cancel,
+    reply_queue,
+    reply_refusal,
+    reply_retry,
+    reply_send,
+    reply_send_later,
+    reply_undo_window,
+    signature_render,
+)
 
 __all__ = [
     "CLAIM_LEASE",
@@ -60,6 +77,8 @@ __all__ = [
     "mention_assign",
     "mention_close",
     "mention_hide",
+    "mention_network_hide_sync",
+    "mention_reply_anyway",
     "mention_reopen",
     "mention_take_over",
     "mention_unhide",
@@ -67,9 +86,14 @@ __all__ = [
     "mentions_ingest",
     "mentions_ingest_batch",
     "mentions_return_unanswered",
+    "replies_send_due",
+    "reply_cancel",
     "reply_queue",
+    "reply_refusal",
     "reply_retry",
     "reply_send",
+    "reply_send_later",
+    "reply_undo_window",
     "return_after",
     "signature_render",
 ]

@@ -1,8 +1,56 @@
-// The reply composer: templates, live pre-send warnings, a preview with the signature, and the
-// response-time clock. Warnings and templates are written with textContent / .value only.
+// The reply composer: templates (refreshed live when a department answer is approved), live pre-send
+// warnings, a preview with the signature, the network's character counter, the undo window, and the
+// response-time clock. Everything is written with textContent / .value only.
 (function () {
   "use strict";
   const CHECK_DELAY_MS = 400;
+
+  // --- counting as the network counts (the same rules as inbox/reply_length.py) ---------------------
+  const URL_SOURCE = String.raw`(?:https?:\/\/|www\.)[^\s<>"]+|(?<![\w@.])(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+(?:com|org|net|es|io|co|info|eu|me|tv|ly|app|dev)(?![\w-])(?:\/[^\s<>"]*)?`;
+  const EMOJI_PART = "\\u{1F000}-\\u{1FAFF}\\u2600-\\u27BF\\u2B00-\\u2BFF\\u3030\\u303D\\u3297\\u3299";
+  const EMOJI_SOURCE = `[\\u{1F1E6}-\\u{1F1FF}]{2}|[${EMOJI_PART}][\\uFE0F\\u{1F3FB}-\\u{1F3FF}]*(?:\\u200D[${EMOJI_PART}][\\uFE0F\\u{1F3FB}-\\u{1F3FF}]*)*|[#*0-9]\\uFE0F?\\u20E3`;
+  const URL_WEIGHT = 23;
+  const X_LIGHT = [[0, 4351], [8192, 8205], [8208, 8223], [8242, 8247]];
+
+  function xWeight(text) {
+    let total = 0;
+    for (const char of text) {
+      const point = char.codePointAt(0);
+      total += X_LIGHT.some(([low, high]) => point >= low && point <= high) ? 1 : 2;
+    }
+    return total;
+  }
+
+  function countX(text) {
+    const tokens = new RegExp(`(${URL_SOURCE})|(${EMOJI_SOURCE})`, "giu");
+    const normal = text.normalize("NFC");
+    let total = 0;
+    let position = 0;
+    for (const match of normal.matchAll(tokens)) {
+      total += xWeight(normal.slice(position, match.index));
+      total += match[1] ? URL_WEIGHT : 2;
+      position = match.index + match[0].length;
+    }
+    return total + xWeight(normal.slice(position));
+  }
+
+  function countMastodon(text) {
+    const withoutDomains = text.replace(/(?<![\w/])(@\w+)@[\w.-]+\w/gu, "$1");
+    const urls = new RegExp(URL_SOURCE, "giu");
+    const count = (withoutDomains.match(urls) || []).length;
+    return Array.from(withoutDomains.replace(urls, "")).length + URL_WEIGHT * count;
+  }
+
+  function countReply(text, mode) {
+    if (mode === "x") return countX(text);
+    if (mode === "mastodon") return countMastodon(text);
+    return Array.from(text).length;
+  }
+
+  function fill(template, values) {
+    return Object.entries(values).reduce(
+      (text, [key, value]) => text.split(`%(${key})s`).join(String(value)), String(template || ""));
+  }
 
   function formatDuration(milliseconds) {
     const total = Math.max(0, Math.floor(milliseconds / 1000));
@@ -19,6 +67,10 @@
     const received = Date.parse(clock.dataset.receivedAt);
     const target = Number(clock.dataset.targetMinutes || 15) * 60 * 1000;
     if (Number.isNaN(received)) return;
+    if (clock.dataset.hidden) {
+      clock.textContent = clock.dataset.labelHidden || "";
+      return;
+    }
     const answered = clock.dataset.firstResponseAt ? Date.parse(clock.dataset.firstResponseAt) : NaN;
     function tick() {
       const end = Number.isNaN(answered) ? Date.now() : answered;
@@ -41,7 +93,10 @@
     const preview = document.getElementById("reply-preview");
     const picker = document.getElementById("reply-template");
     const templatesNode = document.getElementById("reply-templates");
-    const templates = templatesNode ? JSON.parse(templatesNode.textContent) : [];
+    let templates = templatesNode ? JSON.parse(templatesNode.textContent) : [];
+    const counter = document.getElementById("reply-counter");
+    const submit = form.querySelector("[type=submit]");
+    const limit = Number(form.dataset.maxLength || 0);
     let timer = null;
     let lastChecked = null;
     let lastWarnings = [];
@@ -57,11 +112,78 @@
       }));
     }
 
+    function signed() {
+      const body = box.value.trim();
+      return form.dataset.signature ? `${body}\n${form.dataset.signature}` : body;
+    }
+
+    // The count is of what will be published: the text and the signature, as the network counts.
+    function over() {
+      return limit ? countReply(signed(), form.dataset.countMode) - limit : 0;
+    }
+
+    function renderCounter() {
+      if (!counter || !limit) return;
+      const count = countReply(signed(), form.dataset.countMode);
+      const excess = count - limit;
+      counter.textContent = excess > 0
+        ? fill(form.dataset.labelOver, { over: excess, limit })
+        : fill(form.dataset.labelCount, { count, limit });
+      counter.classList.toggle("over", excess > 0);
+      counter.classList.toggle("near", excess <= 0 && count > limit * 0.9);
+      counter.dataset.count = String(count);
+      box.classList.toggle("over", excess > 0);
+      box.setAttribute("aria-invalid", excess > 0 ? "true" : "false");
+      submit.setAttribute("aria-disabled", excess > 0 ? "true" : "false");
+    }
+
     function renderPreview() {
       const body = box.value.trim();
       preview.hidden = !body;
       preview.textContent = body ? `${body}\n${form.dataset.signature || ""}`.trim() : "";
+      renderCounter();
     }
+
+    function renderTemplates() {
+      if (!picker) return;
+      const groups = new Map();
+      templates.forEach((template, index) => {
+        const source = String(template.source);
+        if (!groups.has(source)) {
+          const group = document.createElement("optgroup");
+          group.label = source === "playbook" ? picker.dataset.labelPlaybook : picker.dataset.labelDepartment;
+          groups.set(source, group);
+        }
+        const option = document.createElement("option");
+        option.value = String(index);
+        option.dir = "auto";
+        const body = String(template.body);
+        option.textContent = `${template.name || picker.dataset.labelAnswer}: ${body.length > 60 ? `${body.slice(0, 59)}…` : body}`;
+        groups.get(source).appendChild(option);
+      });
+      const first = document.createElement("option");
+      first.value = "";
+      first.textContent = picker.dataset.labelChoose;
+      picker.replaceChildren(first, ...groups.values());
+      document.getElementById("template-picker").hidden = templates.length === 0;
+    }
+
+    // An approved department answer becomes a template at once, without reloading the page.
+    async function refreshTemplates() {
+      try {
+        const response = await fetch(form.dataset.templatesUrl, {
+          credentials: "same-origin", headers: { Accept: "application/json" },
+        });
+        if (!response.ok) return;
+        const answer = await response.json();
+        templates = Array.isArray(answer.templates) ? answer.templates : [];
+        renderTemplates();
+      } catch (error) {
+        /* offline: the list stays as it was */
+      }
+    }
+    document.addEventListener("console:escalation.answered", refreshTemplates);
+    document.addEventListener("console:reconnected", refreshTemplates);
 
     async function check() {
       const text = box.value;
@@ -104,6 +226,11 @@
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       clearTimeout(timer);
+      if (over() > 0) {
+        renderCounter();
+        box.focus();
+        return;
+      }
       const warnings = await check();
       if (warnings.length && !window.confirm(form.dataset.confirm)) return;
       HTMLFormElement.prototype.submit.call(form);
@@ -111,8 +238,88 @@
     renderPreview();
   }
 
+  function showStatus(text, tone) {
+    const status = document.getElementById("reply-status");
+    if (!status) return;
+    status.textContent = text;
+    status.className = `reply-status ${tone || ""}`.trim();
+  }
+
+  // The undo window: each reply still waiting shows "Undo (n s)" until it goes, then the button leaves.
+  function startUndo(form) {
+    // The server's clock decides: the time left is measured against the moment it rendered the page.
+    const due = Date.now() + Date.parse(form.dataset.sendAfter) - Date.parse(form.dataset.serverNow);
+    const button = form.querySelector("button");
+    let interval = null;
+    function tick() {
+      const left = Math.ceil((due - Date.now()) / 1000);
+      if (Number.isNaN(due) || left <= 0) {
+        clearInterval(interval);
+        form.remove();
+        return;
+      }
+      button.textContent = fill(form.dataset.label, { seconds: left });
+    }
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      button.disabled = true;
+      try {
+        const response = await fetch(form.action, {
+          method: "POST", body: new FormData(form), credentials: "same-origin", headers: { Accept: "application/json" },
+        });
+        const answer = await response.json();
+        clearInterval(interval);
+        form.remove();
+        showStatus(String(answer.message || answer.error || ""), response.ok ? "ok" : "bad");
+      } catch (error) {
+        button.disabled = false;
+      }
+    });
+    tick();
+    interval = setInterval(tick, 250);
+  }
+
+  function startLiveState() {
+    const root = document.getElementById("mention-detail");
+    if (!root) return;
+    const mentionId = Number(root.dataset.mentionId);
+    const status = document.getElementById("reply-status");
+    document.addEventListener("console:reply.changed", (event) => {
+      const data = event.detail || {};
+      if (data.mention_id !== mentionId || !status) return;
+      const item = document.querySelector(`[data-reply-id="${Number(data.id)}"]`);
+      if (data.state !== "queued" && item) {
+        const undo = item.querySelector(".undo-form");
+        if (undo) undo.remove();
+      }
+      if (data.state === "sent") showStatus(status.dataset.labelSent, "ok");
+      else if (data.state === "failed") showStatus(fill(status.dataset.labelFailed, { error: data.error || "" }), "bad");
+      else if (data.state === "cancelled") showStatus(status.dataset.labelCancelled, "ok");
+      else if (data.state === "sending") showStatus(status.dataset.labelSending, "");
+      if (item) item.classList.toggle("reply-cancelled", data.state === "cancelled");
+    });
+    const network = document.getElementById("network-hidden-state");
+    const labelsNode = document.getElementById("network-hidden-labels");
+    const labels = labelsNode ? JSON.parse(labelsNode.textContent) : {};
+    document.addEventListener("console:mention.changed", (event) => {
+      const data = event.detail || {};
+      if (Number(data.id) !== mentionId || !network || typeof labels[data.network_hidden_state] !== "string") return;
+      network.textContent = labels[data.network_hidden_state];
+      network.dataset.state = String(data.network_hidden_state);
+    });
+    // The author's escalations slot (served by escalation) follows the escalations as they change.
+    const slot = document.getElementById("author-escalations");
+    ["escalation.created", "escalation.answered", "escalation.closed"].forEach((type) => {
+      document.addEventListener(`console:${type}`, () => {
+        if (slot && window.htmx) window.htmx.trigger(slot, "author-escalations-refresh");
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
     startClock();
     startComposer();
+    startLiveState();
+    document.querySelectorAll(".undo-form[data-send-after]").forEach(startUndo);
   });
 })();

@@ -61,6 +61,7 @@ PK_OWNERS = {
     "api-crisis-": "crisis",
     "api-playbook-": "playbook",
     "api-webhook-": "webhook_endpoint",
+    "api-reply-": "reply",
 }
 ACTIONS = {
     "playbooks:crisis_status": "contain",
@@ -155,6 +156,7 @@ def url_for(route: str, name: str, world) -> str:
             "department_id": world.department,
             "cluster_id": world.cluster,
             "action_id": world.cluster_action,
+            "author_id": world.mention.author,
         }
         if kwarg not in objects:
             pytest.fail(f"route {name} takes <{kwarg}>: say which real object fills it")
