@@ -52,7 +52,7 @@ from inbox.connectors.base import (
 )
 from inbox.connectors.normalise import as_object, html_to_text, http_url
 
-TOKEN_URL = "https://oauth2.googleapis.com/token"
+GOOGLE_OAUTH_ENDPOINT = "https://oauth2.googleapis.com/token"
 QUOTA_REASONS = frozenset({"quotaExceeded", "rateLimitExceeded", "userRateLimitExceeded", "dailyLimitExceeded"})
 PACIFIC = ZoneInfo("America/Los_Angeles")
 HIDE_STATUSES = ("heldForReview", "rejected")
@@ -93,7 +93,7 @@ class YouTubeConnector(Connector):
         }
         if not all(form.values()):
             raise ConnectorError("The YouTube token expired and the channel has no refresh token and client.")
-        token_url = str(self.credentials.get("token_url") or TOKEN_URL)
+        token_url = str(self.credentials.get("token_url") or GOOGLE_OAUTH_ENDPOINT)
         body = as_object(self.decode_json(self.send("POST", token_url, data=form)))
         if not body.get("access_token"):
             raise ConnectorError(f"Google returned no access token: {str(body)[:200]}")

@@ -27,7 +27,9 @@ pytestmark = pytest.mark.django_db
 ROOT = Path(settings.BASE_DIR)
 
 # Routes that take POSTs without a CSRF token on purpose: platforms sign them, or a token is exchanged.
-CSRF_EXEMPT = {"hooks:meta", "hooks:generic", "api-token-login", "escalation:slack_interactions"}
+CSRF_EXEMPT = {
+    "hooks:meta", "hooks:generic", "hooks:discourse", "api-token-login", "escalation:slack_interactions"
+}
 
 
 def test_every_route_refuses_a_post_without_a_csrf_token(world):

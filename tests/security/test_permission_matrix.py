@@ -34,6 +34,7 @@ PUBLIC = {
     "healthz",
     "hooks:meta",
     "hooks:generic",
+    "hooks:discourse",
     "api-token-login",
     # calendar apps send no session: the feed checks its signed token (escalation.oncall_feed)
     "escalation:on_call_feed",
