@@ -28,6 +28,9 @@ from datetime import datetime, timedelta
 from django.db.models import Count, IntegerField, Max, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from escalation.models import PENDING_STATUSES, EscalationRequest
 from inbox.models import Author, Mention, Sentiment
@@ -65,6 +68,26 @@ class Silence:
         if self.negative_share_before is None or self.negative_share_since is None:
             return None
         return round((self.negative_share_since - self.negative_share_before) * 100)
+
+    @property
+    def share_change_display(self) -> str:
+        """ "+42", "−50", "0" or "—" (no mention in one of the two windows)."""
+        points = self.share_change_points
+        if points is None:
+            return "—"
+        return f"+{points}" if points > 0 else (f"−{-points}" if points < 0 else "0")
+
+    @property
+    def line(self) -> str:
+        """One sentence in the active language, for the cards, the page and every message."""
+        count = ngettext(
+            "%(count)s new mention since asked", "%(count)s new mentions since asked", self.new_mentions
+        ) % {"count": number_format(self.new_mentions, force_grouping=True)}
+        return _("%(count)s · reach %(reach)s · negative share %(change)s pts vs the hour before") % {
+            "count": count,
+            "reach": number_format(self.reach, force_grouping=True),
+            "change": self.share_change_display,
+        }
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ urlpatterns = [
     path("cards/", views.desk_cards, name="cards"),
     path("<int:request_id>/", views.request_detail, name="detail"),
     path("<int:request_id>/card/", views.request_card, name="card"),
+    path("<int:request_id>/silence/", views.request_silence, name="silence"),
     path("<int:request_id>/acknowledge/", views.request_acknowledge, name="acknowledge"),
     path("<int:request_id>/answer/", views.request_answer, name="answer"),
     path("<int:request_id>/close/", views.request_close, name="close"),

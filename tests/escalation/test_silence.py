@@ -140,8 +140,8 @@ def test_the_desk_card_and_its_refresh_show_the_figure(client, department_head, 
         assert "+42" in page
 
 
-def test_the_signed_page_shows_the_figure(client, clustered_request):
-    token = links.request_link_token(request_id=clustered_request.pk, user_id=None)
+def test_the_signed_page_shows_the_figure(client, department_head, clustered_request):
+    token = links.request_link_token(request_id=clustered_request.pk, user_id=department_head.pk)
     page = client.get(reverse("escalation:respond", args=[clustered_request.pk, token]))
 
     assert page.status_code == 200
@@ -158,13 +158,13 @@ def _message(request) -> messages.StepMessage:
 def test_every_medium_carries_the_silence_line(clustered_request):
     message = _message(clustered_request)
     text, html = messages.email_bodies(message)
-    slack = json.dumps(messages.slack_payload(message))
+    slack = json.dumps(messages.slack_payload(message), ensure_ascii=False)
     card = messages.teams_card(message)
 
     assert "3 new mentions" in message.silence_line and "+42" in message.silence_line
     assert message.silence_line in text and message.silence_line in html
     assert message.silence_line in slack
-    assert message.silence_line in json.dumps(card)
+    assert message.silence_line in json.dumps(card, ensure_ascii=False)
     jsonschema.Draft6Validator(json.loads(SCHEMA.read_text())).validate(card)
 
 
