@@ -103,7 +103,8 @@ def top_terms(texts: Iterable[str], *, limit: int = TOP_TERMS) -> list[str]:
     counts: Counter[str] = Counter()
     for text in texts:
         counts.update(
-            word for word in (w.lower() for w in WORD.findall(text or ""))
+            word
+            for word in (w.lower() for w in WORD.findall(text or ""))
             if len(word) >= MIN_TERM_LENGTH and word not in STOP_WORDS
         )
     return [word for word, _count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:limit]]
@@ -190,9 +191,7 @@ def _figures(*, request_id: int, asked: datetime, topic: _Topic, now: datetime) 
     )
 
 
-def requests_silence(
-    *, requests: Iterable[EscalationRequest], now: datetime | None = None
-) -> dict[int, Silence]:
+def requests_silence(*, requests: Iterable[EscalationRequest], now: datetime | None = None) -> dict[int, Silence]:
     """The cost of silence of each request, by id: 1 + one query per request, whatever the mentions."""
     now = now or timezone.now()
     items = list(requests)

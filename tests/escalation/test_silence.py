@@ -24,8 +24,13 @@ SCHEMA = Path(__file__).parent / "schemas" / "adaptive-card-1.5.json"
 
 def _cluster(channel, now) -> MentionCluster:
     return MentionCluster.objects.create(
-        brand=channel.brand, channel=channel, signature=[1], bands=[1], representative_text="sin fibra",
-        first_seen_at=now, last_seen_at=now,
+        brand=channel.brand,
+        channel=channel,
+        signature=[1],
+        bands=[1],
+        representative_text="sin fibra",
+        first_seen_at=now,
+        last_seen_at=now,
     )
 
 
@@ -46,14 +51,18 @@ def clustered_request(department, asked):
     loud, quiet = AuthorFactory(followers=1000), AuthorFactory(followers=500)
     linked = MentionFactory(channel=channel, cluster=cluster, received_at=asked - timedelta(minutes=5))
     for minutes, sentiment in ((10, "neutral"), (20, "positive"), (50, "neutral")):
-        MentionFactory(channel=channel, cluster=cluster, sentiment=sentiment, received_at=asked - timedelta(minutes=minutes))
+        MentionFactory(
+            channel=channel, cluster=cluster, sentiment=sentiment, received_at=asked - timedelta(minutes=minutes)
+        )
     MentionFactory(channel=channel, cluster=cluster, received_at=asked - timedelta(hours=2))
     MentionFactory(channel=channel, cluster=cluster, author=loud, received_at=asked + timedelta(minutes=1))
     MentionFactory(channel=channel, cluster=cluster, author=loud, received_at=asked + timedelta(minutes=2))
     MentionFactory(
         channel=channel, cluster=cluster, author=quiet, sentiment="neutral", received_at=asked + timedelta(minutes=3)
     )
-    MentionFactory(channel=channel, cluster=other, author=AuthorFactory(followers=9), received_at=asked + timedelta(minutes=4))
+    MentionFactory(
+        channel=channel, cluster=other, author=AuthorFactory(followers=9), received_at=asked + timedelta(minutes=4)
+    )
     request = EscalationRequest.objects.create(
         department=department, question="¿Hay avería?", due_at=asked + timedelta(hours=1), created_at=asked
     )
@@ -75,7 +84,12 @@ def test_the_figures_of_a_clustered_request(clustered_request):
 def test_without_a_cluster_the_brand_mentions_sharing_the_top_terms_count(department, asked):
     channel, elsewhere = ChannelFactory(), ChannelFactory(brand="Otra")
     linked = MentionFactory(channel=channel, text="Factura duplicada, la factura de marzo", received_at=asked)
-    MentionFactory(channel=channel, text="Otra FACTURA mal", author=AuthorFactory(followers=7), received_at=asked + timedelta(minutes=1))
+    MentionFactory(
+        channel=channel,
+        text="Otra FACTURA mal",
+        author=AuthorFactory(followers=7),
+        received_at=asked + timedelta(minutes=1),
+    )
     MentionFactory(channel=channel, text="Sin fibra", received_at=asked + timedelta(minutes=1))
     MentionFactory(channel=elsewhere, text="factura", received_at=asked + timedelta(minutes=1))
     request = EscalationRequest.objects.create(
@@ -151,7 +165,10 @@ def test_the_signed_page_shows_the_figure(client, department_head, clustered_req
 
 def _message(request) -> messages.StepMessage:
     return messages.step_message(
-        request=request, position=chain.Position(step=0, attempt=0), link="https://desk.example/r", desk_link="https://desk.example"
+        request=request,
+        position=chain.Position(step=0, attempt=0),
+        link="https://desk.example/r",
+        desk_link="https://desk.example",
     )
 
 
