@@ -16,7 +16,8 @@ from django.utils.translation import gettext_lazy as _
 
 from crisisdesk.text import validate_single_line
 
-# The on-call schedule lives in its own module; imported here so Django registers it with the app.
+# Holding lines and the on-call schedule live in their own modules; imported here so Django registers it with the app.
+from escalation.models_holding import HoldingLine as HoldingLine
 from escalation.models_oncall import BusinessHours as BusinessHours
 from escalation.models_oncall import OnCallMember as OnCallMember
 from escalation.models_oncall import OnCallOverride as OnCallOverride
