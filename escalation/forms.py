@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import cast
 
 from django import forms
 from django.utils import timezone
@@ -80,4 +81,4 @@ class HoldingLineForm(forms.Form):
     def __init__(self, *args, departments=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         if departments is not None:
-            self.fields["department"].queryset = departments
+            cast(forms.ModelChoiceField, self.fields["department"]).queryset = departments

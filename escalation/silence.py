@@ -216,7 +216,13 @@ def silence_attach(*, requests: list[EscalationRequest], now: datetime | None = 
     return requests
 
 
-def open_requests_silence(*, limit: int = 5, scanned: int = 50, now: datetime | None = None) -> list[dict]:
+@dataclass(frozen=True)
+class SilenceRow:
+    request: EscalationRequest
+    silence: Silence
+
+
+def open_requests_silence(*, limit: int = 5, scanned: int = 50, now: datetime | None = None) -> list[SilenceRow]:
     """The director dashboard's table: the pending requests with the most new mentions (of the latest
     `scanned` pending ones), most first."""
     pending = list(
@@ -225,6 +231,6 @@ def open_requests_silence(*, limit: int = 5, scanned: int = 50, now: datetime | 
         .order_by("-created_at", "-id")[:scanned]
     )
     figures = requests_silence(requests=pending, now=now)
-    rows = [{"request": item, "silence": figures[item.pk]} for item in pending]
-    rows.sort(key=lambda row: (-row["silence"].new_mentions, -row["silence"].reach, row["request"].pk))
+    rows = [SilenceRow(request=item, silence=figures[item.pk]) for item in pending]
+    rows.sort(key=lambda row: (-row.silence.new_mentions, -row.silence.reach, row.request.pk))
     return rows[:limit]

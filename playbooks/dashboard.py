@@ -257,7 +257,7 @@ def _escalations(*, now: datetime) -> list[dict[str, Any]]:
     return [{"department": row["department__name"], "open": row["open"], "overdue": row["overdue"]} for row in rows]
 
 
-def cost_of_silence(*, now: datetime | None = None) -> list[dict[str, Any]]:
+def cost_of_silence(*, now: datetime | None = None) -> list[silence.SilenceRow]:
     """The "cost of silence" table: the open requests with the most new mentions since they were asked
     (`escalation.silence`), so a director sees which unanswered question costs the most."""
     return silence.open_requests_silence(limit=COST_OF_SILENCE_ROWS, now=now)

@@ -192,5 +192,5 @@ def test_the_dashboard_lists_the_open_requests_by_new_mentions(client, director,
     rows = silence.open_requests_silence()
     page = client.get(reverse("playbooks:dashboard")).content.decode()
 
-    assert [row["request"].pk for row in rows] == [clustered_request.pk, quiet.pk]
+    assert [row.request.pk for row in rows] == [clustered_request.pk, quiet.pk]
     assert 'data-testid="silence-table"' in page and f"#{clustered_request.pk}" in page
