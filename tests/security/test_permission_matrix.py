@@ -155,6 +155,7 @@ def url_for(route: str, name: str, world) -> str:
             "department_id": world.department,
             "cluster_id": world.cluster,
             "action_id": world.cluster_action,
+            "line_id": world.holding_line,
         }
         if kwarg not in objects:
             pytest.fail(f"route {name} takes <{kwarg}>: say which real object fills it")
