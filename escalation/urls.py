@@ -1,6 +1,7 @@
 from django.urls import path
 
-from escalation import link_views, views, views_holding, views_oncall
+from escalation import link_views, views, views_oncall
+from escalation import views_holding as views_holding
 
 app_name = "escalation"
 
@@ -15,9 +16,6 @@ urlpatterns = [
     path("<int:request_id>/close/", views.request_close, name="close"),
     path("mention/<int:mention_id>/", views.mention_escalate, name="mention_escalate"),
     path("mention/<int:mention_id>/panel/", views.mention_panel, name="mention_panel"),
-    path("holding-lines/", views_holding.holding_lines, name="holding_lines"),
-    path("holding-lines/<int:line_id>/approve/", views_holding.holding_line_approve, name="holding_line_approve"),
-    path("holding-lines/<int:line_id>/retire/", views_holding.holding_line_retire, name="holding_line_retire"),
     path("on-call/", views_oncall.on_call, name="on_call"),
     path("on-call/<int:department_id>/calendar.ics", views_oncall.on_call_feed, name="on_call_feed"),
     path("responsiveness.csv", views_oncall.responsiveness_export, name="responsiveness_export"),
@@ -30,4 +28,7 @@ urlpatterns = [
     ),
     path("<int:request_id>/respond/<str:token>/answer/", link_views.respond_answer, name="respond_answer"),
     path("slack/interactions/", link_views.slack_interactions, name="slack_interactions"),
+    path("holding-lines/", views_holding.holding_lines, name="holding_lines"),
+    path("holding-lines/<int:line_id>/approve/", views_holding.holding_line_approve, name="holding_line_approve"),
+    path("holding-lines/<int:line_id>/retire/", views_holding.holding_line_retire, name="holding_line_retire"),
 ]

@@ -142,6 +142,7 @@ def url_for(route: str, name: str, world) -> str:
         if kwarg == "token":  # a department channel's link: whoever opens it signs in
             return request_link_token(request_id=world.escalation_request.pk, user_id=None)
         objects = {
+            "line_id": world.holding_line,
             "mention_id": world.mention,
             "request_id": world.escalation_request,
             "crisis_id": world.crisis,
@@ -155,7 +156,6 @@ def url_for(route: str, name: str, world) -> str:
             "department_id": world.department,
             "cluster_id": world.cluster,
             "action_id": world.cluster_action,
-            "line_id": world.holding_line,
         }
         if kwarg not in objects:
             pytest.fail(f"route {name} takes <{kwarg}>: say which real object fills it")
