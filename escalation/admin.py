@@ -15,6 +15,7 @@ from escalation.models import (
     EscalationPolicy,
     EscalationRequest,
     EscalationStep,
+    HoldingLine,
 )
 
 
@@ -23,6 +24,14 @@ class DepartmentAdmin(admin.ModelAdmin):
     list_display = ("name", "slug", "on_duty", "email")
     filter_horizontal = ("heads", "members")
     prepopulated_fields = {"slug": ("name",)}
+
+
+@admin.register(HoldingLine)
+class HoldingLineAdmin(admin.ModelAdmin):
+    list_display = ("department", "topic", "active", "approved_by", "approved_at")
+    list_filter = ("active", "department")
+    search_fields = ("topic", "text")
+    raw_id_fields = ("created_by", "approved_by")
 
 
 class EscalationStepInline(admin.TabularInline):

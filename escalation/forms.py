@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import cast
 
 from django import forms
 from django.utils import timezone
@@ -63,3 +64,21 @@ class AcknowledgeForm(forms.Form):
 
 def form_errors(form: forms.Form) -> str:
     return "; ".join(" ".join(str(error) for error in errors) for errors in form.errors.values())
+
+
+class HoldingLineForm(forms.Form):
+    """A new holding line; the view narrows `department` to those the user manages."""
+
+    department = forms.ModelChoiceField(queryset=Department.objects.none(), label=_("Department"))
+    topic = forms.CharField(
+        max_length=80,
+        label=_("Topic"),
+        help_text=_("A mention category (complaint, question…) or a word the mention's text contains."),
+    )
+    text = forms.CharField(max_length=1000, label=_("Holding line"), widget=forms.Textarea(attrs={"rows": 3}))
+    approve = forms.BooleanField(required=False, initial=True, label=_("Approve it now"))
+
+    def __init__(self, *args, departments=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if departments is not None:
+            cast(forms.ModelChoiceField, self.fields["department"]).queryset = departments

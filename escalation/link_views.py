@@ -23,6 +23,7 @@ from escalation import selectors, services, slack
 from escalation.forms import AcknowledgeForm, AnswerForm, form_errors, promise_default
 from escalation.models import EscalationRequest
 from escalation.services.link_actions import ACTION_ACKNOWLEDGE, ACTION_ANSWER
+from escalation.silence import silence_attach
 
 
 def _visitor(request: HttpRequest) -> User | None:
@@ -46,6 +47,7 @@ def _page(request: HttpRequest, request_id: int, token: str, *, error: str = "",
     if item is None or actor is None or not selectors.user_may_answer(user=actor, request=item):
         return _refused(request, _("This link does not let you act on this request."))
     used = services.link_used_actions(grant=grant)
+    silence_attach(requests=[item])
     return render(
         request,
         "escalation/respond.html",

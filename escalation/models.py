@@ -6,6 +6,8 @@ countdowns in a queue; a request carries a snapshot of its policy so later edits
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -14,12 +16,16 @@ from django.utils.translation import gettext_lazy as _
 
 from crisisdesk.text import validate_single_line
 
-# The on-call schedule lives in its own module; imported here so Django registers it with the app.
+# Holding lines and the on-call schedule live in their own modules; imported here so Django registers it with the app.
+from escalation.models_holding import HoldingLine as HoldingLine
 from escalation.models_oncall import BusinessHours as BusinessHours
 from escalation.models_oncall import OnCallMember as OnCallMember
 from escalation.models_oncall import OnCallOverride as OnCallOverride
 from escalation.models_oncall import OnCallRotation as OnCallRotation
 from escalation.models_oncall import OutOfOffice as OutOfOffice
+
+if TYPE_CHECKING:
+    from escalation.silence import Silence
 
 DEFAULT_LEVEL_FACTORS = {"0": 1.0, "1": 1.0, "2": 0.5, "3": 0.25}
 DEFAULT_REMINDER_FRACTION = 0.75
@@ -192,6 +198,7 @@ class EscalationRequest(models.Model):
     # Not columns: what the viewing user may do on the card, set by `escalation.views` for its templates.
     may_answer: bool
     may_close: bool
+    silence: Silence | None  # `escalation.silence.silence_attach`, pending requests only
 
     class Meta:
         ordering = ["due_at", "id"]

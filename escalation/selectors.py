@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from crisisdesk.models import Role, User
 from crisisdesk.roles import user_role
@@ -197,9 +199,29 @@ def approved_answers_for_templates(*, limit: int = 50) -> QuerySet[Answer]:
     )
 
 
+def answer_age(*, since: datetime, now: datetime) -> str:
+    """A short age for a template's label: "5 min", "2 h", "3 d" (at least one minute)."""
+    minutes = max(1, int((now - since).total_seconds() // 60))
+    if minutes < 60:
+        return _("%(n)d min") % {"n": minutes}
+    if minutes < 48 * 60:
+        return _("%(n)d h") % {"n": minutes // 60}
+    return _("%(n)d d") % {"n": minutes // (24 * 60)}
+
+
 def approved_wordings_for_templates(*, limit: int) -> list[tuple[str, str]]:
-    """(department name, wording) of the approved answers, newest first: the inbox's reply templates."""
-    return [(answer.request.department.name, answer.text) for answer in approved_answers_for_templates(limit=limit)]
+    """(label, wording) of the approved answers, newest first: the inbox's reply templates. The label
+    names the department and the answer's age ("Técnica answered this 2 h ago"): an old answer may
+    no longer hold."""
+    now = timezone.now()
+    return [
+        (
+            _("%(department)s answered this %(age)s ago")
+            % {"department": answer.request.department.name, "age": answer_age(since=answer.created_at, now=now)},
+            answer.text,
+        )
+        for answer in approved_answers_for_templates(limit=limit)
+    ]
 
 
 def current_crisis_level() -> int:

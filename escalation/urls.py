@@ -1,6 +1,6 @@
 from django.urls import path
 
-from escalation import link_views, views, views_author, views_oncall
+from escalation import link_views, views, views_author, views_holding, views_oncall
 
 app_name = "escalation"
 
@@ -9,6 +9,7 @@ urlpatterns = [
     path("cards/", views.desk_cards, name="cards"),
     path("<int:request_id>/", views.request_detail, name="detail"),
     path("<int:request_id>/card/", views.request_card, name="card"),
+    path("<int:request_id>/silence/", views.request_silence, name="silence"),
     path("<int:request_id>/acknowledge/", views.request_acknowledge, name="acknowledge"),
     path("<int:request_id>/answer/", views.request_answer, name="answer"),
     path("<int:request_id>/close/", views.request_close, name="close"),
@@ -27,4 +28,7 @@ urlpatterns = [
     ),
     path("<int:request_id>/respond/<str:token>/answer/", link_views.respond_answer, name="respond_answer"),
     path("slack/interactions/", link_views.slack_interactions, name="slack_interactions"),
+    path("holding-lines/", views_holding.holding_lines, name="holding_lines"),
+    path("holding-lines/<int:line_id>/approve/", views_holding.holding_line_approve, name="holding_line_approve"),
+    path("holding-lines/<int:line_id>/retire/", views_holding.holding_line_retire, name="holding_line_retire"),
 ]

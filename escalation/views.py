@@ -25,6 +25,7 @@ from crisisdesk.roles import CONSOLE_STAFF, EVERYONE, roles_required, user_role
 from escalation import selectors, selectors_oncall, services
 from escalation.forms import AcknowledgeForm, AnswerForm, EscalateForm, form_errors
 from escalation.models import EscalationRequest
+from escalation.silence import silence_attach
 from inbox.models import Mention
 
 ANSWERERS = (Role.DEPARTMENT_HEAD, Role.DIRECTOR, Role.ADMIN)
@@ -41,7 +42,7 @@ def _decorate(user: User, requests: list[EscalationRequest]) -> list[EscalationR
     for item in requests:
         item.may_answer = selectors.user_may_answer(user=user, request=item)
         item.may_close = selectors.user_may_close(user=user, request=item)
-    return requests
+    return silence_attach(requests=requests)
 
 
 def _back(request: HttpRequest, default: str) -> HttpResponseRedirect:
@@ -121,6 +122,16 @@ def request_card(request: HttpRequest, request_id: int) -> HttpResponse:
         request,
         "escalation/_request_card.html",
         {"escalation": _decorate(_signed_in(request), [item])[0], "return_to": return_to, "open_history": single},
+    )
+
+
+@require_GET
+@roles_required(*EVERYONE)
+def request_silence(request: HttpRequest, request_id: int) -> HttpResponse:
+    """The card's cost-of-silence line, refreshed every 30 s while the card is on screen."""
+    item = _visible_or_404(request, request_id)
+    return render(
+        request, "escalation/_silence.html", {"escalation": silence_attach(requests=[item])[0], "silence_refresh": True}
     )
 
 

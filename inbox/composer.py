@@ -354,6 +354,10 @@ def reply_templates(*, mention: Mention, author: User) -> list[ReplyTemplate]:
             ReplyTemplate("playbook", name, _fill(body, variables))
             for name, body in hooks.crisis_reader().crisis_reply_templates(crisis=crisis)
         ]
+    templates += [
+        ReplyTemplate(source, name, _fill(body, variables))
+        for source, name, body in hooks.mention_reply_templates(mention=mention)
+    ]
     for department, text in hooks.department_answers(limit=TEMPLATE_LIMIT):
         templates.append(ReplyTemplate("department", department, _fill(text, variables)))
     return templates[:TEMPLATE_LIMIT]

@@ -8,7 +8,9 @@ Each app registers its part in its AppConfig.ready():
   With nothing registered both are no-ops; registering the same callable twice keeps one.
 - `playbooks`: `crisis_reader()` answers what the inbox and escalation ask about crises (is one open, the
   banner, a mention's crisis, its reply templates). With none registered, there is no crisis.
-- `escalation`: `department_answers(...)` lists the approved wordings community managers may reuse.
+- `escalation`: `department_answers(...)` lists the approved wordings community managers may reuse;
+  `mention_reply_templates(mention=...)` adds templates about one mention (a department's holding lines
+  while a request about it is overdue), each as (source, name, body).
 """
 
 from __future__ import annotations
@@ -147,3 +149,21 @@ def department_answers(*, limit: int) -> list[tuple[str, str]]:
     for source in _department_answer_sources:
         answers += source(limit=limit)
     return answers[:limit]
+
+
+MentionReplyTemplates = Callable[..., list[tuple[str, str, str]]]
+_mention_template_sources: list[MentionReplyTemplates] = []
+
+
+def mention_reply_templates_register(source: MentionReplyTemplates) -> None:
+    """`source(mention=m)` returns (source, name, body) templates for replying to that mention."""
+    if source not in _mention_template_sources:
+        _mention_template_sources.append(source)
+
+
+def mention_reply_templates(*, mention: Mention) -> list[tuple[str, str, str]]:
+    """Every registered source's templates for `mention`; none with nothing registered."""
+    templates: list[tuple[str, str, str]] = []
+    for source in _mention_template_sources:
+        templates += source(mention=mention)
+    return templates

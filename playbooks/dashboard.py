@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
+from escalation import silence
 from escalation.models import PENDING_STATUSES, EscalationRequest
 from inbox.models import Channel, Mention, MentionMinuteStat, MentionStatus
 from playbooks.errors import TranslatableError
@@ -37,6 +38,7 @@ DEFAULT_RANGE = "24h"
 CUSTOM_RANGE_MAX = timedelta(days=31)
 BUCKET_STEPS = (1, 5, 15, 30, 60, 120, 360, 720, 1440)
 MAX_POINTS = 200
+COST_OF_SILENCE_ROWS = 5
 
 
 class DashboardRangeInvalid(TranslatableError):
@@ -253,6 +255,12 @@ def _escalations(*, now: datetime) -> list[dict[str, Any]]:
         .order_by("-overdue", "-open", "department__name")
     )
     return [{"department": row["department__name"], "open": row["open"], "overdue": row["overdue"]} for row in rows]
+
+
+def cost_of_silence(*, now: datetime | None = None) -> list[silence.SilenceRow]:
+    """The "cost of silence" table: the open requests with the most new mentions since they were asked
+    (`escalation.silence`), so a director sees which unanswered question costs the most."""
+    return silence.open_requests_silence(limit=COST_OF_SILENCE_ROWS, now=now)
 
 
 def _open_alerts() -> list[dict[str, Any]]:

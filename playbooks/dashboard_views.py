@@ -16,6 +16,7 @@ from playbooks.dashboard import (
     RANGES,
     DashboardRange,
     DashboardRangeInvalid,
+    cost_of_silence,
     dashboard_csv_rows,
     dashboard_figures,
     dashboard_range_parse,
@@ -52,6 +53,7 @@ def dashboard(request: SignedInRequest) -> HttpResponse:
         "range_error": error,
         "time_zone": timezone.get_current_timezone_name(),
         "query": request.GET.urlencode() if not error else "",
+        "cost_of_silence": cost_of_silence(),
         **_responsiveness(request),
     }
     return render(request, "playbooks/dashboard.html", context, status=status)

@@ -7,7 +7,8 @@
 - `chain`: the escalation chain's decisions as plain values (no ORM), unit-tested without a database;
 - `sweep`: the beat sweeper and its guarded, exactly-once transitions;
 - `delivery`: recording whom a step reaches, claiming, sending and resending its messages;
-- `context`: the copy of the thread, author and crisis a request carries.
+- `context`: the copy of the thread, author and crisis a request carries;
+- `holding_lines`: a department's approved fallback answers per topic.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from escalation.services.chain import (
 from escalation.services.clusters import cluster_escalate
 from escalation.services.context import escalation_context
 from escalation.services.delivery import escalation_notification_resend, escalation_step_notify
+from escalation.services.holding_lines import holding_line_approve, holding_line_create, holding_line_retire
 from escalation.services.link_actions import escalation_link_acknowledge, escalation_link_answer
 from escalation.services.links import (
     LinkGrant,
@@ -67,6 +69,9 @@ __all__ = [
     "escalation_request_create",
     "escalation_step_notify",
     "escalations_sweep",
+    "holding_line_approve",
+    "holding_line_create",
+    "holding_line_retire",
     "link_actor",
     "link_used_actions",
     "notification_retry_delay",

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from crisisdesk.text import header_safe
 from escalation.models import EscalationRequest
 from escalation.services import chain
+from escalation.silence import Silence, request_silence
 
 SLACK_TEXT_LIMIT = 2900  # a section's text may hold 3000 characters
 MENTIONS_SHOWN = 3
@@ -43,10 +44,19 @@ class StepMessage:
     mentions: tuple[tuple[str, str], ...]
     link: str
     desk_link: str
+    silence_line: str = ""
 
 
-def step_message(*, request: EscalationRequest, position: chain.Position, link: str, desk_link: str) -> StepMessage:
-    """The subject and contents of a step's message, in the active language."""
+def step_message(
+    *,
+    request: EscalationRequest,
+    position: chain.Position,
+    link: str,
+    desk_link: str,
+    silence: Silence | None = None,
+) -> StepMessage:
+    """The subject and contents of a step's message, in the active language, with the cost of silence
+    (`escalation.silence`) measured now when the caller does not pass it."""
     due = timezone.localtime(request.due_at).strftime("%d/%m %H:%M")
     prefix = _("Reminder") + " · " if chain.is_repeat(position) else ""
     subject = _("%(prefix)s[Crisis Desk] %(department)s, question #%(id)d (answer by %(due)s)") % {
@@ -69,6 +79,7 @@ def step_message(*, request: EscalationRequest, position: chain.Position, link: 
         mentions=mentions,
         link=link,
         desk_link=desk_link,
+        silence_line=_("Cost of silence") + ": " + (silence or request_silence(request=request)).line,
     )
 
 
@@ -123,6 +134,9 @@ def slack_payload(message: StepMessage) -> dict[str, Any]:
     """Block Kit: the question, its context (mentions, deadline, step) and two buttons to the signed page."""
     mention_lines = [f"> *@{_slack_escape(handle)}*: {_slack_escape(text)}" for handle, text in message.mentions]
     details = f"{_('Answer by')} {message.due} · {_slack_escape(message.department)} · {message.step_line}"
+    context_elements = [{"type": "mrkdwn", "text": details}]
+    if message.silence_line:
+        context_elements.append({"type": "mrkdwn", "text": _slack_escape(message.silence_line)})
     blocks: list[dict[str, Any]] = [
         {
             "type": "section",
@@ -137,7 +151,7 @@ def slack_payload(message: StepMessage) -> dict[str, Any]:
             {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(mention_lines)[:SLACK_TEXT_LIMIT]}}
         )
     blocks += [
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": details}]},
+        {"type": "context", "elements": context_elements},
         {
             "type": "actions",
             "block_id": f"escalation-{message.request_id}",
@@ -176,6 +190,8 @@ def teams_card(message: StepMessage) -> dict[str, Any]:
             ],
         },
     ]
+    if message.silence_line:
+        body.append({"type": "TextBlock", "text": message.silence_line, "wrap": True, "color": "Attention"})
     for handle, text in message.mentions:
         body.append({"type": "TextBlock", "text": f"@{handle}: {text}", "wrap": True, "isSubtle": True})
     return {

@@ -131,7 +131,7 @@ def test_templates_come_from_the_crisis_playbook_and_approved_answers_with_varia
     # Then the playbook's template comes first, filled with the author's name and the next update
     assert [(template.source, template.name) for template in templates] == [
         ("playbook", "Incidencia"),
-        ("department", "Técnica"),
+        ("department", "Técnica answered this 1 min ago"),
     ]
     playbook = templates[0].body
     assert playbook.startswith("Hola Lucía Pérez, sentimos las molestias.")

@@ -13,7 +13,7 @@ import pytest
 from django.utils import timezone
 
 from crisisdesk.models import User
-from escalation.models import Department
+from escalation.models import Department, HoldingLine
 from escalation.services import escalation_request_create
 from inbox.connectors.base import NormalizedAuthor, NormalizedMention
 from inbox.credentials import credentials_encrypt
@@ -59,6 +59,7 @@ class World:
     webhook_endpoint: WebhookEndpoint
     cluster: MentionCluster
     cluster_action: ClusterAction
+    holding_line: HoldingLine
 
     def users(self) -> dict[str, User | None]:
         return {
@@ -177,4 +178,5 @@ def world(
         webhook_endpoint=endpoint,
         cluster=cluster,
         cluster_action=cluster_action,
+        holding_line=HoldingLine.objects.create(department=department, topic="fibra", text=SCRIPT),
     )

@@ -144,6 +144,7 @@ def url_for(route: str, name: str, world) -> str:
         if kwarg == "token":  # a department channel's link: whoever opens it signs in
             return request_link_token(request_id=world.escalation_request.pk, user_id=None)
         objects = {
+            "line_id": world.holding_line,
             "mention_id": world.mention,
             "request_id": world.escalation_request,
             "crisis_id": world.crisis,
