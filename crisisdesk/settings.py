@@ -282,7 +282,10 @@ CELERY_BEAT_SCHEDULE = {
     "crisis-executive-summaries": {"task": "playbooks.crisis_summaries_send", "schedule": 300.0},
     "scheduled-posts-publish": {"task": "playbooks.scheduled_posts_publish_due", "schedule": 30.0},
     "crisis-notifications-retry": {"task": "notify.crisis_notifications_retry", "schedule": 60.0},
+    "channel-tokens-refresh": {"task": "inbox.channel_tokens_refresh", "schedule": 120.0},
 }
+# "Connect a channel": OAuth 2.0 endpoints and clients per network, from X_CLIENT_ID, X_TOKEN_URL… (settings_parts.py).
+OAUTH_PROVIDERS = settings_parts.oauth_providers(dict(os.environ))
 # Crisis detection: "low", "medium" or "high" (k·σ and consecutive minutes), and the alert cool-down.
 DETECTION_SENSITIVITY = os.environ.get("DETECTION_SENSITIVITY", "medium")
 DETECTION_COOLDOWN_MINUTES = int(os.environ.get("DETECTION_COOLDOWN_MINUTES", "15"))
