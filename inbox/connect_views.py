@@ -7,8 +7,10 @@ Every view here is for administrators only. Tokens never reach the page, the ses
 from __future__ import annotations
 
 from typing import cast
+from urllib.parse import urlparse
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -81,9 +83,33 @@ class ConnectForm(forms.Form):
         return data
 
 
+def _origin(url: str) -> str:
+    parsed = urlparse(url)
+    return f"{parsed.scheme}://{parsed.netloc}" if parsed.scheme in ("http", "https") and parsed.netloc else ""
+
+
+def _authorize_origins() -> list[str]:
+    """The configured providers' sign-in origins: the page's form may send the browser on to them.
+
+    The policy's form-action is 'self', which browsers also apply to the redirects after a form is sent.
+    """
+    origins = {_origin(provider.get("authorize_url", "")) for provider in settings.OAUTH_PROVIDERS.values()}
+    return sorted(origin for origin in origins if origin)
+
+
 def _page(request: HttpRequest, form: ConnectForm, *, status: int = 200) -> HttpResponse:
     channels = Channel.objects.filter(kind__in=[*NETWORK_PROVIDERS, *FORM_KINDS]).order_by("name")
-    return render(request, "inbox/connect.html", {"form": form, "channels": channels}, status=status)
+    response = render(request, "inbox/connect.html", {"form": form, "channels": channels}, status=status)
+    response._csp_update = {"form-action": _authorize_origins()}  # type: ignore[attr-defined]
+    return response
+
+
+def _send_to_provider(request: HttpRequest, url: str) -> HttpResponse:
+    """Redirect to the provider; one the policy does not name (a Mastodon instance) gets a link to follow."""
+    origin = _origin(url)
+    if origin in _authorize_origins():
+        return redirect(url)
+    return render(request, "inbox/connect_continue.html", {"url": url, "origin": origin})
 
 
 @roles_required(Role.ADMIN)
@@ -107,7 +133,9 @@ def connect_page(request: HttpRequest) -> HttpResponse:
         return _connect_by_form(request, connect, data)
     redirect_uri = request.build_absolute_uri(reverse("inbox:connect_callback"))
     try:
-        return redirect(connect_start(session=request.session, request=connect, redirect_uri=redirect_uri))
+        return _send_to_provider(
+            request, connect_start(session=request.session, request=connect, redirect_uri=redirect_uri)
+        )
     except ConnectError as error:
         messages.error(request, str(error))
         return _page(request, form, status=400)

@@ -297,3 +297,27 @@ def test_only_administrators_may_connect(client, request, fixture, fake):
 
 def test_anonymous_users_go_to_login(client):
     assert client.get(CONNECT)["Location"].startswith("/login/")
+
+
+def test_the_page_lets_its_form_lead_to_the_configured_sign_in_origins(admin_client, fake):
+    response = admin_client.get(CONNECT)
+    policy = response["Content-Security-Policy"]
+    assert f"form-action 'self' {fake.url}" in policy
+
+
+def test_a_provider_origin_the_policy_does_not_name_gets_a_link(admin_client, fake, settings):
+    providers = fake.providers()
+    for name in ("x", "meta", "google"):
+        providers[name]["authorize_url"] = "https://sign-in.example/authorize"
+    providers["mastodon"] |= {"authorize_url": "/authorize", "token_url": "/token"}
+    settings.OAUTH_PROVIDERS = providers
+    response = admin_client.post(CONNECT, {"network": "mastodon", "name": "M", "brand": "b", "base_url": fake.url})
+    assert response.status_code == 200
+    assert f'href="{fake.url}/authorize?' in response.content.decode()
+
+
+def test_the_channels_page_links_administrators_to_the_connect_page(client, admin_user, director):
+    client.force_login(admin_user)
+    assert CONNECT in client.get("/inbox/channels/").content.decode()
+    client.force_login(director)
+    assert CONNECT not in client.get("/inbox/channels/").content.decode()
