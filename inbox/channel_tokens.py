@@ -63,7 +63,8 @@ def _verify_call(connector: Connector) -> Verified:
         return Verified(str(body.get("id") or ""), str(body.get("acct") or ""))
     if kind in ("facebook", "instagram"):
         token = connector.credentials.get("access_token") or connector.credentials.get("page_access_token") or ""
-        body = connector.decode_json(connector.get_json("/me", params={"fields": "id,name", "access_token": token}))
+        headers = {"Authorization": f"Bearer {token}"}  # a header, not ?access_token=: URLs reach logs and errors
+        body = connector.decode_json(connector.get_json("/me", params={"fields": "id,name"}, headers=headers))
         return Verified(str(body.get("id") or ""), str(body.get("name") or ""))
     if kind == "youtube":
         body = connector.decode_json(connector.api("GET", "/channels", params={"part": "snippet", "mine": "true"}))  # type: ignore[attr-defined]

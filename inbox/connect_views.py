@@ -157,7 +157,7 @@ def connect_callback(request: HttpRequest) -> HttpResponse:
     except ConnectError as error:
         messages.error(request, str(error))
         return redirect("inbox:connect")
-    messages.success(request, _("Connected: %(name)s.") % {"name": channel.name})
+    _verify_message(request, channel, connected=True)
     return redirect("inbox:connect")
 
 
@@ -166,7 +166,7 @@ def _verify_message(request: HttpRequest, channel: Channel, *, connected: bool =
     try:
         verified = channel_verify(channel_id=channel.pk)
     except ConnectError as error:
-        messages.error(request, prefix + str(error))
+        (messages.warning if connected else messages.error)(request, prefix + str(error))
         return
     account = verified.handle or verified.account_id
     messages.success(

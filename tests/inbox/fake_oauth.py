@@ -4,7 +4,7 @@ Endpoints: GET /authorize (checks the client and the S256 challenge, redirects b
 state, or `error=access_denied` when `deny` is set), POST /token and /2/oauth2/token (client auth,
 the code's verifier against its challenge, single-use codes and refresh tokens), POST /revoke and
 /2/oauth2/revoke, and the "who am I" reads: /2/users/me (X), /me (Meta),
-/api/v1/accounts/verify_credentials (Mastodon).
+/api/v1/accounts/verify_credentials (Mastodon), /channels (YouTube).
 """
 
 from __future__ import annotations
@@ -79,6 +79,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(200, {"data": state.user})
         elif url.path == "/me":
             self._json(200, {"id": state.user["id"], "name": state.user["username"]})
+        elif url.path == "/channels":
+            self._json(200, {"items": [{"id": "UC123", "snippet": {"title": state.user["username"]}}]})
         elif url.path == "/api/v1/accounts/verify_credentials":
             self._json(200, {"id": state.user["id"], "acct": state.user["username"]})
         else:

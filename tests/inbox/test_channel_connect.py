@@ -15,6 +15,7 @@ from django.urls import reverse
 from crisisdesk.models import AuditEvent
 from inbox import channel_tokens
 from inbox.channel_connect import STATE_SESSION_KEY, pkce_challenge
+from inbox.connectors import connector_for
 from inbox.credentials import channel_credentials_update, credentials_decrypt
 from inbox.models import Channel
 from tests.inbox.fake_oauth import FakeAuthServer, s256
@@ -209,6 +210,14 @@ def test_test_connection_passes_and_records_health(admin_client, fake):
     channel.refresh_from_db()
     assert channel.last_success_at is not None and channel.last_error == ""
     assert channel.config["user_id"] == "2244994945"
+    token = credentials_decrypt(channel.credentials_encrypted)["user_access_token"]
+    assert connector_for(channel)._headers() == {"Authorization": f"Bearer {token}"}  # polling reads with it
+
+
+def test_the_callback_tests_the_new_connection_at_once(admin_client, fake):
+    response = admin_client.get(_authorize(_start(admin_client)), follow=True)
+    assert "Connected: Brand on X. Connection test passed for Brand on X (brand_support)." in _messages(response)
+    assert Channel.objects.get(name="Brand on X").config["user_id"] == "2244994945"
 
 
 def test_test_connection_failure_is_shown_and_kept_as_the_last_error(admin_client, fake):
@@ -321,3 +330,21 @@ def test_the_channels_page_links_administrators_to_the_connect_page(client, admi
     assert CONNECT in client.get("/inbox/channels/").content.decode()
     client.force_login(director)
     assert CONNECT not in client.get("/inbox/channels/").content.decode()
+
+
+def test_facebook_connects_and_tests_with_a_header_token(admin_client, fake):
+    location = _start(admin_client, network="facebook", name="Page")
+    admin_client.get(_authorize(location))
+    channel = Channel.objects.get(kind="facebook")
+    assert channel_tokens.channel_verify(channel_id=channel.pk).handle == "brand_support"
+
+
+def test_youtube_asks_google_for_offline_access_and_tests_the_channel(admin_client, fake):
+    location = _start(admin_client, network="youtube", name="Tube")
+    query = parse_qs(urlparse(location).query)
+    assert query["access_type"] == ["offline"] and query["prompt"] == ["consent"]
+    admin_client.get(_authorize(location))
+    channel = Channel.objects.get(kind="youtube")
+    credentials = credentials_decrypt(channel.credentials_encrypted)
+    assert credentials["token_url"] == f"{fake.url}/token" and credentials["refresh_token"]
+    assert channel_tokens.channel_verify(channel_id=channel.pk).account_id == "UC123"
