@@ -35,7 +35,7 @@ from crisisdesk.models import User
 from inbox.credentials import credentials_decrypt, credentials_encrypt
 from inbox.models import Channel
 
-STATE_SESSION_KEY = "channel_connect_pending"
+PENDING_IN_SESSION = "channel_connect_pending"
 STATE_MAX_AGE = 600  # seconds an authorisation may take before its state expires
 MAX_PENDING = 5  # authorisations one session may have under way
 NETWORK_PROVIDERS = {"x": "x", "mastodon": "mastodon", "facebook": "meta", "instagram": "meta", "youtube": "google"}
@@ -156,7 +156,7 @@ def connect_start(*, session: Any, request: ConnectRequest, redirect_uri: str) -
         "redirect_uri": redirect_uri,
         "created": time.time(),
     }
-    session[STATE_SESSION_KEY] = pending
+    session[PENDING_IN_SESSION] = pending
     params = {
         "response_type": "code",
         "client_id": provider.client_id,
@@ -177,16 +177,16 @@ def settings_prefix(provider_name: str) -> str:
 
 
 def _pending_alive(session: Any) -> dict[str, dict[str, Any]]:
-    pending = dict(session.get(STATE_SESSION_KEY) or {})
+    pending = dict(session.get(PENDING_IN_SESSION) or {})
     now = time.time()
     return {key: value for key, value in pending.items() if now - float(value.get("created", 0)) < STATE_MAX_AGE}
 
 
 def connect_state_take(*, session: Any, state: str) -> dict[str, Any]:
     """Take the authorisation `state` names out of the session: it is used once, whatever happens next."""
-    pending = dict(session.get(STATE_SESSION_KEY) or {})
+    pending = dict(session.get(PENDING_IN_SESSION) or {})
     entry = pending.pop(state, None) if state else None
-    session[STATE_SESSION_KEY] = pending
+    session[PENDING_IN_SESSION] = pending
     if entry is None:
         raise ConnectError(_("This authorisation is unknown or was already used. Start the connection again."))
     if time.time() - float(entry.get("created", 0)) >= STATE_MAX_AGE:

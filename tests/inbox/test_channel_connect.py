@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from crisisdesk.models import AuditEvent
 from inbox import channel_tokens
-from inbox.channel_connect import STATE_SESSION_KEY, pkce_challenge
+from inbox.channel_connect import PENDING_IN_SESSION, pkce_challenge
 from inbox.connectors import connector_for
 from inbox.credentials import channel_credentials_update, credentials_decrypt
 from inbox.models import Channel
@@ -71,7 +71,7 @@ def test_pkce_challenge_is_rfc_7636_s256():
 
 def test_start_sends_an_s256_challenge_of_the_session_verifier_and_a_state(admin_client, fake):
     query = parse_qs(urlparse(_start(admin_client)).query)
-    pending = admin_client.session[STATE_SESSION_KEY]
+    pending = admin_client.session[PENDING_IN_SESSION]
     (state, entry), = pending.items()
     assert query["state"] == [state]
     assert query["code_challenge_method"] == ["S256"]
@@ -133,10 +133,10 @@ def client_factory_admin(admin_user):
 def test_an_expired_state_writes_nothing(admin_client, fake):
     callback = _authorize(_start(admin_client))
     session = admin_client.session
-    pending = session[STATE_SESSION_KEY]
+    pending = session[PENDING_IN_SESSION]
     for entry in pending.values():
         entry["created"] -= 3600
-    session[STATE_SESSION_KEY] = pending
+    session[PENDING_IN_SESSION] = pending
     session.save()
     response = admin_client.get(callback, follow=True)
     assert "expired" in _messages(response)
@@ -160,10 +160,10 @@ def test_a_token_endpoint_refusal_says_so_and_writes_nothing(admin_client, fake)
 def test_a_wrong_verifier_is_refused_by_the_provider(admin_client, fake):
     callback = _authorize(_start(admin_client))
     session = admin_client.session
-    pending = session[STATE_SESSION_KEY]
+    pending = session[PENDING_IN_SESSION]
     for entry in pending.values():
         entry["verifier"] = "x" * 64
-    session[STATE_SESSION_KEY] = pending
+    session[PENDING_IN_SESSION] = pending
     session.save()
     response = admin_client.get(callback, follow=True)
     assert "code_verifier does not match" in _messages(response)
