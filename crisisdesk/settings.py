@@ -283,9 +283,12 @@ CELERY_BEAT_SCHEDULE = {
     "scheduled-posts-publish": {"task": "playbooks.scheduled_posts_publish_due", "schedule": 30.0},
     "crisis-notifications-retry": {"task": "notify.crisis_notifications_retry", "schedule": 60.0},
     "replies-send-due": {"task": "notify.replies_send_due", "schedule": 15.0},
+    "channel-tokens-refresh": {"task": "inbox.channel_tokens_refresh", "schedule": 120.0},
 }
 # A reply waits this many seconds before it is sent, and its author may undo it meanwhile.
 REPLY_UNDO_SECONDS = int(os.environ.get("REPLY_UNDO_SECONDS", "10"))
+# "Connect a channel": OAuth 2.0 endpoints and clients per network, from X_CLIENT_ID, X_TOKEN_URL… (settings_parts.py).
+OAUTH_PROVIDERS = settings_parts.oauth_providers(dict(os.environ))
 # Crisis detection: "low", "medium" or "high" (k·σ and consecutive minutes), and the alert cool-down.
 DETECTION_SENSITIVITY = os.environ.get("DETECTION_SENSITIVITY", "medium")
 DETECTION_COOLDOWN_MINUTES = int(os.environ.get("DETECTION_COOLDOWN_MINUTES", "15"))

@@ -93,3 +93,51 @@ def rest_framework(*, anon_rate: str, user_rate: str) -> dict[str, Any]:
             "user": user_rate,
         },
     }
+
+
+# "Connect a channel" (inbox/channel_connect.py): each OAuth 2.0 provider's endpoints, scopes and client.
+# A Mastodon endpoint that starts with "/" is relative to the channel's instance. Every key can be replaced
+# from the environment as <PREFIX>_<KEY> (X_CLIENT_ID, X_TOKEN_URL, GOOGLE_CLIENT_SECRET…).
+OAUTH_PROVIDER_DEFAULTS: dict[str, dict[str, str]] = {
+    "x": {
+        "authorize_url": "https://x.com/i/oauth2/authorize",
+        "token_url": "https://api.x.com/2/oauth2/token",
+        "revoke_url": "https://api.x.com/2/oauth2/revoke",
+        "api_url": "https://api.x.com",
+        "scope": "tweet.read tweet.write users.read offline.access",
+    },
+    "mastodon": {
+        "authorize_url": "/oauth/authorize",
+        "token_url": "/oauth/token",
+        "revoke_url": "/oauth/revoke",
+        "api_url": "",
+        "scope": "read write",
+    },
+    "meta": {
+        "authorize_url": "https://www.facebook.com/v21.0/dialog/oauth",
+        "token_url": "https://graph.facebook.com/v21.0/oauth/access_token",
+        "revoke_url": "",
+        "api_url": "https://graph.facebook.com/v21.0",
+        "scope": "pages_show_list,pages_read_engagement,pages_manage_engagement,pages_manage_metadata,"
+        "instagram_basic,instagram_manage_comments",
+    },
+    "google": {
+        "authorize_url": "https://accounts.google.com/o/oauth2/v2/auth",
+        "token_url": "https://oauth2.googleapis.com/token",
+        "revoke_url": "https://oauth2.googleapis.com/revoke",
+        "api_url": "https://www.googleapis.com/youtube/v3",
+        "scope": "https://www.googleapis.com/auth/youtube.force-ssl",
+    },
+}
+OAUTH_ENV_PREFIXES = {"x": "X", "mastodon": "MASTODON", "meta": "META", "google": "GOOGLE"}
+OAUTH_KEYS = ("authorize_url", "token_url", "revoke_url", "api_url", "scope", "client_id", "client_secret")
+
+
+def oauth_providers(environ: dict[str, str]) -> dict[str, dict[str, str]]:
+    """The providers' settings: the defaults above, each key replaced by <PREFIX>_<KEY> when `environ` names it."""
+    providers = {}
+    for name, defaults in OAUTH_PROVIDER_DEFAULTS.items():
+        prefix = OAUTH_ENV_PREFIXES[name]
+        base = {"client_id": "", "client_secret": "", **defaults}
+        providers[name] = {key: environ.get(f"{prefix}_{key.upper()}", base.get(key, "")) for key in OAUTH_KEYS}
+    return providers

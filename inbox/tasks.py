@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from crisisdesk.tasking import reliable_task
-from inbox import cluster_actions, services
+from inbox import channel_tokens, cluster_actions, services
 
 
 @reliable_task(name="inbox.channels_poll_due")
@@ -95,3 +95,9 @@ def intakes_prune() -> int:
 def cluster_reply_send(cluster_reply_id: int) -> None:
     """One author's reply of an answered cluster, at its rate-limited slot; a redelivery is a no-op."""
     cluster_actions.cluster_reply_deliver(cluster_reply_id=cluster_reply_id)
+
+
+@reliable_task(name="inbox.channel_tokens_refresh")
+def channel_tokens_refresh() -> int:
+    """Beat: renew the OAuth tokens that expire within ten minutes (a refusal goes to the channel's health)."""
+    return channel_tokens.channel_tokens_refresh_due()

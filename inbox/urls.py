@@ -1,6 +1,6 @@
 from django.urls import path
 
-from inbox import cluster_views, views, views_composer
+from inbox import cluster_views, connect_views, views, views_composer
 
 app_name = "inbox"
 
@@ -10,6 +10,10 @@ urlpatterns = [
     path("bulk/", views.inbox_bulk, name="bulk"),
     path("reply-checks/", views_composer.reply_checks, name="reply_checks"),
     path("channels/", views.channels_page, name="channels"),
+    path("channels/connect/", connect_views.connect_page, name="connect"),
+    path("channels/connect/callback/", connect_views.connect_callback, name="connect_callback"),
+    path("channels/<int:channel_id>/test/", connect_views.channel_test, name="channel_test"),
+    path("channels/<int:channel_id>/disconnect/", connect_views.channel_disconnect_view, name="channel_disconnect"),
     path("mentions/<int:mention_id>/", views.mention_page, name="detail"),
     path("mentions/<int:mention_id>/assign/", views.mention_assign, name="assign"),
     path("mentions/<int:mention_id>/reply/", views.mention_reply, name="reply"),

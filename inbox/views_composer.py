@@ -142,7 +142,8 @@ def reply_checks(request: HttpRequest) -> JsonResponse:
     """The composer's pre-send warnings for a draft, as JSON; they advise and never block."""
     form = ReplyChecksForm(request.POST)
     if not form.is_valid():
-        return JsonResponse({"error": "; ".join(" ".join(map(str, errors)) for errors in form.errors.values())}, status=400)
+        errors = "; ".join(" ".join(map(str, messages_)) for messages_ in form.errors.values())
+        return JsonResponse({"error": errors}, status=400)
     mention_id = form.cleaned_data["mention"]
     language = ""
     if mention_id:

@@ -55,6 +55,8 @@ class XConnector(Connector):
 
     def _headers(self) -> dict[str, str]:
         token = self.credentials.get("bearer_token") or self.credentials.get("access_token")
+        if not token and self.credentials.get("user_access_token"):
+            return self.user_tokens.headers()  # a channel connected with OAuth 2.0 reads with its user token
         if not token:
             raise ConnectorError("The X channel has no bearer token in its credentials.")
         return {"Authorization": f"Bearer {token}"}

@@ -1,0 +1,201 @@
+"""Administrators' "Connect a channel" page: OAuth networks through the provider, the others by a form.
+
+Every view here is for administrators only. Tokens never reach the page, the session or a log:
+`inbox.channel_connect` stores them encrypted on the channel.
+"""
+
+from __future__ import annotations
+
+from typing import cast
+from urllib.parse import urlparse
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from crisisdesk.models import Role, User
+from crisisdesk.roles import roles_required
+from inbox.channel_connect import (
+    FORM_KINDS,
+    NETWORK_PROVIDERS,
+    ConnectError,
+    ConnectRequest,
+    channel_connect_store,
+    connect_finish,
+    connect_start,
+)
+from inbox.channel_tokens import channel_disconnect, channel_verify
+from inbox.models import Channel
+
+NETWORK_CHOICES = [
+    ("x", "X"),
+    ("mastodon", "Mastodon"),
+    ("facebook", gettext_lazy("Facebook (Meta)")),
+    ("instagram", gettext_lazy("Instagram (Meta)")),
+    ("youtube", gettext_lazy("YouTube (Google)")),
+    ("bluesky", gettext_lazy("Bluesky (app password)")),
+    ("discourse", gettext_lazy("Discourse (API key)")),
+]
+FORM_FIELDS = {"bluesky": ("identifier", "app_password"), "discourse": ("base_url", "api_key", "api_username")}
+
+
+class ConnectForm(forms.Form):
+    network = forms.ChoiceField(label=gettext_lazy("Network"), choices=NETWORK_CHOICES)
+    name = forms.CharField(label=gettext_lazy("Channel name"), max_length=120)
+    brand = forms.CharField(label=gettext_lazy("Brand"), max_length=80, initial="default")
+    base_url = forms.URLField(
+        label=gettext_lazy("Instance, forum or server address"),
+        required=False,
+        help_text=gettext_lazy("Mastodon instance, Discourse forum or Bluesky server; empty for the others."),
+    )
+    client_id = forms.CharField(
+        label=gettext_lazy("OAuth client id"),
+        required=False,
+        max_length=200,
+        help_text=gettext_lazy("Only when this channel uses its own app (a Mastodon instance's app)."),
+    )
+    client_secret = forms.CharField(
+        label=gettext_lazy("OAuth client secret"), required=False, max_length=200, widget=forms.PasswordInput
+    )
+    identifier = forms.CharField(label=gettext_lazy("Bluesky handle"), required=False, max_length=200)
+    app_password = forms.CharField(
+        label=gettext_lazy("Bluesky app password"), required=False, max_length=200, widget=forms.PasswordInput
+    )
+    api_key = forms.CharField(
+        label=gettext_lazy("Discourse API key"), required=False, max_length=200, widget=forms.PasswordInput
+    )
+    api_username = forms.CharField(label=gettext_lazy("Discourse API username"), required=False, max_length=120)
+
+    def clean(self):
+        data = super().clean()
+        network = data.get("network", "")
+        for field in FORM_FIELDS.get(network, ()):
+            if not data.get(field):
+                self.add_error(field, _("Required for this network."))
+        if network == "mastodon" and not data.get("base_url"):
+            self.add_error("base_url", _("Required for this network."))
+        return data
+
+
+def _origin(url: str) -> str:
+    parsed = urlparse(url)
+    return f"{parsed.scheme}://{parsed.netloc}" if parsed.scheme in ("http", "https") and parsed.netloc else ""
+
+
+def _authorize_origins() -> list[str]:
+    """The configured providers' sign-in origins: the page's form may send the browser on to them.
+
+    The policy's form-action is 'self', which browsers also apply to the redirects after a form is sent.
+    """
+    origins = {_origin(provider.get("authorize_url", "")) for provider in settings.OAUTH_PROVIDERS.values()}
+    return sorted(origin for origin in origins if origin)
+
+
+def _page(request: HttpRequest, form: ConnectForm, *, status: int = 200) -> HttpResponse:
+    channels = Channel.objects.filter(kind__in=[*NETWORK_PROVIDERS, *FORM_KINDS]).order_by("name")
+    response = render(request, "inbox/connect.html", {"form": form, "channels": channels}, status=status)
+    response._csp_update = {"form-action": _authorize_origins()}  # type: ignore[attr-defined]
+    return response
+
+
+def _send_to_provider(request: HttpRequest, url: str) -> HttpResponse:
+    """Redirect to the provider; one the policy does not name (a Mastodon instance) gets a link to follow."""
+    origin = _origin(url)
+    if origin in _authorize_origins():
+        return redirect(url)
+    return render(request, "inbox/connect_continue.html", {"url": url, "origin": origin})
+
+
+@roles_required(Role.ADMIN)
+def connect_page(request: HttpRequest) -> HttpResponse:
+    """The connected channels with their health, and the form that connects another one."""
+    if request.method != "POST":
+        return _page(request, ConnectForm())
+    form = ConnectForm(request.POST)
+    if not form.is_valid():
+        return _page(request, form, status=400)
+    data = form.cleaned_data
+    connect = ConnectRequest(
+        kind=data["network"],
+        name=data["name"].strip(),
+        brand=data["brand"].strip(),
+        base_url=data["base_url"] or "",
+        client_id=data["client_id"].strip(),
+        client_secret=data["client_secret"],
+    )
+    if connect.kind in FORM_KINDS:
+        return _connect_by_form(request, connect, data)
+    redirect_uri = request.build_absolute_uri(reverse("inbox:connect_callback"))
+    try:
+        return _send_to_provider(
+            request, connect_start(session=request.session, request=connect, redirect_uri=redirect_uri)
+        )
+    except ConnectError as error:
+        messages.error(request, str(error))
+        return _page(request, form, status=400)
+
+
+def _connect_by_form(request: HttpRequest, connect: ConnectRequest, data: dict) -> HttpResponse:
+    """Bluesky and Discourse have no OAuth: store what the form gives, then test it at once."""
+    credentials = {field: data[field] for field in FORM_FIELDS[connect.kind] if field != "base_url"}
+    channel = channel_connect_store(request=connect, credentials=credentials, actor=cast(User, request.user))
+    _verify_message(request, channel, connected=True)
+    return redirect("inbox:connect")
+
+
+@roles_required(Role.ADMIN)
+def connect_callback(request: HttpRequest) -> HttpResponse:
+    """Where the provider sends the browser back; success and every refusal end on the connect page."""
+    try:
+        channel = connect_finish(session=request.session, params=request.GET.dict(), actor=cast(User, request.user))
+    except ConnectError as error:
+        messages.error(request, str(error))
+        return redirect("inbox:connect")
+    _verify_message(request, channel, connected=True)
+    return redirect("inbox:connect")
+
+
+def _verify_message(request: HttpRequest, channel: Channel, *, connected: bool = False) -> None:
+    prefix = _("Connected: %(name)s.") % {"name": channel.name} + " " if connected else ""
+    try:
+        verified = channel_verify(channel_id=channel.pk)
+    except ConnectError as error:
+        (messages.warning if connected else messages.error)(request, prefix + str(error))
+        return
+    account = verified.handle or verified.account_id
+    messages.success(
+        request,
+        prefix + _("Connection test passed for %(name)s (%(account)s).") % {"name": channel.name, "account": account},
+    )
+
+
+@require_POST
+@roles_required(Role.ADMIN)
+def channel_test(request: HttpRequest, channel_id: int) -> HttpResponse:
+    _verify_message(request, get_object_or_404(Channel, pk=channel_id))
+    return redirect("inbox:connect")
+
+
+@require_POST
+@roles_required(Role.ADMIN)
+def channel_disconnect_view(request: HttpRequest, channel_id: int) -> HttpResponse:
+    channel = get_object_or_404(Channel, pk=channel_id)
+    outcome = channel_disconnect(channel_id=channel.pk, actor=cast(User, request.user))
+    if outcome == "failed":
+        messages.warning(
+            request,
+            _(
+                "%(name)s is disconnected here, but the network did not confirm the revocation: "
+                "revoke the app's access in the account's settings too."
+            )
+            % {"name": channel.name},
+        )
+    else:
+        messages.success(request, _("Disconnected: %(name)s.") % {"name": channel.name})
+    return redirect("inbox:connect")

@@ -1,0 +1,194 @@
+"""A small OAuth 2.0 authorisation server with PKCE, for tests: a real HTTP server on a free port.
+
+Endpoints: GET /authorize (checks the client and the S256 challenge, redirects back with code and
+state, or `error=access_denied` when `deny` is set), POST /token and /2/oauth2/token (client auth,
+the code's verifier against its challenge, single-use codes and refresh tokens), POST /revoke and
+/2/oauth2/revoke, and the "who am I" reads: /2/users/me (X), /me (Meta),
+/api/v1/accounts/verify_credentials (Mastodon), /channels (YouTube).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import secrets
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlparse
+
+
+def s256(verifier: str) -> str:
+    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+
+
+@dataclass
+class FakeAuthState:
+    clients: dict[str, str] = field(default_factory=lambda: {"test-client": "test-secret"})
+    codes: dict[str, dict[str, str]] = field(default_factory=dict)
+    access_tokens: set[str] = field(default_factory=set)
+    refresh_tokens: set[str] = field(default_factory=set)
+    revoked: list[str] = field(default_factory=list)
+    token_requests: list[dict[str, str]] = field(default_factory=list)
+    deny: bool = False
+    token_status: int = 200  # set to 400 to refuse every token request
+    expires_in: int = 7200
+    user: dict[str, str] = field(default_factory=lambda: {"id": "2244994945", "username": "brand_support"})
+
+    def issue(self) -> dict[str, Any]:
+        access, refresh = "at-" + secrets.token_urlsafe(16), "rt-" + secrets.token_urlsafe(16)
+        self.access_tokens.add(access)
+        self.refresh_tokens.add(refresh)
+        return {"access_token": access, "refresh_token": refresh, "expires_in": self.expires_in, "token_type": "bearer"}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet
+        return
+
+    def _json(self, status: int, body: dict[str, Any]) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _redirect(self, url: str) -> None:
+        self.send_response(302)
+        self.send_header("Location", url)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def do_GET(self) -> None:
+        url = urlparse(self.path)
+        query = {key: values[0] for key, values in parse_qs(url.query).items()}
+        state = self.server.state
+        if url.path == "/authorize":
+            self._authorize(query)
+            return
+        token = self.headers.get("Authorization", "").removeprefix("Bearer ") or query.get("access_token", "")
+        if token not in state.access_tokens:
+            self._json(401, {"error": "invalid_token"})
+            return
+        if url.path == "/2/users/me":
+            self._json(200, {"data": state.user})
+        elif url.path == "/me":
+            self._json(200, {"id": state.user["id"], "name": state.user["username"]})
+        elif url.path == "/channels":
+            self._json(200, {"items": [{"id": "UC123", "snippet": {"title": state.user["username"]}}]})
+        elif url.path == "/api/v1/accounts/verify_credentials":
+            self._json(200, {"id": state.user["id"], "acct": state.user["username"]})
+        else:
+            self._json(404, {"error": "not_found"})
+
+    def _authorize(self, query: dict[str, str]) -> None:
+        state = self.server.state
+        if query.get("client_id") not in state.clients or query.get("response_type") != "code":
+            self._json(400, {"error": "invalid_client"})
+            return
+        if query.get("code_challenge_method") != "S256" or len(query.get("code_challenge", "")) != 43:
+            self._json(400, {"error": "invalid_request", "error_description": "S256 code challenge required"})
+            return
+        back = query["redirect_uri"]
+        if state.deny:
+            self._redirect(f"{back}?{urlencode({'error': 'access_denied', 'state': query.get('state', '')})}")
+            return
+        code = "code-" + secrets.token_urlsafe(12)
+        state.codes[code] = {
+            "challenge": query["code_challenge"], "redirect_uri": back, "client_id": query["client_id"],
+        }
+        self._redirect(f"{back}?{urlencode({'code': code, 'state': query.get('state', '')})}")
+
+    def do_POST(self) -> None:
+        url = urlparse(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        form = {key: values[0] for key, values in parse_qs(self.rfile.read(length).decode()).items()}
+        state = self.server.state
+        client_id = self._client(form)
+        if client_id is None:
+            self._json(401, {"error": "invalid_client"})
+            return
+        if url.path in ("/revoke", "/2/oauth2/revoke"):
+            state.revoked.append(form.get("token", ""))
+            state.access_tokens.discard(form.get("token", ""))
+            state.refresh_tokens.discard(form.get("token", ""))
+            self._json(200, {"revoked": True})
+        elif url.path in ("/token", "/2/oauth2/token"):
+            state.token_requests.append({key: value for key, value in form.items() if key == "grant_type"})
+            self._token(form, client_id)
+        else:
+            self._json(404, {"error": "not_found"})
+
+    def _client(self, form: dict[str, str]) -> str | None:
+        """HTTP Basic for a confidential client; a public client (no secret) names itself in the body."""
+        clients = self.server.state.clients
+        header = self.headers.get("Authorization", "")
+        if header.startswith("Basic "):
+            client_id, _, secret = base64.b64decode(header[6:]).decode().partition(":")
+            return client_id if clients.get(client_id) == secret else None
+        client_id = form.get("client_id", "")
+        return client_id if client_id in clients and not clients[client_id] else None
+
+    def _token(self, form: dict[str, str], client_id: str) -> None:
+        state = self.server.state
+        if state.token_status >= 400:
+            self._json(state.token_status, {"error": "invalid_grant", "error_description": "refused by the test"})
+            return
+        if form.get("grant_type") == "refresh_token":
+            if form.get("refresh_token") not in state.refresh_tokens:
+                self._json(400, {"error": "invalid_grant"})
+                return
+            state.refresh_tokens.discard(form["refresh_token"])
+            self._json(200, state.issue())
+            return
+        grant = state.codes.pop(form.get("code", ""), None)
+        if grant is None or grant["client_id"] != client_id or grant["redirect_uri"] != form.get("redirect_uri"):
+            self._json(400, {"error": "invalid_grant"})
+            return
+        if s256(form.get("code_verifier", "")) != grant["challenge"]:
+            self._json(400, {"error": "invalid_grant", "error_description": "code_verifier does not match"})
+            return
+        self._json(200, state.issue())
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, port: int = 0) -> None:
+        super().__init__(("127.0.0.1", port), _Handler)
+        self.state = FakeAuthState()
+
+
+class FakeAuthServer:
+    """Start with `start()`; `url` is its root; `state` is what it saw and issued."""
+
+    def __init__(self, port: int = 0) -> None:
+        self._server = _Server(port)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def state(self) -> FakeAuthState:
+        return self._server.state
+
+    def start(self) -> FakeAuthServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def providers(self, *, client_id: str = "test-client", client_secret: str = "test-secret") -> dict[str, dict]:
+        """OAUTH_PROVIDERS pointing every network at this server."""
+        entry = {
+            "authorize_url": f"{self.url}/authorize", "token_url": f"{self.url}/token",
+            "revoke_url": f"{self.url}/revoke", "api_url": self.url, "scope": "read write",
+            "client_id": client_id, "client_secret": client_secret,
+        }
+        return {name: dict(entry) for name in ("x", "mastodon", "meta", "google")}
