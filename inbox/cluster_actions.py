@@ -192,7 +192,10 @@ def cluster_reply_deliver(*, cluster_reply_id: int) -> ClusterReply | None:
         if row is None:
             return None
         try:
-            row.reply = services.reply_queue(mention_id=row.mention_id, author=row.action.actor, body=row.body)
+            # A cluster answer was confirmed once for all its authors and is paced by its own schedule: no undo wait.
+            row.reply = services.reply_queue(
+                mention_id=row.mention_id, author=row.action.actor, body=row.body, undo_window=False
+            )
             row.state = ClusterReplyState.QUEUED
         except services.InboxError as error:
             row.state = ClusterReplyState.FAILED

@@ -68,8 +68,11 @@ def reply_refusal(*, mention: Mention, signed_body: str) -> str:
     return ""
 
 
-def reply_queue(*, mention_id: int, author: User, body: str, take_over: bool = False) -> Reply:
-    """Queue a signed public reply, sent once the undo window has passed.
+def reply_queue(
+    *, mention_id: int, author: User, body: str, take_over: bool = False, undo_window: bool = True
+) -> Reply:
+    """Queue a signed public reply, sent once the undo window has passed (at once with `undo_window=False`,
+    for a reply confirmed elsewhere, such as each author's reply to a cluster answer).
 
     Nothing is ever cut: a reply over the network's limit (signature included, counted as the network
     counts) is refused with its length, as is a reply where the channel cannot reply. Only the assignee
@@ -96,8 +99,9 @@ def reply_queue(*, mention_id: int, author: User, body: str, take_over: bool = F
         if mention.assignee_id is None:
             mention.assignee = author
             mention.assigned_at = now
+        send_after = now + reply_undo_window() if undo_window else now
         reply = Reply.objects.create(
-            mention=mention, author=author, body=body, signature=signature, send_after=now + reply_undo_window()
+            mention=mention, author=author, body=body, signature=signature, send_after=send_after
         )
         if mention.status != MentionStatus.CLOSED:
             mention.status = MentionStatus.REPLIED

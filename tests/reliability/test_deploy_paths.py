@@ -227,8 +227,9 @@ def test_the_readme_commands_serve_the_login_inbox_and_dashboard_with_their_stat
             assert re.search(r"\.[0-9a-f]{12}\.(css|js|svg)$", reference), f"{path}: {reference} is not hashed"
             asset = http.get(reference, headers=PROXY)
             assert asset.status_code == 200, (path, reference, asset.status_code)
-            assert asset.headers["content-type"].split(";")[0] in {"text/css", "text/javascript",
-                                                                   "application/javascript"}, reference
+            assert asset.headers["content-type"].split(";")[0] in {
+                "text/css", "text/javascript", "application/javascript", "image/svg+xml"
+            }, reference
     # And without the proxy's header a page is sent to https, as DEBUG=0 means
     plain = http.get("/login/")
     assert plain.status_code == 301 and plain.headers["location"].startswith("https://"), plain.headers
