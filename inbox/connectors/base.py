@@ -107,6 +107,19 @@ class FetchResult:
     rejected: list[RejectedItem] = field(default_factory=list)
     next_cursor: dict[str, Any] = field(default_factory=dict)
 
+    def collect(
+        self, payload: Any, build: Callable[..., NormalizedMention | None], *args: Any, **kwargs: Any
+    ) -> None:
+        """Keep the mention `build(*args, **kwargs)` makes of one item, or dead-letter the item it cannot
+        read: one bad item never fails the batch. A `None` (not a mention, e.g. a like) is skipped."""
+        try:
+            mention = build(*args, **kwargs)
+        except ItemInvalid as error:
+            self.rejected.append(RejectedItem(reason=str(error), payload=payload))
+        else:
+            if mention is not None:
+                self.mentions.append(mention)
+
 
 class Connector:
     """Base class: subclasses set `kind` and implement what their platform supports."""

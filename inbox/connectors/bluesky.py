@@ -40,7 +40,6 @@ from inbox.connectors.base import (
     ItemInvalid,
     NormalizedAuthor,
     NormalizedMention,
-    RejectedItem,
     parse_time,
     require_id,
     require_text,
@@ -216,10 +215,7 @@ class BlueskyConnector(Connector):
         for item in items:
             if isinstance(item, dict) and "reason" in item and item["reason"] not in MENTION_REASONS:
                 continue  # likes, reposts and follows are not mentions
-            try:
-                result.mentions.append(self.normalise(item))
-            except ItemInvalid as error:
-                result.rejected.append(RejectedItem(reason=str(error), payload=item))
+            result.collect(item, self.normalise, item)
         return result
 
     def normalise(self, item: Any) -> NormalizedMention:

@@ -32,7 +32,6 @@ from inbox.connectors.base import (
     ItemInvalid,
     NormalizedAuthor,
     NormalizedMention,
-    RejectedItem,
     parse_time,
     require_id,
 )
@@ -105,10 +104,7 @@ class DiscourseConnector(Connector):
         for item in items:
             if isinstance(item, dict) and _skipped(item, own):
                 continue
-            try:
-                result.mentions.append(self.normalise(item))
-            except ItemInvalid as error:
-                result.rejected.append(RejectedItem(reason=str(error), payload=item))
+            result.collect(item, self.normalise, item)
         return result
 
     def normalise(self, post: Any) -> NormalizedMention:

@@ -115,10 +115,7 @@ class MastodonConnector(Connector):
             if isinstance(status, dict)
         }
         for status, original in statuses:
-            try:
-                result.mentions.append(self.normalise(status, parents=parents))
-            except ItemInvalid as error:
-                result.rejected.append(RejectedItem(reason=str(error), payload=original))
+            result.collect(original, self.normalise, status, parents=parents)
         return result
 
     def normalise(self, status: Any, *, parents: dict[str, str]) -> NormalizedMention:

@@ -106,9 +106,7 @@ class MetaConnector(Connector):
             rows = as_object(post.get("comments")).get("data")
             for row in rows if isinstance(rows, list) else []:
                 post_id = str(post.get("id") or "")
-                self._collect(
-                    result, row, lambda row=row, post_id=post_id: self.normalise_graph_comment(row, post_id=post_id)
-                )
+                result.collect(row, self.normalise_graph_comment, row, post_id=post_id)
         return result
 
     def raise_for_status(self, response: httpx.Response) -> None:
@@ -150,19 +148,10 @@ class MetaConnector(Connector):
                 self._parse_webhook(body, result)
             elif isinstance(body.get("data"), list):
                 for row in body["data"]:
-                    self._collect(result, row, lambda row=row: self.normalise_graph_comment(row))
+                    result.collect(row, self.normalise_graph_comment, row)
             else:
                 raise ConnectorError("A Meta payload must be a webhook body or a Graph API response.")
         return result
-
-    def _collect(self, result: FetchResult, payload: Any, build) -> None:
-        try:
-            mention = build()
-        except ItemInvalid as error:
-            result.rejected.append(RejectedItem(reason=str(error), payload=payload))
-        else:
-            if mention is not None:
-                result.mentions.append(mention)
 
     def _parse_webhook(self, body: dict[str, Any], result: FetchResult) -> None:
         entries = body.get("entry")
@@ -174,9 +163,7 @@ class MetaConnector(Connector):
                 continue
             changes = entry.get("changes")
             for change in changes if isinstance(changes, list) else []:
-                self._collect(
-                    result, change, lambda change=change, entry=entry: self.normalise_change(change, entry)
-                )
+                result.collect(change, self.normalise_change, change, entry)
 
     def normalise_change(self, change: Any, entry: dict[str, Any]) -> NormalizedMention | None:
         if not isinstance(change, dict) or not isinstance(change.get("value"), dict):

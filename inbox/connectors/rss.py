@@ -24,7 +24,6 @@ from inbox.connectors.base import (
     ItemInvalid,
     NormalizedAuthor,
     NormalizedMention,
-    RejectedItem,
 )
 from inbox.connectors.normalise import as_object, html_to_text
 
@@ -67,13 +66,11 @@ class RssConnector(Connector):
             raise ConnectorError(f"Not an RSS or Atom feed: {reason}")
         source = str(feed.feed.get("link") or feed.feed.get("title") or "feed")
         result = FetchResult()
+        title = str(feed.feed.get("title", ""))
         for entry in feed.entries:
-            try:
-                result.mentions.append(
-                    self.normalise(entry, source=source, source_title=str(feed.feed.get("title", "")))
-                )
-            except ItemInvalid as error:
-                result.rejected.append(RejectedItem(reason=str(error), payload=dict(entry)))
+            result.collect(
+                dict(entry), self.normalise, entry, source=source, source_title=title
+            )
         return result
 
     def normalise(self, entry: Any, *, source: str, source_title: str) -> NormalizedMention:

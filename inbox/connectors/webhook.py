@@ -18,7 +18,6 @@ from inbox.connectors.base import (
     ItemInvalid,
     NormalizedAuthor,
     NormalizedMention,
-    RejectedItem,
     parse_time,
     require_id,
     require_text,
@@ -44,10 +43,7 @@ class WebhookConnector(Connector):
             raise ConnectorError('The body must be a mention object, a list of them or {"mentions": [...]}.')
         result = FetchResult()
         for item in payload:
-            try:
-                result.mentions.append(self.normalise(item))
-            except ItemInvalid as error:
-                result.rejected.append(RejectedItem(reason=str(error), payload=item))
+            result.collect(item, self.normalise, item)
         return result
 
     def normalise(self, item: Any) -> NormalizedMention:

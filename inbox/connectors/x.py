@@ -25,7 +25,6 @@ from inbox.connectors.base import (
     NormalizedAuthor,
     NormalizedMention,
     OwnAccount,
-    RejectedItem,
     Unauthorized,
     parse_time,
     require_id,
@@ -144,10 +143,7 @@ class XConnector(Connector):
         parents = {str(tweet.get("id")): _replied_to(tweet) for tweet in tweets if isinstance(tweet, dict)}
         result = FetchResult()
         for tweet in tweets:
-            try:
-                result.mentions.append(self.normalise(tweet, users=users, parents=parents))
-            except ItemInvalid as error:
-                result.rejected.append(RejectedItem(reason=str(error), payload=tweet))
+            result.collect(tweet, self.normalise, tweet, users=users, parents=parents)
         return result
 
     def normalise(

@@ -46,7 +46,6 @@ from inbox.connectors.base import (
     NormalizedAuthor,
     NormalizedMention,
     RateLimited,
-    RejectedItem,
     parse_time,
     require_id,
 )
@@ -180,10 +179,7 @@ class YouTubeConnector(Connector):
             else:
                 thread_id, comments = "", [item]
             for comment in comments:
-                try:
-                    result.mentions.append(self.normalise(comment, thread_id=thread_id))
-                except ItemInvalid as error:
-                    result.rejected.append(RejectedItem(reason=str(error), payload=comment))
+                result.collect(comment, self.normalise, comment, thread_id=thread_id)
         return result
 
     def normalise(self, comment: Any, *, thread_id: str = "") -> NormalizedMention:
