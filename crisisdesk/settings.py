@@ -283,6 +283,7 @@ CELERY_BEAT_SCHEDULE = {
     "scheduled-posts-publish": {"task": "playbooks.scheduled_posts_publish_due", "schedule": 30.0},
     "crisis-notifications-retry": {"task": "notify.crisis_notifications_retry", "schedule": 60.0},
     "replies-send-due": {"task": "notify.replies_send_due", "schedule": 15.0},
+    "network-hides-sweep": {"task": "notify.mentions_network_hide_sweep", "schedule": 60.0},
     "channel-tokens-refresh": {"task": "inbox.channel_tokens_refresh", "schedule": 120.0},
 }
 # A reply waits this many seconds before it is sent, and its author may undo it meanwhile.

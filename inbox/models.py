@@ -180,6 +180,8 @@ class Mention(models.Model):
         max_length=12, choices=NetworkHiddenState.choices, blank=True, default="", db_default=""
     )
     network_hidden_error = models.CharField(max_length=500, blank=True, default="", db_default="")
+    # When the state last became pending or syncing: the sweeper finishes what a lost task left.
+    network_hidden_changed_at = models.DateTimeField(null=True, blank=True)
     # A community manager chose to answer a mention hidden as troll (audited as "mention.reply_anyway").
     troll_reply_override = models.BooleanField(default=False, db_default=False)
     # Filled by the ingestion insert on PostgreSQL (config "simple"); NULL elsewhere, where search falls back.
@@ -203,6 +205,11 @@ class Mention(models.Model):
             models.Index(fields=["hidden_by"], name="mention_hidden_by", condition=models.Q(hidden_by__isnull=False)),
             # The cluster's members, one reply per author (`cluster_answer`), its reach; also the FK's index.
             models.Index(fields=["cluster", "author"], name="mention_cluster_author"),
+            models.Index(
+                fields=["network_hidden_changed_at"],
+                name="mention_network_hide_open",
+                condition=models.Q(network_hidden_state__in=["pending", "syncing"]),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -52,6 +52,12 @@ def mention_network_hide(mention_id: int) -> None:
     services.mention_network_hide_sync(mention_id=mention_id)
 
 
+@reliable_task(name="notify.mentions_network_hide_sweep")
+def mentions_network_hide_sweep() -> int:
+    """Beat: do again the hides on the networks whose task was lost or whose worker died mid-call."""
+    return services.mentions_network_hide_sweep()
+
+
 @reliable_task(name="inbox.mentions_auto_assign")
 def mentions_auto_assign(limit: int = 50) -> int:
     return services.mentions_auto_assign(limit=limit)

@@ -71,15 +71,18 @@ def mentions_ingest(
         report.duplicates += len(unique) - len(inserted)
         report.created_ids = [mention_id for mention_id, _ in inserted]
         new_rows = [rows[external_id] for _, external_id in inserted]
-        clusters_record(plan=cluster_plan, inserted=inserted, rows=rows)
         _authors_refresh(authors, new_rows)
         if inserted:
-            minute_stats_record(channel=channel, rows=new_rows)
             _publish_new(channel=channel, inserted=inserted, rows=rows)
             if settings.TRIAGE_MODEL_TIER:
                 created_ids = list(report.created_ids)
                 transaction.on_commit(lambda: mentions_refine.delay(created_ids))
             hooks.mentions_created(mention_ids=report.created_ids)
+        # Shared counter rows last: every batch of the channel updates them, so their row locks are
+        # held from here to the commit only, and concurrent workers wait on each other as little as possible.
+        clusters_record(plan=cluster_plan, inserted=inserted, rows=rows)
+        if inserted:
+            minute_stats_record(channel=channel, rows=new_rows)
     return report
 
 

@@ -3,6 +3,8 @@ each idempotent and audited."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -15,7 +17,17 @@ from inbox.connectors.base import ConnectorError
 from inbox.models import Author, Mention, MentionStatus, NetworkHiddenState
 from inbox.services.common import InboxError, _mention_for_update, _publish_changed, _require_console_staff
 
-HIDE_FIELDS = ["is_hidden", "hidden_as_troll", "troll_reply_override", "network_hidden_state", "network_hidden_error"]
+HIDE_FIELDS = [
+    "is_hidden",
+    "hidden_as_troll",
+    "troll_reply_override",
+    "network_hidden_state",
+    "network_hidden_error",
+    "network_hidden_changed_at",
+]
+# A hide still pending or syncing this long lost its task or its worker; the sweeper does it again.
+NETWORK_HIDE_STALE = timedelta(minutes=2)
+NETWORK_HIDE_SWEEP_LIMIT = 200
 
 
 def _network_state_for(mention: Mention) -> str:
@@ -53,6 +65,7 @@ def mention_hide(*, mention_id: int, actor: User, reason: str, as_troll: bool = 
         mention.hidden_at = timezone.now()
         mention.network_hidden_state = _network_state_for(mention)
         mention.network_hidden_error = ""
+        mention.network_hidden_changed_at = mention.hidden_at
         mention.save(update_fields=[*HIDE_FIELDS, "hidden_reason", "hidden_by", "hidden_at"])
         if as_troll:
             Author.objects.filter(pk=mention.author_id).update(hidden_as_troll_count=F("hidden_as_troll_count") + 1)
@@ -75,6 +88,7 @@ def mention_unhide(*, mention_id: int, actor: User) -> Mention:
         mention.troll_reply_override = False
         mention.network_hidden_state = _network_state_for(mention)
         mention.network_hidden_error = ""
+        mention.network_hidden_changed_at = timezone.now()
         mention.save(update_fields=HIDE_FIELDS)
         audit_record(actor=actor, verb="mention.unhide", target=mention, data={"reason": mention.hidden_reason})
         _publish_changed(mention, "unhidden")
@@ -90,7 +104,7 @@ def mention_network_hide_sync(*, mention_id: int) -> Mention | None:
     on the mention and pushed live; a failure is shown, never retried blindly.
     """
     claimed = Mention.objects.filter(pk=mention_id, network_hidden_state=NetworkHiddenState.PENDING).update(
-        network_hidden_state=NetworkHiddenState.SYNCING
+        network_hidden_state=NetworkHiddenState.SYNCING, network_hidden_changed_at=timezone.now()
     )
     mention = Mention.objects.select_related("channel").filter(pk=mention_id).first()
     if mention is None or not claimed:
@@ -112,6 +126,32 @@ def mention_network_hide_sync(*, mention_id: int) -> Mention | None:
         audit_record(actor=None, verb=verb, target=mention, data={"hidden": mention.is_hidden, "error": error[:200]})
         _publish_changed(mention, "network_hidden")
     return mention
+
+
+def mentions_network_hide_sweep(*, now: datetime | None = None) -> int:
+    """Finish the hides and unhides a lost task (broker down at commit) or a crashed worker left behind.
+
+    A state pending or syncing for longer than `NETWORK_HIDE_STALE` is done again here, in the beat's
+    worker, without the broker: syncing goes back to pending first. Hiding and showing are idempotent on
+    every network, so asking again after a crash mid-call is safe. Returns how many were done again.
+    """
+    stale = (now or timezone.now()) - NETWORK_HIDE_STALE
+    open_states = [NetworkHiddenState.PENDING, NetworkHiddenState.SYNCING]
+    ids = list(
+        Mention.objects.filter(network_hidden_state__in=open_states, network_hidden_changed_at__lt=stale)
+        .order_by("network_hidden_changed_at")
+        .values_list("pk", flat=True)[:NETWORK_HIDE_SWEEP_LIMIT]
+    )
+    retried = 0
+    for mention_id in ids:
+        reset = Mention.objects.filter(
+            pk=mention_id, network_hidden_state__in=open_states, network_hidden_changed_at__lt=stale
+        ).update(network_hidden_state=NetworkHiddenState.PENDING)
+        if reset:
+            audit_record(actor=None, verb="mention.network_hide_retried", target=Mention(pk=mention_id), data={})
+            mention_network_hide_sync(mention_id=mention_id)
+            retried += 1
+    return retried
 
 
 def mention_reply_anyway(*, mention_id: int, actor: User) -> Mention:

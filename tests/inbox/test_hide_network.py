@@ -3,8 +3,12 @@ its state recorded and shown; never deleted; a troll gets no reply box unless so
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.conf import settings as django_settings
 from django.urls import reverse
+from django.utils import timezone
 
 from crisisdesk.models import AuditEvent
 from inbox import selectors, services, tasks
@@ -151,3 +155,39 @@ def test_neither_a_department_head_nor_a_director_may_reply_hide_or_undo(client,
     assert client.post(reverse("inbox:reply_anyway", args=[mention.pk])).status_code == 403
     mention.refresh_from_db()
     assert not mention.is_hidden and mention.replies.count() == 1
+
+
+def test_a_hide_whose_task_was_lost_is_done_by_the_sweeper_once(facebook_mention, fake_platform, community_manager):
+    """The broker was down at commit: no task ran. The beat's sweeper hides it on the network, once."""
+    services.mention_hide(mention_id=facebook_mention.pk, actor=community_manager, reason="Insultos")
+    assert Mention.objects.get(pk=facebook_mention.pk).network_hidden_state == NetworkHiddenState.PENDING
+
+    assert services.mentions_network_hide_sweep() == 0  # too recent: its task may still be on its way
+    later = timezone.now() + services.moderation.NETWORK_HIDE_STALE + timedelta(seconds=1)
+    assert services.mentions_network_hide_sweep(now=later) == 1
+    assert services.mentions_network_hide_sweep(now=later) == 0
+
+    assert [call.form()["is_hidden"] for call in fake_platform.received("POST", "/c_7")] == [["true"]]
+    assert Mention.objects.get(pk=facebook_mention.pk).network_hidden_state == NetworkHiddenState.DONE
+    assert AuditEvent.objects.filter(verb="mention.network_hide_retried").count() == 1
+
+
+def test_a_worker_that_died_mid_call_leaves_syncing_and_the_sweeper_asks_the_network_again(
+    facebook_mention, fake_platform, community_manager
+):
+    services.mention_hide(mention_id=facebook_mention.pk, actor=community_manager, reason="Insultos")
+    Mention.objects.filter(pk=facebook_mention.pk).update(network_hidden_state=NetworkHiddenState.SYNCING)
+
+    recent = timezone.now() + timedelta(seconds=30)
+    assert services.mentions_network_hide_sweep(now=recent) == 0  # a live worker may still be calling
+    later = timezone.now() + services.moderation.NETWORK_HIDE_STALE + timedelta(seconds=1)
+    assert services.mentions_network_hide_sweep(now=later) == 1
+
+    mention = Mention.objects.get(pk=facebook_mention.pk)
+    assert mention.network_hidden_state == NetworkHiddenState.DONE and mention.is_hidden
+    assert len(fake_platform.received("POST", "/c_7")) == 1
+
+
+def test_the_sweeper_is_on_the_beat_schedule():
+    scheduled = {entry["task"] for entry in django_settings.CELERY_BEAT_SCHEDULE.values()}
+    assert tasks.mentions_network_hide_sweep.name in scheduled
