@@ -1,6 +1,6 @@
 """Ingest throughput end to end through a real Celery worker, against a naive baseline.
 
-    python bench/ingest.py [--quick] [--mentions 200000] [--batch 500] [--naive 5000]
+    python bench/ingest.py [--quick] [--mentions 200000] [--batch 500] [--naive 5000] [--clustering on|off|both]
 
 A `celery -A crisisdesk worker` subprocess on the bench database and Redis db 12 consumes
 `inbox.mentions_ingest_batch` tasks (normalise, validate, dedupe, author upsert, fast triage,
@@ -34,9 +34,10 @@ STALL_SECONDS = 30
 
 
 class PushListener:
-    """Joins the `inbox` group on the Redis channel layer and counts `mention.new` events."""
+    """Joins the `inbox` group on the Redis channel layer and counts one channel's `mention.new` events."""
 
-    def __init__(self) -> None:
+    def __init__(self, channel_name: str) -> None:
+        self.channel_name = channel_name
         self.events = 0
         self.mentions = 0
         self._stop = threading.Event()
@@ -64,7 +65,8 @@ class PushListener:
             except TimeoutError:
                 continue
             payload = json.loads(message["text"]) if "text" in message else {}
-            if payload.get("type") == "mention.new":
+            summaries = payload.get("mentions") or [{}]
+            if payload.get("type") == "mention.new" and summaries[0].get("channel_name") == self.channel_name:
                 self.events += 1
                 self.mentions += int(payload.get("count", 0))
         await layer.group_discard("inbox", channel)
@@ -106,9 +108,7 @@ def cpu_seconds(worker_pid: int) -> float:
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", [DATABASE]
-        )
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", [DATABASE])
         pids = [row[0] for row in cursor.fetchall()]
     total = 0.0
     try:
@@ -149,9 +149,7 @@ def run_and_wait(*, send, expected: int, channel_id: int, timeout: float) -> tup
         if count != progress_count:
             progress_count, progress_time = count, now
         elif now - progress_time > STALL_SECONDS:
-            raise RuntimeError(
-                f"no progress for {STALL_SECONDS}s at {count} of {expected}; see the worker log"
-            )
+            raise RuntimeError(f"no progress for {STALL_SECONDS}s at {count} of {expected}; see the worker log")
         if now - last_time >= 1.0:
             rates.append((count - last_count) / (now - last_time))
             last_count, last_time = count, now
@@ -173,6 +171,12 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--naive", type=int, default=5_000, help="sample size of the naive baseline")
     parser.add_argument("--concurrency", type=int, default=2)
+    parser.add_argument(
+        "--clustering",
+        choices=["on", "off", "both"],
+        default="on",
+        help="crisis clustering at ingest (the product's default is on); 'both' alternates on, off, on, off",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the bench database afterwards")
     args = parser.parse_args()
     if args.quick:
@@ -186,24 +190,8 @@ def _main(args: argparse.Namespace) -> int:
         return _run(args, env)
 
 
-def _run(args, env) -> int:
-    from crisisdesk.celery import app
-    from inbox.models import Channel
-
-    batch_channel = Channel.objects.create(name="bench batch", kind="webhook", brand="Telco")
-    naive_channel = Channel.objects.create(name="bench naive", kind="webhook", brand="Telco")
-    warm_channel = Channel.objects.create(name="bench warm-up", kind="webhook", brand="Telco")
-    items = webhook_items(count=args.mentions, seed=7, prefix="b", duplicate_share=0.01)
-    unique = len({item["id"] for item in items})
-    naive_items = webhook_items(count=args.naive, seed=8, prefix="n")
-    batches = [items[start : start + args.batch] for start in range(0, len(items), args.batch)]
-    print(
-        f"ingest: {len(items)} mentions ({unique} unique, {len(items) - unique} re-sent duplicates) "
-        f"in {len(batches)} tasks of {args.batch}; worker concurrency {args.concurrency}",
-        flush=True,
-    )
-
-    worker_args = [
+def _worker_args(args: argparse.Namespace) -> list[str]:
+    return [
         common.PYTHON,
         "-m",
         "celery",
@@ -226,85 +214,135 @@ def _run(args, env) -> int:
         "-n",
         f"bench-ingest@{common.socket.gethostname()}",
     ]
-    with common.process(worker_args, env=env, log=common.LOG_DIR / "ingest-worker.log") as worker:
-        common.wait_until(lambda: bool(app.control.ping(timeout=0.5)), timeout=60, what="the Celery worker")
-        warm = webhook_items(count=2 * args.batch, seed=9, prefix="w")
-        for start in range(0, len(warm), args.batch):
-            app.send_task(
-                "inbox.mentions_ingest_batch", args=[warm_channel.pk, warm[start : start + args.batch]]
+
+
+def _run(args, env) -> int:
+    items = webhook_items(count=args.mentions, seed=7, prefix="b", duplicate_share=0.01)
+    unique = len({item["id"] for item in items})
+    batches = [items[start : start + args.batch] for start in range(0, len(items), args.batch)]
+    print(
+        f"ingest: {len(items)} mentions ({unique} unique, {len(items) - unique} re-sent duplicates) "
+        f"in {len(batches)} tasks of {args.batch}, all on one channel; worker concurrency {args.concurrency}",
+        flush=True,
+    )
+    modes = ["on", "off", "on", "off"] if args.clustering == "both" else [args.clustering]
+    rates: dict[str, list[float]] = {}
+    for round_number, mode in enumerate(modes, start=1):
+        mode_env = {**env, "INBOX_CLUSTERING": "1" if mode == "on" else "0"}
+        last = round_number == len(modes)
+        with common.process(_worker_args(args), env=mode_env, log=common.LOG_DIR / "ingest-worker.log") as worker:
+            rate, cpu_per_mention = _batched_round(
+                args,
+                worker=worker,
+                batches=batches,
+                unique=unique,
+                label=f"round {round_number}, clustering {mode}" if len(modes) > 1 else "",
             )
-        common.wait_until(lambda: mention_count(warm_channel.pk) >= len(warm), timeout=60, what="the warm-up")
-
-        listener = PushListener()
-        listener.start()
-
-        def send_batches() -> None:
-            for batch in batches:
-                app.send_task("inbox.mentions_ingest_batch", args=[batch_channel.pk, batch])
-
-        cpu_before = cpu_seconds(worker.pid)
-        with RssSampler(worker.pid) as memory:
-            elapsed, rates = run_and_wait(
-                send=send_batches,
-                expected=unique,
-                channel_id=batch_channel.pk,
-                timeout=max(120, args.mentions / 500),
-            )
-        deadline = time.monotonic() + 10
-        while listener.mentions < unique and time.monotonic() < deadline:
-            time.sleep(0.05)  # the last events leave after their commits
-        listener.stop()
-        rate = unique / elapsed
-        cpu_used = cpu_seconds(worker.pid) - cpu_before
+            rates.setdefault(mode, []).append(rate)
+            if last:
+                _naive_round(args, worker=worker, rate=rate, unique=unique, cpu_per_mention=cpu_per_mention)
+    if args.clustering == "both":
+        on, off = statistics.median(rates["on"]), statistics.median(rates["off"])
         print(
-            f"ingest batched: {unique} mentions stored in {elapsed:.2f}s = {rate:,.0f} mentions/s "
-            f"(per-second rate p50={statistics.median(rates or [rate]):,.0f} "
-            f"min={min(rates or [rate]):,.0f} over {len(rates)} s)",
+            f"ingest clustering: median {on:,.0f} mentions/s on, {off:,.0f} off "
+            f"({on / off:.0%} of off; rounds on {', '.join(f'{r:,.0f}' for r in rates['on'])}, "
+            f"off {', '.join(f'{r:,.0f}' for r in rates['off'])})",
             flush=True,
         )
-        print(
-            f"ingest live push: {listener.events} mention.new events covering {listener.mentions} mentions "
-            f"(expected {unique})",
-            flush=True,
-        )
-        print(
-            f"ingest worker RSS peak: total {memory.peak_total / 2**20:.0f} MB (parent + {args.concurrency} "
-            f"pool processes), largest process {memory.peak_single / 2**20:.0f} MB",
-            flush=True,
-        )
-
-        def send_naive() -> None:
-            for item in naive_items:
-                app.send_task("bench.naive_mention_ingest", args=[naive_channel.pk, item], queue="default")
-
-        naive_cpu_before = cpu_seconds(worker.pid)
-        naive_elapsed, _ = run_and_wait(
-            send=send_naive, expected=len(naive_items), channel_id=naive_channel.pk, timeout=600
-        )
-        naive_cpu = (cpu_seconds(worker.pid) - naive_cpu_before) / len(naive_items)
-        naive_rate = len(naive_items) / naive_elapsed
-        print(
-            f"ingest naive: {len(naive_items)} mentions in {naive_elapsed:.2f}s = "
-            f"{naive_rate:,.0f} mentions/s "
-            f"(one task + ORM save per mention; sample of {len(naive_items)}, extrapolated: "
-            f"{unique / naive_rate:,.0f}s for {unique})",
-            flush=True,
-        )
-        print(f"ingest speed-up: {rate / naive_rate:.1f}x", flush=True)
-        cores = common.psutil.cpu_count()
-        print(
-            f"ingest CPU: {cpu_used / unique * 1e6:.0f} µs per mention (worker + its PostgreSQL backends); "
-            f"on {cores} idle cores that is {cores * unique / cpu_used:,.0f} "
-            "mentions/s of capacity (projection, not a measurement)",
-            flush=True,
-        )
-        print(
-            f"ingest naive CPU: {naive_cpu * 1e6:.0f} µs per mention; CPU speed-up "
-            f"{naive_cpu / (cpu_used / unique):.1f}x (independent of other load on the machine)",
-            flush=True,
-        )
-        common.print_load("at the end")
+    common.print_load("at the end")
     return 0
+
+
+def _batched_round(args, *, worker, batches: list[list[dict]], unique: int, label: str) -> tuple[float, float]:
+    """One measured run of every batch through the worker into a fresh channel: (mentions/s, CPU s/mention)."""
+    from crisisdesk.celery import app
+    from inbox.models import Channel
+
+    batch_channel = Channel.objects.create(name=f"bench batch {label}", kind="webhook", brand="Telco")
+    warm_channel = Channel.objects.create(name=f"bench warm-up {label}", kind="webhook", brand="Telco")
+    common.wait_until(lambda: bool(app.control.ping(timeout=0.5)), timeout=60, what="the Celery worker")
+    warm = webhook_items(count=2 * args.batch, seed=9, prefix="w")
+    for start in range(0, len(warm), args.batch):
+        app.send_task("inbox.mentions_ingest_batch", args=[warm_channel.pk, warm[start : start + args.batch]])
+    common.wait_until(lambda: mention_count(warm_channel.pk) >= len(warm), timeout=60, what="the warm-up")
+
+    listener = PushListener(batch_channel.name)
+    listener.start()
+
+    def send_batches() -> None:
+        for batch in batches:
+            app.send_task("inbox.mentions_ingest_batch", args=[batch_channel.pk, batch])
+
+    cpu_before = cpu_seconds(worker.pid)
+    with RssSampler(worker.pid) as memory:
+        elapsed, rates = run_and_wait(
+            send=send_batches, expected=unique, channel_id=batch_channel.pk, timeout=max(120, args.mentions / 500)
+        )
+    deadline = time.monotonic() + 10
+    while listener.mentions < unique and time.monotonic() < deadline:
+        time.sleep(0.05)  # the last events leave after their commits
+    listener.stop()
+    rate = unique / elapsed
+    cpu_per_mention = (cpu_seconds(worker.pid) - cpu_before) / unique
+    if label:
+        print(f"ingest CPU ({label}): {cpu_per_mention * 1e6:.0f} µs per mention", flush=True)
+    print(
+        f"ingest batched{f' ({label})' if label else ''}: {unique} mentions stored in {elapsed:.2f}s "
+        f"= {rate:,.0f} mentions/s "
+        f"(per-second rate p50={statistics.median(rates or [rate]):,.0f} "
+        f"min={min(rates or [rate]):,.0f} over {len(rates)} s)",
+        flush=True,
+    )
+    print(
+        f"ingest live push: {listener.events} mention.new events covering {listener.mentions} mentions "
+        f"(expected {unique})",
+        flush=True,
+    )
+    print(
+        f"ingest worker RSS peak: total {memory.peak_total / 2**20:.0f} MB (parent + {args.concurrency} "
+        f"pool processes), largest process {memory.peak_single / 2**20:.0f} MB",
+        flush=True,
+    )
+    return rate, cpu_per_mention
+
+
+def _naive_round(args, *, worker, rate: float, unique: int, cpu_per_mention: float) -> None:
+    """The naive baseline (one task and one ORM save per mention) in the same worker, on a sample."""
+    from crisisdesk.celery import app
+    from inbox.models import Channel
+
+    naive_channel = Channel.objects.create(name="bench naive", kind="webhook", brand="Telco")
+    naive_items = webhook_items(count=args.naive, seed=8, prefix="n")
+
+    def send_naive() -> None:
+        for item in naive_items:
+            app.send_task("bench.naive_mention_ingest", args=[naive_channel.pk, item], queue="default")
+
+    naive_cpu_before = cpu_seconds(worker.pid)
+    naive_elapsed, _ = run_and_wait(
+        send=send_naive, expected=len(naive_items), channel_id=naive_channel.pk, timeout=600
+    )
+    naive_cpu = (cpu_seconds(worker.pid) - naive_cpu_before) / len(naive_items)
+    naive_rate = len(naive_items) / naive_elapsed
+    print(
+        f"ingest naive: {len(naive_items)} mentions in {naive_elapsed:.2f}s = {naive_rate:,.0f} mentions/s "
+        f"(one task + ORM save per mention; sample of {len(naive_items)}, extrapolated: "
+        f"{unique / naive_rate:,.0f}s for {unique})",
+        flush=True,
+    )
+    print(f"ingest speed-up: {rate / naive_rate:.1f}x", flush=True)
+    cores = common.psutil.cpu_count()
+    print(
+        f"ingest CPU: {cpu_per_mention * 1e6:.0f} µs per mention (worker + its PostgreSQL backends); "
+        f"on {cores} idle cores that is {cores / cpu_per_mention:,.0f} "
+        "mentions/s of capacity (projection, not a measurement)",
+        flush=True,
+    )
+    print(
+        f"ingest naive CPU: {naive_cpu * 1e6:.0f} µs per mention; CPU speed-up "
+        f"{naive_cpu / cpu_per_mention:.1f}x (independent of other load on the machine)",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

@@ -132,6 +132,8 @@ if DATABASE_URL:
             )
         )
     }
+    # JIT compiling costs more than the dashboard's range scans it would speed up (181 of 572 ms at 2M mentions).
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
     # Web processes borrow from a bounded pool per process instead (crisisdesk/dbpool): no backend is
     # started per request, and processes × DATABASE_POOL_SIZE bounds what the web holds.
     DATABASE_POOL_SIZE = int(os.environ.get("DATABASE_POOL_SIZE", "0"))
