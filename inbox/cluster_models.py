@@ -57,6 +57,19 @@ class MentionCluster(models.Model):
         return {"negative": self.negative, "neutral": self.neutral, "positive": self.positive}
 
 
+class MentionClusterAuthor(models.Model):
+    """An author counted in a cluster's `author_count` and `reach`.
+
+    The pipeline inserts a batch's (cluster, author) pairs with ON CONFLICT DO NOTHING and counts only
+    the pairs it really inserted: the primary key decides, so concurrent batches count an author once
+    without locking the cluster first or reading the cluster's mentions back.
+    """
+
+    pk = models.CompositePrimaryKey("cluster_id", "author_id")
+    cluster = models.ForeignKey(MentionCluster, on_delete=models.CASCADE, related_name="+", db_index=False)
+    author = models.ForeignKey("inbox.Author", on_delete=models.CASCADE, related_name="+", db_index=False)
+
+
 class ClusterActionKind(models.TextChoices):
     ANSWER = "answer", _("Answer")
     HIDE = "hide", _("Hide")

@@ -7,8 +7,8 @@ Two calls from the ingestion pipeline, both set-based:
   clusters, and each row gets its `cluster_id`, so the mention is written once, with its cluster.
 - `clusters_record`, after it, with the rows really inserted: one UPDATE adds them to the counters
   (count, distinct authors and their reach, sentiment mix, last seen, sample), one DELETE drops the
-  clusters opened for mentions that turned out to be duplicates. Authors already in a cluster are
-  read in one query, only when the batch joined clusters that existed before it.
+  clusters opened for mentions that turned out to be duplicates. The batch's (cluster, author) pairs
+  are inserted into `MentionClusterAuthor` first; only those really inserted add an author and reach.
 
 Clusters are per channel (replies go out through its connector) and so per brand. A closed cluster,
 or one silent for `INBOX_CLUSTER_WINDOW_HOURS`, takes no new mentions; a cluster of one mention is a
@@ -30,10 +30,11 @@ from django.db import connection
 from django.utils import timezone
 
 from inbox import clustering
-from inbox.cluster_models import ClusterStatus, MentionCluster
-from inbox.models import Channel, Mention
+from inbox.cluster_models import ClusterStatus, MentionCluster, MentionClusterAuthor
+from inbox.models import Channel
 
 TABLE = MentionCluster._meta.db_table
+AUTHORS_TABLE = MentionClusterAuthor._meta.db_table
 
 
 @dataclass
@@ -147,34 +148,35 @@ def clusters_record(
         if unused:
             cursor.execute(f"DELETE FROM {TABLE} WHERE id = ANY(%s)", [sorted(unused)])
         if totals:
-            known = _authors_known(cursor, totals=totals, plan=plan, inserted=inserted)
-            _counters_add(cursor, totals=totals, known=known, now=plan.now)
+            counted = _authors_count(cursor, totals=totals)
+            _counters_add(cursor, totals=totals, counted=counted, now=plan.now)
 
 
-def _authors_known(
-    cursor, *, totals: dict[int, dict[str, Any]], plan: ClusterPlan, inserted: list[tuple[int, str]]
-) -> set[tuple[int, int]]:
-    """(cluster, author) pairs already counted before this batch, so an author's reach counts once."""
-    existing = sorted(set(totals) - plan.new_cluster_ids)
-    if not existing:
-        return set()
-    # Locked in id order first: two batches joining the same clusters never deadlock in the UPDATE.
-    cursor.execute(f"SELECT id FROM {TABLE} WHERE id = ANY(%s) ORDER BY id FOR UPDATE", [existing])
-    authors = sorted({author for cluster_id in existing for author in totals[cluster_id]["authors"]})
-    cursor.execute(
-        f"SELECT DISTINCT cluster_id, author_id FROM {Mention._meta.db_table} "
-        "WHERE cluster_id = ANY(%s) AND author_id = ANY(%s) AND NOT (id = ANY(%s))",
-        [existing, authors, [mention_id for mention_id, _ in inserted]],
-    )
-    return {(int(cluster_id), int(author_id)) for cluster_id, author_id in cursor.fetchall()}
+def _authors_count(cursor, *, totals: dict[int, dict[str, Any]]) -> set[tuple[int, int]]:
+    """The (cluster, author) pairs this batch counts for the first time, so an author's reach counts once.
+
+    Inserted in key order: two batches waiting on each other's pairs always wait in the same order,
+    so they queue instead of deadlocking.
+    """
+    pairs = sorted((cluster_id, author) for cluster_id, total in totals.items() for author in total["authors"])
+    counted: set[tuple[int, int]] = set()
+    for start in range(0, len(pairs), 1000):
+        chunk = pairs[start : start + 1000]
+        cursor.execute(
+            f"INSERT INTO {AUTHORS_TABLE} (cluster_id, author_id) VALUES {', '.join(['(%s, %s)'] * len(chunk))} "
+            "ON CONFLICT DO NOTHING RETURNING cluster_id, author_id",
+            [value for pair in chunk for value in pair],
+        )
+        counted.update((int(cluster_id), int(author_id)) for cluster_id, author_id in cursor.fetchall())
+    return counted
 
 
-def _counters_add(cursor, *, totals: dict[int, dict[str, Any]], known: set[tuple[int, int]], now) -> None:
-    """One UPDATE … FROM (VALUES …) for every cluster the batch touched."""
+def _counters_add(cursor, *, totals: dict[int, dict[str, Any]], counted: set[tuple[int, int]], now) -> None:
+    """One UPDATE … FROM (VALUES …) for every cluster the batch touched, in id order."""
     params: list[Any] = []
     for cluster_id in sorted(totals):
         total = totals[cluster_id]
-        new_authors = {a: f for a, f in total["authors"].items() if (cluster_id, a) not in known}
+        new_authors = {a: f for a, f in total["authors"].items() if (cluster_id, a) in counted}
         sentiment = total["sentiment"]
         params += [cluster_id, total["count"], len(new_authors), sum(new_authors.values())]
         params += [sentiment["negative"], sentiment["neutral"], sentiment["positive"], total["sample"]]

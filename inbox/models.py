@@ -381,4 +381,5 @@ from inbox.cluster_models import (  # noqa: E402,F401  (models of this app, kept
     ClusterReplyState,
     ClusterStatus,
     MentionCluster,
+    MentionClusterAuthor,
 )

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from inbox import services
-from inbox.models import Mention, MentionCluster
+from inbox.models import Mention, MentionCluster, MentionClusterAuthor
 from tests.factories import ChannelFactory
 from tests.inbox.builders import normalized
 from tests.inbox.clusters_data import crisis_batch
@@ -81,3 +83,36 @@ def test_clustering_can_be_turned_off(settings):
     services.mentions_ingest(channel=channel, mentions=crisis_batch(complaints=5, others=0))
     assert not MentionCluster.objects.exists()
     assert Mention.objects.filter(channel=channel, cluster__isnull=True).count() == 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_joining_one_cluster_at_once_count_each_author_once():
+    """Two batches of the same 40 people, committed at the same instant by two workers, into a cluster
+    both join: no deadlock, every mention counted, each author and their reach counted once."""
+    channel = ChannelFactory()
+    services.mentions_ingest(channel=channel, mentions=crisis_batch(complaints=40, others=0, prefix="a"))
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def worker(prefix: str) -> None:
+        try:
+            barrier.wait(timeout=10)
+            services.mentions_ingest(channel=channel, mentions=crisis_batch(complaints=40, others=0, prefix=prefix))
+        except BaseException as error:  # surfaced below: a thread's failure must fail the test
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(prefix,)) for prefix in ("b", "c")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert errors == []
+    clusters = MentionCluster.objects.filter(channel=channel)
+    assert sum(cluster.mention_count for cluster in clusters) == Mention.objects.filter(channel=channel).count() == 120
+    biggest = clusters.order_by("-mention_count").first()
+    assert biggest.author_count == 40
+    assert biggest.reach == sum(100 + index for index in range(40))
+    assert MentionClusterAuthor.objects.filter(cluster=biggest).count() == 40
