@@ -69,6 +69,9 @@ class MentionClusterAuthor(models.Model):
     cluster = models.ForeignKey(MentionCluster, on_delete=models.CASCADE, related_name="+", db_index=False)
     author = models.ForeignKey("inbox.Author", on_delete=models.CASCADE, related_name="+", db_index=False)
 
+    def __str__(self) -> str:
+        return f"Author #{self.author_id} in cluster #{self.cluster_id}"
+
 
 class ClusterActionKind(models.TextChoices):
     ANSWER = "answer", _("Answer")
