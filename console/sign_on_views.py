@@ -39,6 +39,10 @@ def _unavailable(request: HttpRequest) -> HttpResponse:
     return sign_on_refused_page(request, message, status=503)
 
 
+def _expired(request: HttpRequest) -> HttpResponse:
+    return sign_on_refused_page(request, _("This sign-in has expired or was already used. Start again."), status=400)
+
+
 class SignOnStartView(OIDCAuthenticationRequestView):
     """Off to the provider: a fresh state, nonce and PKCE verifier in the session, and the safe `next`."""
 
@@ -56,15 +60,13 @@ class SignOnCallbackView(OIDCAuthenticationCallbackView):
         except SignOnRefused as refusal:
             return sign_on_refused_page(request, refusal.message, status=403)
         except SuspiciousOperation:  # a state this browser never started, or one already used
-            message = _("This sign-in has expired or was already used. Start again.")
-            return sign_on_refused_page(request, message, status=400)
+            return _expired(request)
 
     def login_failure(self) -> HttpResponse:
         if self.request.GET.get("error"):
             message = _("Your company's sign-in did not sign you in.")
             return sign_on_refused_page(self.request, message, status=403)
-        message = _("This sign-in has expired or was already used. Start again.")
-        return sign_on_refused_page(self.request, message, status=400)
+        return _expired(self.request)
 
 
 def _when_configured(view_class: type[View]) -> Callable[[HttpRequest], HttpResponseBase]:

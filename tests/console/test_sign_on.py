@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from urllib.parse import urlparse
 
 import pytest
@@ -43,13 +47,14 @@ def sign_on_settings(settings, provider: FakeOIDCProvider, **environment: str) -
 @pytest.fixture
 def sign_on(settings, provider):
     provider.state.tamper = ""
+    provider.state.deny = False
     sign_on_settings(settings, provider)
     return provider
 
 
-def through_the_provider(client: Client) -> object:
+def through_the_provider(client: Client, next_url: str = "") -> object:
     """The browser's walk: our start page, the provider's consent, back to our callback."""
-    start = client.get(reverse("sign_on:start"))
+    start = client.get(reverse("sign_on:start"), {"next": next_url} if next_url else {})
     assert start.status_code == 302, start.content
     consent = requests.get(start["Location"], allow_redirects=False, timeout=5)
     assert consent.status_code == 302, consent.text
@@ -135,6 +140,21 @@ def test_an_id_token_that_does_not_verify_signs_nobody_in(client, sign_on, depar
     assert signed_in_user(client) is None
 
 
+def test_declining_at_the_provider_is_a_403_with_the_reason(client, sign_on, department_head):
+    sign_on.signs_in(email=department_head.email)
+    sign_on.state.deny = True
+    response = through_the_provider(client)
+    assert response.status_code == 403 and "did not sign you in" in response.content.decode()
+    assert signed_in_user(client) is None
+
+
+def test_the_next_page_is_kept_but_an_off_site_one_is_ignored(client, sign_on, department_head):
+    sign_on.signs_in(email=department_head.email)
+    assert through_the_provider(client, reverse("escalation:on_call"))["Location"] == reverse("escalation:on_call")
+    client.logout()
+    assert through_the_provider(client, "https://evil.example/")["Location"] == reverse("start")
+
+
 def test_an_unverified_email_address_is_refused(client, sign_on, department_head):
     sign_on.signs_in(email=department_head.email, email_verified=False)
     response = through_the_provider(client)
@@ -193,3 +213,28 @@ def test_the_settings_stay_off_without_a_client_or_a_provider():
     endpoints = {name: "https://login.example/x" for name in settings_parts.OIDC_ENDPOINT_NAMES}
     explicit = settings_parts.single_sign_on({"OIDC_RP_CLIENT_ID": "crisis-desk", **endpoints})
     assert explicit["OIDC_ENABLED"] is True and explicit["OIDC_USE_PKCE"] is True
+
+
+def test_the_deployments_environment_turns_it_on_and_keeps_the_password_backends(settings, tmp_path):
+    # Without the environment (these tests' settings) nothing of it is on
+    assert settings_parts.SINGLE_SIGN_ON_BACKEND not in settings.AUTHENTICATION_BACKENDS
+    # With it, crisisdesk/settings.py applies the OIDC_* settings and adds the backend after the password ones
+    code = (
+        "import json, django, os\n"
+        "os.environ['DJANGO_SETTINGS_MODULE'] = 'crisisdesk.settings'\n"
+        "django.setup()\n"
+        "from django.conf import settings as s\n"
+        "print(json.dumps([s.AUTHENTICATION_BACKENDS, s.OIDC_USE_PKCE, s.OIDC_OP_DISCOVERY, s.OIDC_DEPARTMENT_GROUPS]))"
+    )
+    environment = {key: value for key, value in os.environ.items() if key not in {"DATABASE_URL", "REDIS_URL"}}
+    environment.update(
+        CRISISDESK_DATA_DIR=str(tmp_path), OIDC_RP_CLIENT_ID="crisis-desk", OIDC_OP_DISCOVERY="https://login.example",
+        OIDC_DEPARTMENT_GROUPS="crisis-desk-tecnica=tecnica",
+    )
+    completed = subprocess.run([sys.executable, "-c", code], cwd=settings.BASE_DIR, env=environment,
+                               capture_output=True, text=True, timeout=60)
+    assert completed.returncode == 0, completed.stderr
+    backends, pkce, discovery, groups = json.loads(completed.stdout)
+    assert backends == ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend",
+                        settings_parts.SINGLE_SIGN_ON_BACKEND]
+    assert (pkce, discovery, groups) == (True, "https://login.example", {"crisis-desk-tecnica": "tecnica"})
