@@ -169,6 +169,11 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+# Single sign-on for the departments (OpenID Connect), on only when the client and the provider are set: the
+# OIDC_* settings are built in crisisdesk/settings_parts.py, what a sign-in may do is in docs/ESCALATION.md.
+SINGLE_SIGN_ON = settings_parts.single_sign_on(dict(os.environ))
+globals().update(SINGLE_SIGN_ON)
+AUTHENTICATION_BACKENDS += [settings_parts.SINGLE_SIGN_ON_BACKEND] if SINGLE_SIGN_ON["OIDC_ENABLED"] else []
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "start"
 LOGOUT_REDIRECT_URL = "login"

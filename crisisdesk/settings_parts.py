@@ -141,3 +141,54 @@ def oauth_providers(environ: dict[str, str]) -> dict[str, dict[str, str]]:
         base = {"client_id": "", "client_secret": "", **defaults}
         providers[name] = {key: environ.get(f"{prefix}_{key.upper()}", base.get(key, "")) for key in OAUTH_KEYS}
     return providers
+
+
+# Single sign-on for the departments (OpenID Connect through mozilla-django-oidc; docs/ESCALATION.md, "Single
+# sign-on"). The backend is added to AUTHENTICATION_BACKENDS, after the password backends, only when it is on.
+SINGLE_SIGN_ON_BACKEND = "console.sign_on_provider.DepartmentSignOnBackend"
+OIDC_ENDPOINT_NAMES = (
+    "OIDC_OP_AUTHORIZATION_ENDPOINT",
+    "OIDC_OP_TOKEN_ENDPOINT",
+    "OIDC_OP_USER_ENDPOINT",
+    "OIDC_OP_JWKS_ENDPOINT",
+)
+
+
+def _items(text: str) -> list[str]:
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
+def single_sign_on(environ: dict[str, str]) -> dict[str, Any]:
+    """The OIDC_* settings. On only with a client id and the provider's discovery URL (OIDC_OP_DISCOVERY) or its
+    four endpoints; off, the login page offers passwords only, as before.
+
+    Fixed here: the code flow with PKCE (S256), a state and a nonce per attempt, the client authenticated with HTTP
+    Basic (client_secret_basic, OpenID's default), RS256 id_tokens checked against the provider's JWKS.
+    OIDC_DEPARTMENT_GROUPS maps the provider's groups to departments, "group=slug,other-group=slug"."""
+
+    def value(name: str, default: str = "") -> str:
+        return environ.get(name, default).strip()
+
+    endpoints = {name: value(name) for name in OIDC_ENDPOINT_NAMES}
+    domains = [item.lower().lstrip("@") for item in _items(value("OIDC_ALLOWED_EMAIL_DOMAINS"))]
+    enabled = bool(value("OIDC_RP_CLIENT_ID")) and bool(value("OIDC_OP_DISCOVERY") or all(endpoints.values()))
+    groups = [[part.strip() for part in item.rpartition("=")[::2]] for item in _items(value("OIDC_DEPARTMENT_GROUPS"))]
+    return {
+        "OIDC_ENABLED": enabled,
+        "OIDC_RP_CLIENT_ID": value("OIDC_RP_CLIENT_ID"),
+        "OIDC_RP_CLIENT_SECRET": value("OIDC_RP_CLIENT_SECRET"),
+        "OIDC_OP_DISCOVERY": value("OIDC_OP_DISCOVERY"),
+        "OIDC_OP_ISSUER": value("OIDC_OP_ISSUER"),
+        **endpoints,
+        "OIDC_RP_SIGN_ALGO": value("OIDC_RP_SIGN_ALGO", "RS256"),
+        "OIDC_RP_SCOPES": value("OIDC_RP_SCOPES", "openid email profile"),
+        "OIDC_USE_PKCE": True,
+        "OIDC_USE_NONCE": True,
+        "OIDC_TOKEN_USE_BASIC_AUTH": True,
+        "OIDC_TIMEOUT": 10,
+        "OIDC_AUTHENTICATION_CALLBACK_URL": "sign_on:callback",
+        "OIDC_ALLOWED_EMAIL_DOMAINS": domains,
+        "OIDC_REQUIRE_VERIFIED_EMAIL": value("OIDC_REQUIRE_VERIFIED_EMAIL", "true").lower() in {"1", "true", "yes"},
+        "OIDC_GROUPS_CLAIM": value("OIDC_GROUPS_CLAIM", "groups"),
+        "OIDC_DEPARTMENT_GROUPS": {group: slug for group, slug in groups if group and slug},
+    }

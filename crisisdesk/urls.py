@@ -23,6 +23,7 @@ urlpatterns = [
     path("", views.start, name="start"),
     path("login/", views.login_view, name="login"),
     path("logout/", views.logout_view, name="logout"),
+    path("sso/", include("console.urls")),
     path("language/", views.language_set, name="language_set"),
     path("healthz", views.healthz, name="healthz"),
     path("settings/", include("integrations.urls")),

@@ -13,6 +13,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -35,9 +37,10 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def console_server(django_db_setup, django_db_blocker):
-    """Serve the test database on a free port; yields the base URL."""
+@contextmanager
+def serving(extra_environment: dict[str, str] | None = None) -> Iterator[str]:
+    """Serve the test database on a free port, with the deployment's environment plus `extra_environment`;
+    yields the base URL."""
     from django.db import connection
 
     from tests import settings as test_settings
@@ -56,6 +59,7 @@ def console_server(django_db_setup, django_db_blocker):
         ALLOWED_HOSTS="127.0.0.1,localhost",
         CSRF_TRUSTED_ORIGINS=f"http://127.0.0.1:{port}",
         CHANNEL_LAYER_PREFIX=settings.CHANNEL_LAYERS["default"]["CONFIG"].get("prefix", "asgi"),
+        **(extra_environment or {}),
     )
     # The server's output goes to a file: a pipe nobody reads fills up with logged 4xx warnings and then
     # blocks the server mid-request.
@@ -75,13 +79,22 @@ def console_server(django_db_setup, django_db_blocker):
                 log.seek(0)
                 raise RuntimeError(log.read()) from error
             time.sleep(0.3)
-    yield base_url
-    process.terminate()
     try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    log.close()
+        yield base_url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def console_server(django_db_setup, django_db_blocker):
+    """The console as the stories see it; yields the base URL."""
+    with serving() as base_url:
+        yield base_url
 
 
 @pytest.fixture(scope="session")

@@ -101,6 +101,7 @@ class _Handler(BaseHTTPRequestHandler):
         code = "code-" + secrets.token_urlsafe(12)
         state.codes[code] = {
             "challenge": query["code_challenge"], "redirect_uri": back, "client_id": query["client_id"],
+            "nonce": query.get("nonce", ""),
         }
         self._redirect(f"{back}?{urlencode({'code': code, 'state': query.get('state', '')})}")
 
@@ -153,24 +154,33 @@ class _Handler(BaseHTTPRequestHandler):
         if s256(form.get("code_verifier", "")) != grant["challenge"]:
             self._json(400, {"error": "invalid_grant", "error_description": "code_verifier does not match"})
             return
-        self._json(200, state.issue())
+        self._json(200, self._issue(grant))
+
+    def _issue(self, grant: dict[str, str]) -> dict[str, Any]:
+        """The token response for a redeemed code (the OpenID provider adds its id_token)."""
+        return self.server.state.issue()
 
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, port: int = 0) -> None:
-        super().__init__(("127.0.0.1", port), _Handler)
-        self.state = FakeAuthState()
+    def __init__(self, port: int, handler: type[_Handler], state: FakeAuthState) -> None:
+        super().__init__(("127.0.0.1", port), handler)
+        self.state = state
 
 
 class FakeAuthServer:
     """Start with `start()`; `url` is its root; `state` is what it saw and issued."""
 
+    handler: type[_Handler] = _Handler
+
     def __init__(self, port: int = 0) -> None:
-        self._server = _Server(port)
+        self._server = _Server(port, self.handler, self.new_state())
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def new_state(self) -> FakeAuthState:
+        return FakeAuthState()
 
     @property
     def state(self) -> FakeAuthState:

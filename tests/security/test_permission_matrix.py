@@ -42,6 +42,9 @@ PUBLIC = {
     "escalation:respond_acknowledge",
     "escalation:respond_answer",
     "escalation:slack_interactions",
+    # single sign-on: the way in for people with no session yet; both are 404s until it is configured
+    "sign_on:start",
+    "sign_on:callback",
 }
 
 # Pages and APIs a department head may never use, whatever the view declares.
