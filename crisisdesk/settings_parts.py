@@ -141,3 +141,13 @@ def oauth_providers(environ: dict[str, str]) -> dict[str, dict[str, str]]:
         base = {"client_id": "", "client_secret": "", **defaults}
         providers[name] = {key: environ.get(f"{prefix}_{key.upper()}", base.get(key, "")) for key in OAUTH_KEYS}
     return providers
+
+
+MAIL_POLL_SECONDS = 30.0
+
+
+def mail_poll_schedule(imap_url: str) -> dict[str, dict[str, Any]]:
+    """The beat entry that polls the answers mailbox, only when one is configured (docs/ESCALATION.md)."""
+    if not imap_url:
+        return {}
+    return {"escalation-mail-poll": {"task": "escalation.mail_answers_poll", "schedule": MAIL_POLL_SECONDS}}

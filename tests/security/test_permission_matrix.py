@@ -42,6 +42,9 @@ PUBLIC = {
     "escalation:respond_acknowledge",
     "escalation:respond_answer",
     "escalation:slack_interactions",
+    # inbound-mail providers sign their POSTs (Mailgun) or carry our Basic credentials (Postmark)
+    "escalation:mail_mailgun",
+    "escalation:mail_postmark",
 }
 
 # Pages and APIs a department head may never use, whatever the view declares.
