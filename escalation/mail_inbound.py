@@ -65,8 +65,7 @@ def _mime_part(message: EmailMessage, subtype: str) -> str:
 
 def from_mime(data: bytes, *, source: str, envelope_recipients: tuple[str, ...] = ()) -> InboundMessage:
     """One RFC 5322 message, as IMAP fetches it or Mailgun posts it in `body-mime`."""
-    message = BytesParser(policy=policy.default).parsebytes(data)
-    assert isinstance(message, EmailMessage)  # policy.default builds EmailMessage
+    message: EmailMessage = BytesParser(policy=policy.default).parsebytes(data)
 
     def header(name: str) -> str:
         return str(message.get(name, "") or "")

@@ -109,10 +109,15 @@ def _reply_read(message: InboundMessage) -> tuple[EscalationRequest, User, str]:
         raise MailRefused(str(refusal), reason=refusal.reason, request_id=request.pk) from refusal
     if request.status == RequestStatus.CLOSED:
         raise MailRefused(_("This request is closed."), reason="closed", request_id=request.pk)
-    text = reply_text(text=message.text, html=message.html)
+    text = _storable(reply_text(text=message.text, html=message.html))
     if not text:
         raise MailRefused(_("The reply has no answer above the quoted text."), reason="empty", request_id=request.pk)
     return request, author, text
+
+
+def _storable(text: str) -> str:
+    """PostgreSQL text holds no NUL character; a stray one in a broken message must not lose it."""
+    return text.replace("\x00", "\ufffd")
 
 
 def _message_key(message: InboundMessage) -> str:
@@ -132,16 +137,16 @@ def mail_answer_receive(*, message: InboundMessage, now: datetime | None = None)
         try:
             with transaction.atomic():
                 inbound = InboundMail.objects.create(
-                    message_id=key,
+                    message_id=_storable(key),
                     source=message.source,
-                    sender=message.sender[:254],
-                    subject=message.subject[:255],
+                    sender=_storable(message.sender)[:254],
+                    subject=_storable(message.subject)[:255],
                     outcome=InboundMailOutcome.REFUSED,
-                    raw=message.raw,
+                    raw=_storable(message.raw),
                     received_at=now,
                 )
         except IntegrityError:
-            seen = InboundMail.objects.get(message_id=key)
+            seen = InboundMail.objects.get(message_id=_storable(key))
             return MailOutcome("duplicate", seen.reason, seen.detail, seen.pk, seen.request_id, seen.answer_id)
         try:
             request, author, text = _reply_read(message)

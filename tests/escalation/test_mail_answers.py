@@ -16,6 +16,7 @@ from django.test import Client
 
 from crisisdesk.models import AuditEvent
 from escalation import events, services
+from escalation.mail_text import reply_text
 from escalation.models import Answer, EscalationEvent, EventKind, InboundMail, RequestStatus
 from escalation.services.mail_addresses import reply_tag
 from tests.escalation.mail_helpers import QUOTED_SPANISH, mailgun_fields, sent_email
@@ -92,6 +93,9 @@ def test_the_heads_reply_lands_as_the_answer_without_the_quoted_question(notifie
     assert AuditEvent.objects.get(verb="escalation.answer").data["via"] == "email"
     assert any(kind == "escalation.answered" and "role.community_manager" in groups for groups, kind in published)
     assert InboundMail.objects.get().answer == answer
+    desk = Client()
+    desk.force_login(people["cm"])
+    assert "by e-mail" in desk.get(f"/escalation/{notified_request.pk}/").content.decode()
 
 
 def test_a_reply_from_another_departments_head_is_refused_and_nothing_is_recorded(
@@ -245,3 +249,25 @@ def test_a_reply_whose_domain_fails_dmarc_is_refused(notified_request):
     fields["message-headers"] = json.dumps([["Authentication-Results", "mx.example; spf=fail; dmarc=fail"]])
     response = _post_mailgun(fields)
     assert response.json()["reason"] == "not_authenticated"
+
+
+@pytest.mark.parametrize(
+    ("text", "html", "answer"),
+    [
+        (
+            "Back at 2pm.\n\nOn Mon, Mar 2, 2026 at 10:00 AM Crisis Desk <desk@telco.example> wrote:\n> When?\n",
+            "",
+            "Back at 2pm.",
+        ),
+        (
+            "Mañana a primera hora.\n\nDe: Crisis Desk\nEnviado: lunes, 2 de marzo de 2026 10:00\nPara: Marta\n"
+            "Asunto: [Crisis Desk] Técnica\n\n¿Cuándo vuelve la fibra?",
+            "",
+            "Mañana a primera hora.",
+        ),
+        ("> ¿Cuándo?\nA las 14:00.\n> ¿Y Vallecas?\nTambién.", "", "A las 14:00.\nTambién."),
+        ("", "<p>Ya está&nbsp;resuelto.</p><blockquote type=cite>¿Cuándo?</blockquote>", "Ya está resuelto."),
+    ],
+)
+def test_only_the_new_words_of_a_reply_are_kept(text, html, answer):
+    assert reply_text(text=text, html=html) == answer

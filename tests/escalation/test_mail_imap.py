@@ -22,6 +22,8 @@ from pathlib import Path
 import pytest
 from django.db import OperationalError
 
+from crisisdesk.celery import app
+from crisisdesk.settings_parts import mail_poll_schedule
 from escalation.models import Answer, InboundMail, RequestStatus
 from escalation.services import mail_imap
 from escalation.services.mail_imap import REFUSED_FLAG, mail_answers_poll
@@ -229,3 +231,9 @@ def test_a_wrong_password_raises_so_the_beat_logs_it(dovecot, notified_request):
     wrong = dovecot.replace(dovecot.split(":")[2].split("@")[0], "guess")
     with pytest.raises(imaplib.IMAP4.error):
         mail_answers_poll(url=wrong)
+
+
+def test_the_mailbox_is_polled_only_when_one_is_configured():
+    assert mail_poll_schedule("") == {}
+    entry = mail_poll_schedule("imaps://answers@imap.telco.example/INBOX")["escalation-mail-poll"]
+    assert entry["task"] in app.tasks
