@@ -313,6 +313,13 @@ ESCALATION_NOTIFY_GRACE_SECONDS = int(os.environ.get("ESCALATION_NOTIFY_GRACE_SE
 # (docs/ESCALATION.md).
 ESCALATION_LINK_MAX_AGE_SECONDS = int(os.environ.get("ESCALATION_LINK_MAX_AGE_SECONDS", str(72 * 3600)))
 SLACK_SIGNING_SECRET = os.environ.get("SLACK_SIGNING_SECRET", "")
+# Answers by e-mail (docs/ESCALATION.md): the reply address, the inbound webhooks' keys, the IMAP mailbox polled.
+ESCALATION_REPLY_ADDRESS = os.environ.get("ESCALATION_REPLY_ADDRESS", "")
+MAILGUN_WEBHOOK_SIGNING_KEY = os.environ.get("MAILGUN_WEBHOOK_SIGNING_KEY", "")
+POSTMARK_INBOUND_PASSWORD = os.environ.get("POSTMARK_INBOUND_PASSWORD", "")
+ESCALATION_IMAP_URL = os.environ.get("ESCALATION_IMAP_URL", "")
+ESCALATION_IMAP_PASSWORD = os.environ.get("ESCALATION_IMAP_PASSWORD", "")
+CELERY_BEAT_SCHEDULE |= settings_parts.mail_poll_schedule(ESCALATION_IMAP_URL)
 CELERY_QUEUES = list(QUEUES)
 if EMBEDDED:
     # The embedded worker's four threads serve every queue: slow model-tier batches must not hold them all.

@@ -192,3 +192,13 @@ def single_sign_on(environ: dict[str, str]) -> dict[str, Any]:
         "OIDC_GROUPS_CLAIM": value("OIDC_GROUPS_CLAIM", "groups"),
         "OIDC_DEPARTMENT_GROUPS": {group: slug for group, slug in groups if group and slug},
     }
+
+
+MAIL_POLL_SECONDS = 30.0
+
+
+def mail_poll_schedule(imap_url: str) -> dict[str, dict[str, Any]]:
+    """The beat entry that polls the answers mailbox, only when one is configured (docs/ESCALATION.md)."""
+    if not imap_url:
+        return {}
+    return {"escalation-mail-poll": {"task": "escalation.mail_answers_poll", "schedule": MAIL_POLL_SECONDS}}

@@ -16,6 +16,7 @@ from escalation.models import (
     EscalationRequest,
     EscalationStep,
     HoldingLine,
+    InboundMail,
 )
 
 
@@ -97,6 +98,22 @@ class EscalationNotificationAdmin(admin.ModelAdmin):
     list_display = ("id", "request", "step_index", "recipient", "medium", "state", "tries", "retry_at", "error")
     list_filter = ("state", "medium")
     search_fields = ("recipient", "error")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+
+@admin.register(InboundMail)
+class InboundMailAdmin(admin.ModelAdmin):
+    """Every reply received by e-mail, answered or refused with its reason and the message as it came."""
+
+    list_display = ("id", "received_at", "source", "sender", "request", "outcome", "reason")
+    list_filter = ("outcome", "reason", "source")
+    search_fields = ("sender", "subject", "message_id")
+    readonly_fields = ("answer", "author", "request")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -16,8 +16,9 @@ from django.utils.translation import gettext_lazy as _
 
 from crisisdesk.text import validate_single_line
 
-# Holding lines and the on-call schedule live in their own modules; imported here so Django registers it with the app.
+# Holding lines, the on-call schedule and inbound mail live in their own modules, imported so Django registers them.
 from escalation.models_holding import HoldingLine as HoldingLine
+from escalation.models_mail import InboundMail as InboundMail
 from escalation.models_oncall import BusinessHours as BusinessHours
 from escalation.models_oncall import OnCallMember as OnCallMember
 from escalation.models_oncall import OnCallOverride as OnCallOverride
@@ -330,6 +331,8 @@ class EscalationNotification(models.Model):
     retry_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # An e-mail's Message-ID, kept so that a reply's In-Reply-To or References names its request.
+    message_id = models.CharField(max_length=255, blank=True, db_index=True)
 
     class Meta:
         ordering = ["created_at", "id"]

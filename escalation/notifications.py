@@ -27,10 +27,17 @@ def request_link(path: str) -> str:
     return f"{settings.PUBLIC_BASE_URL}{path}"
 
 
-def email_send(*, to: str, subject: str, body: str, html: str = "") -> str:
-    """Send a text e-mail, with an HTML alternative when given."""
+def email_send(*, to: str, subject: str, body: str, html: str = "", reply_to: str = "", message_id: str = "") -> str:
+    """Send a text e-mail, with an HTML alternative, a Reply-To and our own Message-ID when given."""
     try:
-        message = EmailMultiAlternatives(subject, body, None, [to])
+        message = EmailMultiAlternatives(
+            subject,
+            body,
+            None,
+            [to],
+            reply_to=[reply_to] if reply_to else None,
+            headers={"Message-ID": message_id} if message_id else None,
+        )
         if html:
             message.attach_alternative(html, "text/html")
         message.send(fail_silently=False)

@@ -23,3 +23,9 @@ def escalation_step_notify(request_id: int, step_index: int, attempt: int = 0) -
 def escalation_notification_resend(notification_id: int) -> int:
     """Send a stale claim's message once more; the conditional claim makes every other call a no-op."""
     return services.escalation_notification_resend(notification_id=notification_id)
+
+
+@reliable_task(name="escalation.mail_answers_poll", time_limit=120, soft_time_limit=100)
+def mail_answers_poll() -> int:
+    """Beat, when a mailbox is configured: read replies to notifications; a message read twice answers once."""
+    return services.mail_answers_poll().answered

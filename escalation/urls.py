@@ -1,6 +1,6 @@
 from django.urls import path
 
-from escalation import link_views, views, views_author, views_holding, views_oncall
+from escalation import link_views, mail_views, views, views_author, views_holding, views_oncall
 
 app_name = "escalation"
 
@@ -28,6 +28,8 @@ urlpatterns = [
     ),
     path("<int:request_id>/respond/<str:token>/answer/", link_views.respond_answer, name="respond_answer"),
     path("slack/interactions/", link_views.slack_interactions, name="slack_interactions"),
+    path("mail/mailgun/", mail_views.mailgun_inbound, name="mail_mailgun"),
+    path("mail/postmark/", mail_views.postmark_inbound, name="mail_postmark"),
     path("holding-lines/", views_holding.holding_lines, name="holding_lines"),
     path("holding-lines/<int:line_id>/approve/", views_holding.holding_line_approve, name="holding_line_approve"),
     path("holding-lines/<int:line_id>/retire/", views_holding.holding_line_retire, name="holding_line_retire"),

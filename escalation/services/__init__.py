@@ -8,7 +8,9 @@
 - `sweep`: the beat sweeper and its guarded, exactly-once transitions;
 - `delivery`: recording whom a step reaches, claiming, sending and resending its messages;
 - `context`: the copy of the thread, author and crisis a request carries;
-- `holding_lines`: a department's approved fallback answers per topic.
+- `holding_lines`: a department's approved fallback answers per topic;
+- `mail_addresses`, `mail_answers`, `mail_imap`: a reply to a notification e-mail as the answer
+  (the reply address and Message-ID, the one service every inbound path calls, the IMAP poll).
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ from escalation.services.links import (
     request_link_read,
     request_link_url,
 )
+from escalation.services.mail_answers import MailOutcome, MailRefused, mail_answer_receive
+from escalation.services.mail_imap import PollReport, mail_answers_poll
 from escalation.services.requests import (
     MAX_ANSWER_LENGTH,
     MAX_QUESTION_LENGTH,
@@ -57,6 +61,9 @@ __all__ = [
     "EscalationPermissionError",
     "LinkGrant",
     "LinkRefused",
+    "MailOutcome",
+    "MailRefused",
+    "PollReport",
     "SweepReport",
     "cluster_escalate",
     "escalation_answer_create",
@@ -74,6 +81,8 @@ __all__ = [
     "holding_line_retire",
     "link_actor",
     "link_used_actions",
+    "mail_answer_receive",
+    "mail_answers_poll",
     "notification_retry_delay",
     "policy_snapshot",
     "request_link_read",

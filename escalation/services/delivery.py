@@ -35,7 +35,7 @@ from escalation.models import (
     StepKind,
 )
 from escalation.selectors import step_recipients
-from escalation.services import chain, links, messages
+from escalation.services import chain, links, mail_addresses, messages
 
 
 @dataclass(frozen=True)
@@ -219,15 +219,27 @@ def _notification_deliver(
     position = chain.Position(step=notification.step_index, attempt=notification.attempt)
     link = links.request_link_url(request_id=request.pk, user_id=_link_user_id(notification))
     desk_link = notifications.request_link(reverse("escalation:detail", args=[request.pk]))
+    reply_to = mail_addresses.reply_address(request_id=request.pk)
+    # One Message-ID per message, kept across retries: a reply's In-Reply-To names the request.
+    message_id = notification.message_id or mail_addresses.message_id_new(request_id=request.pk)
     with translation.override(language or brand_language()):
-        message = messages.step_message(request=request, position=position, link=link, desk_link=desk_link)
+        message = messages.step_message(
+            request=request,
+            position=position,
+            link=link,
+            desk_link=desk_link,
+            reply_by_mail=bool(reply_to or settings.ESCALATION_IMAP_URL),
+        )
         if notification.medium == NotificationMedium.EMAIL:
             text, html = messages.email_bodies(message)
         else:
             payload = messages.chat_payload(message, url=address)
     if notification.medium == NotificationMedium.EMAIL:
-        error = notifications.email_send(to=address, subject=message.subject, body=text, html=html)
+        error = notifications.email_send(
+            to=address, subject=message.subject, body=text, html=html, reply_to=reply_to, message_id=message_id
+        )
     else:
+        message_id = ""
         error = notifications.webhook_post(url=address, payload=payload)
     tries = notification.tries + 1
     now = timezone.now()
@@ -237,5 +249,6 @@ def _notification_deliver(
         tries=tries,
         retry_at=chain.notification_retry_at(tries=tries, now=now) if error else None,
         sent_at=None if error else now,
+        message_id=message_id,
     )
     return 0 if error else 1

@@ -45,6 +45,7 @@ class StepMessage:
     link: str
     desk_link: str
     silence_line: str = ""
+    reply_by_mail: bool = False
 
 
 def step_message(
@@ -54,9 +55,11 @@ def step_message(
     link: str,
     desk_link: str,
     silence: Silence | None = None,
+    reply_by_mail: bool = False,
 ) -> StepMessage:
     """The subject and contents of a step's message, in the active language, with the cost of silence
-    (`escalation.silence`) measured now when the caller does not pass it."""
+    (`escalation.silence`) measured now when the caller does not pass it; `reply_by_mail` when a reply
+    to the e-mail is read as the answer (`mail_answers`)."""
     due = timezone.localtime(request.due_at).strftime("%d/%m %H:%M")
     prefix = _("Reminder") + " · " if chain.is_repeat(position) else ""
     subject = _("%(prefix)s[Crisis Desk] %(department)s, question #%(id)d (answer by %(due)s)") % {
@@ -80,6 +83,7 @@ def step_message(
         link=link,
         desk_link=desk_link,
         silence_line=_("Cost of silence") + ": " + (silence or request_silence(request=request)).line,
+        reply_by_mail=reply_by_mail,
     )
 
 

@@ -263,10 +263,12 @@ def escalation_answer_create(
     text: str,
     is_approved_wording: bool = False,
     now: datetime | None = None,
+    via: str = "",
 ) -> Answer:
     """Answer the question; the chain stops and whoever raised it sees the answer live.
 
     A request may receive several answers (a correction, a better wording); a closed one none.
+    `via` names a way other than the desk or the link ("email"), on the timeline and in the audit.
     """
     now = now or timezone.now()
     text = _answer_clean(text)
@@ -289,13 +291,13 @@ def escalation_answer_create(
             step_index=request.current_step,
             actor=author,
             created_at=now,
-            data={"answer_id": answer.pk, "approved_wording": is_approved_wording},
+            data={"answer_id": answer.pk, "approved_wording": is_approved_wording, **({"via": via} if via else {})},
         )
         audit_record(
             actor=author,
             verb="escalation.answer",
             target=request,
-            data={"answer": answer.pk, "approved_wording": is_approved_wording},
+            data={"answer": answer.pk, "approved_wording": is_approved_wording, **({"via": via} if via else {})},
         )
         escalation_publish(
             "escalation.answered",

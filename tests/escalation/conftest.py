@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.core import mail
 
+from escalation import services
 from escalation.models import EscalationPolicy, EscalationStep, StepKind
 from tests import factories
+from tests.escalation.mail_helpers import REPLY_ADDRESS
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -70,3 +74,29 @@ def people(on_duty_engineer, department_head, director, director_general, commun
 @pytest.fixture
 def mention(db):
     return factories.MentionFactory(text="¿Cuándo vuelve la fibra? <script>alert(1)</script>")
+
+
+@pytest.fixture
+def mail_settings(settings):
+    """A deployment that reads replies: the reply address and the providers' keys, made up per test."""
+    settings.ESCALATION_REPLY_ADDRESS = REPLY_ADDRESS
+    settings.MAILGUN_WEBHOOK_SIGNING_KEY = secrets.token_hex(16)
+    settings.POSTMARK_INBOUND_PASSWORD = secrets.token_hex(12)
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    return settings
+
+
+@pytest.fixture
+def notified_request(mail_settings, people, department, chain_policy, mention, django_capture_on_commit_callbacks):
+    """A question to Técnica whose first e-mail (to the engineer on duty) has gone out."""
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        request = services.escalation_request_create(
+            raised_by=people["cm"],
+            department=department,
+            question="¿Cuándo vuelve la fibra en Vallecas?",
+            mention_ids=[mention.pk],
+            now=at(0),
+        )
+    assert len(mail.outbox) == 1
+    return request

@@ -28,7 +28,13 @@ ROOT = Path(settings.BASE_DIR)
 
 # Routes that take POSTs without a CSRF token on purpose: platforms sign them, or a token is exchanged.
 CSRF_EXEMPT = {
-    "hooks:meta", "hooks:generic", "hooks:discourse", "api-token-login", "escalation:slack_interactions"
+    "hooks:meta",
+    "hooks:generic",
+    "hooks:discourse",
+    "api-token-login",
+    "escalation:slack_interactions",
+    "escalation:mail_mailgun",
+    "escalation:mail_postmark",
 }
 
 

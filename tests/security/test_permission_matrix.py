@@ -45,6 +45,9 @@ PUBLIC = {
     # single sign-on: the way in for people with no session yet; both are 404s until it is configured
     "sign_on:start",
     "sign_on:callback",
+    # inbound-mail providers sign their POSTs (Mailgun) or carry our Basic credentials (Postmark)
+    "escalation:mail_mailgun",
+    "escalation:mail_postmark",
 }
 
 # Pages and APIs a department head may never use, whatever the view declares.
