@@ -269,13 +269,14 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = CELERY_TASK_ALWAYS_EAGER
+ESCALATION_SWEEP_SECONDS = float(os.environ.get("ESCALATION_SWEEP_SECONDS", "5"))  # the chain's clock
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "crisisdesk.heartbeat", "schedule": 10.0},
     "poll-due-channels": {"task": "inbox.channels_poll_due", "schedule": 2.0},
     "intakes-requeue-stale": {"task": "inbox.intakes_requeue_stale", "schedule": 15.0},
     "intakes-prune": {"task": "inbox.intakes_prune", "schedule": 3600.0},
     "webhook-deliveries-sweep": {"task": "notify.webhook_deliveries_sweep", "schedule": 60.0},
-    "escalations-sweep": {"task": "escalation.escalations_sweep", "schedule": 5.0},
+    "escalations-sweep": {"task": "escalation.escalations_sweep", "schedule": ESCALATION_SWEEP_SECONDS},
     "inbox-assignments": {"task": "inbox.mentions_auto_assign", "schedule": 15.0},
     "inbox-return-unanswered": {"task": "inbox.mentions_return_unanswered", "schedule": 60.0},
     "crisis-detection": {"task": "playbooks.alerts_detect", "schedule": 30.0},
@@ -305,6 +306,9 @@ ESCALATION_NOTIFY_GRACE_SECONDS = int(os.environ.get("ESCALATION_NOTIFY_GRACE_SE
 # (docs/ESCALATION.md).
 ESCALATION_LINK_MAX_AGE_SECONDS = int(os.environ.get("ESCALATION_LINK_MAX_AGE_SECONDS", str(72 * 3600)))
 SLACK_SIGNING_SECRET = os.environ.get("SLACK_SIGNING_SECRET", "")
+# With a bot token the Slack buttons open modals (views.open); the Web API's base URL is set by tests.
+SLACK_BOT_TOKEN = os.environ.get("SLACK_BOT_TOKEN", "")
+SLACK_API_BASE_URL = os.environ.get("SLACK_API_BASE_URL", "https://slack.com/api").rstrip("/")
 CELERY_QUEUES = list(QUEUES)
 if EMBEDDED:
     # The embedded worker's four threads serve every queue: slow model-tier batches must not hold them all.

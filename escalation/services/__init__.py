@@ -8,7 +8,8 @@
 - `sweep`: the beat sweeper and its guarded, exactly-once transitions;
 - `delivery`: recording whom a step reaches, claiming, sending and resending its messages;
 - `context`: the copy of the thread, author and crisis a request carries;
-- `holding_lines`: a department's approved fallback answers per topic.
+- `holding_lines`: a department's approved fallback answers per topic;
+- `slack_actions`: answering and acknowledging from a Slack modal, once per modal.
 """
 
 from __future__ import annotations
@@ -43,6 +44,11 @@ from escalation.services.requests import (
     escalation_request_create,
     policy_snapshot,
 )
+from escalation.services.slack_actions import (
+    escalation_slack_acknowledge,
+    escalation_slack_answer,
+    escalation_slack_message_replace,
+)
 from escalation.services.sweep import SWEEP_BATCH, SweepReport, escalations_sweep
 
 __all__ = [
@@ -67,6 +73,9 @@ __all__ = [
     "escalation_request_acknowledge",
     "escalation_request_close",
     "escalation_request_create",
+    "escalation_slack_acknowledge",
+    "escalation_slack_answer",
+    "escalation_slack_message_replace",
     "escalation_step_notify",
     "escalations_sweep",
     "holding_line_approve",
