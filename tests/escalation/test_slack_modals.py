@@ -90,9 +90,7 @@ def _answer_values(text: str, *, approved: bool = False) -> dict:
 
 def _acknowledge_values(minutes: str, holding_line: str = "") -> dict:
     return {
-        "promised_in": {
-            "promised_in": {"type": "static_select", "selected_option": {"text": {}, "value": minutes}}
-        },
+        "promised_in": {"promised_in": {"type": "static_select", "selected_option": {"text": {}, "value": minutes}}},
         "holding_line": {"holding_line": {"type": "plain_text_input", "value": holding_line or None}},
     }
 
@@ -358,6 +356,7 @@ def test_a_response_url_that_is_not_slacks_is_never_called(settings, fake_slack,
     assert slack_api.response_url_allowed(fake_slack.response_url())
     assert not slack_api.response_url_allowed("http://hooks.slack.com/actions/T1/2/x")
     assert not slack_api.response_url_allowed("https://attacker.example/actions/T1/2/x")
-    assert services.escalation_slack_message_replace(
-        request_id=escalation.pk, response_url="https://attacker.example/x"
-    ) is False
+    assert (
+        services.escalation_slack_message_replace(request_id=escalation.pk, response_url="https://attacker.example/x")
+        is False
+    )
