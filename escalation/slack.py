@@ -138,7 +138,7 @@ def escalation_submission(payload: str) -> Submission | None:
         return None
     metadata = _payload(str(view.get("private_metadata") or ""))
     request_id = metadata.get("request")
-    if not isinstance(request_id, int) or not view.get("id"):
+    if not isinstance(request_id, int) or isinstance(request_id, bool) or not view.get("id"):
         return None
     return Submission(
         callback_id=str(view["callback_id"]),
