@@ -95,8 +95,7 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "crisisdesk.urls"
 ASGI_APPLICATION = "crisisdesk.asgi.application"
-# Garbage-collector thresholds of the web processes (crisisdesk.asgi.garbage_collection_tune); empty
-# keeps Python's (700, 10, 10).
+# Garbage-collector thresholds of the web processes (crisisdesk.asgi.garbage_collection_tune); empty: Python's.
 WEB_GC_THRESHOLDS = tuple(int(part) for part in os.environ.get("WEB_GC_THRESHOLDS", "10000,20,100").split(",") if part)
 WSGI_APPLICATION = None
 
@@ -253,8 +252,7 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 5000}}}
 
-# Celery: one broker URL decides the deployment. "memory://" is kombu's in-process transport, which
-# the embedded runner's worker thread consumes in the same process.
+# Celery: one broker URL decides the deployment; "memory://" (kombu, in-process) feeds the embedded worker thread.
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = REDIS_URL or "cache+memory://"
 CELERY_TASK_IGNORE_RESULT = True
@@ -276,13 +274,14 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = CELERY_TASK_ALWAYS_EAGER
+ESCALATION_SWEEP_SECONDS = float(os.environ.get("ESCALATION_SWEEP_SECONDS", "5"))  # the chain's clock
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "crisisdesk.heartbeat", "schedule": 10.0},
     "poll-due-channels": {"task": "inbox.channels_poll_due", "schedule": 2.0},
     "intakes-requeue-stale": {"task": "inbox.intakes_requeue_stale", "schedule": 15.0},
     "intakes-prune": {"task": "inbox.intakes_prune", "schedule": 3600.0},
     "webhook-deliveries-sweep": {"task": "notify.webhook_deliveries_sweep", "schedule": 60.0},
-    "escalations-sweep": {"task": "escalation.escalations_sweep", "schedule": 5.0},
+    "escalations-sweep": {"task": "escalation.escalations_sweep", "schedule": ESCALATION_SWEEP_SECONDS},
     "inbox-assignments": {"task": "inbox.mentions_auto_assign", "schedule": 15.0},
     "inbox-return-unanswered": {"task": "inbox.mentions_return_unanswered", "schedule": 60.0},
     "crisis-detection": {"task": "playbooks.alerts_detect", "schedule": 30.0},
@@ -303,16 +302,16 @@ DETECTION_COOLDOWN_MINUTES = int(os.environ.get("DETECTION_COOLDOWN_MINUTES", "1
 # Answer a mention within the target; "about to breach" shows open ones in its last warning minutes, or past it.
 INBOX_RESPONSE_TARGET_MINUTES = int(os.environ.get("INBOX_RESPONSE_TARGET_MINUTES", "15"))
 INBOX_BREACH_WARNING_MINUTES = int(os.environ.get("INBOX_BREACH_WARNING_MINUTES", "5"))
-# Pushed batches are kept in PostgreSQL (inbox.Intake) before the sender is answered; one not processed
-# this many seconds after it was queued is queued again, and processed ones are deleted after this many
-# hours (at least the 24-hour replay window of the webhooks).
+# Pushed batches are kept in PostgreSQL (inbox.Intake) before the sender is answered; one unprocessed this many
+# seconds is queued again; processed ones are deleted after this many hours (≥ the webhooks' 24 h replay window).
 INTAKE_REQUEUE_SECONDS = int(os.environ.get("INTAKE_REQUEUE_SECONDS", "30"))
 INTAKE_RETENTION_HOURS = max(24, int(os.environ.get("INTAKE_RETENTION_HOURS", "48")))
 ESCALATION_NOTIFY_GRACE_SECONDS = int(os.environ.get("ESCALATION_NOTIFY_GRACE_SECONDS", "60"))  # lost step tasks
-# How long a request's signed link opens its phone page, and the secret Slack signs button clicks with
-# (docs/ESCALATION.md).
+# How long a request's signed link opens its phone page; Slack's signing secret, bot token (modals) and API (tests).
 ESCALATION_LINK_MAX_AGE_SECONDS = int(os.environ.get("ESCALATION_LINK_MAX_AGE_SECONDS", str(72 * 3600)))
 SLACK_SIGNING_SECRET = os.environ.get("SLACK_SIGNING_SECRET", "")
+SLACK_BOT_TOKEN = os.environ.get("SLACK_BOT_TOKEN", "")
+SLACK_API_BASE_URL = os.environ.get("SLACK_API_BASE_URL", "https://slack.com/api").rstrip("/")
 # Answers by e-mail (docs/ESCALATION.md): the reply address, the inbound webhooks' keys, the IMAP mailbox polled.
 ESCALATION_REPLY_ADDRESS = os.environ.get("ESCALATION_REPLY_ADDRESS", "")
 MAILGUN_WEBHOOK_SIGNING_KEY = os.environ.get("MAILGUN_WEBHOOK_SIGNING_KEY", "")
@@ -359,8 +358,7 @@ REPLY_RATE_LIMITS = settings_parts.REPLY_RATE_LIMITS
 # The simulator replays a scripted day at this many simulated seconds per real second.
 SIMULATOR_SPEED = float(os.environ.get("SIMULATOR_SPEED", "60"))
 
-# /healthz shows its parts (database, channel layer, worker heartbeat, errors) to a monitor that sends
-# `Authorization: Bearer <HEALTHZ_TOKEN>`, and to signed-in administrators; others get only ok/failing.
+# /healthz shows its parts to a monitor sending `Authorization: Bearer <HEALTHZ_TOKEN>` and to administrators.
 HEALTHZ_TOKEN = os.environ.get("HEALTHZ_TOKEN", "")
 
 # Outgoing webhooks may only reach public addresses unless this is set (local tests, private networks).

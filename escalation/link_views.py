@@ -1,27 +1,23 @@
-"""The phone page a notification's signed link opens, and Slack's interactions endpoint.
+"""The phone page a notification's signed link opens (Slack's interactions: `views_slack`).
 
-Both are public routes with their own credential: the signed link (`services.links`, decision in
-docs/ESCALATION.md) and Slack's request signature (`escalation.slack`). Views validate and call
-one service; a refused link or signature writes nothing.
+A public route with its own credential: the signed link (`services.links`, decision in
+docs/ESCALATION.md). Views validate and call one service; a refused link writes nothing.
 """
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from crisisdesk.audit import audit_record
 from crisisdesk.models import User
 from crisisdesk.roles import public
-from escalation import selectors, services, slack
+from escalation import selectors, services
 from escalation.forms import AcknowledgeForm, AnswerForm, form_errors, promise_default
-from escalation.models import EscalationRequest
 from escalation.services.link_actions import ACTION_ACKNOWLEDGE, ACTION_ANSWER
 from escalation.silence import silence_attach
 
@@ -126,30 +122,3 @@ def respond_acknowledge(request: HttpRequest, request_id: int, token: str) -> Ht
 @require_POST
 def respond_answer(request: HttpRequest, request_id: int, token: str) -> HttpResponse:
     return _act(request, request_id, token, ACTION_ANSWER)
-
-
-@public
-@csrf_exempt
-@require_POST
-def slack_interactions(request: HttpRequest) -> HttpResponse:
-    """Slack's interactivity request URL: verified (v0 signature, five minutes), then acknowledged.
-
-    The message's buttons are url buttons that open the signed page; Slack still posts each click
-    here. A verified click on an escalation button is audited; anything unsigned writes nothing.
-    """
-    if not slack.signature_valid(
-        body=request.body,
-        timestamp=request.headers.get("X-Slack-Request-Timestamp", ""),
-        signature=request.headers.get("X-Slack-Signature", ""),
-    ):
-        return JsonResponse({"error": "invalid signature"}, status=401)
-    for click in slack.escalation_clicks(request.POST.get("payload", "")):
-        target = EscalationRequest.objects.filter(pk=click.request_id).first()
-        if target is not None:
-            audit_record(
-                actor=None,
-                verb="escalation.slack_click",
-                target=target,
-                data={"action": click.action_id, "slack_user": click.slack_user},
-            )
-    return HttpResponse(status=200)

@@ -133,6 +133,14 @@ def user_may_answer(*, user: User, request: EscalationRequest) -> bool:
     return role == Role.DEPARTMENT_HEAD and request.department_id in department_ids_for_user(user)
 
 
+def user_for_email(*, email: str) -> User | None:
+    """The one active user with this e-mail address (any case), or None: none, or several who share it."""
+    if not email:
+        return None
+    users = list(User.objects.filter(email__iexact=email.strip(), is_active=True)[:2])
+    return users[0] if len(users) == 1 else None
+
+
 def user_may_raise(*, user: User) -> bool:
     return user_role(user) in (Role.COMMUNITY_MANAGER, Role.DIRECTOR, Role.ADMIN)
 

@@ -1,4 +1,5 @@
-"""Slack's side of an escalation message: verifying what Slack posts back, reading its clicks.
+"""Slack's side of an escalation message: verifying what Slack posts back, reading its clicks and
+the modals' submissions.
 
 Slack signs every request to an app's interactivity URL: `X-Slack-Signature` is `v0=` and the
 hex HMAC-SHA256, keyed with the app's signing secret (`settings.SLACK_SIGNING_SECRET`), of
@@ -14,12 +15,14 @@ import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 
 from escalation.services.messages import SLACK_ACTION_ACKNOWLEDGE, SLACK_ACTION_ANSWER
 
 MAX_AGE_SECONDS = 5 * 60
+ESCALATION_ACTIONS = (SLACK_ACTION_ACKNOWLEDGE, SLACK_ACTION_ANSWER)
 
 
 def signature_for(*, secret: str, timestamp: str, body: bytes) -> str:
@@ -45,21 +48,103 @@ class Click:
     request_id: int
     action_id: str
     slack_user: str
+    trigger_id: str = ""
+    response_url: str = ""
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A submitted escalation modal (`view_submission`): who, which request, which view, what they typed.
+
+    `values` is the view's state flattened to `{block_id: value}`: the text of a text input, the
+    value of a selected option, and for checkboxes the selected values joined by commas."""
+
+    callback_id: str
+    request_id: int
+    view_id: str
+    slack_user: str
+    response_url: str
+    values: dict[str, str]
+
+
+def _payload(payload: str) -> dict[str, Any]:
+    try:
+        data = json.loads(payload)
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def payload_type(payload: str) -> str:
+    """The interaction's type (`block_actions`, `view_submission`…), or "" for what is not one."""
+    return str(_payload(payload).get("type", ""))
+
+
+def _slack_user(data: dict[str, Any]) -> str:
+    user = data.get("user")
+    return str(user.get("id", "")) if isinstance(user, dict) else ""
 
 
 def escalation_clicks(payload: str) -> Iterator[Click]:
     """The escalation buttons clicked in a `block_actions` payload (the form field `payload`, JSON)."""
-    try:
-        data = json.loads(payload)
-    except ValueError:
+    data = _payload(payload)
+    if data.get("type") != "block_actions":
         return
-    if not isinstance(data, dict) or data.get("type") != "block_actions":
-        return
-    user = data.get("user")
-    slack_user = str(user.get("id", "")) if isinstance(user, dict) else ""
+    slack_user = _slack_user(data)
     for action in data.get("actions") or []:
         if not isinstance(action, dict):
             continue
         value = str(action.get("value", ""))
-        if action.get("action_id") in (SLACK_ACTION_ACKNOWLEDGE, SLACK_ACTION_ANSWER) and value.isdigit():
-            yield Click(request_id=int(value), action_id=str(action["action_id"]), slack_user=slack_user)
+        if action.get("action_id") in ESCALATION_ACTIONS and value.isdigit():
+            yield Click(
+                request_id=int(value),
+                action_id=str(action["action_id"]),
+                slack_user=slack_user,
+                trigger_id=str(data.get("trigger_id", "")),
+                response_url=str(data.get("response_url", "")),
+            )
+
+
+def _state_values(view: dict[str, Any]) -> dict[str, str]:
+    state = view.get("state")
+    blocks = state.get("values") if isinstance(state, dict) else None
+    values: dict[str, str] = {}
+    for block_id, actions in (blocks if isinstance(blocks, dict) else {}).items():
+        for element in actions.values() if isinstance(actions, dict) else ():
+            if not isinstance(element, dict):
+                continue
+            if isinstance(element.get("selected_option"), dict):
+                values[str(block_id)] = str(element["selected_option"].get("value", ""))
+            elif isinstance(element.get("selected_options"), list):
+                selected = [
+                    option.get("value", "") for option in element["selected_options"] if isinstance(option, dict)
+                ]
+                values[str(block_id)] = ",".join(str(value) for value in selected)
+            else:
+                values[str(block_id)] = str(element.get("value") or "")
+    return values
+
+
+def escalation_submission(payload: str) -> Submission | None:
+    """The escalation modal submitted in a `view_submission` payload; None for any other view.
+
+    The request and the original message's `response_url` travel in the view's `private_metadata`
+    (JSON), which we wrote when opening the modal and Slack hands back inside the signed payload."""
+    data = _payload(payload)
+    view = data.get("view")
+    if data.get("type") != "view_submission" or not isinstance(view, dict):
+        return None
+    if view.get("callback_id") not in ESCALATION_ACTIONS:
+        return None
+    metadata = _payload(str(view.get("private_metadata") or ""))
+    request_id = metadata.get("request")
+    if not isinstance(request_id, int) or isinstance(request_id, bool) or not view.get("id"):
+        return None
+    return Submission(
+        callback_id=str(view["callback_id"]),
+        request_id=request_id,
+        view_id=str(view["id"]),
+        slack_user=_slack_user(data),
+        response_url=str(metadata.get("response_url") or ""),
+        values=_state_values(view),
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from crisisdesk.tasking import reliable_task
 from escalation import services
+from escalation.slack_api import SlackUnavailable
 
 
 @reliable_task(name="escalation.escalations_sweep", time_limit=60, soft_time_limit=50)
@@ -29,3 +30,9 @@ def escalation_notification_resend(notification_id: int) -> int:
 def mail_answers_poll() -> int:
     """Beat, when a mailbox is configured: read replies to notifications; a message read twice answers once."""
     return services.mail_answers_poll().answered
+
+
+@reliable_task(name="notify.slack_message_replace", retry_on=(SlackUnavailable,), backoff=2, max_retries=4)
+def slack_message_replace(request_id: int, response_url: str) -> bool:
+    """Replace a Slack message's buttons with who acted; rebuilt from the request, so a rerun is harmless."""
+    return services.escalation_slack_message_replace(request_id=request_id, response_url=response_url)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from escalation import link_views, mail_views, views, views_author, views_holding, views_oncall
+from escalation import link_views, mail_views, views, views_author, views_holding, views_oncall, views_slack
 
 app_name = "escalation"
 
@@ -27,7 +27,7 @@ urlpatterns = [
         name="respond_acknowledge",
     ),
     path("<int:request_id>/respond/<str:token>/answer/", link_views.respond_answer, name="respond_answer"),
-    path("slack/interactions/", link_views.slack_interactions, name="slack_interactions"),
+    path("slack/interactions/", views_slack.slack_interactions, name="slack_interactions"),
     path("mail/mailgun/", mail_views.mailgun_inbound, name="mail_mailgun"),
     path("mail/postmark/", mail_views.postmark_inbound, name="mail_postmark"),
     path("holding-lines/", views_holding.holding_lines, name="holding_lines"),

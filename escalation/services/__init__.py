@@ -11,6 +11,7 @@
 - `holding_lines`: a department's approved fallback answers per topic;
 - `mail_addresses`, `mail_answers`, `mail_imap`: a reply to a notification e-mail as the answer
   (the reply address and Message-ID, the one service every inbound path calls, the IMAP poll).
+- `slack_actions`: answering and acknowledging from a Slack modal, once per modal.
 """
 
 from __future__ import annotations
@@ -47,6 +48,11 @@ from escalation.services.requests import (
     escalation_request_create,
     policy_snapshot,
 )
+from escalation.services.slack_actions import (
+    escalation_slack_acknowledge,
+    escalation_slack_answer,
+    escalation_slack_message_replace,
+)
 from escalation.services.sweep import SWEEP_BATCH, SweepReport, escalations_sweep
 
 __all__ = [
@@ -74,6 +80,9 @@ __all__ = [
     "escalation_request_acknowledge",
     "escalation_request_close",
     "escalation_request_create",
+    "escalation_slack_acknowledge",
+    "escalation_slack_answer",
+    "escalation_slack_message_replace",
     "escalation_step_notify",
     "escalations_sweep",
     "holding_line_approve",

@@ -3,8 +3,9 @@
 Every message carries the question, the mentions it was raised from, the deadline and the signed
 link to the request's phone page (`links`). Chat payloads follow the platform the webhook belongs
 to: a Slack incoming webhook gets Block Kit (url buttons that open the signed page, with
-`action_id`s so that an app with interactivity gets a verified ping, `slack`); a Teams Workflows
-webhook gets an Adaptive Card 1.5 in the message envelope; any other URL the plain `{"text": …}`.
+`action_id`s so that an app with interactivity gets a verified ping, `slack`; with a bot token
+the buttons open modals instead, `views_slack`); a Teams Workflows webhook gets an Adaptive Card
+1.5 in the message envelope; any other URL the plain `{"text": …}`.
 Texts are in the active language: the caller chooses it (`delivery`).
 """
 
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -28,6 +30,7 @@ MENTIONS_SHOWN = 3
 MENTION_TEXT_LIMIT = 280
 SLACK_ACTION_ACKNOWLEDGE = "escalation_acknowledge"
 SLACK_ACTION_ANSWER = "escalation_answer"
+SLACK_ACTION_OPEN = "escalation_open"
 TEAMS_HOST_SUFFIXES = (".webhook.office.com", ".logic.azure.com", ".powerplatform.com", ".powerautomate.com")
 
 
@@ -122,16 +125,51 @@ def _slack_escape(text: str) -> str:
 
 
 def _slack_button(text: str, *, action_id: str, url: str, request_id: int, primary: bool) -> dict[str, Any]:
+    """A button that opens `url`; with no url (a bot token: modals) one that only reports its click."""
     button: dict[str, Any] = {
         "type": "button",
         "text": {"type": "plain_text", "text": text},
         "action_id": action_id,
-        "url": url,
         "value": str(request_id),
     }
+    if url:
+        button["url"] = url
     if primary:
         button["style"] = "primary"
     return button
+
+
+def _slack_buttons(message: StepMessage) -> list[dict[str, Any]]:
+    """Acknowledge and Answer: url buttons to the signed page, or, when the app has a bot token, buttons
+    whose click opens a modal (`escalation.views_slack`), beside a third one that opens the page."""
+    modal = bool(settings.SLACK_BOT_TOKEN)
+    buttons = [
+        _slack_button(
+            _("Acknowledge"),
+            action_id=SLACK_ACTION_ACKNOWLEDGE,
+            url="" if modal else message.link,
+            request_id=message.request_id,
+            primary=False,
+        ),
+        _slack_button(
+            _("Answer"),
+            action_id=SLACK_ACTION_ANSWER,
+            url="" if modal else message.link + "#answer",
+            request_id=message.request_id,
+            primary=True,
+        ),
+    ]
+    if modal:
+        buttons.append(
+            _slack_button(
+                _("Open the page"),
+                action_id=SLACK_ACTION_OPEN,
+                url=message.link,
+                request_id=message.request_id,
+                primary=False,
+            )
+        )
+    return buttons
 
 
 def slack_payload(message: StepMessage) -> dict[str, Any]:
@@ -156,26 +194,7 @@ def slack_payload(message: StepMessage) -> dict[str, Any]:
         )
     blocks += [
         {"type": "context", "elements": context_elements},
-        {
-            "type": "actions",
-            "block_id": f"escalation-{message.request_id}",
-            "elements": [
-                _slack_button(
-                    _("Acknowledge"),
-                    action_id=SLACK_ACTION_ACKNOWLEDGE,
-                    url=message.link,
-                    request_id=message.request_id,
-                    primary=False,
-                ),
-                _slack_button(
-                    _("Answer"),
-                    action_id=SLACK_ACTION_ANSWER,
-                    url=message.link + "#answer",
-                    request_id=message.request_id,
-                    primary=True,
-                ),
-            ],
-        },
+        {"type": "actions", "block_id": f"escalation-{message.request_id}", "elements": _slack_buttons(message)},
     ]
     return {"text": f"{_slack_escape(message.subject)}\n{message.link}", "blocks": blocks}
 
