@@ -1,5 +1,6 @@
 """Bluesky, Discourse, YouTube, Threads and Google Business Profile normalisers fed arbitrary Unicode and
-JSON shapes (see test_normalisers_property.py): a storable mention, ItemInvalid, or for a whole payload ConnectorError."""
+JSON shapes (see test_normalisers_property.py): a storable mention, ItemInvalid, or for a whole payload
+ConnectorError."""
 
 from __future__ import annotations
 
