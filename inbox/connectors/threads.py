@@ -128,10 +128,10 @@ class ThreadsConnector(GraphApiLimits):
     def _user(self) -> str:
         return str(self.config.get("threads_user_id") or "me")
 
-    def _data(self, path: str, params: dict[str, Any]) -> list[Any]:
-        """Every row of a paged Graph list, newest first, up to `max_pages` pages."""
+    def _data(self, path: str, params: dict[str, Any], *, pages: int = 0) -> list[Any]:
+        """Every row of a paged Graph list, newest first, up to `pages` (default `max_pages`) pages."""
         rows: list[Any] = []
-        for _ in range(self.max_pages):
+        for _ in range(pages or self.max_pages):
             page = as_object(self.decode_json(self.get_json(path, params=params, headers=self._headers())))
             data = page.get("data")
             if not isinstance(data, list):
@@ -151,7 +151,7 @@ class ThreadsConnector(GraphApiLimits):
         if since is not None:
             mention_params["since"] = int(since.timestamp())
         rows = self._data(f"/{self._user()}/mentions", mention_params)
-        posts = self._data(f"/{self._user()}/threads", {"fields": "id,timestamp", "limit": self.recent_posts})
+        posts = self._data(f"/{self._user()}/threads", {"fields": "id,timestamp", "limit": self.recent_posts}, pages=1)
         for post in posts[: self.recent_posts]:
             post_id = as_object(post).get("id")
             if post_id and not self.backoff_until:

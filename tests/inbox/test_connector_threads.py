@@ -83,7 +83,7 @@ def test_a_poll_reads_the_mentions_and_the_conversations_of_the_brands_posts(fak
     assert all(r.headers["Authorization"] == f"Bearer {ACCESS}" for r in fake_platform.requests)
     assert all("access_token" not in r.query for r in fake_platform.requests)  # never in a URL
     assert "since" not in mentions.query and mentions.query["fields"][0].startswith("id,text,username")
-    assert replies.query["reverse"] == ["true"]
+    assert posts.query == {"fields": ["id,timestamp"], "limit": ["10"]} and replies.query["reverse"] == ["true"]
     assert [m.external_id for m in result.mentions] == ["8901234", "17900000000000", "17900000000001", "17900000000002"]
     mention, first = result.mentions[0], result.mentions[1]
     assert (mention.text, mention.author.handle, mention.url) == (
@@ -168,6 +168,17 @@ def test_meta_throttling_codes_are_rate_limits_and_a_spent_quota_stops_the_poll(
     assert spent.backoff_until is not None
     assert fake_platform.received("GET", CONVERSATION) == []  # no call after the quota said stop
     assert len(result.mentions) == 1
+
+
+def test_a_saved_replies_list_keeps_each_replys_hide_status():
+    page = copy.deepcopy(load("replies.json"))
+    for index, reply in enumerate(page["data"]):
+        reply["id"] = f"1790000000001{index}"
+
+    result = ThreadsConnector().parse_payload(page)
+
+    assert [m.raw["hide_status"] for m in result.mentions] == ["NOT_HUSHED", "HIDDEN", "UNHUSHED"]
+    assert all(m.author.external_id.startswith("unknown:threads:") for m in result.mentions)  # no username asked
 
 
 def test_webhook_replies_and_mentions_are_mentions_and_the_brands_own_posts_are_not():
