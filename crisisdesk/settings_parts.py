@@ -128,8 +128,30 @@ OAUTH_PROVIDER_DEFAULTS: dict[str, dict[str, str]] = {
         "api_url": "https://www.googleapis.com/youtube/v3",
         "scope": "https://www.googleapis.com/auth/youtube.force-ssl",
     },
+    "google_business": {
+        "authorize_url": "https://accounts.google.com/o/oauth2/v2/auth",
+        "token_url": "https://oauth2.googleapis.com/token",
+        "revoke_url": "https://oauth2.googleapis.com/revoke",
+        "api_url": "https://mybusiness.googleapis.com/v4",
+        "scope": "https://www.googleapis.com/auth/business.manage",
+    },
+    "threads": {
+        "authorize_url": "https://threads.net/oauth/authorize",
+        "token_url": "https://graph.threads.net/oauth/access_token",
+        "revoke_url": "",
+        "api_url": "https://graph.threads.net/v1.0",
+        "scope": "threads_basic,threads_read_replies,threads_manage_replies,threads_content_publish,"
+        "threads_manage_mentions",
+    },
 }
-OAUTH_ENV_PREFIXES = {"x": "X", "mastodon": "MASTODON", "meta": "META", "google": "GOOGLE"}
+OAUTH_ENV_PREFIXES = {
+    "x": "X",
+    "mastodon": "MASTODON",
+    "meta": "META",
+    "google": "GOOGLE",
+    "google_business": "GOOGLE_BUSINESS",
+    "threads": "THREADS",
+}
 OAUTH_KEYS = ("authorize_url", "token_url", "revoke_url", "api_url", "scope", "client_id", "client_secret")
 
 

@@ -32,16 +32,35 @@ from django.utils.translation import gettext as _
 
 from crisisdesk.audit import audit_record
 from crisisdesk.models import User
+from inbox.connectors import ConnectorError, connector_class
 from inbox.credentials import credentials_decrypt, credentials_encrypt
 from inbox.models import Channel
 
 PENDING_IN_SESSION = "channel_connect_pending"
 STATE_MAX_AGE = 600  # seconds an authorisation may take before its state expires
 MAX_PENDING = 5  # authorisations one session may have under way
-NETWORK_PROVIDERS = {"x": "x", "mastodon": "mastodon", "facebook": "meta", "instagram": "meta", "youtube": "google"}
+NETWORK_PROVIDERS = {
+    "x": "x",
+    "mastodon": "mastodon",
+    "facebook": "meta",
+    "instagram": "meta",
+    "youtube": "google",
+    "threads": "threads",
+    "google_business": "google_business",
+}
 FORM_KINDS = ("bluesky", "discourse")
-PROVIDER_LABELS = {"x": "X", "mastodon": "Mastodon", "meta": "Meta", "google": "Google"}
+PROVIDER_LABELS = {
+    "x": "X",
+    "mastodon": "Mastodon",
+    "meta": "Meta",
+    "google": "Google",
+    "google_business": "Google",
+    "threads": "Threads",
+}
+GOOGLE_PROVIDERS = frozenset({"google", "google_business"})
 GOOGLE_EXTRA = {"access_type": "offline", "prompt": "consent"}  # Google issues a refresh token only when asked
+BODY_CLIENT_AUTH = frozenset({"threads"})  # Threads documents client_id and client_secret as form fields
+USER_TOKEN_KINDS = frozenset({"x", "google_business"})  # their connectors read oauth2.UserTokens' keys
 
 
 class ConnectError(Exception):
@@ -66,11 +85,11 @@ class Provider:
 
 def access_key(kind: str) -> str:
     """The credentials key the kind's connector reads its (user) access token from."""
-    return "user_access_token" if kind == "x" else "access_token"
+    return "user_access_token" if kind in USER_TOKEN_KINDS else "access_token"
 
 
 def expires_key(kind: str) -> str:
-    return "user_token_expires_at" if kind == "x" else "token_expires_at"
+    return "user_token_expires_at" if kind in USER_TOKEN_KINDS else "token_expires_at"
 
 
 def provider_for(*, kind: str, base_url: str = "", client_id: str = "", client_secret: str = "") -> Provider:
@@ -166,7 +185,7 @@ def connect_start(*, session: Any, request: ConnectRequest, redirect_uri: str) -
         "code_challenge": challenge,
         "code_challenge_method": "S256",
     }
-    if provider.name == "google":
+    if provider.name in GOOGLE_PROVIDERS:
         params |= GOOGLE_EXTRA
     separator = "&" if "?" in provider.authorize_url else "?"
     return f"{provider.authorize_url}{separator}{urlencode(params)}"
@@ -221,6 +240,14 @@ def connect_finish(*, session: Any, params: dict[str, str], actor: User, http: h
         },
         http=http,
     )
+    try:
+        body = connector_class(entry["kind"]).authorization_completed(
+            body=body, client_secret=provider.client_secret, api_url=provider.api_url, http=http or _client()
+        )
+    except ConnectorError as error:
+        raise ConnectError(
+            _("%(network)s refused the long-lived token: %(reason)s") % {"network": provider.label, "reason": error}
+        ) from error
     request = ConnectRequest(
         kind=entry["kind"],
         name=entry["name"],
@@ -235,13 +262,16 @@ def connect_finish(*, session: Any, params: dict[str, str], actor: User, http: h
 
 
 def token_request(*, provider: Provider, data: dict[str, str], http: httpx.Client | None = None) -> dict[str, Any]:
-    """POST to the token endpoint; a confidential client authenticates with HTTP Basic, a public one by its id."""
+    """POST to the token endpoint; a confidential client authenticates with HTTP Basic (Threads: form fields),
+    a public one by its id."""
     auth: httpx.BasicAuth | None = None
-    if provider.client_secret:
+    if provider.client_secret and provider.name not in BODY_CLIENT_AUTH:
         auth = httpx.BasicAuth(provider.client_id, provider.client_secret)
+    elif provider.client_secret:
+        data = {**data, "client_id": provider.client_id, "client_secret": provider.client_secret}
     else:
         data = {**data, "client_id": provider.client_id}
-    client = http or httpx.Client(timeout=httpx.Timeout(10.0, connect=5.0))
+    client = http or _client()
     try:
         response = client.post(provider.token_url, data=data, auth=auth or httpx.USE_CLIENT_DEFAULT)
     except httpx.HTTPError as error:
@@ -260,6 +290,10 @@ def token_request(*, provider: Provider, data: dict[str, str], http: httpx.Clien
             % {"network": provider.label, "status": response.status_code, "reason": str(reason)[:200]}
         )
     return body
+
+
+def _client() -> httpx.Client:
+    return httpx.Client(timeout=httpx.Timeout(10.0, connect=5.0))
 
 
 def credentials_from_tokens(*, kind: str, body: dict[str, Any], provider: Provider) -> dict[str, Any]:

@@ -37,6 +37,8 @@ from inbox.models import Channel
 logger = logging.getLogger(__name__)
 
 REFRESH_WITHIN = 600  # seconds: the beat renews tokens that expire sooner than this
+# The connected account the test names, kept in the config where the connector reads it (config key: field).
+ACCOUNT_CONFIG = {"x": {"user_id": "account_id"}, "threads": {"threads_user_id": "account_id", "username": "handle"}}
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +72,15 @@ def _verify_call(connector: Connector) -> Verified:
         body = connector.decode_json(connector.api("GET", "/channels", params={"part": "snippet", "mine": "true"}))  # type: ignore[attr-defined]
         item = (body.get("items") or [{}])[0]
         return Verified(str(item.get("id") or ""), str((item.get("snippet") or {}).get("title") or ""))
+    if kind == "threads":
+        body = connector.decode_json(
+            connector.get_json("/me", params={"fields": "id,username"}, headers=connector._headers())  # type: ignore[attr-defined]
+        )
+        return Verified(str(body.get("id") or ""), str(body.get("username") or body.get("name") or ""))
+    if kind == "google_business":
+        location = connector.location_path()  # type: ignore[attr-defined]
+        connector.api("GET", f"{location}/reviews", params={"pageSize": 1})  # type: ignore[attr-defined]
+        return Verified(location.lstrip("/"), location.lstrip("/"))
     if kind == "bluesky":
         body = connector.xrpc("GET", "com.atproto.server.getSession")  # type: ignore[attr-defined]
         return Verified(str(body.get("did") or ""), str(body.get("handle") or ""))
@@ -84,7 +95,7 @@ def channel_verify(*, channel_id: int, http: httpx.Client | None = None) -> Veri
     """Test the channel's credentials against its network and record the result as its health.
 
     Success clears the last error; a failure is stored as the last error (with the time) and raised
-    as `ConnectError`. An X channel without a user id in its config gets the connected account's.
+    as `ConnectError`. An X or Threads channel without its account in its config gets the connected one's.
     """
     channel = Channel.objects.get(pk=channel_id)
     if not channel.credentials_encrypted:
@@ -99,8 +110,9 @@ def channel_verify(*, channel_id: int, http: httpx.Client | None = None) -> Veri
         )
         raise ConnectError(_("The connection test failed: %(error)s") % {"error": error}) from error
     config = dict(channel.config or {})
-    if channel.kind == "x" and verified.account_id and not config.get("user_id"):
-        config["user_id"] = verified.account_id
+    for key, value in ACCOUNT_CONFIG.get(channel.kind, {}).items():
+        if getattr(verified, value) and not config.get(key):
+            config[key] = getattr(verified, value)
     Channel.objects.filter(pk=channel_id).update(
         last_success_at=now, last_error="", last_error_at=None, consecutive_failures=0, config=config
     )

@@ -39,6 +39,8 @@ NETWORK_CHOICES = [
     ("facebook", gettext_lazy("Facebook (Meta)")),
     ("instagram", gettext_lazy("Instagram (Meta)")),
     ("youtube", gettext_lazy("YouTube (Google)")),
+    ("google_business", gettext_lazy("Google Business Profile reviews (Google)")),
+    ("threads", gettext_lazy("Threads (Meta)")),
     ("bluesky", gettext_lazy("Bluesky (app password)")),
     ("discourse", gettext_lazy("Discourse (API key)")),
 ]

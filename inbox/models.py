@@ -20,6 +20,8 @@ class ChannelKind(models.TextChoices):
     BLUESKY = "bluesky", "Bluesky"
     DISCOURSE = "discourse", _("Discourse forum")
     YOUTUBE = "youtube", "YouTube"
+    THREADS = "threads", "Threads"
+    GOOGLE_BUSINESS = "google_business", _("Google Business Profile")
 
 
 PUSH_ONLY_KINDS = (ChannelKind.FACEBOOK, ChannelKind.INSTAGRAM, ChannelKind.WEBHOOK)

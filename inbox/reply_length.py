@@ -8,6 +8,7 @@ the server's count (`reply_length`) is the one that refuses.
   in the Latin, general-punctuation ranges weighs 1, any other (CJK, …) 2.
 - Mastodon: every URL weighs 23 and `@user@instance` counts as `@user`; other text in code points
   (Mastodon counts grapheme clusters, which are never more than code points: the count is on the safe side).
+- Google Business Profile: UTF-8 bytes (a review reply holds at most 4096 bytes).
 - Everything else: code points.
 """
 
@@ -36,11 +37,11 @@ EMOJI_SEQUENCE = re.compile(
 # twitter-text v3: these ranges weigh 1, anything else 2.
 X_LIGHT_RANGES = ((0, 4351), (8192, 8205), (8208, 8223), (8242, 8247))
 X_TOKENS = re.compile(f"(?P<url>{URL_PATTERN.pattern})|(?P<emoji>{EMOJI_SEQUENCE.pattern})", re.IGNORECASE)
-COUNT_MODES = {"x": "x", "mastodon": "mastodon"}
+COUNT_MODES = {"x": "x", "mastodon": "mastodon", "google_business": "bytes"}
 
 
 def count_mode(kind: str) -> str:
-    """The counting rule of a channel kind: "x", "mastodon" or "plain" (code points)."""
+    """The counting rule of a channel kind: "x", "mastodon", "bytes" (UTF-8) or "plain" (code points)."""
     return COUNT_MODES.get(kind, "plain")
 
 
@@ -72,6 +73,8 @@ def reply_length(*, text: str, kind: str) -> int:
         return _count_x(text)
     if mode == "mastodon":
         return _count_mastodon(text)
+    if mode == "bytes":
+        return len(text.encode("utf-8", "surrogatepass"))
     return len(text)
 
 

@@ -1,6 +1,7 @@
 """Endpoints the platforms push to. They are public and prove the sender themselves.
 
-- Meta signs each POST with HMAC-SHA256 over the raw body (`X-Hub-Signature-256`). A missing or
+- Meta (Facebook, Instagram and Threads, one route) signs each POST with HMAC-SHA256 over the raw body
+  (`X-Hub-Signature-256`; a Threads app has its own secret). A missing or
   wrong signature gets 403 and nothing at all is stored, not even a dead letter: an unsigned body
   is not ours to keep.
 - The generic webhook presents the channel's token (`Authorization: Bearer` or `X-CrisisDesk-Token`).
@@ -37,7 +38,7 @@ from inbox.services import dead_letters_record, intake_receive
 
 logger = logging.getLogger(__name__)
 
-META_KINDS = (ChannelKind.FACEBOOK, ChannelKind.INSTAGRAM)
+META_KINDS = (ChannelKind.FACEBOOK, ChannelKind.INSTAGRAM, ChannelKind.THREADS)
 
 
 def _error(status: int, message: str) -> JsonResponse:
@@ -81,16 +82,17 @@ def _webhook(view: Callable) -> Callable:
 @_webhook
 @require_http_methods(["GET", "POST"])
 def meta_webhook(request: HttpRequest, channel_id: int) -> HttpResponse:
-    """Meta's subscription handshake (GET) and signed event notifications (POST)."""
+    """Meta's subscription handshake (GET) and signed event notifications (POST), for Facebook, Instagram
+    and Threads alike."""
     channel = _channel(channel_id, META_KINDS)
     if channel is None:
-        return _error(404, "No Facebook or Instagram channel with that id is enabled.")
+        return _error(404, "No Facebook, Instagram or Threads channel with that id is enabled.")
     connector = _connector(channel)
     if connector is None:
         return _error(503, "The channel's credentials cannot be read; ask an administrator.")
     if request.method == "GET":
         return _meta_handshake(request, connector)
-    secret = str(connector.credentials.get("app_secret") or settings.META_APP_SECRET or "")
+    secret = _meta_app_secret(channel, connector)
     signature = request.headers.get("X-Hub-Signature-256", "")
     if not secret:
         return _error(403, "No app secret is configured for this channel.")
@@ -98,7 +100,20 @@ def meta_webhook(request: HttpRequest, channel_id: int) -> HttpResponse:
     expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
     if not signature or not hmac.compare_digest(expected.encode(), signature.strip().lower().encode()):
         return _error(403, "Missing or invalid X-Hub-Signature-256.")
-    return _ingest_body(channel=channel, body=body, source="webhook:meta")
+    return _ingest_body(channel=channel, body=body, source=f"webhook:{_meta_source(channel)}")
+
+
+def _meta_app_secret(channel: Channel, connector: Connector) -> str:
+    """The secret Meta signs with: the channel's app secret; a Threads app has its own (the OAuth client
+    secret "Connect a channel" stored), Facebook and Instagram fall back to the deployment's Meta app."""
+    credentials = connector.credentials
+    if channel.kind == ChannelKind.THREADS:
+        return str(credentials.get("app_secret") or credentials.get("client_secret") or "")
+    return str(credentials.get("app_secret") or settings.META_APP_SECRET or "")
+
+
+def _meta_source(channel: Channel) -> str:
+    return "threads" if channel.kind == ChannelKind.THREADS else "meta"
 
 
 def _meta_handshake(request: HttpRequest, connector: Connector) -> HttpResponse:

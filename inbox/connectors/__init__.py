@@ -18,6 +18,8 @@ CONNECTOR_CLASSES = {
     "bluesky": "inbox.connectors.bluesky.BlueskyConnector",
     "discourse": "inbox.connectors.discourse.DiscourseConnector",
     "youtube": "inbox.connectors.youtube.YouTubeConnector",
+    "threads": "inbox.connectors.threads.ThreadsConnector",
+    "google_business": "inbox.connectors.google_business.GoogleBusinessConnector",
 }
 
 

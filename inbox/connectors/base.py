@@ -152,6 +152,13 @@ class Connector:
             handles=frozenset(value.lstrip("@").lower() for value in _config_values(config, "own_handles")),
         )
 
+    @classmethod
+    def authorization_completed(cls, *, body: dict[str, Any], client_secret: str, api_url: str,
+                                http: httpx.Client) -> dict[str, Any]:
+        """What "Connect a channel" keeps of the token endpoint's answer; a network whose code gives a
+        short-lived token (Threads) trades it here for the one the channel keeps."""
+        return body
+
     def reply_context(self, *, raw: dict[str, Any], author_handle: str) -> dict[str, Any]:
         """What `publish_reply(context=...)` needs about the original, read from the stored mention's raw.
 

@@ -56,9 +56,37 @@ def meta_platform(payload: Any) -> str:
     return "facebook"
 
 
-class MetaConnector(Connector):
-    capabilities = Capabilities(fetch=False, webhook=True, reply=True, hide=True, private_reply=True, max_length=8000)
+class GraphApiLimits(Connector):
+    """Meta's throttling, the same for every Meta graph (Facebook, Instagram, Threads): error codes in a
+    400/403 body instead of 429, and the quota used so far in the usage headers."""
+
     default_wait = timedelta(minutes=15)  # Meta's platform limits roll over an hour; a throttle is not brief
+
+    def raise_for_status(self, response: httpx.Response) -> None:
+        """Meta throttles with error codes (4, 17, 32, 613...) in a 400/403 body, not with 429."""
+        if response.status_code >= 400:
+            try:
+                code = ratelimits.meta_error_code(response.json())
+            except ValueError:
+                code = None
+            if code in ratelimits.META_THROTTLE_CODES:
+                raise RateLimited(
+                    f"Rate limited by {response.request.url.host} (Graph API error code {code})",
+                    retry_at=self.retry_at(response),
+                )
+        super().raise_for_status(response)
+
+    def rate_limit_reset(self, response: httpx.Response) -> datetime | None:
+        _, minutes = ratelimits.meta_usage(response.headers)
+        return timezone.now() + timedelta(minutes=minutes) if minutes else None
+
+    def rate_limit_exhausted(self, response: httpx.Response) -> bool:
+        used, _ = ratelimits.meta_usage(response.headers)
+        return used >= ratelimits.META_USAGE_LIMIT
+
+
+class MetaConnector(GraphApiLimits):
+    capabilities = Capabilities(fetch=False, webhook=True, reply=True, hide=True, private_reply=True, max_length=8000)
     poll_config_key = "page_id"
     poll_edge = "posts"
     poll_fields = (
@@ -108,28 +136,6 @@ class MetaConnector(Connector):
                 post_id = str(post.get("id") or "")
                 result.collect(row, self.normalise_graph_comment, row, post_id=post_id)
         return result
-
-    def raise_for_status(self, response: httpx.Response) -> None:
-        """Meta throttles with error codes (4, 17, 32, 613...) in a 400/403 body, not with 429."""
-        if response.status_code >= 400:
-            try:
-                code = ratelimits.meta_error_code(response.json())
-            except ValueError:
-                code = None
-            if code in ratelimits.META_THROTTLE_CODES:
-                raise RateLimited(
-                    f"Rate limited by {response.request.url.host} (Graph API error code {code})",
-                    retry_at=self.retry_at(response),
-                )
-        super().raise_for_status(response)
-
-    def rate_limit_reset(self, response: httpx.Response) -> datetime | None:
-        _, minutes = ratelimits.meta_usage(response.headers)
-        return timezone.now() + timedelta(minutes=minutes) if minutes else None
-
-    def rate_limit_exhausted(self, response: httpx.Response) -> bool:
-        used, _ = ratelimits.meta_usage(response.headers)
-        return used >= ratelimits.META_USAGE_LIMIT
 
     def _token(self) -> str:
         token = self.credentials.get("access_token") or self.credentials.get("page_access_token")

@@ -44,6 +44,7 @@
   function countReply(text, mode) {
     if (mode === "x") return countX(text);
     if (mode === "mastodon") return countMastodon(text);
+    if (mode === "bytes") return new TextEncoder().encode(text).length;
     return Array.from(text).length;
   }
 

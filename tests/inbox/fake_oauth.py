@@ -4,7 +4,8 @@ Endpoints: GET /authorize (checks the client and the S256 challenge, redirects b
 state, or `error=access_denied` when `deny` is set), POST /token and /2/oauth2/token (client auth,
 the code's verifier against its challenge, single-use codes and refresh tokens), POST /revoke and
 /2/oauth2/revoke, and the "who am I" reads: /2/users/me (X), /me (Meta),
-/api/v1/accounts/verify_credentials (Mastodon), /channels (YouTube).
+/api/v1/accounts/verify_credentials (Mastodon), /channels (YouTube); GET /access_token trades a
+short-lived Threads token for a long-lived one, and a client may send its secret as a form field (Threads).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ class FakeAuthState:
     access_tokens: set[str] = field(default_factory=set)
     refresh_tokens: set[str] = field(default_factory=set)
     revoked: list[str] = field(default_factory=list)
+    exchanged: list[str] = field(default_factory=list)  # short-lived Threads tokens traded for long-lived ones
     token_requests: list[dict[str, str]] = field(default_factory=list)
     deny: bool = False
     token_status: int = 200  # set to 400 to refuse every token request
@@ -75,7 +77,9 @@ class _Handler(BaseHTTPRequestHandler):
         if token not in state.access_tokens:
             self._json(401, {"error": "invalid_token"})
             return
-        if url.path == "/2/users/me":
+        if url.path == "/access_token":
+            self._long_lived(query)
+        elif url.path == "/2/users/me":
             self._json(200, {"data": state.user})
         elif url.path == "/me":
             self._json(200, {"id": state.user["id"], "name": state.user["username"]})
@@ -85,6 +89,18 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(200, {"id": state.user["id"], "acct": state.user["username"]})
         else:
             self._json(404, {"error": "not_found"})
+
+    def _long_lived(self, query: dict[str, str]) -> None:
+        """Threads: a short-lived token and the app secret, in the query, for a long-lived token."""
+        state = self.server.state
+        if query.get("grant_type") != "th_exchange_token" or query.get("client_secret") not in state.clients.values():
+            self._json(400, {"error": {"message": "Invalid client_secret", "type": "OAuthException", "code": 101}})
+            return
+        state.access_tokens.discard(query["access_token"])
+        state.exchanged.append(query["access_token"])
+        long_lived = "th-" + secrets.token_urlsafe(16)
+        state.access_tokens.add(long_lived)
+        self._json(200, {"access_token": long_lived, "token_type": "bearer", "expires_in": 5183944})
 
     def _authorize(self, query: dict[str, str]) -> None:
         state = self.server.state
@@ -133,6 +149,8 @@ class _Handler(BaseHTTPRequestHandler):
             client_id, _, secret = base64.b64decode(header[6:]).decode().partition(":")
             return client_id if clients.get(client_id) == secret else None
         client_id = form.get("client_id", "")
+        if "client_secret" in form:  # Threads: the client's secret as a form field
+            return client_id if clients.get(client_id) == form["client_secret"] else None
         return client_id if client_id in clients and not clients[client_id] else None
 
     def _token(self, form: dict[str, str], client_id: str) -> None:
@@ -201,4 +219,4 @@ class FakeAuthServer:
             "revoke_url": f"{self.url}/revoke", "api_url": self.url, "scope": "read write",
             "client_id": client_id, "client_secret": client_secret,
         }
-        return {name: dict(entry) for name in ("x", "mastodon", "meta", "google")}
+        return {name: dict(entry) for name in ("x", "mastodon", "meta", "google", "google_business", "threads")}

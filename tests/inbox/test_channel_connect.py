@@ -316,7 +316,7 @@ def test_the_page_lets_its_form_lead_to_the_configured_sign_in_origins(admin_cli
 
 def test_a_provider_origin_the_policy_does_not_name_gets_a_link(admin_client, fake, settings):
     providers = fake.providers()
-    for name in ("x", "meta", "google"):
+    for name in set(providers) - {"mastodon"}:
         providers[name]["authorize_url"] = "https://sign-in.example/authorize"
     providers["mastodon"] |= {"authorize_url": "/authorize", "token_url": "/token"}
     settings.OAUTH_PROVIDERS = providers
@@ -348,3 +348,33 @@ def test_youtube_asks_google_for_offline_access_and_tests_the_channel(admin_clie
     credentials = credentials_decrypt(channel.credentials_encrypted)
     assert credentials["token_url"] == f"{fake.url}/token" and credentials["refresh_token"]
     assert channel_tokens.channel_verify(channel_id=channel.pk).account_id == "UC123"
+
+
+def test_threads_connects_with_its_secret_in_the_form_and_keeps_a_long_lived_token(admin_client, fake):
+    location = _start(admin_client, network="threads", name="Brand on Threads")
+    response = admin_client.get(_authorize(location), follow=True)
+
+    assert "Connection test passed for Brand on Threads (brand_support)." in response.content.decode()
+    channel = Channel.objects.get(kind="threads")
+    credentials = credentials_decrypt(channel.credentials_encrypted)
+    (short_lived,) = fake.state.exchanged  # the code's one-hour token was traded at GET /access_token
+    assert credentials["access_token"].startswith("th-") and credentials["access_token"] != short_lived
+    assert credentials["token_expires_at"] > time.time() + 59 * 24 * 3600
+    assert "refresh_token" not in credentials
+    assert channel.config == {"threads_user_id": "2244994945", "username": "brand_support"}
+
+
+def test_google_business_asks_for_the_business_scope_offline_and_keeps_a_user_token(admin_client, fake, settings):
+    providers = fake.providers()
+    providers["google_business"]["scope"] = "https://www.googleapis.com/auth/business.manage"
+    settings.OAUTH_PROVIDERS = providers
+    location = _start(admin_client, network="google_business", name="Shop reviews")
+    query = parse_qs(urlparse(location).query)
+    assert query["scope"] == ["https://www.googleapis.com/auth/business.manage"]
+    assert query["access_type"] == ["offline"] and query["prompt"] == ["consent"]
+
+    response = admin_client.get(_authorize(location), follow=True)
+
+    credentials = credentials_decrypt(Channel.objects.get(kind="google_business").credentials_encrypted)
+    assert credentials["user_access_token"] and credentials["refresh_token"] and credentials["user_token_expires_at"]
+    assert "needs account_id and location_id" in response.content.decode()  # the test says what is missing

@@ -1,5 +1,6 @@
-"""Bluesky, Discourse and YouTube normalisers fed arbitrary Unicode and JSON shapes (see
-test_normalisers_property.py): a storable mention, ItemInvalid, or for a whole payload ConnectorError."""
+"""Bluesky, Discourse, YouTube, Threads and Google Business Profile normalisers fed arbitrary Unicode and
+JSON shapes (see test_normalisers_property.py): a storable mention, ItemInvalid, or for a whole payload
+ConnectorError."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from hypothesis import strategies as st
 
 from inbox.connectors.bluesky import BlueskyConnector
 from inbox.connectors.discourse import DiscourseConnector
+from inbox.connectors.google_business import GoogleBusinessConnector
+from inbox.connectors.threads import ThreadsConnector
 from inbox.connectors.youtube import YouTubeConnector
 from tests.inbox.test_normalisers_property import (
     SETTINGS,
@@ -79,6 +82,29 @@ youtube_threads = anything(
         replies=anything(loose(comments=st.lists(youtube_comments, max_size=2))),
     )
 )
+threads_posts = anything(
+    loose(
+        id=ids,
+        text=text,
+        username=text,
+        permalink=text,
+        timestamp=dates,
+        is_reply_owned_by_me=json_values,
+        root_post=anything(loose(id=ids)),
+        replied_to=anything(loose(id=ids)),
+    )
+)
+google_reviews = anything(
+    loose(
+        reviewId=ids,
+        comment=text,
+        starRating=st.sampled_from(["ONE", "THREE", "FIVE", "STAR_RATING_UNSPECIFIED", None]),
+        createTime=dates,
+        updateTime=dates,
+        reviewer=anything(loose(displayName=text, isAnonymous=json_values)),
+        reviewReply=anything(loose(comment=text, updateTime=dates)),
+    )
+)
 
 
 @SETTINGS
@@ -115,3 +141,32 @@ def test_youtube_normaliser(comment, thread_id):
 @given(anything(loose(items=st.lists(st.one_of(youtube_threads, youtube_comments), max_size=3))))
 def test_youtube_payloads(payload):
     parse_path(YouTubeConnector(), payload)
+
+
+@SETTINGS
+@given(threads_posts)
+def test_threads_normaliser(post):
+    normalise_path(lambda: ThreadsConnector().normalise(post))
+
+
+@SETTINGS
+@given(
+    anything(
+        loose(data=st.lists(threads_posts, max_size=3))
+        | loose(values=anything(loose(field=st.sampled_from(["replies", "mentions", "publish"]), value=threads_posts)))
+    )
+)
+def test_threads_payloads(payload):
+    parse_path(ThreadsConnector(), payload)
+
+
+@SETTINGS
+@given(google_reviews)
+def test_google_business_normaliser(review):
+    normalise_path(lambda: GoogleBusinessConnector().normalise(review))
+
+
+@SETTINGS
+@given(anything(loose(reviews=st.lists(google_reviews, max_size=3)) | st.lists(google_reviews, max_size=3)))
+def test_google_business_payloads(payload):
+    parse_path(GoogleBusinessConnector(), payload)
