@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('inbox', '0010_reply_undo_window'),
+        ('inbox', '0012_cluster_authors'),
     ]
 
     operations = [
