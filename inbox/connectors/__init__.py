@@ -18,6 +18,8 @@ CONNECTOR_CLASSES = {
     "bluesky": "inbox.connectors.bluesky.BlueskyConnector",
     "discourse": "inbox.connectors.discourse.DiscourseConnector",
     "youtube": "inbox.connectors.youtube.YouTubeConnector",
+    "appstore": "inbox.connectors.appstore.AppStoreConnector",
+    "googleplay": "inbox.connectors.googleplay.GooglePlayConnector",
 }
 
 
