@@ -77,6 +77,15 @@ def _verify_call(connector: Connector) -> Verified:
         body = connector.decode_json(connector.get_json("/session/current.json", headers=connector._headers()))  # type: ignore[attr-defined]
         user = body.get("current_user") or {}
         return Verified(str(user.get("id") or ""), str(user.get("username") or ""))
+    if kind == "appstore":
+        app_id = connector.app_id()  # type: ignore[attr-defined]
+        body = connector.decode_json(connector.get_json(f"/v1/apps/{app_id}", headers=connector.bearer()))  # type: ignore[attr-defined]
+        app = body.get("data") or {}
+        return Verified(str(app.get("id") or ""), str((app.get("attributes") or {}).get("name") or ""))
+    if kind == "googleplay":
+        package = connector.package_name()  # type: ignore[attr-defined]
+        connector.api("GET", f"/applications/{package}/reviews", params={"maxResults": 1})  # type: ignore[attr-defined]
+        return Verified(package, str((connector.credentials.get("service_account") or {}).get("client_email") or package))
     raise ConnectorError(_("This kind of channel has no connection test."))
 
 

@@ -316,7 +316,7 @@ def test_the_page_lets_its_form_lead_to_the_configured_sign_in_origins(admin_cli
 
 def test_a_provider_origin_the_policy_does_not_name_gets_a_link(admin_client, fake, settings):
     providers = fake.providers()
-    for name in ("x", "meta", "google"):
+    for name in ("x", "meta", "google", "googleplay"):
         providers[name]["authorize_url"] = "https://sign-in.example/authorize"
     providers["mastodon"] |= {"authorize_url": "/authorize", "token_url": "/token"}
     settings.OAUTH_PROVIDERS = providers
@@ -336,7 +336,7 @@ def test_facebook_connects_and_tests_with_a_header_token(admin_client, fake):
     location = _start(admin_client, network="facebook", name="Page")
     admin_client.get(_authorize(location))
     channel = Channel.objects.get(kind="facebook")
-    assert channel_tokens.channel_verify(channel_id=channel.pk).handle == "brand_support"
+    assert channel_tokens.channel_verify(channel_id=channel.pk).handle == "Telco Support"  # the Page's own token
 
 
 def test_youtube_asks_google_for_offline_access_and_tests_the_channel(admin_client, fake):
