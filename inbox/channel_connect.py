@@ -253,7 +253,9 @@ def _meta_page(
     The Page is subscribed to the app's webhooks (Facebook), and its id, its Instagram account's id and
     the token's health go into the channel's config (`inbox/meta_pages.py`).
     """
-    app = MetaApp(graph_url=provider.api_url.rstrip("/"), client_id=provider.client_id, client_secret=provider.client_secret)
+    app = MetaApp(
+        graph_url=provider.api_url.rstrip("/"), client_id=provider.client_id, client_secret=provider.client_secret
+    )
     try:
         page = page_connect(
             app=app,
@@ -269,7 +271,9 @@ def _meta_page(
         config = {**request.config, "ig_user_id": page.instagram_id, "page_id_linked": page.page_id,
                   "token_health": page.health}
         if not page.instagram_id:
-            raise ConnectError(_("The Page %(page)s has no Instagram business account linked.") % {"page": page.page_name})
+            raise ConnectError(
+                _("The Page %(page)s has no Instagram business account linked.") % {"page": page.page_name}
+            )
     kept = {key: value for key, value in credentials.items() if key not in ("refresh_token", "token_expires_at")}
     kept["access_token"] = page.page_token
     if page.health.get("expires_at"):

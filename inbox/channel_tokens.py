@@ -85,7 +85,8 @@ def _verify_call(connector: Connector) -> Verified:
     if kind == "googleplay":
         package = connector.package_name()  # type: ignore[attr-defined]
         connector.api("GET", f"/applications/{package}/reviews", params={"maxResults": 1})  # type: ignore[attr-defined]
-        return Verified(package, str((connector.credentials.get("service_account") or {}).get("client_email") or package))
+        account = connector.credentials.get("service_account") or {}
+        return Verified(package, str(account.get("client_email") or package))
     raise ConnectorError(_("This kind of channel has no connection test."))
 
 

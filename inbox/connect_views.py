@@ -54,6 +54,12 @@ FORM_FIELDS = {
     "appstore": ("app_id", "issuer_id", "key_id", "private_key_file"),
     "googleplay": ("package_name",),
 }
+CONFIG_FIELDS = {  # the form's ids that go into the channel's config
+    "appstore": ("app_id",),
+    "googleplay": ("package_name",),
+    "facebook": ("page_id",),
+    "instagram": ("page_id",),
+}
 MAX_KEY_FILE = 64 * 1024  # bytes: a .p8 key is about 250, a service account's JSON about 2,400
 
 
@@ -233,13 +239,17 @@ def connect_page(request: HttpRequest) -> HttpResponse:
 
 def _config_from(data: dict[str, Any]) -> dict[str, str]:
     """The ids the form names that the channel's connector reads from its config."""
-    keys = {"appstore": ("app_id",), "googleplay": ("package_name",), "facebook": ("page_id",), "instagram": ("page_id",)}.get(data["network"], ())
+    keys = CONFIG_FIELDS.get(data["network"], ())
     return {key: data[key].strip() for key in keys if data.get(key)}
 
 
 def _form_credentials(kind: str, data: dict[str, Any]) -> dict[str, Any]:
     if kind == "appstore":
-        return {"issuer_id": data["issuer_id"].strip(), "key_id": data["key_id"].strip(), "private_key": data["private_key"]}
+        return {
+            "issuer_id": data["issuer_id"].strip(),
+            "key_id": data["key_id"].strip(),
+            "private_key": data["private_key"],
+        }
     if kind == "googleplay":
         return {"service_account": data["service_account"]}
     return {field: data[field] for field in FORM_FIELDS[kind] if field != "base_url"}

@@ -137,7 +137,9 @@ def _page(client: httpx.Client, *, app: MetaApp, user_token: str, page_id: str) 
     return pages[0]
 
 
-def _get(client: httpx.Client, url: str, *, params: dict[str, str], headers: dict[str, str] | None = None) -> dict[str, Any]:
+def _get(
+    client: httpx.Client, url: str, *, params: dict[str, str], headers: dict[str, str] | None = None
+) -> dict[str, Any]:
     try:
         response = client.get(url, params=params, headers=headers)
     except httpx.HTTPError as error:
@@ -160,7 +162,8 @@ def _body(response: httpx.Response) -> dict[str, Any]:
         body = {}
     body = body if isinstance(body, dict) else {}
     if response.status_code >= 400:
-        error = body.get("error") if isinstance(body.get("error"), dict) else {}
+        error = body.get("error")
+        error = error if isinstance(error, dict) else {}
         raise PageConnectError(f"Meta refused (HTTP {response.status_code}): {str(error.get('message') or '')[:200]}")
     return body
 

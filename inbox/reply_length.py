@@ -1,4 +1,4 @@
-"""How long a reply is, counted the way its network counts, so the composer never lets through what the
+r"""How long a reply is, counted the way its network counts, so the composer never lets through what the
 platform would refuse or cut.
 
 Pure: no database, no network. Each connector declares its rule once (`Capabilities.length_unit`, and

@@ -56,7 +56,7 @@ from inbox.connectors.normalise import as_object
 from inbox.connectors.oauth2 import UserTokens
 
 PLAY_API = "https://androidpublisher.googleapis.com/androidpublisher/v3"
-GOOGLE_TOKEN_URL = "https://oauth2.googleapis.com/token"
+GOOGLE_OAUTH_ENDPOINT = "https://oauth2.googleapis.com/token"
 SCOPE = "https://www.googleapis.com/auth/androidpublisher"
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 PACKAGE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)+$")
@@ -68,11 +68,11 @@ _TOKENS_LOCK = threading.Lock()
 def service_account_check(account: Any) -> dict[str, str]:
     """The fields of a service account's JSON key the connector uses, or ValueError saying what is wrong."""
     if not isinstance(account, dict) or account.get("type") != "service_account":
-        raise ValueError("not a service account key (its JSON has no \"type\": \"service_account\")")
+        raise ValueError('not a service account key (its JSON has no "type": "service_account")')
     email, pem = account.get("client_email"), account.get("private_key")
     if not isinstance(email, str) or "@" not in email or not isinstance(pem, str) or "PRIVATE KEY" not in pem:
         raise ValueError("the key has no client_email or private_key")
-    token_uri = str(account.get("token_uri") or GOOGLE_TOKEN_URL)
+    token_uri = str(account.get("token_uri") or GOOGLE_OAUTH_ENDPOINT)
     if not token_uri.startswith(("https://", "http://")):
         raise ValueError("the key's token_uri is not a web address")
     return {
@@ -94,7 +94,7 @@ class GooglePlayConnector(Connector):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.base_url = self.base_url or PLAY_API
-        self.user_tokens = UserTokens(self, token_url=str(self.credentials.get("token_url") or GOOGLE_TOKEN_URL))
+        self.user_tokens = UserTokens(self, token_url=str(self.credentials.get("token_url") or GOOGLE_OAUTH_ENDPOINT))
 
     # Auth and errors ----------------------------------------------------------------------------
 
@@ -115,15 +115,22 @@ class GooglePlayConnector(Connector):
         if token and not force and expires_at - 60 > time.time():
             return token
         now = int(time.time())
-        claims = {"iss": account["client_email"], "scope": SCOPE, "aud": account["token_uri"], "iat": now,
-                  "exp": now + ASSERTION_LIFETIME}
+        claims = {
+            "iss": account["client_email"],
+            "scope": SCOPE,
+            "aud": account["token_uri"],
+            "iat": now,
+            "exp": now + ASSERTION_LIFETIME,
+        }
         headers = {"kid": account["private_key_id"]} if account["private_key_id"] else None
         try:
             assertion = jwt.encode(claims, account["private_key"], algorithm="RS256", headers=headers)
         except (ValueError, TypeError, jwt.PyJWTError) as error:
             raise ConnectorError("The Google Play service account's private key cannot sign.") from error
         body = as_object(
-            self.decode_json(self.send("POST", account["token_uri"], data={"grant_type": JWT_BEARER, "assertion": assertion}))
+            self.decode_json(
+                self.send("POST", account["token_uri"], data={"grant_type": JWT_BEARER, "assertion": assertion})
+            )
         )
         token, expires_in = str(body.get("access_token") or ""), body.get("expires_in")
         if not token:
@@ -161,7 +168,9 @@ class GooglePlayConnector(Connector):
     def package_name(self) -> str:
         package = str(self.config.get("package_name") or "").strip()
         if not PACKAGE_NAME.match(package):
-            raise ConnectorError("The Google Play channel needs the app's package name (com.example.app) in its config.")
+            raise ConnectorError(
+                "The Google Play channel needs the app's package name (com.example.app) in its config."
+            )
         return package
 
     def fetch_since(self, cursor: dict[str, Any]) -> FetchResult:
@@ -215,7 +224,9 @@ class GooglePlayConnector(Connector):
             external_id=review_id,
             text=require_text(text, field_name="userComment.text"),
             posted_at=_timestamp(user.get("lastModified")),
-            author=NormalizedAuthor(external_id=f"reviewer:{review_id}"[:128], display_name=str(review.get("authorName") or "")),
+            author=NormalizedAuthor(
+                external_id=f"reviewer:{review_id}"[:128], display_name=str(review.get("authorName") or "")
+            ),
             conversation_id=review_id,
             language=str(user.get("reviewerLanguage") or "")[:8],
             raw={

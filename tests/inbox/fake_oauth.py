@@ -39,7 +39,9 @@ class FakeAuthState:
     expires_in: int = 7200
     user: dict[str, str] = field(default_factory=lambda: {"id": "2244994945", "username": "brand_support"})
     pages: list[dict[str, Any]] = field(
-        default_factory=lambda: [{"id": "1122334455", "name": "Telco Support", "instagram_business_account": {"id": "1789"}}]
+        default_factory=lambda: [
+            {"id": "1122334455", "name": "Telco Support", "instagram_business_account": {"id": "1789"}}
+        ]
     )
     page_tokens: dict[str, str] = field(default_factory=dict)  # Page token -> Page id
     exchanges: list[dict[str, str]] = field(default_factory=list)

@@ -40,7 +40,9 @@ def admin_client(client, admin_user):
 
 
 def _pem(key) -> bytes:
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
 
 
 def _back_from_provider(location: str) -> str:
@@ -51,14 +53,26 @@ def _back_from_provider(location: str) -> str:
 
 def test_an_app_store_key_is_uploaded_stored_encrypted_and_tested_with_a_signed_token(admin_client, fake_platform):
     key = ec.generate_private_key(ec.SECP256R1())
-    fake_platform.script("GET", "/v1/apps/682658836", Reply(json={"data": {"type": "apps", "id": "682658836",
-                                                                           "attributes": {"name": "Telco"}}}))
+    fake_platform.script(
+        "GET",
+        "/v1/apps/682658836",
+        Reply(json={"data": {"type": "apps", "id": "682658836", "attributes": {"name": "Telco"}}}),
+    )
 
-    response = admin_client.post(CONNECT, {
-        "network": "appstore", "name": "Telco iOS", "brand": "acme", "base_url": fake_platform.url,
-        "app_id": "682658836", "issuer_id": "57246542-96fe-1a63-e053-0824d011072a", "key_id": "2X9R4HXF34",
-        "private_key_file": SimpleUploadedFile("AuthKey_2X9R4HXF34.p8", _pem(key)),
-    }, follow=True)
+    response = admin_client.post(
+        CONNECT,
+        {
+            "network": "appstore",
+            "name": "Telco iOS",
+            "brand": "acme",
+            "base_url": fake_platform.url,
+            "app_id": "682658836",
+            "issuer_id": "57246542-96fe-1a63-e053-0824d011072a",
+            "key_id": "2X9R4HXF34",
+            "private_key_file": SimpleUploadedFile("AuthKey_2X9R4HXF34.p8", _pem(key)),
+        },
+        follow=True,
+    )
 
     assert "Connection test passed for Telco iOS (Telco)." in response.content.decode()
     channel = Channel.objects.get(kind="appstore")
@@ -85,10 +99,18 @@ def test_a_file_that_is_not_an_app_store_key_is_refused_with_a_400(admin_client,
     if upload is None:  # an RSA key: a private key, but not the kind Apple issues
         upload = _pem(rsa.generate_private_key(public_exponent=65537, key_size=2048))
 
-    response = admin_client.post(CONNECT, {
-        "network": "appstore", "name": "Telco iOS", "brand": "acme", "app_id": "682658836",
-        "issuer_id": "issuer", "key_id": "KEY", "private_key_file": SimpleUploadedFile("key.p8", upload),
-    })
+    response = admin_client.post(
+        CONNECT,
+        {
+            "network": "appstore",
+            "name": "Telco iOS",
+            "brand": "acme",
+            "app_id": "682658836",
+            "issuer_id": "issuer",
+            "key_id": "KEY",
+            "private_key_file": SimpleUploadedFile("key.p8", upload),
+        },
+    )
 
     assert response.status_code == 400
     assert message in response.content.decode()
@@ -98,21 +120,37 @@ def test_a_file_that_is_not_an_app_store_key_is_refused_with_a_400(admin_client,
 def test_a_play_service_account_key_is_uploaded_and_tested(admin_client, fake_platform):
     googleplay._TOKENS.clear()
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    account = {"type": "service_account", "client_email": "reviews@telco.iam.gserviceaccount.com",
-               "private_key": _pem(key).decode(), "private_key_id": "k1", "token_uri": f"{fake_platform.url}/token"}
+    account = {
+        "type": "service_account",
+        "client_email": "reviews@telco.iam.gserviceaccount.com",
+        "private_key": _pem(key).decode(),
+        "private_key_id": "k1",
+        "token_uri": f"{fake_platform.url}/token",
+    }
     fake_platform.script("POST", "/token", Reply(json={"access_token": "ya29.sa", "expires_in": 3599}))
     fake_platform.script("GET", "/applications/com.telco.app/reviews", Reply(json={}))
 
-    response = admin_client.post(CONNECT, {
-        "network": "googleplay", "name": "Telco Android", "brand": "acme", "base_url": fake_platform.url,
-        "package_name": "com.telco.app",
-        "service_account_file": SimpleUploadedFile("telco-sa.json", json.dumps(account).encode()),
-    }, follow=True)
+    response = admin_client.post(
+        CONNECT,
+        {
+            "network": "googleplay",
+            "name": "Telco Android",
+            "brand": "acme",
+            "base_url": fake_platform.url,
+            "package_name": "com.telco.app",
+            "service_account_file": SimpleUploadedFile("telco-sa.json", json.dumps(account).encode()),
+        },
+        follow=True,
+    )
 
-    assert "Connection test passed for Telco Android (reviews@telco.iam.gserviceaccount.com)." in response.content.decode()
+    assert (
+        "Connection test passed for Telco Android (reviews@telco.iam.gserviceaccount.com)." in response.content.decode()
+    )
     channel = Channel.objects.get(kind="googleplay")
     assert channel.config == {"package_name": "com.telco.app"}
-    assert credentials_decrypt(channel.credentials_encrypted)["service_account"]["client_email"] == account["client_email"]
+    assert (
+        credentials_decrypt(channel.credentials_encrypted)["service_account"]["client_email"] == account["client_email"]
+    )
     (review_read,) = fake_platform.received("GET", "/applications/com.telco.app/reviews")
     assert review_read.query == {"maxResults": ["1"]}
     assert review_read.headers["Authorization"] == "Bearer ya29.sa"
@@ -120,18 +158,25 @@ def test_a_play_service_account_key_is_uploaded_and_tested(admin_client, fake_pl
 
 
 def test_a_json_that_is_not_a_service_account_is_refused(admin_client):
-    response = admin_client.post(CONNECT, {
-        "network": "googleplay", "name": "Telco Android", "brand": "acme", "package_name": "com.telco.app",
-        "service_account_file": SimpleUploadedFile("oauth-client.json", b'{"installed": {"client_id": "x"}}'),
-    })
+    response = admin_client.post(
+        CONNECT,
+        {
+            "network": "googleplay",
+            "name": "Telco Android",
+            "brand": "acme",
+            "package_name": "com.telco.app",
+            "service_account_file": SimpleUploadedFile("oauth-client.json", b'{"installed": {"client_id": "x"}}'),
+        },
+    )
 
     assert response.status_code == 400
     assert "This is not a service account key" in response.content.decode()
 
 
 def test_google_play_without_a_key_signs_in_with_google_for_the_publisher_scope(admin_client, fake):
-    response = admin_client.post(CONNECT, {"network": "googleplay", "name": "Play", "brand": "acme",
-                                           "package_name": "com.telco.app"})
+    response = admin_client.post(
+        CONNECT, {"network": "googleplay", "name": "Play", "brand": "acme", "package_name": "com.telco.app"}
+    )
     query = parse_qs(urlparse(response["Location"]).query)
     assert query["access_type"] == ["offline"]
 
@@ -196,4 +241,7 @@ def test_a_page_token_that_expires_shows_when(admin_client, fake):
     page = admin_client.get(_back_from_provider(response["Location"]), follow=True).content.decode()
 
     assert "Page token expires" in page
-    assert credentials_decrypt(Channel.objects.get(kind="facebook").credentials_encrypted)["token_expires_at"] == 1799000000
+    assert (
+        credentials_decrypt(Channel.objects.get(kind="facebook").credentials_encrypted)["token_expires_at"]
+        == 1799000000
+    )

@@ -82,7 +82,10 @@ def test_reviews_are_read_newest_first_following_links_next_with_a_signed_token(
     assert 0 < claims["exp"] - claims["iat"] <= 20 * 60
     assert first.headers["Authorization"] == second.headers["Authorization"]  # signed once, reused
     review = result.mentions[0]
-    assert (review.external_id, review.text) == ("00000028-b08c-0014-729e-fbd500000000", "Awesome!!!\n\nIt's a really fantastic app!")
+    assert (review.external_id, review.text) == (
+        "00000028-b08c-0014-729e-fbd500000000",
+        "Awesome!!!\n\nIt's a really fantastic app!",
+    )
     assert (review.author.handle, review.author.external_id) == ("Anne Johnson", "nickname:Anne Johnson")
     assert review.posted_at.isoformat() == "2017-11-15T08:10:34-08:00"
     assert (review.raw["rating"], review.raw["territory"]) == (5, "USA")
@@ -105,8 +108,11 @@ def test_a_reply_is_a_json_api_customer_review_response(fake_platform, store, si
         "data": {
             "type": "customerReviewResponses",
             "id": "8f3a1bd2-0001",
-            "attributes": {"responseBody": "Gracias, Anne.", "lastModifiedDate": "2017-11-16T10:00:00-08:00",
-                           "state": "PENDING_PUBLISH"},
+            "attributes": {
+                "responseBody": "Gracias, Anne.",
+                "lastModifiedDate": "2017-11-16T10:00:00-08:00",
+                "state": "PENDING_PUBLISH",
+            },
         }
     }
     fake_platform.script("POST", "/v1/customerReviewResponses", Reply(status=201, json=created))
@@ -119,7 +125,9 @@ def test_a_reply_is_a_json_api_customer_review_response(fake_platform, store, si
         "data": {
             "type": "customerReviewResponses",
             "attributes": {"responseBody": "Gracias, Anne."},
-            "relationships": {"review": {"data": {"type": "customerReviews", "id": "00000028-b08c-0014-729e-fbd500000000"}}},
+            "relationships": {
+                "review": {"data": {"type": "customerReviews", "id": "00000028-b08c-0014-729e-fbd500000000"}}
+            },
         }
     }
     assert claims_of(sent, signing_key)["iss"] == ISSUER
@@ -127,8 +135,17 @@ def test_a_reply_is_a_json_api_customer_review_response(fake_platform, store, si
 
 
 def test_429_waits_as_long_as_retry_after_says(fake_platform, store):
-    refused = {"errors": [{"status": "429", "code": "RATE_LIMIT_EXCEEDED", "title": "The request rate limit has been reached.",
-                           "detail": "We've received too many requests for this API. Please wait and try again or slow down your request rate."}]}
+    refused = {
+        "errors": [
+            {
+                "status": "429",
+                "code": "RATE_LIMIT_EXCEEDED",
+                "title": "The request rate limit has been reached.",
+                "detail": "We've received too many requests for this API. "
+                "Please wait and try again or slow down your request rate.",
+            }
+        ]
+    }
     fake_platform.script("GET", REVIEWS, Reply(status=429, json=refused, headers={"Retry-After": "120"}))
 
     with pytest.raises(RateLimited) as raised:
@@ -140,7 +157,9 @@ def test_429_waits_as_long_as_retry_after_says(fake_platform, store):
 
 def test_a_spent_hourly_budget_stops_paging_and_backs_off(fake_platform, store):
     fake_platform.script(
-        "GET", REVIEWS, Reply(json=load("customer_reviews.json"), headers={"X-Rate-Limit": "user-hour-lim:3500;user-hour-rem:0;"})
+        "GET",
+        REVIEWS,
+        Reply(json=load("customer_reviews.json"), headers={"X-Rate-Limit": "user-hour-lim:3500;user-hour-rem:0;"}),
     )
 
     result = store.fetch_since({})

@@ -60,14 +60,20 @@ def service_account(fake_platform, rsa_key) -> dict:
 
 @pytest.fixture
 def play(fake_platform, service_account) -> GooglePlayConnector:
-    fake_platform.script("POST", "/token", Reply(json={"access_token": "ya29.service", "expires_in": 3599, "token_type": "Bearer"}))
+    fake_platform.script(
+        "POST", "/token", Reply(json={"access_token": "ya29.service", "expires_in": 3599, "token_type": "Bearer"})
+    )
     return GooglePlayConnector(
         base_url=fake_platform.url, config={"package_name": PACKAGE}, credentials={"service_account": service_account}
     )
 
 
-def test_a_service_account_signs_an_assertion_and_reviews_are_read_page_by_page(fake_platform, play, rsa_key, service_account):
-    fake_platform.script("GET", REVIEWS, Reply(json=load("reviews_list.json")), Reply(json={"reviews": [load("review.json")]}))
+def test_a_service_account_signs_an_assertion_and_reviews_are_read_page_by_page(
+    fake_platform, play, rsa_key, service_account
+):
+    fake_platform.script(
+        "GET", REVIEWS, Reply(json=load("reviews_list.json")), Reply(json={"reviews": [load("review.json")]})
+    )
 
     result = play.fetch_since({})
 
@@ -85,7 +91,11 @@ def test_a_service_account_signs_an_assertion_and_reviews_are_read_page_by_page(
     assert second.query == {"maxResults": ["100"], "token": ["12334566"]}
     assert [mention.external_id for mention in result.mentions] == ["12345678", "11223344", "87654321"]
     john = result.mentions[1]
-    assert (john.text, john.author.display_name, john.author.external_id) == ("I love using this app!", "John Doe", "reviewer:11223344")
+    assert (john.text, john.author.display_name, john.author.external_id) == (
+        "I love using this app!",
+        "John Doe",
+        "reviewer:11223344",
+    )
     assert (john.language, john.raw["rating"], john.raw["developer_reply"]) == ("en", 5, "That's great to hear!")
     assert result.mentions[0].posted_at.isoformat() == "2015-10-01T05:20:26.713000+00:00"
     assert result.next_cursor == {"modified_after": "2016-01-06T21:12:03.913000+00:00"}
@@ -96,7 +106,9 @@ def test_the_service_token_is_kept_for_the_next_poll_and_a_later_poll_stops_at_t
     cursor = {"modified_after": "2015-10-01T05:20:26.713000+00:00"}  # Jane Bloggs's review, already stored
 
     result = play.fetch_since(cursor)
-    GooglePlayConnector(base_url=fake_platform.url, config=play.config, credentials=play.credentials).fetch_since(cursor)
+    GooglePlayConnector(base_url=fake_platform.url, config=play.config, credentials=play.credentials).fetch_since(
+        cursor
+    )
 
     assert len(fake_platform.received("POST", "/token")) == 1
     assert len(fake_platform.received("GET", REVIEWS)) == 2  # one page per poll: the nextPageToken is not followed
@@ -117,14 +129,22 @@ def test_a_reply_posts_the_reply_text_to_the_review(fake_platform, play):
 
 def test_an_oauth_user_token_refused_is_refreshed_once_with_the_client_and_the_call_repeated(fake_platform):
     fake_platform.script(
-        "GET", REVIEWS, Reply(status=401, json={"error": {"code": 401, "status": "UNAUTHENTICATED"}}), Reply(json=load("reviews_list.json"))
+        "GET",
+        REVIEWS,
+        Reply(status=401, json={"error": {"code": 401, "status": "UNAUTHENTICATED"}}),
+        Reply(json=load("reviews_list.json")),
     )
     fake_platform.script("POST", "/token", Reply(json={"access_token": "ya29.fresh", "expires_in": 3599}))
     connector = GooglePlayConnector(
         base_url=fake_platform.url,
         config={"package_name": PACKAGE},
-        credentials={"user_access_token": "ya29.stale", "refresh_token": "1//refresh", "client_id": "play-client",
-                     "client_secret": CLIENT_PASSWORD, "token_url": f"{fake_platform.url}/token"},
+        credentials={
+            "user_access_token": "ya29.stale",
+            "refresh_token": "1//refresh",
+            "client_id": "play-client",
+            "client_secret": CLIENT_PASSWORD,
+            "token_url": f"{fake_platform.url}/token",
+        },
     )
 
     result = connector.fetch_since({"modified_after": "2015-10-01T05:20:26.713000+00:00"})
@@ -133,7 +153,10 @@ def test_an_oauth_user_token_refused_is_refreshed_once_with_the_client_and_the_c
     (refresh,) = fake_platform.received("POST", "/token")
     assert refused.headers["Authorization"] == "Bearer ya29.stale"
     assert refresh.form() == {"grant_type": ["refresh_token"], "refresh_token": ["1//refresh"]}
-    assert refresh.headers["Authorization"] == "Basic " + base64.b64encode(f"play-client:{CLIENT_PASSWORD}".encode()).decode()
+    assert (
+        refresh.headers["Authorization"]
+        == "Basic " + base64.b64encode(f"play-client:{CLIENT_PASSWORD}".encode()).decode()
+    )
     assert repeated.headers["Authorization"] == "Bearer ya29.fresh"
     assert connector.credentials["user_access_token"] == "ya29.fresh"
     assert result.mentions == []
@@ -142,9 +165,23 @@ def test_an_oauth_user_token_refused_is_refreshed_once_with_the_client_and_the_c
 @pytest.mark.parametrize(
     ("status", "body", "headers"),
     [
-        (429, {"error": {"code": 429, "message": "Quota exceeded", "status": "RESOURCE_EXHAUSTED"}}, {"Retry-After": "90"}),
-        (403, {"error": {"code": 403, "message": "Rate Limit Exceeded", "errors": [{"reason": "rateLimitExceeded", "domain": "usageLimits"}],
-                         "status": "PERMISSION_DENIED"}}, {"Retry-After": "90"}),
+        (
+            429,
+            {"error": {"code": 429, "message": "Quota exceeded", "status": "RESOURCE_EXHAUSTED"}},
+            {"Retry-After": "90"},
+        ),
+        (
+            403,
+            {
+                "error": {
+                    "code": 403,
+                    "message": "Rate Limit Exceeded",
+                    "errors": [{"reason": "rateLimitExceeded", "domain": "usageLimits"}],
+                    "status": "PERMISSION_DENIED",
+                }
+            },
+            {"Retry-After": "90"},
+        ),
     ],
 )
 def test_429_and_403_rate_limit_exceeded_wait_before_the_next_call(fake_platform, play, status, body, headers):
@@ -157,8 +194,14 @@ def test_429_and_403_rate_limit_exceeded_wait_before_the_next_call(fake_platform
 
 
 def test_a_forbidden_app_is_an_error_not_a_rate_limit(fake_platform, play):
-    forbidden = {"error": {"code": 403, "message": "The caller does not have permission", "status": "PERMISSION_DENIED",
-                           "errors": [{"reason": "forbidden"}]}}
+    forbidden = {
+        "error": {
+            "code": 403,
+            "message": "The caller does not have permission",
+            "status": "PERMISSION_DENIED",
+            "errors": [{"reason": "forbidden"}],
+        }
+    }
     fake_platform.script("GET", REVIEWS, Reply(status=403, json=forbidden))
 
     with pytest.raises(ConnectorError, match="HTTP 403"):
