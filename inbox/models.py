@@ -20,8 +20,8 @@ class ChannelKind(models.TextChoices):
     BLUESKY = "bluesky", "Bluesky"
     DISCOURSE = "discourse", _("Discourse forum")
     YOUTUBE = "youtube", "YouTube"
-    APP_STORE = "appstore", _("App Store reviews")
-    GOOGLE_PLAY = "googleplay", _("Google Play reviews")
+    APP_STORE = "appstore", "App Store"
+    GOOGLE_PLAY = "googleplay", "Google Play"
 
 
 PUSH_ONLY_KINDS = (ChannelKind.FACEBOOK, ChannelKind.INSTAGRAM, ChannelKind.WEBHOOK)
