@@ -152,12 +152,12 @@ class ConnectForm(forms.Form):
 def _read_upload(upload: Any) -> str:
     """An uploaded key file's text; ValueError for a file too big to be a key or not text."""
     if upload.size > MAX_KEY_FILE:
-        raise ValueError("the file is far bigger than a key")
+        raise ValueError(_("the file is far bigger than a key"))
     upload.seek(0)
     try:
         return upload.read().decode("utf-8")
     except UnicodeDecodeError as error:
-        raise ValueError("the file is not text") from error
+        raise ValueError(_("the file is not text")) from error
 
 
 def _origin(url: str) -> str:

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from django.utils.translation import gettext as _
 
 PAGE_FIELDS = "id,name,access_token,instagram_business_account"
 SUBSCRIBED_FIELDS = "feed"
@@ -67,11 +68,13 @@ def page_connect(
         },
     ).get("access_token")
     if not isinstance(long_lived, str) or not long_lived:
-        raise PageConnectError("Meta did not exchange the sign-in for a long-lived token.")
+        raise PageConnectError(_("Meta did not exchange the sign-in for a long-lived token."))
     page = _page(client, app=app, user_token=long_lived, page_id=page_id)
     token = str(page.get("access_token") or "")
     if not token:
-        raise PageConnectError("Meta gave no Page token: the account needs a role on the Page with those permissions.")
+        raise PageConnectError(
+            _("Meta gave no Page token: the account needs a role on the Page with those permissions.")
+        )
     if subscribe:
         answer = _send(
             client,
@@ -79,7 +82,7 @@ def page_connect(
             data={"subscribed_fields": SUBSCRIBED_FIELDS, "access_token": token},
         )
         if answer.get("success") is not True:
-            raise PageConnectError("Meta did not subscribe the Page to the app's webhooks.")
+            raise PageConnectError(_("Meta did not subscribe the Page to the app's webhooks."))
     return PageConnection(
         page_id=str(page["id"]),
         page_name=str(page.get("name") or ""),
@@ -127,12 +130,12 @@ def _page(client: httpx.Client, *, app: MetaApp, user_token: str, page_id: str) 
         page = _get(client, f"{app.graph_url}/{page_id}", params={"fields": PAGE_FIELDS}, headers=headers)
         if page.get("id"):
             return page
-        raise PageConnectError(f"The account does not manage the Page {page_id}.")
+        raise PageConnectError(_("The account does not manage the Page %(page)s.") % {"page": page_id})
     if len(pages) != 1:
         raise PageConnectError(
-            f"The account manages {len(pages)} Pages: enter the id of the one to connect."
+            _("The account manages %(count)d Pages: enter the id of the one to connect.") % {"count": len(pages)}
             if pages
-            else "The account manages no Facebook Page."
+            else _("The account manages no Facebook Page.")
         )
     return pages[0]
 
@@ -143,7 +146,7 @@ def _get(
     try:
         response = client.get(url, params=params, headers=headers)
     except httpx.HTTPError as error:
-        raise PageConnectError(f"Could not reach Meta: {type(error).__name__}") from error
+        raise PageConnectError(_("Could not reach Meta: %(error)s") % {"error": type(error).__name__}) from error
     return _body(response)
 
 
@@ -151,7 +154,7 @@ def _send(client: httpx.Client, url: str, *, data: dict[str, str]) -> dict[str, 
     try:
         response = client.post(url, data=data)
     except httpx.HTTPError as error:
-        raise PageConnectError(f"Could not reach Meta: {type(error).__name__}") from error
+        raise PageConnectError(_("Could not reach Meta: %(error)s") % {"error": type(error).__name__}) from error
     return _body(response)
 
 
@@ -164,7 +167,10 @@ def _body(response: httpx.Response) -> dict[str, Any]:
     if response.status_code >= 400:
         error = body.get("error")
         error = error if isinstance(error, dict) else {}
-        raise PageConnectError(f"Meta refused (HTTP {response.status_code}): {str(error.get('message') or '')[:200]}")
+        raise PageConnectError(
+            _("Meta refused (HTTP %(status)s): %(message)s")
+            % {"status": response.status_code, "message": str(error.get("message") or "")[:200]}
+        )
     return body
 
 

@@ -33,6 +33,7 @@ import httpx
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from django.utils.translation import gettext as _
 
 from inbox.connectors import ratelimits
 from inbox.connectors.base import (
@@ -61,9 +62,9 @@ def private_key_load(pem: str) -> ec.EllipticCurvePrivateKey:
     try:
         key = serialization.load_pem_private_key(pem.strip().encode(), password=None)
     except (ValueError, TypeError) as error:
-        raise ValueError("not a PEM private key (the .p8 file App Store Connect offers once)") from error
+        raise ValueError(_("not a PEM private key (the .p8 file App Store Connect offers once)")) from error
     if not isinstance(key, ec.EllipticCurvePrivateKey) or key.curve.name != "secp256r1":
-        raise ValueError("not an App Store Connect key: it must be an elliptic-curve P-256 key")
+        raise ValueError(_("not an App Store Connect key: it must be an elliptic-curve P-256 key"))
     return key
 
 
@@ -121,7 +122,7 @@ class AppStoreConnector(Connector):
         path = f"/v1/apps/{self.app_id()}/customerReviews"
         params: dict[str, Any] | None = {"sort": "-createdDate", "limit": self.page_size}
         items: list[Any] = []
-        for _ in range(self.max_pages):
+        for _page_number in range(self.max_pages):
             page = as_object(self.decode_json(self.get_json(path, params=params, headers=self.bearer())))
             data = page.get("data")
             if not isinstance(data, list):

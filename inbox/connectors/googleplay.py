@@ -37,6 +37,7 @@ from urllib.parse import quote
 
 import httpx
 import jwt
+from django.utils.translation import gettext as _
 
 from inbox.connectors import ratelimits
 from inbox.connectors.base import (
@@ -68,13 +69,13 @@ _TOKENS_LOCK = threading.Lock()
 def service_account_check(account: Any) -> dict[str, str]:
     """The fields of a service account's JSON key the connector uses, or ValueError saying what is wrong."""
     if not isinstance(account, dict) or account.get("type") != "service_account":
-        raise ValueError('not a service account key (its JSON has no "type": "service_account")')
+        raise ValueError(_('not a service account key (its JSON has no "type": "service_account")'))
     email, pem = account.get("client_email"), account.get("private_key")
     if not isinstance(email, str) or "@" not in email or not isinstance(pem, str) or "PRIVATE KEY" not in pem:
-        raise ValueError("the key has no client_email or private_key")
+        raise ValueError(_("the key has no client_email or private_key"))
     token_uri = str(account.get("token_uri") or GOOGLE_OAUTH_ENDPOINT)
     if not token_uri.startswith(("https://", "http://")):
-        raise ValueError("the key's token_uri is not a web address")
+        raise ValueError(_("the key's token_uri is not a web address"))
     return {
         "type": "service_account",
         "client_email": email,
@@ -178,7 +179,7 @@ class GooglePlayConnector(Connector):
         path = f"/applications/{self.package_name()}/reviews"
         params: dict[str, Any] = {"maxResults": self.page_size}
         reviews: list[Any] = []
-        for _ in range(self.max_pages):
+        for _page_number in range(self.max_pages):
             page = as_object(self.decode_json(self.api("GET", path, params=params)))
             batch = page.get("reviews", [])  # Google leaves the key out when there is no review
             if not isinstance(batch, list):
@@ -270,7 +271,7 @@ def _timestamp(value: Any) -> datetime:
 
 
 def _reaches(review: Any, since: datetime) -> bool:
-    user, _ = _comments(as_object(review).get("comments"))
+    user, _developer = _comments(as_object(review).get("comments"))
     try:
         return _timestamp(user.get("lastModified")) <= since
     except ItemInvalid:
