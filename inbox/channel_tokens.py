@@ -32,6 +32,7 @@ from inbox.channel_connect import (
 )
 from inbox.connectors import Connector, ConnectorError, connector_for
 from inbox.credentials import channel_credentials_update, credentials_decrypt
+from inbox.meta_pages import MetaApp, page_token_health
 from inbox.models import Channel
 
 logger = logging.getLogger(__name__)
@@ -111,10 +112,23 @@ def channel_verify(*, channel_id: int, http: httpx.Client | None = None) -> Veri
     config = dict(channel.config or {})
     if channel.kind == "x" and verified.account_id and not config.get("user_id"):
         config["user_id"] = verified.account_id
+    if channel.kind in ("facebook", "instagram") and "token_health" in config:
+        config["token_health"] = _page_token_health(channel, http=http)
     Channel.objects.filter(pk=channel_id).update(
         last_success_at=now, last_error="", last_error_at=None, consecutive_failures=0, config=config
     )
     return verified
+
+
+def _page_token_health(channel: Channel, *, http: httpx.Client | None) -> dict[str, Any]:
+    """A Meta channel's Page token, looked at again by `debug_token` (inbox/meta_pages.py)."""
+    credentials = credentials_decrypt(channel.credentials_encrypted)
+    app = MetaApp(
+        graph_url=channel.base_url.rstrip("/"),
+        client_id=str(credentials.get("client_id") or ""),
+        client_secret=str(credentials.get("client_secret") or ""),
+    )
+    return page_token_health(app=app, page_token=str(credentials.get("access_token") or ""), http=http)
 
 
 def _expiring(kind: str, credentials: dict[str, Any], *, within: float) -> bool:

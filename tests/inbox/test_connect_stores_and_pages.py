@@ -245,3 +245,16 @@ def test_a_page_token_that_expires_shows_when(admin_client, fake):
         credentials_decrypt(Channel.objects.get(kind="facebook").credentials_encrypted)["token_expires_at"]
         == 1799000000
     )
+
+
+def test_testing_a_page_connection_looks_at_its_token_again(admin_client, fake):
+    response = admin_client.post(CONNECT, {"network": "facebook", "name": "Page", "brand": "acme"})
+    admin_client.get(_back_from_provider(response["Location"]))
+    channel = Channel.objects.get(kind="facebook")
+    fake.state.page_tokens.clear()  # Meta no longer knows the Page token (the Page role was removed)
+
+    page = admin_client.post(f"/inbox/channels/{channel.pk}/test/", follow=True).content.decode()
+
+    channel.refresh_from_db()
+    assert channel.config["token_health"]["valid"] is False
+    assert "Page token: refused by Meta" in page
