@@ -103,6 +103,8 @@ class GooglePlayConnector(Connector):
         account = self.credentials.get("service_account")
         if account:
             return {"Authorization": f"Bearer {self._service_token(account, force=force_refresh)}"}
+        if not (self.credentials.get("user_access_token") or self.user_tokens.can_refresh()):
+            raise ConnectorError("The Google Play channel needs a service account key or a Google sign-in.")
         return self.user_tokens.headers(force_refresh=force_refresh)
 
     def _service_token(self, raw_account: Any, *, force: bool) -> str:

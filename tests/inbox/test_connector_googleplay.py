@@ -237,3 +237,11 @@ def test_a_title_and_body_separated_by_a_tab_become_two_paragraphs():
 def test_capabilities_reply_of_350_without_hiding():
     capabilities = capabilities_for("googleplay")
     assert (capabilities.reply, capabilities.hide, capabilities.max_length) == (True, False, 350)
+
+
+def test_a_channel_without_any_credential_says_what_it_needs(fake_platform):
+    connector = GooglePlayConnector(base_url=fake_platform.url, config={"package_name": PACKAGE})
+
+    with pytest.raises(ConnectorError, match="needs a service account key or a Google sign-in"):
+        connector.fetch_since({})
+    assert fake_platform.requests == []
