@@ -393,5 +393,6 @@ LOGGING = {
         "django.channels.server": {"level": "WARNING"},
         "daphne": {"level": "WARNING"},
         "celery": {"level": "WARNING"},
+        "httpx": {"level": "WARNING"},  # its INFO lines carry whole URLs, and some APIs take tokens in the query
     },
 }

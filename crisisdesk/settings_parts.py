@@ -143,6 +143,13 @@ OAUTH_PROVIDER_DEFAULTS: dict[str, dict[str, str]] = {
         "scope": "threads_basic,threads_read_replies,threads_manage_replies,threads_content_publish,"
         "threads_manage_mentions",
     },
+    "googleplay": {  # the same Google sign-in, for the Play Developer API's reviews
+        "authorize_url": "https://accounts.google.com/o/oauth2/v2/auth",
+        "token_url": "https://oauth2.googleapis.com/token",
+        "revoke_url": "https://oauth2.googleapis.com/revoke",
+        "api_url": "https://androidpublisher.googleapis.com/androidpublisher/v3",
+        "scope": "https://www.googleapis.com/auth/androidpublisher",
+    },
 }
 OAUTH_ENV_PREFIXES = {
     "x": "X",
@@ -151,7 +158,9 @@ OAUTH_ENV_PREFIXES = {
     "google": "GOOGLE",
     "google_business": "GOOGLE_BUSINESS",
     "threads": "THREADS",
+    "googleplay": "GOOGLE_PLAY",
 }
+OAUTH_ENV_FALLBACKS = {"googleplay": "GOOGLE"}  # Google Play uses the Google client unless GOOGLE_PLAY_* names one
 OAUTH_KEYS = ("authorize_url", "token_url", "revoke_url", "api_url", "scope", "client_id", "client_secret")
 
 
@@ -159,8 +168,10 @@ def oauth_providers(environ: dict[str, str]) -> dict[str, dict[str, str]]:
     """The providers' settings: the defaults above, each key replaced by <PREFIX>_<KEY> when `environ` names it."""
     providers = {}
     for name, defaults in OAUTH_PROVIDER_DEFAULTS.items():
-        prefix = OAUTH_ENV_PREFIXES[name]
+        prefix, fallback = OAUTH_ENV_PREFIXES[name], OAUTH_ENV_FALLBACKS.get(name)
         base = {"client_id": "", "client_secret": "", **defaults}
+        if fallback:
+            base |= {key: environ.get(f"{fallback}_{key.upper()}", "") for key in ("client_id", "client_secret")}
         providers[name] = {key: environ.get(f"{prefix}_{key.upper()}", base.get(key, "")) for key in OAUTH_KEYS}
     return providers
 

@@ -21,7 +21,7 @@ import base64
 import hashlib
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
@@ -34,6 +34,7 @@ from crisisdesk.audit import audit_record
 from crisisdesk.models import User
 from inbox.connectors import ConnectorError, connector_class
 from inbox.credentials import credentials_decrypt, credentials_encrypt
+from inbox.meta_pages import MetaApp, PageConnectError, page_connect
 from inbox.models import Channel
 
 PENDING_IN_SESSION = "channel_connect_pending"
@@ -47,20 +48,22 @@ NETWORK_PROVIDERS = {
     "youtube": "google",
     "threads": "threads",
     "google_business": "google_business",
+    "googleplay": "googleplay",
 }
-FORM_KINDS = ("bluesky", "discourse")
+FORM_KINDS = ("bluesky", "discourse", "appstore")  # and Google Play when a service account key is uploaded
 PROVIDER_LABELS = {
     "x": "X",
     "mastodon": "Mastodon",
     "meta": "Meta",
     "google": "Google",
     "google_business": "Google",
+    "googleplay": "Google",
     "threads": "Threads",
 }
-GOOGLE_PROVIDERS = frozenset({"google", "google_business"})
+GOOGLE_PROVIDERS = frozenset({"google", "google_business", "googleplay"})
 GOOGLE_EXTRA = {"access_type": "offline", "prompt": "consent"}  # Google issues a refresh token only when asked
 BODY_CLIENT_AUTH = frozenset({"threads"})  # Threads documents client_id and client_secret as form fields
-USER_TOKEN_KINDS = frozenset({"x", "google_business"})  # their connectors read oauth2.UserTokens' keys
+USER_TOKEN_KINDS = frozenset({"x", "google_business", "googleplay"})  # their connectors read oauth2.UserTokens' keys
 
 
 class ConnectError(Exception):
@@ -142,6 +145,7 @@ class ConnectRequest:
     base_url: str = ""
     client_id: str = ""
     client_secret: str = ""
+    config: dict[str, Any] = field(default_factory=dict)  # merged into the channel's config (ids, not secrets)
 
 
 def connect_start(*, session: Any, request: ConnectRequest, redirect_uri: str) -> str:
@@ -171,6 +175,7 @@ def connect_start(*, session: Any, request: ConnectRequest, redirect_uri: str) -
         "base_url": request.base_url,
         "client_id": request.client_id,
         "client_secret": credentials_encrypt({"client_secret": request.client_secret}) if request.client_secret else "",
+        "config": dict(request.config),
         "verifier": verifier,
         "redirect_uri": redirect_uri,
         "created": time.time(),
@@ -253,11 +258,49 @@ def connect_finish(*, session: Any, params: dict[str, str], actor: User, http: h
         name=entry["name"],
         brand=entry["brand"],
         base_url=entry.get("base_url", "") or provider.api_url,
+        config=dict(entry.get("config") or {}),
     )
-    return channel_connect_store(
-        request=request,
-        credentials=credentials_from_tokens(kind=entry["kind"], body=body, provider=provider),
-        actor=actor,
+    credentials = credentials_from_tokens(kind=entry["kind"], body=body, provider=provider)
+    if provider.name == "meta":
+        credentials, request = _meta_page(request=request, credentials=credentials, provider=provider, http=http)
+    return channel_connect_store(request=request, credentials=credentials, actor=actor)
+
+
+def _meta_page(
+    *, request: ConnectRequest, credentials: dict[str, Any], provider: Provider, http: httpx.Client | None
+) -> tuple[dict[str, Any], ConnectRequest]:
+    """Meta's sign-in gives a short-lived user token: keep the Page's own (long-lived) token instead.
+
+    The Page is subscribed to the app's webhooks (Facebook), and its id, its Instagram account's id and
+    the token's health go into the channel's config (`inbox/meta_pages.py`).
+    """
+    app = MetaApp(
+        graph_url=provider.api_url.rstrip("/"), client_id=provider.client_id, client_secret=provider.client_secret
+    )
+    try:
+        page = page_connect(
+            app=app,
+            user_token=credentials["access_token"],
+            page_id=str(request.config.get("page_id") or ""),
+            subscribe=request.kind == "facebook",
+            http=http,
+        )
+    except PageConnectError as error:
+        raise ConnectError(_("Meta did not give the Page's token: %(reason)s") % {"reason": error}) from error
+    config = {**request.config, "page_id": page.page_id, "page_name": page.page_name, "token_health": page.health}
+    if request.kind == "instagram":
+        config = {**request.config, "ig_user_id": page.instagram_id, "page_id_linked": page.page_id,
+                  "token_health": page.health}
+        if not page.instagram_id:
+            raise ConnectError(
+                _("The Page %(page)s has no Instagram business account linked.") % {"page": page.page_name}
+            )
+    kept = {key: value for key, value in credentials.items() if key not in ("refresh_token", "token_expires_at")}
+    kept["access_token"] = page.page_token
+    if page.health.get("expires_at"):
+        kept["token_expires_at"] = page.health["expires_at"]
+    return kept, ConnectRequest(
+        kind=request.kind, name=request.name, brand=request.brand, base_url=request.base_url, config=config
     )
 
 
@@ -326,6 +369,7 @@ def channel_connect_store(*, request: ConnectRequest, credentials: dict[str, Any
         channel = channel or Channel(kind=request.kind, name=request.name)
         channel.brand = request.brand or "default"
         channel.base_url = request.base_url
+        channel.config = {**(channel.config or {}), **request.config}
         channel.credentials_encrypted = credentials_encrypt(credentials)
         channel.is_enabled = True
         channel.consecutive_failures = 0

@@ -32,6 +32,7 @@ from inbox.channel_connect import (
 )
 from inbox.connectors import Connector, ConnectorError, connector_for
 from inbox.credentials import channel_credentials_update, credentials_decrypt
+from inbox.meta_pages import MetaApp, page_token_health
 from inbox.models import Channel
 
 logger = logging.getLogger(__name__)
@@ -88,6 +89,16 @@ def _verify_call(connector: Connector) -> Verified:
         body = connector.decode_json(connector.get_json("/session/current.json", headers=connector._headers()))  # type: ignore[attr-defined]
         user = body.get("current_user") or {}
         return Verified(str(user.get("id") or ""), str(user.get("username") or ""))
+    if kind == "appstore":
+        app_id = connector.app_id()  # type: ignore[attr-defined]
+        body = connector.decode_json(connector.get_json(f"/v1/apps/{app_id}", headers=connector.bearer()))  # type: ignore[attr-defined]
+        app = body.get("data") or {}
+        return Verified(str(app.get("id") or ""), str((app.get("attributes") or {}).get("name") or ""))
+    if kind == "googleplay":
+        package = connector.package_name()  # type: ignore[attr-defined]
+        connector.api("GET", f"/applications/{package}/reviews", params={"maxResults": 1})  # type: ignore[attr-defined]
+        account = connector.credentials.get("service_account") or {}
+        return Verified(package, str(account.get("client_email") or package))
     raise ConnectorError(_("This kind of channel has no connection test."))
 
 
@@ -113,10 +124,23 @@ def channel_verify(*, channel_id: int, http: httpx.Client | None = None) -> Veri
     for key, value in ACCOUNT_CONFIG.get(channel.kind, {}).items():
         if getattr(verified, value) and not config.get(key):
             config[key] = getattr(verified, value)
+    if channel.kind in ("facebook", "instagram") and "token_health" in config:
+        config["token_health"] = _page_token_health(channel, http=http)
     Channel.objects.filter(pk=channel_id).update(
         last_success_at=now, last_error="", last_error_at=None, consecutive_failures=0, config=config
     )
     return verified
+
+
+def _page_token_health(channel: Channel, *, http: httpx.Client | None) -> dict[str, Any]:
+    """A Meta channel's Page token, looked at again by `debug_token` (inbox/meta_pages.py)."""
+    credentials = credentials_decrypt(channel.credentials_encrypted)
+    app = MetaApp(
+        graph_url=channel.base_url.rstrip("/"),
+        client_id=str(credentials.get("client_id") or ""),
+        client_secret=str(credentials.get("client_secret") or ""),
+    )
+    return page_token_health(app=app, page_token=str(credentials.get("access_token") or ""), http=http)
 
 
 def _expiring(kind: str, credentials: dict[str, Any], *, within: float) -> bool:

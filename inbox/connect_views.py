@@ -6,7 +6,9 @@ Every view here is for administrators only. Tokens never reach the page, the ses
 
 from __future__ import annotations
 
-from typing import cast
+import json
+from datetime import UTC, datetime
+from typing import Any, cast
 from urllib.parse import urlparse
 
 from django import forms
@@ -31,6 +33,8 @@ from inbox.channel_connect import (
     connect_start,
 )
 from inbox.channel_tokens import channel_disconnect, channel_verify
+from inbox.connectors.appstore import APP_ID, private_key_load
+from inbox.connectors.googleplay import PACKAGE_NAME, service_account_check
 from inbox.models import Channel
 
 NETWORK_CHOICES = [
@@ -43,8 +47,22 @@ NETWORK_CHOICES = [
     ("threads", gettext_lazy("Threads (Meta)")),
     ("bluesky", gettext_lazy("Bluesky (app password)")),
     ("discourse", gettext_lazy("Discourse (API key)")),
+    ("appstore", gettext_lazy("App Store reviews (App Store Connect API key)")),
+    ("googleplay", gettext_lazy("Google Play reviews (service account key, or Google sign-in)")),
 ]
-FORM_FIELDS = {"bluesky": ("identifier", "app_password"), "discourse": ("base_url", "api_key", "api_username")}
+FORM_FIELDS = {
+    "bluesky": ("identifier", "app_password"),
+    "discourse": ("base_url", "api_key", "api_username"),
+    "appstore": ("app_id", "issuer_id", "key_id", "private_key_file"),
+    "googleplay": ("package_name",),
+}
+CONFIG_FIELDS = {  # the form's ids that go into the channel's config
+    "appstore": ("app_id",),
+    "googleplay": ("package_name",),
+    "facebook": ("page_id",),
+    "instagram": ("page_id",),
+}
+MAX_KEY_FILE = 64 * 1024  # bytes: a .p8 key is about 250, a service account's JSON about 2,400
 
 
 class ConnectForm(forms.Form):
@@ -73,6 +91,26 @@ class ConnectForm(forms.Form):
         label=gettext_lazy("Discourse API key"), required=False, max_length=200, widget=forms.PasswordInput
     )
     api_username = forms.CharField(label=gettext_lazy("Discourse API username"), required=False, max_length=120)
+    page_id = forms.CharField(
+        label=gettext_lazy("Facebook Page id"),
+        required=False,
+        max_length=40,
+        help_text=gettext_lazy("Only when the signed-in account manages several Pages."),
+    )
+    app_id = forms.CharField(label=gettext_lazy("App Store app id (Apple ID)"), required=False, max_length=20)
+    issuer_id = forms.CharField(label=gettext_lazy("App Store Connect issuer id"), required=False, max_length=64)
+    key_id = forms.CharField(label=gettext_lazy("App Store Connect key id"), required=False, max_length=32)
+    private_key_file = forms.FileField(
+        label=gettext_lazy("App Store Connect private key (.p8)"),
+        required=False,
+        help_text=gettext_lazy("The key file App Store Connect lets you download once; it is stored encrypted."),
+    )
+    package_name = forms.CharField(label=gettext_lazy("Google Play package name"), required=False, max_length=150)
+    service_account_file = forms.FileField(
+        label=gettext_lazy("Google Play service account key (JSON)"),
+        required=False,
+        help_text=gettext_lazy("Leave empty to sign in with Google instead; the key is stored encrypted."),
+    )
 
     def clean(self):
         data = super().clean()
@@ -82,7 +120,46 @@ class ConnectForm(forms.Form):
                 self.add_error(field, _("Required for this network."))
         if network == "mastodon" and not data.get("base_url"):
             self.add_error("base_url", _("Required for this network."))
+        if network == "appstore":
+            self._clean_app_store(data)
+        if network == "googleplay":
+            self._clean_google_play(data)
         return data
+
+    def _clean_app_store(self, data: dict[str, Any]) -> None:
+        if data.get("app_id") and not APP_ID.match(data["app_id"].strip()):
+            self.add_error("app_id", _("The app's Apple ID is a number (App Store Connect → App Information)."))
+        upload = data.get("private_key_file")
+        if upload:
+            try:
+                private_key_load(_read_upload(upload))
+            except ValueError as error:
+                self.add_error("private_key_file", _("This is not a usable .p8 key: %(reason)s.") % {"reason": error})
+            else:
+                data["private_key"] = _read_upload(upload)
+
+    def _clean_google_play(self, data: dict[str, Any]) -> None:
+        if data.get("package_name") and not PACKAGE_NAME.match(data["package_name"].strip()):
+            self.add_error("package_name", _("A package name looks like com.example.app."))
+        upload = data.get("service_account_file")
+        if upload:
+            try:
+                data["service_account"] = service_account_check(json.loads(_read_upload(upload)))
+            except ValueError as error:  # JSONDecodeError is a ValueError
+                self.add_error(
+                    "service_account_file", _("This is not a service account key: %(reason)s.") % {"reason": error}
+                )
+
+
+def _read_upload(upload: Any) -> str:
+    """An uploaded key file's text; ValueError for a file too big to be a key or not text."""
+    if upload.size > MAX_KEY_FILE:
+        raise ValueError(_("the file is far bigger than a key"))
+    upload.seek(0)
+    try:
+        return upload.read().decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ValueError(_("the file is not text")) from error
 
 
 def _origin(url: str) -> str:
@@ -99,8 +176,26 @@ def _authorize_origins() -> list[str]:
     return sorted(origin for origin in origins if origin)
 
 
+def _token_health(channel: Channel) -> dict[str, Any] | None:
+    """A Meta channel's Page token health as the page shows it (inbox/meta_pages.py records it)."""
+    health = (channel.config or {}).get("token_health")
+    if not isinstance(health, dict):
+        return None
+
+    def moment(value: Any) -> datetime | None:
+        return datetime.fromtimestamp(value, tz=UTC) if isinstance(value, int) and value > 0 else None
+
+    return {
+        "valid": health.get("valid") is True,
+        "expires": moment(health.get("expires_at")),
+        "data_access": moment(health.get("data_access_expires_at")),
+    }
+
+
 def _page(request: HttpRequest, form: ConnectForm, *, status: int = 200) -> HttpResponse:
-    channels = Channel.objects.filter(kind__in=[*NETWORK_PROVIDERS, *FORM_KINDS]).order_by("name")
+    channels = list(Channel.objects.filter(kind__in=[*NETWORK_PROVIDERS, *FORM_KINDS]).order_by("name"))
+    for channel in channels:
+        channel.token_health = _token_health(channel)  # type: ignore[attr-defined]
     response = render(request, "inbox/connect.html", {"form": form, "channels": channels}, status=status)
     response._csp_update = {"form-action": _authorize_origins()}  # type: ignore[attr-defined]
     return response
@@ -119,7 +214,7 @@ def connect_page(request: HttpRequest) -> HttpResponse:
     """The connected channels with their health, and the form that connects another one."""
     if request.method != "POST":
         return _page(request, ConnectForm())
-    form = ConnectForm(request.POST)
+    form = ConnectForm(request.POST, request.FILES)
     if not form.is_valid():
         return _page(request, form, status=400)
     data = form.cleaned_data
@@ -130,8 +225,9 @@ def connect_page(request: HttpRequest) -> HttpResponse:
         base_url=data["base_url"] or "",
         client_id=data["client_id"].strip(),
         client_secret=data["client_secret"],
+        config=_config_from(data),
     )
-    if connect.kind in FORM_KINDS:
+    if connect.kind in FORM_KINDS or data.get("service_account"):
         return _connect_by_form(request, connect, data)
     redirect_uri = request.build_absolute_uri(reverse("inbox:connect_callback"))
     try:
@@ -143,9 +239,28 @@ def connect_page(request: HttpRequest) -> HttpResponse:
         return _page(request, form, status=400)
 
 
+def _config_from(data: dict[str, Any]) -> dict[str, str]:
+    """The ids the form names that the channel's connector reads from its config."""
+    keys = CONFIG_FIELDS.get(data["network"], ())
+    return {key: data[key].strip() for key in keys if data.get(key)}
+
+
+def _form_credentials(kind: str, data: dict[str, Any]) -> dict[str, Any]:
+    if kind == "appstore":
+        return {
+            "issuer_id": data["issuer_id"].strip(),
+            "key_id": data["key_id"].strip(),
+            "private_key": data["private_key"],
+        }
+    if kind == "googleplay":
+        return {"service_account": data["service_account"]}
+    return {field: data[field] for field in FORM_FIELDS[kind] if field != "base_url"}
+
+
 def _connect_by_form(request: HttpRequest, connect: ConnectRequest, data: dict) -> HttpResponse:
-    """Bluesky and Discourse have no OAuth: store what the form gives, then test it at once."""
-    credentials = {field: data[field] for field in FORM_FIELDS[connect.kind] if field != "base_url"}
+    """Bluesky, Discourse, App Store and a Play service account have no OAuth: store what the form gives,
+    encrypted, then test it at once."""
+    credentials = _form_credentials(connect.kind, data)
     channel = channel_connect_store(request=connect, credentials=credentials, actor=cast(User, request.user))
     _verify_message(request, channel, connected=True)
     return redirect("inbox:connect")

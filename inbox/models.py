@@ -22,6 +22,8 @@ class ChannelKind(models.TextChoices):
     YOUTUBE = "youtube", "YouTube"
     THREADS = "threads", "Threads"
     GOOGLE_BUSINESS = "google_business", _("Google Business Profile")
+    APP_STORE = "appstore", "App Store"
+    GOOGLE_PLAY = "googleplay", "Google Play"
 
 
 PUSH_ONLY_KINDS = (ChannelKind.FACEBOOK, ChannelKind.INSTAGRAM, ChannelKind.WEBHOOK)

@@ -1,21 +1,27 @@
-"""How long a reply is, counted the way its network counts, so the composer never lets through what the
+r"""How long a reply is, counted the way its network counts, so the composer never lets through what the
 platform would refuse or cut.
 
-Pure: no database, no network. `static/js/composer.js` counts with the same rules for the live counter;
-the server's count (`reply_length`) is the one that refuses.
+Pure: no database, no network. Each connector declares its rule once (`Capabilities.length_unit`, and
+`max_bytes` where the network also limits bytes); this module is the one place that applies it, and the
+server's count (`reply_length`) is the one that refuses. `static/js/composer.js` mirrors the same rules for
+the live counter (graphemes with `Intl.Segmenter`, the same UAX #29 clusters as the `regex` module's `\X`).
 
-- X (twitter-text v3): the text in NFC; every URL weighs 23; an emoji sequence weighs 2; a code point
+- "x" (twitter-text v3): the text in NFC; every URL weighs 23; an emoji sequence weighs 2; a code point
   in the Latin, general-punctuation ranges weighs 1, any other (CJK, …) 2.
-- Mastodon: every URL weighs 23 and `@user@instance` counts as `@user`; other text in code points
+- "mastodon": every URL weighs 23 and `@user@instance` counts as `@user`; other text in code points
   (Mastodon counts grapheme clusters, which are never more than code points: the count is on the safe side).
-- Google Business Profile: UTF-8 bytes (a review reply holds at most 4096 bytes).
-- Everything else: code points.
+- "graphemes" (Bluesky): extended grapheme clusters — a family emoji, a flag, "e" + combining acute, a
+  Devanagari conjunct each count once — and the UTF-8 bytes against `max_bytes` (Bluesky: 300 and 3000).
+- "bytes" (Google Business Profile): UTF-8 bytes (a review reply holds at most 4096 bytes).
+- "characters": code points.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+
+import regex
 
 from inbox.connectors import capabilities_for
 
@@ -37,12 +43,19 @@ EMOJI_SEQUENCE = re.compile(
 # twitter-text v3: these ranges weigh 1, anything else 2.
 X_LIGHT_RANGES = ((0, 4351), (8192, 8205), (8208, 8223), (8242, 8247))
 X_TOKENS = re.compile(f"(?P<url>{URL_PATTERN.pattern})|(?P<emoji>{EMOJI_SEQUENCE.pattern})", re.IGNORECASE)
-COUNT_MODES = {"x": "x", "mastodon": "mastodon", "google_business": "bytes"}
+LENGTH_UNITS = ("characters", "graphemes", "x", "mastodon", "bytes")
+GRAPHEME = regex.compile(r"\X")
 
 
 def count_mode(kind: str) -> str:
-    """The counting rule of a channel kind: "x", "mastodon", "bytes" (UTF-8) or "plain" (code points)."""
-    return COUNT_MODES.get(kind, "plain")
+    """The counting rule the kind's connector declares: one of `LENGTH_UNITS`."""
+    unit = capabilities_for(kind).length_unit
+    return unit if unit in LENGTH_UNITS else "characters"
+
+
+def grapheme_count(text: str) -> int:
+    """Extended grapheme clusters (Unicode UAX #29), what a reader sees as one character each."""
+    return sum(1 for _ in GRAPHEME.finditer(text))
 
 
 def _x_weight(char: str) -> int:
@@ -75,7 +88,20 @@ def reply_length(*, text: str, kind: str) -> int:
         return _count_mastodon(text)
     if mode == "bytes":
         return len(text.encode("utf-8", "surrogatepass"))
+    if mode == "graphemes":
+        return grapheme_count(text)
     return len(text)
+
+
+def reply_bytes(*, text: str) -> int:
+    """The reply's size in UTF-8 bytes, for the networks that limit bytes too (`Capabilities.max_bytes`)."""
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
+def reply_byte_limit(*, kind: str) -> int:
+    """The most UTF-8 bytes the network takes in a reply; 0 where it sets no byte limit."""
+    capabilities = capabilities_for(kind)
+    return capabilities.max_bytes if capabilities.reply else 0
 
 
 def reply_limit(*, kind: str) -> int:

@@ -19,7 +19,7 @@ from inbox import composer, hooks, selectors, services
 from inbox.connectors import capabilities_for
 from inbox.forms import ReplyChecksForm
 from inbox.models import ChannelKind, Mention, NetworkHiddenState, ReplyState
-from inbox.reply_length import count_mode, reply_limit
+from inbox.reply_length import count_mode, reply_byte_limit, reply_limit
 
 REPLIERS = (Role.COMMUNITY_MANAGER, Role.ADMIN)
 
@@ -76,6 +76,7 @@ def composer_context(*, mention: Mention, user: User) -> dict[str, Any]:
         "troll_blocked": troll_blocked,
         "reply_max_length": limit,
         "reply_count_mode": count_mode(kind),
+        "reply_max_bytes": reply_byte_limit(kind=kind),
         "signature_preview": signature,
         "network_can_hide": capabilities_for(kind).hide,
         "network_hidden_label": network_hidden_label(mention),

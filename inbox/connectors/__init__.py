@@ -20,6 +20,8 @@ CONNECTOR_CLASSES = {
     "youtube": "inbox.connectors.youtube.YouTubeConnector",
     "threads": "inbox.connectors.threads.ThreadsConnector",
     "google_business": "inbox.connectors.google_business.GoogleBusinessConnector",
+    "appstore": "inbox.connectors.appstore.AppStoreConnector",
+    "googleplay": "inbox.connectors.googleplay.GooglePlayConnector",
 }
 
 

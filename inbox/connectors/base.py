@@ -84,6 +84,10 @@ class Capabilities:
     private_reply: bool = False
     max_length: int = 0  # characters a reply may have on the network; 0 where there is no reply
     media: bool = False
+    # How the network counts `max_length` (inbox/reply_length.py applies it, static/js/composer.js mirrors it):
+    # "characters" (code points), "graphemes" (extended grapheme clusters, UAX #29), "x" or "mastodon".
+    length_unit: str = "characters"
+    max_bytes: int = 0  # a limit on the reply's UTF-8 bytes as well (Bluesky: 3000); 0 where there is none
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,7 +47,7 @@ STARS = {"ONE": 1, "TWO": 2, "THREE": 3, "FOUR": 4, "FIVE": 5}
 
 class GoogleBusinessConnector(Connector):
     kind = "google_business"
-    capabilities = Capabilities(reply=True, hide=False, max_length=4096)
+    capabilities = Capabilities(reply=True, hide=False, max_length=4096, length_unit="bytes")
     max_pages = 5
     page_size = 50
 

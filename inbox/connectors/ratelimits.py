@@ -3,6 +3,9 @@
 * `Retry-After` (RFC 9110): delay in seconds or an HTTP date.
 * X: `x-rate-limit-remaining` and `x-rate-limit-reset` (Unix epoch seconds), 429 with error code 88.
 * Mastodon: `X-RateLimit-Remaining` and `X-RateLimit-Reset` (an ISO 8601 time), 429.
+* App Store Connect: `X-Rate-Limit: user-hour-lim:3500;user-hour-rem:500;` (a rolling hour per key), 429.
+* Google APIs: 429, or 403 with `error.errors[].reason` `rateLimitExceeded` / `quotaExceeded` /
+  `userRateLimitExceeded` / `dailyLimitExceeded`.
 * Meta Graph API: error codes 4 (app), 17 (user), 32 (page), 613 (custom) and 80001-80014 (business use
   case) in the JSON error body, usually with HTTP 400/403; `X-App-Usage` and `X-Page-Usage`
   (`{"call_count": %, "total_time": %, "total_cputime": %}`) and `X-Business-Use-Case-Usage`
@@ -67,6 +70,27 @@ def remaining(value: str | None) -> int | None:
     """`x-rate-limit-remaining` / `X-RateLimit-Remaining` as a number, None when absent or unreadable."""
     text = (value or "").strip()
     return int(text) if text.isdigit() else None
+
+
+GOOGLE_QUOTA_REASONS = frozenset({"quotaExceeded", "rateLimitExceeded", "userRateLimitExceeded", "dailyLimitExceeded"})
+
+
+def apple_remaining(value: str | None) -> int | None:
+    """`user-hour-rem` of App Store Connect's `X-Rate-Limit` header, None when absent or unreadable."""
+    for part in (value or "").split(";"):
+        name, _, number = part.partition(":")
+        if name.strip() == "user-hour-rem":
+            text = number.strip()
+            return int(text) if text.lstrip("-").isdigit() else None
+    return None
+
+
+def google_error_reason(body: Any) -> str:
+    """The first `error.errors[].reason` of a Google API error body ("" for any other shape)."""
+    error = body.get("error") if isinstance(body, dict) else None
+    errors = error.get("errors") if isinstance(error, dict) else None
+    first = errors[0] if isinstance(errors, list) and errors else None
+    return str(first.get("reason") or "") if isinstance(first, dict) else ""
 
 
 def meta_usage(headers: Mapping[str, str]) -> tuple[int, int]:

@@ -17,7 +17,7 @@ from inbox import events
 from inbox.connectors import connector_for
 from inbox.connectors.base import ConnectorError
 from inbox.models import ChannelKind, Mention, MentionStatus, Reply, ReplyState
-from inbox.reply_length import reply_length, reply_limit
+from inbox.reply_length import reply_byte_limit, reply_bytes, reply_length, reply_limit
 from inbox.services.assignment import mention_take_over
 from inbox.services.common import (
     REPLY_MAX_ATTEMPTS,
@@ -65,6 +65,12 @@ def reply_refusal(*, mention: Mention, signed_body: str) -> str:
             "The reply is %(length)d characters long with the signature; %(network)s takes at most "
             "%(limit)d. Shorten it by %(over)d."
         ) % {"length": length, "network": _network_name(kind), "limit": limit, "over": length - limit}
+    byte_limit, size = reply_byte_limit(kind=kind), reply_bytes(text=signed_body)
+    if byte_limit and size > byte_limit:
+        return _(
+            "The reply is %(size)d bytes long with the signature; %(network)s takes at most %(limit)d bytes "
+            "(emoji and accented letters take several). Shorten it."
+        ) % {"size": size, "network": _network_name(kind), "limit": byte_limit}
     return ""
 
 

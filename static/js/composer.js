@@ -41,10 +41,26 @@
     return Array.from(withoutDomains.replace(urls, "")).length + URL_WEIGHT * count;
   }
 
+  // Extended grapheme clusters (UAX #29): a family emoji, a flag or "e" + a combining accent count once.
+  const GRAPHEMES = typeof Intl !== "undefined" && Intl.Segmenter
+    ? new Intl.Segmenter(undefined, { granularity: "grapheme" }) : null;
+
+  function countGraphemes(text) {
+    if (!GRAPHEMES) return Array.from(text).length; // never fewer than the server counts: on the safe side
+    let count = 0;
+    for (const _segment of GRAPHEMES.segment(text)) count += 1;
+    return count;
+  }
+
+  function countBytes(text) {
+    return new TextEncoder().encode(text).length;
+  }
+
   function countReply(text, mode) {
     if (mode === "x") return countX(text);
     if (mode === "mastodon") return countMastodon(text);
     if (mode === "bytes") return new TextEncoder().encode(text).length;
+    if (mode === "graphemes") return countGraphemes(text);
     return Array.from(text).length;
   }
 
@@ -98,6 +114,7 @@
     const counter = document.getElementById("reply-counter");
     const submit = form.querySelector("[type=submit]");
     const limit = Number(form.dataset.maxLength || 0);
+    const maxBytes = Number(form.dataset.maxBytes || 0);
     let timer = null;
     let lastChecked = null;
     let lastWarnings = [];
@@ -119,17 +136,27 @@
     }
 
     // The count is of what will be published: the text and the signature, as the network counts.
+    function bytesOver() {
+      return maxBytes ? countBytes(signed()) - maxBytes : 0;
+    }
+
     function over() {
-      return limit ? countReply(signed(), form.dataset.countMode) - limit : 0;
+      if (!limit) return 0;
+      return Math.max(countReply(signed(), form.dataset.countMode) - limit, bytesOver() > 0 ? bytesOver() : 0);
     }
 
     function renderCounter() {
       if (!counter || !limit) return;
       const count = countReply(signed(), form.dataset.countMode);
-      const excess = count - limit;
-      counter.textContent = excess > 0
-        ? fill(form.dataset.labelOver, { over: excess, limit })
-        : fill(form.dataset.labelCount, { count, limit });
+      const byteExcess = bytesOver();
+      const excess = Math.max(count - limit, byteExcess);
+      if (byteExcess > 0 && count <= limit) {
+        counter.textContent = fill(form.dataset.labelOverBytes, { over: byteExcess, limit: maxBytes });
+      } else {
+        counter.textContent = excess > 0
+          ? fill(form.dataset.labelOver, { over: count - limit, limit })
+          : fill(form.dataset.labelCount, { count, limit });
+      }
       counter.classList.toggle("over", excess > 0);
       counter.classList.toggle("near", excess <= 0 && count > limit * 0.9);
       counter.dataset.count = String(count);

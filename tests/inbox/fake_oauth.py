@@ -4,8 +4,11 @@ Endpoints: GET /authorize (checks the client and the S256 challenge, redirects b
 state, or `error=access_denied` when `deny` is set), POST /token and /2/oauth2/token (client auth,
 the code's verifier against its challenge, single-use codes and refresh tokens), POST /revoke and
 /2/oauth2/revoke, and the "who am I" reads: /2/users/me (X), /me (Meta),
-/api/v1/accounts/verify_credentials (Mastodon), /channels (YouTube); GET /access_token trades a
-short-lived Threads token for a long-lived one, and a client may send its secret as a form field (Threads).
+/api/v1/accounts/verify_credentials (Mastodon), /channels (YouTube), /applications/<package>/reviews
+(Google Play); GET /access_token trades a short-lived Threads token for a long-lived one, and a client may send
+its secret as a form field (Threads). Meta's Page steps: POST /oauth/access_token with grant_type=fb_exchange_token
+(a long-lived user token), /me/accounts (the Pages with their tokens), /debug_token, and POST
+/<page>/subscribed_apps.
 """
 
 from __future__ import annotations
@@ -38,6 +41,15 @@ class FakeAuthState:
     token_status: int = 200  # set to 400 to refuse every token request
     expires_in: int = 7200
     user: dict[str, str] = field(default_factory=lambda: {"id": "2244994945", "username": "brand_support"})
+    pages: list[dict[str, Any]] = field(
+        default_factory=lambda: [
+            {"id": "1122334455", "name": "Telco Support", "instagram_business_account": {"id": "1789"}}
+        ]
+    )
+    page_tokens: dict[str, str] = field(default_factory=dict)  # Page token -> Page id
+    exchanges: list[dict[str, str]] = field(default_factory=list)
+    subscriptions: list[tuple[str, str]] = field(default_factory=list)  # (Page id, subscribed_fields)
+    page_token_expires_at: int = 0  # what debug_token reports: 0 = never
 
     def issue(self) -> dict[str, Any]:
         access, refresh = "at-" + secrets.token_urlsafe(16), "rt-" + secrets.token_urlsafe(16)
@@ -73,6 +85,9 @@ class _Handler(BaseHTTPRequestHandler):
         if url.path == "/authorize":
             self._authorize(query)
             return
+        if url.path == "/debug_token":
+            self._meta_app_call(url.path, query)
+            return
         token = self.headers.get("Authorization", "").removeprefix("Bearer ") or query.get("access_token", "")
         if token not in state.access_tokens:
             self._json(401, {"error": "invalid_token"})
@@ -81,8 +96,21 @@ class _Handler(BaseHTTPRequestHandler):
             self._long_lived(query)
         elif url.path == "/2/users/me":
             self._json(200, {"data": state.user})
+        elif url.path == "/me/accounts":
+            rows = []
+            for page in state.pages:
+                page_token = "page-" + secrets.token_urlsafe(12)
+                state.page_tokens[page_token] = page["id"]
+                state.access_tokens.add(page_token)
+                rows.append({**page, "access_token": page_token, "tasks": ["MODERATE", "MANAGE"]})
+            self._json(200, {"data": rows, "paging": {"cursors": {"before": "b", "after": "a"}}})
+        elif url.path == "/me" and token in state.page_tokens:
+            page = next(page for page in state.pages if page["id"] == state.page_tokens[token])
+            self._json(200, {"id": page["id"], "name": page["name"]})
         elif url.path == "/me":
             self._json(200, {"id": state.user["id"], "name": state.user["username"]})
+        elif url.path.startswith("/applications/") and url.path.endswith("/reviews"):
+            self._json(200, {})
         elif url.path == "/channels":
             self._json(200, {"items": [{"id": "UC123", "snippet": {"title": state.user["username"]}}]})
         elif url.path == "/api/v1/accounts/verify_credentials":
@@ -101,6 +129,29 @@ class _Handler(BaseHTTPRequestHandler):
         long_lived = "th-" + secrets.token_urlsafe(16)
         state.access_tokens.add(long_lived)
         self._json(200, {"access_token": long_lived, "token_type": "bearer", "expires_in": 5183944})
+
+    def _meta_app_call(self, path: str, query: dict[str, str]) -> None:
+        """Meta's calls authenticated by the app itself: the long-lived exchange and debug_token."""
+        state = self.server.state
+        if path == "/oauth/access_token":
+            if state.clients.get(query.get("client_id", "")) != query.get("client_secret") or query.get(
+                "fb_exchange_token"
+            ) not in state.access_tokens or query.get("grant_type") != "fb_exchange_token":
+                self._json(400, {"error": {"message": "Invalid exchange", "type": "OAuthException", "code": 100}})
+                return
+            state.exchanges.append({"client_id": query["client_id"], "fb_exchange_token": query["fb_exchange_token"]})
+            long_lived = "ll-" + secrets.token_urlsafe(16)
+            state.access_tokens.add(long_lived)
+            self._json(200, {"access_token": long_lived, "token_type": "bearer", "expires_in": 5183944})
+            return
+        app_id, _, app_secret = self.headers.get("Authorization", "").removeprefix("Bearer ").partition("|")
+        if state.clients.get(app_id) != app_secret:
+            self._json(400, {"error": {"message": "Invalid app token", "code": 190}})
+            return
+        page = state.page_tokens.get(query.get("input_token", ""))
+        self._json(200, {"data": {"app_id": app_id, "type": "PAGE", "is_valid": page is not None, "profile_id": page,
+                                  "expires_at": state.page_token_expires_at, "data_access_expires_at": 1798761600,
+                                  "scopes": ["pages_manage_metadata", "pages_manage_engagement"]}})
 
     def _authorize(self, query: dict[str, str]) -> None:
         state = self.server.state
@@ -126,6 +177,17 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         form = {key: values[0] for key, values in parse_qs(self.rfile.read(length).decode()).items()}
         state = self.server.state
+        if url.path == "/oauth/access_token":
+            self._meta_app_call(url.path, form)
+            return
+        if url.path.endswith("/subscribed_apps"):
+            page_id = url.path.split("/")[1]
+            if state.page_tokens.get(form.get("access_token", "")) != page_id:
+                self._json(400, {"error": {"message": "A Page access token is required", "code": 210}})
+                return
+            state.subscriptions.append((page_id, form.get("subscribed_fields", "")))
+            self._json(200, {"success": True})
+            return
         client_id = self._client(form)
         if client_id is None:
             self._json(401, {"error": "invalid_client"})
@@ -219,4 +281,4 @@ class FakeAuthServer:
             "revoke_url": f"{self.url}/revoke", "api_url": self.url, "scope": "read write",
             "client_id": client_id, "client_secret": client_secret,
         }
-        return {name: dict(entry) for name in ("x", "mastodon", "meta", "google", "google_business", "threads")}
+        return {name: dict(entry) for name in ("x", "mastodon", "meta", "google", "google_business", "threads", "googleplay")}

@@ -336,7 +336,7 @@ def test_facebook_connects_and_tests_with_a_header_token(admin_client, fake):
     location = _start(admin_client, network="facebook", name="Page")
     admin_client.get(_authorize(location))
     channel = Channel.objects.get(kind="facebook")
-    assert channel_tokens.channel_verify(channel_id=channel.pk).handle == "brand_support"
+    assert channel_tokens.channel_verify(channel_id=channel.pk).handle == "Telco Support"  # the Page's own token
 
 
 def test_youtube_asks_google_for_offline_access_and_tests_the_channel(admin_client, fake):
