@@ -61,7 +61,7 @@ class SessionExpired(ConnectorError):
 
 class BlueskyConnector(Connector):
     kind = "bluesky"
-    capabilities = Capabilities(reply=True, max_length=300, media=True)
+    capabilities = Capabilities(reply=True, max_length=300, media=True, publish=True)
     max_pages = 5
     page_size = 50
 

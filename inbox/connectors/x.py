@@ -43,7 +43,7 @@ VERIFIED_TYPES = frozenset({"blue", "business", "government"})
 
 class XConnector(Connector):
     kind = "x"
-    capabilities = Capabilities(reply=True, private_reply=True, max_length=280, media=True)
+    capabilities = Capabilities(reply=True, private_reply=True, max_length=280, media=True, publish=True)
     max_pages = 5
     page_size = 100
 
