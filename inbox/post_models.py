@@ -16,7 +16,7 @@ class ScheduledPostStatus(models.TextChoices):
     PENDING = "pending", _("Waiting for approval")
     SCHEDULED = "scheduled", _("Scheduled")
     FROZEN = "frozen", _("Held: publishing suspended")  # the stored value predates the word "held"
-    PUBLISHING = "publishing", _("Publishing")
+    PUBLISHING = "publishing", _("Being published")
     PUBLISHED = "published", _("Published")
     FAILED = "failed", _("Failed")
     CANCELLED = "cancelled", _("Cancelled")

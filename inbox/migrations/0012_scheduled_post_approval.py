@@ -36,7 +36,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='scheduledpost',
             name='status',
-            field=models.CharField(choices=[('draft', 'Draft'), ('pending', 'Waiting for approval'), ('scheduled', 'Scheduled'), ('frozen', 'Held: publishing suspended'), ('publishing', 'Publishing'), ('published', 'Published'), ('failed', 'Failed'), ('cancelled', 'Cancelled')], default='scheduled', max_length=12),
+            field=models.CharField(choices=[('draft', 'Draft'), ('pending', 'Waiting for approval'), ('scheduled', 'Scheduled'), ('frozen', 'Held: publishing suspended'), ('publishing', 'Being published'), ('published', 'Published'), ('failed', 'Failed'), ('cancelled', 'Cancelled')], default='scheduled', max_length=12),
         ),
         migrations.AddIndex(
             model_name='scheduledpost',

@@ -105,7 +105,8 @@ def test_a_held_post_whose_time_passed_is_published_now_or_rescheduled(
     # Given two held posts whose times went by during the suspension
     overdue = _week(community_manager, director, channel)[:2]
     services.publishing_suspend(actor=director, reason="Duelo")
-    ScheduledPost.objects.filter(pk__in=[p.pk for p in overdue]).update(scheduled_at=timezone.now() - timedelta(hours=1))
+    overdue_ids = [post.pk for post in overdue]
+    ScheduledPost.objects.filter(pk__in=overdue_ids).update(scheduled_at=timezone.now() - timedelta(hours=1))
 
     # A plain release asks what to do instead of publishing a stale post silently
     with pytest.raises(services.PostTimePassed, match="publish it now or choose a new time"):
@@ -139,7 +140,7 @@ def test_the_button_needs_a_reason_and_a_crisis_team_role(director, department_h
 def test_the_calendar_shows_the_reason_and_every_held_post_and_tells_open_calendars(
     community_manager, director, channel, client, django_capture_on_commit_callbacks
 ):
-    posts = _week(community_manager, director, channel)
+    _week(community_manager, director, channel)
     client.force_login(director)
 
     with GroupListener(group_for_role("community_manager")) as calendars:
