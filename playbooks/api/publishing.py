@@ -92,6 +92,11 @@ class SuspensionSerializer(serializers.ModelSerializer):
         fields = ["id", "reason", "crisis", "started_by", "started_at", "ended_at"]
 
 
+class SuspensionStateSerializer(serializers.Serializer):
+    suspension = SuspensionSerializer(allow_null=True)
+    held = ScheduledPostSerializer(many=True)
+
+
 class SuspendSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=MAX_REASON_LENGTH)
 
@@ -161,7 +166,7 @@ class PostActionView(APIView):
 
     allowed_roles = services.PUBLISHERS
 
-    @extend_schema(request=ReleaseSerializer, responses=ScheduledPostSerializer)
+    @extend_schema(operation_id="scheduled_posts_action", request=ReleaseSerializer, responses=ScheduledPostSerializer)
     def post(self, request: Request, pk: int, action: str) -> Response:
         actor = _user(request)
         if action == "release":
@@ -190,6 +195,7 @@ class SuspensionView(APIView):
 
     allowed_roles = services.PUBLISHERS
 
+    @extend_schema(responses=SuspensionStateSerializer)
     def get(self, request: Request) -> Response:
         suspension = selectors.publishing_suspension_active()
         return Response(
