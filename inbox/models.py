@@ -333,34 +333,6 @@ class MentionMinuteStat(models.Model):
         return f"{self.brand}/{self.topic or '*'} {self.minute:%Y-%m-%d %H:%M}: {self.volume}"
 
 
-class ScheduledPostStatus(models.TextChoices):
-    SCHEDULED = "scheduled", _("Scheduled")
-    FROZEN = "frozen", _("Frozen by a crisis")
-    PUBLISHED = "published", _("Published")
-    FAILED = "failed", _("Failed")
-    CANCELLED = "cancelled", _("Cancelled")
-
-
-class ScheduledPost(models.Model):
-    """A brand post waiting for its time. A declared crisis freezes it until someone releases it."""
-
-    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="scheduled_posts")
-    body = models.TextField()
-    scheduled_at = models.DateTimeField(db_index=True)
-    status = models.CharField(max_length=12, choices=ScheduledPostStatus.choices, default=ScheduledPostStatus.SCHEDULED)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
-    external_id = models.CharField(max_length=128, blank=True)
-    error = models.TextField(blank=True)
-    published_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["scheduled_at"]
-
-    def __str__(self) -> str:
-        return f"Post #{self.pk} at {self.scheduled_at:%Y-%m-%d %H:%M} ({self.status})"
-
-
 class LabelCorrection(models.Model):
     """A community manager's correction of a triage label; exported as extra training rows."""
 
@@ -387,3 +359,4 @@ from inbox.cluster_models import (  # noqa: E402,F401  (models of this app, kept
     MentionCluster,
     MentionClusterAuthor,
 )
+from inbox.post_models import ScheduledPost, ScheduledPostStatus  # noqa: E402,F401  (kept in a module of their own)

@@ -108,3 +108,9 @@ def reply_limit(*, kind: str) -> int:
     """The longest reply the network takes; 0 where the channel cannot reply at all."""
     capabilities = capabilities_for(kind)
     return capabilities.max_length if capabilities.reply else 0
+
+
+def post_limit(*, kind: str) -> int:
+    """The longest brand post the network takes (counted as replies are); 0 where Crisis Desk cannot post."""
+    capabilities = capabilities_for(kind)
+    return capabilities.max_length if capabilities.publish else 0

@@ -1,5 +1,9 @@
-from django.contrib import admin
+from typing import Any
 
+from django.contrib import admin
+from django.http import HttpRequest
+
+from inbox.models import ScheduledPost
 from playbooks.models import (
     Alert,
     Crisis,
@@ -7,6 +11,7 @@ from playbooks.models import (
     Playbook,
     PlaybookRevision,
     PlaybookVersion,
+    PublishingSuspension,
 )
 
 
@@ -52,3 +57,27 @@ class CrisisNotificationAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Seen in the admin, changed only through the calendar's services (four eyes, audit, the timeline)."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(ScheduledPost)
+class ScheduledPostAdmin(ReadOnlyAdmin):
+    list_display = ["id", "channel", "scheduled_at", "status", "created_by", "approved_by", "external_id"]
+    list_filter = ["status", "channel"]
+
+
+@admin.register(PublishingSuspension)
+class PublishingSuspensionAdmin(ReadOnlyAdmin):
+    list_display = ["id", "reason", "crisis", "started_by", "started_at", "ended_at"]

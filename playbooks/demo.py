@@ -7,12 +7,21 @@ never delete comments, do not feed trolls, never publish cheerful content during
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any, TypedDict
 
 from django.db import transaction
+from django.utils import timezone
 
+from crisisdesk.models import User
+from inbox.models import Channel, ChannelKind, ScheduledPost
 from playbooks.models import CrisisLevel, CrisisType, Playbook
-from playbooks.services import playbook_version_create
+from playbooks.services import (
+    playbook_version_create,
+    scheduled_post_approve,
+    scheduled_post_create,
+    scheduled_post_submit,
+)
 
 CM = "community_manager"
 DIRECTOR = "director"
@@ -239,3 +248,30 @@ def seed() -> None:
                 playbook_version_create(
                     playbook_id=playbook.pk, content=content, actor=None, note="Versión inicial"
                 )
+    seed_posts()
+
+
+# (hours from now, text, approved): the brand's week. The cheerful Friday post is the one a crisis must hold.
+DEMO_POSTS = (
+    (20, "¡Feliz viernes! 🎉 Este finde, fibra a tope para tus series y tus partidas. #FelizFinde", True),
+    (44, "Recordatorio: el martes de 2:00 a 4:00 hacemos mantenimiento en la red de Valencia. "
+         "Puede haber cortes breves.", True),
+    (68, "Nuevo horario de atención en tienda desde el lunes: de 10:00 a 21:00, también los sábados.", False),
+)
+
+
+def seed_posts() -> None:
+    """A few posts on the simulator channel (written by Luis, approved by Elena); left alone once any exist."""
+    channel = Channel.objects.filter(kind=ChannelKind.SIMULATOR).order_by("pk").first()
+    author = User.objects.filter(username="luis").first()
+    approver = User.objects.filter(username="elena").first()
+    if channel is None or author is None or approver is None or ScheduledPost.objects.exists():
+        return
+    now = timezone.now()
+    for hours, text, approved in DEMO_POSTS:
+        post = scheduled_post_create(
+            channel_id=channel.pk, body=text, scheduled_at=now + timedelta(hours=hours), actor=author
+        )
+        scheduled_post_submit(post_id=post.pk, actor=author)
+        if approved:
+            scheduled_post_approve(post_id=post.pk, actor=approver)

@@ -47,3 +47,19 @@ class CrisisNotFound(CrisisError):
 
 class CrisisForbidden(CrisisError):
     """The user may not do this to this object, whatever their role (pages answer 403)."""
+
+
+class OutboxError(TranslatableError):
+    """A scheduled-post or publishing action that cannot be done; the message says why."""
+
+
+class OutboxNotFound(OutboxError):
+    """No such post or channel (pages answer 404)."""
+
+
+class OutboxForbidden(OutboxError):
+    """Four eyes: the user may not approve what they wrote (pages answer 403)."""
+
+
+class PostTimePassed(OutboxError):
+    """A held post whose time has gone by: the person releasing it says "publish now" or gives a new time."""

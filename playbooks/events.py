@@ -66,3 +66,17 @@ def publish_crisis_updated(crisis_id: int, *, part: str) -> None:
 def publish_to_users(user_ids: list[int], payload: dict[str, Any]) -> None:
     if user_ids:
         publish_on_commit([group_for_user(user_id) for user_id in user_ids], payload)
+
+
+def publishing_changed(*, post_id: int | None, status: str, suspended: bool | None = None) -> dict[str, Any]:
+    """A scheduled post moved, or publishing was suspended or resumed: open calendars reload."""
+    return event("publishing.changed", post_id=post_id, status=status, suspended=suspended)
+
+
+def publish_publishing_changed(*, post_id: int | None, status: str, suspended: bool | None = None) -> None:
+    publish_on_commit(STAFF_GROUPS, publishing_changed(post_id=post_id, status=status, suspended=suspended))
+
+
+def statement_template_added(statement) -> dict[str, Any]:
+    """An approved statement is now a composer template: open composers re-read their templates."""
+    return event("statement.template_added", id=statement.pk, crisis_id=statement.crisis_id)

@@ -7,10 +7,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils import timezone
+from django.utils.translation import gettext
+
 from inbox.models import Mention
 from playbooks.content import content_clean
-from playbooks.models import ACTIVE_CRISIS_STATUSES, OPEN_CRISIS_STATUSES, Crisis
+from playbooks.models import ACTIVE_CRISIS_STATUSES, OPEN_CRISIS_STATUSES, Crisis, Statement, StatementStatus
 from playbooks.selectors import crisis_banner, open_crisis_exists
+
+STATEMENT_TEMPLATE_LIMIT = 5
 
 
 class PlaybooksCrisisReader:
@@ -57,9 +62,20 @@ class PlaybooksCrisisReader:
         return list(Crisis.objects.order_by("-detected_at").values_list("pk", "title")[:limit])
 
     def crisis_reply_templates(self, *, crisis: Any) -> list[tuple[str, str]]:
-        """(name, body) of the crisis's playbook templates; none when its content is broken."""
+        """(name, body) of the crisis's playbook templates, then its approved statements; none when broken."""
         try:
             content = content_clean(crisis.playbook_content)
         except ValueError:
             return []
-        return [(template["name"], template["body"]) for template in content["templates"]]
+        templates = [(template["name"], template["body"]) for template in content["templates"]]
+        return templates + statement_templates(crisis=crisis)
+
+
+def statement_templates(*, crisis: Crisis) -> list[tuple[str, str]]:
+    """The crisis's approved statements, newest first: what the brand has said, word for word."""
+    statements = Statement.objects.filter(crisis=crisis, status=StatementStatus.APPROVED)
+    templates = []
+    for statement in statements.order_by("-decided_at", "-pk")[:STATEMENT_TEMPLATE_LIMIT]:
+        decided = timezone.localtime(statement.decided_at or statement.created_at).strftime("%H:%M")
+        templates.append((gettext("Approved statement · %(time)s") % {"time": decided}, statement.body))
+    return templates

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -178,10 +180,12 @@ class Statement(models.Model):
     approvers = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     decided_at = models.DateTimeField(null=True, blank=True)
+    posts = models.ManyToManyField("inbox.ScheduledPost", related_name="statements", blank=True)
 
     # Not stored: set for the person viewing the crisis room (`playbooks.views.crises`).
     needs_approver: bool
     can_decide: bool
+    approver_states: list[Any]
 
     class Meta:
         ordering = ["-created_at"]
@@ -312,3 +316,34 @@ class CrisisNotification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} to {self.address} (crisis #{self.crisis_id}): {self.state}"
+
+
+class PublishingSuspension(models.Model):
+    """"Suspend scheduled content": while one is open no scheduled post goes out (organisation-wide).
+
+    Declaring a crisis opens one with the crisis title as its reason; a person may open one with a
+    reason of their own. Ending it releases nothing: each held post is released one at a time.
+    """
+
+    reason = models.CharField(max_length=300, validators=[validate_single_line])
+    crisis = models.ForeignKey(
+        Crisis, null=True, blank=True, on_delete=models.SET_NULL, related_name="publishing_suspensions"
+    )
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    started_at = models.DateTimeField()
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.reason} ({'ended' if self.ended_at else 'active'})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.ended_at is None

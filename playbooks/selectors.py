@@ -81,7 +81,7 @@ def crisis_statements(*, crisis_id: int) -> list[Statement]:
     return list(
         Statement.objects.filter(crisis_id=crisis_id)
         .select_related("author")
-        .prefetch_related("approvers", "decisions__approver")
+        .prefetch_related("approvers", "decisions__approver", "posts__channel")
         .order_by("-created_at")
     )
 
@@ -93,22 +93,6 @@ def statements_awaiting(*, user) -> list[Statement]:
         .exclude(author=user)
         .select_related("crisis", "author")
         .order_by("created_at")
-    )
-
-
-def frozen_posts() -> list[ScheduledPost]:
-    return list(
-        ScheduledPost.objects.filter(status=ScheduledPostStatus.FROZEN)
-        .select_related("channel")
-        .order_by("scheduled_at")
-    )
-
-
-def scheduled_posts_pending() -> list[ScheduledPost]:
-    return list(
-        ScheduledPost.objects.filter(status__in=[ScheduledPostStatus.SCHEDULED, ScheduledPostStatus.FROZEN])
-        .select_related("channel")
-        .order_by("scheduled_at")
     )
 
 

@@ -26,8 +26,15 @@ def crisis_summaries_send() -> int:
 
 @reliable_task(name="playbooks.scheduled_posts_publish_due")
 def scheduled_posts_publish_due() -> int:
-    """Beat, every 30 s: publish scheduled posts whose time has come (frozen ones stay put)."""
+    """Beat, every 30 s: publish scheduled posts whose time has come (held ones stay put)."""
     return len(services.scheduled_posts_publish_due())
+
+
+@reliable_task(name=services.POST_PUBLISH_TASK)
+def scheduled_post_publish(post_id: int) -> str:
+    """Enqueued by name after commit (a released overdue post, a statement): publishes once, or does nothing."""
+    post = services.scheduled_post_publish(post_id=post_id)
+    return post.status if post is not None else ""
 
 
 @reliable_task(name="notify.crisis_notifications_retry", time_limit=120, soft_time_limit=100)

@@ -66,6 +66,15 @@ TIMELINE_TEXTS: dict[str, TimelineText] = {
     "statement.returned_with_comment": TimelineText(_("Statement sent back by %(actor)s: %(comment)s")),
     "posts.frozen": TimelineText(_("Scheduled posts frozen")),
     "posts.released": TimelineText(_("Scheduled posts released")),
+    "publishing.suspended": TimelineText(
+        _("Scheduled publishing suspended by %(actor)s: %(reason)s. Posts held: %(count)s")
+    ),
+    "publishing.already_suspended": TimelineText(_("Scheduled publishing was already suspended: %(reason)s")),
+    "publishing.resumed": TimelineText(
+        _("Scheduled publishing resumed by %(actor)s. Posts still held, to release one by one: %(count)s")
+    ),
+    "post.released": TimelineText(_("Held post on %(channel)s released by %(actor)s, to go out at %(time)s")),
+    "statement.published": TimelineText(_("Statement published on %(channels)s by %(actor)s")),
     "revision.case_recorded": TimelineText(_("Unforeseen case recorded: %(case)s")),
 }
 

@@ -16,17 +16,27 @@ urlpatterns = [
     path("crises/<int:crisis_id>/level/", views.crisis_level, name="crisis_level"),
     path("crises/<int:crisis_id>/status/<slug:action>/", views.crisis_status, name="crisis_status"),
     path("crises/<int:crisis_id>/checklist/<int:item_id>/", views.checklist_toggle, name="checklist_toggle"),
-    path("crises/<int:crisis_id>/posts/<slug:action>/", views.crisis_posts, name="crisis_posts"),
     path("crises/<int:crisis_id>/statements/", views.statement_submit, name="statement_submit"),
     path(
         "crises/<int:crisis_id>/statements/<int:statement_id>/decide/",
         views.statement_decide,
         name="statement_decide",
     ),
+    path(
+        "crises/<int:crisis_id>/statements/<int:statement_id>/publish/",
+        views.statement_publish,
+        name="statement_publish",
+    ),
     path("crises/<int:crisis_id>/review/", views.crisis_review, name="crisis_review"),
     path(
         "crises/<int:crisis_id>/review/complete/", views.crisis_review_complete, name="crisis_review_complete"
     ),
+    path("publishing/", views.publishing_calendar, name="publishing"),
+    path("publishing/posts/", views.post_create, name="post_create"),
+    path("publishing/posts/<int:post_id>/edit/", views.post_edit, name="post_edit"),
+    path("publishing/posts/<int:post_id>/<slug:action>/", views.post_action, name="post_action"),
+    path("publishing/suspend/", views.publishing_suspend, name="publishing_suspend"),
+    path("publishing/resume/", views.publishing_resume, name="publishing_resume"),
     path("alerts/", views.alert_list, name="alert_list"),
     path("alerts/<int:alert_id>/declare/", views.alert_declare, name="alert_declare"),
     path("playbooks/", views.playbook_list, name="playbook_list"),

@@ -1,7 +1,8 @@
 """The one small interface every channel adapter speaks.
 
-Tasks only ask a connector two things: "fetch what is new since this cursor" and "publish this
-reply". Rate limits, pagination, backoff and payload normalisation stay inside the adapter.
+Tasks only ask a connector three things: "fetch what is new since this cursor", "publish this
+reply" and, where the network lets a brand post (`Capabilities.publish`), "publish this post".
+Rate limits, pagination, backoff and payload normalisation stay inside the adapter.
 """
 
 from __future__ import annotations
@@ -82,12 +83,13 @@ class Capabilities:
     reply: bool = False
     hide: bool = False
     private_reply: bool = False
-    max_length: int = 0  # characters a reply may have on the network; 0 where there is no reply
+    max_length: int = 0  # characters a reply or post may have on the network; 0 where there is no reply
     media: bool = False
     # How the network counts `max_length` (inbox/reply_length.py applies it, static/js/composer.js mirrors it):
     # "characters" (code points), "graphemes" (extended grapheme clusters, UAX #29), "x" or "mastodon".
     length_unit: str = "characters"
     max_bytes: int = 0  # a limit on the reply's UTF-8 bytes as well (Bluesky: 3000); 0 where there is none
+    publish: bool = False  # the brand's own post (`publish_post`): the publishing calendar and statements
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +189,7 @@ class Connector:
         raise ConnectorError(f"{self.kind} cannot publish replies.")
 
     def publish_post(self, *, text: str) -> str:
+        """Publish `text` as the brand's own post (where `capabilities.publish`); return the platform's id."""
         raise ConnectorError(f"{self.kind} cannot publish posts.")
 
     def hide(self, *, external_id: str, hidden: bool = True) -> None:

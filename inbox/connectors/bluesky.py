@@ -61,7 +61,9 @@ class SessionExpired(ConnectorError):
 
 class BlueskyConnector(Connector):
     kind = "bluesky"
-    capabilities = Capabilities(reply=True, max_length=300, media=True, length_unit="graphemes", max_bytes=3000)
+    capabilities = Capabilities(
+        reply=True, max_length=300, media=True, length_unit="graphemes", max_bytes=3000, publish=True
+    )
     max_pages = 5
     page_size = 50
 

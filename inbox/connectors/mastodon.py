@@ -39,7 +39,9 @@ def _id_key(value: str) -> tuple[int, str]:
 
 class MastodonConnector(Connector):
     kind = "mastodon"
-    capabilities = Capabilities(reply=True, private_reply=True, max_length=500, media=True, length_unit="mastodon")
+    capabilities = Capabilities(
+        reply=True, private_reply=True, max_length=500, media=True, length_unit="mastodon", publish=True
+    )
     max_pages = 5
     page_size = 40
 

@@ -317,6 +317,18 @@ class MetaConnector(GraphApiLimits):
 
 class FacebookConnector(MetaConnector):
     kind = "facebook"
+    capabilities = replace(MetaConnector.capabilities, publish=True)
+
+    def publish_post(self, *, text: str) -> str:
+        """A post on the page's feed (`POST /{page-id}/feed`, page token); Instagram takes no text-only post."""
+        page = str(self.config.get(self.poll_config_key) or "")
+        if not page:
+            raise ConnectorError("The Facebook channel names no page_id to post on.")
+        response = self.send("POST", f"/{page}/feed", data={"message": text, "access_token": self._token()})
+        body = self.decode_json(response)
+        if not isinstance(body, dict) or not body.get("id"):
+            raise ConnectorError(f"Meta did not return the new post id: {str(body)[:200]}")
+        return str(body["id"])
 
 
 class InstagramConnector(MetaConnector):

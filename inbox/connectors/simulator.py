@@ -161,7 +161,7 @@ def _poisson(rng: random.Random, mean: float) -> int:
 
 class SimulatorConnector(Connector):
     kind = "simulator"
-    capabilities = Capabilities(reply=True, hide=True, max_length=2000)
+    capabilities = Capabilities(reply=True, hide=True, max_length=2000, publish=True)
     batch_limit = 500
 
     def fetch_since(self, cursor: dict[str, Any], *, now: datetime | None = None) -> FetchResult:

@@ -43,7 +43,9 @@ VERIFIED_TYPES = frozenset({"blue", "business", "government"})
 
 class XConnector(Connector):
     kind = "x"
-    capabilities = Capabilities(reply=True, private_reply=True, max_length=280, media=True, length_unit="x")
+    capabilities = Capabilities(
+        reply=True, private_reply=True, max_length=280, media=True, length_unit="x", publish=True
+    )
     max_pages = 5
     page_size = 100
 

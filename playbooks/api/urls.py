@@ -1,6 +1,6 @@
 from django.urls import path
 
-from playbooks.api import views
+from playbooks.api import publishing, views
 
 urlpatterns = [
     path("crises/", views.CrisisListView.as_view(), name="api-crisis-list"),
@@ -12,4 +12,14 @@ urlpatterns = [
     path("playbooks/<int:pk>/", views.PlaybookDetailView.as_view(), name="api-playbook-detail"),
     path("alerts/", views.AlertListView.as_view(), name="api-alert-list"),
     path("dashboard/", views.DashboardView.as_view(), name="api-dashboard"),
+    path("scheduled-posts/", publishing.PostListView.as_view(), name="api-post-list"),
+    path("scheduled-posts/<int:pk>/", publishing.PostDetailView.as_view(), name="api-post-detail"),
+    path("scheduled-posts/<int:pk>/<slug:action>/", publishing.PostActionView.as_view(), name="api-post-action"),
+    path("publishing/suspension/", publishing.SuspensionView.as_view(), name="api-publishing-suspension"),
+    path("publishing/resume/", publishing.SuspensionResumeView.as_view(), name="api-publishing-resume"),
+    path(
+        "crises/<int:pk>/statements/<int:statement_id>/publish/",
+        publishing.StatementPublishView.as_view(),
+        name="api-crisis-statement-publish",
+    ),
 ]

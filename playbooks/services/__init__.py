@@ -1,11 +1,20 @@
-"""Writes for crises, alerts, statements, playbooks and scheduled posts, one module per subdomain.
+"""Writes for crises, alerts, statements, playbooks, scheduled posts and publishing suspensions, one module
+per subdomain.
 
 Every state change locks its row, writes a timeline entry and an audit record in the same
 transaction, and pushes live events only after commit (`playbooks.events`). Callers import this
 package (`from playbooks import services`); the modules are its layout, not its interface.
 """
 
-from playbooks.errors import CrisisError, CrisisForbidden, CrisisNotFound
+from playbooks.errors import (
+    CrisisError,
+    CrisisForbidden,
+    CrisisNotFound,
+    OutboxError,
+    OutboxForbidden,
+    OutboxNotFound,
+    PostTimePassed,
+)
 from playbooks.services.alerts import ALERT_QUIET, alert_open, alerts_close_quiet
 from playbooks.services.checklist import checklist_item_set
 from playbooks.services.common import DECLARERS, PLAYBOOK_EDITORS, users_named
@@ -19,12 +28,15 @@ from playbooks.services.crises import (
     playbook_version_current,
 )
 from playbooks.services.posts import (
-    OutboxError,
+    POST_PUBLISH_TASK,
+    PUBLISHERS,
+    scheduled_post_approve,
+    scheduled_post_cancel,
     scheduled_post_create,
+    scheduled_post_edit,
     scheduled_post_publish,
-    scheduled_posts_freeze,
+    scheduled_post_submit,
     scheduled_posts_publish_due,
-    scheduled_posts_release,
 )
 from playbooks.services.revisions import (
     crisis_review_complete,
@@ -35,8 +47,9 @@ from playbooks.services.revisions import (
     revision_apply,
     revision_preview,
 )
-from playbooks.services.statements import statement_decide, statement_submit
+from playbooks.services.statements import statement_decide, statement_publish, statement_submit
 from playbooks.services.summaries import SUMMARY_CADENCE, crisis_notify, crisis_summaries_send
+from playbooks.services.suspension import publishing_resume, publishing_suspend, scheduled_post_release
 from playbooks.services.timeline import crisis_event_add
 
 __all__ = [
@@ -49,6 +62,11 @@ __all__ = [
     "CrisisForbidden",
     "CrisisNotFound",
     "OutboxError",
+    "OutboxForbidden",
+    "OutboxNotFound",
+    "POST_PUBLISH_TASK",
+    "PUBLISHERS",
+    "PostTimePassed",
     "alert_open",
     "alerts_close_quiet",
     "checklist_item_set",
@@ -68,12 +86,18 @@ __all__ = [
     "playbook_version_current",
     "revision_apply",
     "revision_preview",
+    "publishing_resume",
+    "publishing_suspend",
+    "scheduled_post_approve",
+    "scheduled_post_cancel",
     "scheduled_post_create",
+    "scheduled_post_edit",
     "scheduled_post_publish",
-    "scheduled_posts_freeze",
+    "scheduled_post_release",
+    "scheduled_post_submit",
     "scheduled_posts_publish_due",
-    "scheduled_posts_release",
     "statement_decide",
+    "statement_publish",
     "statement_submit",
     "users_named",
 ]

@@ -40,7 +40,7 @@ from playbooks.selectors import alert_mention_ids, brand_default, playbook_versi
 from playbooks.services.alerts import alert_timeline_params
 from playbooks.services.common import DECLARERS, crisis_for_update, display_name, role_require, users_named
 from playbooks.services.departments import crisis_departments_ask
-from playbooks.services.posts import scheduled_posts_freeze
+from playbooks.services.suspension import publishing_suspend
 from playbooks.services.timeline import crisis_event_add
 
 # Enqueued by name: `playbooks.tasks` imports the services, so the services do not import it back.
@@ -234,7 +234,8 @@ def crisis_declare(
     """Declare a crisis and start its playbook, all or nothing.
 
     Snapshots the current playbook version, creates the checklist with deadlines, links the alert
-    and mentions, freezes every scheduled post, creates the escalation requests for the playbook's
+    and mentions, suspends scheduled publishing (every approved post is held, the crisis title the
+    reason), creates the escalation requests for the playbook's
     departments, and after commit pushes `crisis.changed` to everyone, `crisis.notice` to the people
     the playbook names and emails them (task `playbooks.crisis_notify`).
 
@@ -264,7 +265,7 @@ def crisis_declare(
             now=now,
         )
         _declaration_record(crisis=crisis, actor=actor, alert=alert, mention_ids=linked)
-        scheduled_posts_freeze(actor=actor, crisis=crisis)
+        publishing_suspend(actor=actor, reason=crisis.title, crisis=crisis, now=now)
         crisis_departments_ask(
             crisis=crisis, departments=crisis.playbook_content["departments"], actor=actor, mention_ids=linked
         )
@@ -357,7 +358,7 @@ def crisis_contain(*, crisis_id: int, actor: User, now: datetime | None = None) 
 
 
 def crisis_resolve(*, crisis_id: int, actor: User, now: datetime | None = None) -> Crisis:
-    """Resolve the crisis (the banner goes). Frozen posts stay frozen until someone releases them."""
+    """Resolve the crisis (the banner goes). Publishing stays suspended and held posts held until people act."""
     return crisis_status_set(
         crisis_id=crisis_id,
         actor=actor,

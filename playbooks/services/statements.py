@@ -1,4 +1,7 @@
-"""Public statements written during a crisis, and the four-eyes approval they need before going out."""
+"""Public statements written during a crisis, the four-eyes approval they need, and publishing them.
+
+An approved statement is also offered to the composer as a template (`playbooks.hooks`).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,9 @@ from django.utils.translation import gettext_lazy as _
 
 from crisisdesk.audit import audit_record
 from crisisdesk.models import User
+from crisisdesk.realtime import publish_on_commit
+from inbox.models import Channel, ScheduledPost, ScheduledPostStatus
+from inbox.post_checks import post_refusal
 from playbooks import events
 from playbooks.content import content_clean
 from playbooks.errors import CrisisError, CrisisForbidden, CrisisNotFound
@@ -20,6 +26,7 @@ from playbooks.models import (
     StatementStatus,
 )
 from playbooks.services.common import DECLARERS, crisis_for_update, display_name, role_require, users_named
+from playbooks.services.posts import scheduled_post_publish_enqueue
 from playbooks.services.timeline import crisis_event_add
 
 MAX_STATEMENT_LENGTH = 5000
@@ -137,4 +144,75 @@ def statement_decide(
         recipients = [statement.author_id, *statement.approvers.values_list("pk", flat=True)]
         events.publish_to_users(recipients, events.statement_decided(statement))
         events.publish_crisis_updated(statement.crisis_id, part="statements")
+        if statement.status == StatementStatus.APPROVED:
+            publish_on_commit(events.STAFF_GROUPS, events.statement_template_added(statement))
     return statement
+
+
+def _statement_approved_by_another(statement: Statement) -> None:
+    """Four eyes, checked again before anything goes out: approved, and by someone who is not the author."""
+    if statement.status != StatementStatus.APPROVED:
+        raise CrisisError(_("Only an approved statement can be published."))
+    if not statement.decisions.filter(approved=True).exclude(approver_id=statement.author_id).exists():
+        raise CrisisForbidden(_("A statement needs the approval of someone other than its author."))
+
+
+def _statement_channels(statement: Statement, channel_ids: list[int]) -> list[Channel]:
+    """The chosen channels, each able to take this text (the composer's checks), not yet published on."""
+    channels = list(Channel.objects.filter(pk__in=channel_ids).order_by("name"))
+    if not channel_ids or len(channels) != len(set(channel_ids)):
+        raise CrisisError(_("Choose the channels to publish the statement on."))
+    already = set(
+        statement.posts.exclude(status__in=[ScheduledPostStatus.FAILED, ScheduledPostStatus.CANCELLED])
+        .values_list("channel_id", flat=True)
+    )
+    refusals = [post_refusal(kind=channel.kind, text=statement.body) for channel in channels]
+    refusals += [
+        _("Already published on %(channel)s.") % {"channel": channel.name}
+        for channel in channels
+        if channel.pk in already
+    ]
+    if any(refusals):
+        raise CrisisError(" ".join(refusal for refusal in refusals if refusal))
+    return channels
+
+
+def statement_publish(*, crisis_id: int, statement_id: int, actor: User, channel_ids: list[int]) -> list[ScheduledPost]:
+    """Publish an approved statement on the chosen channels, now, through the scheduled posts' path.
+
+    One post per channel, already approved (by the statement's approver), published by the post task
+    after commit; a channel that cannot take the text (no posting, too long as that network counts)
+    refuses the whole request with the reason, so nothing half goes out. A suspension does not hold
+    it: it is the crisis's own word, approved by four eyes. Audited; on the timeline.
+    """
+    role_require(actor, DECLARERS, _("Only the crisis team can publish statements."))
+    with transaction.atomic():
+        crisis_for_update(crisis_id)
+        statement = Statement.objects.select_for_update().select_related("crisis").filter(
+            pk=statement_id, crisis_id=crisis_id
+        ).first()
+        if statement is None:
+            raise CrisisNotFound(_("That statement does not exist in this crisis."))
+        _statement_approved_by_another(statement)
+        channels = _statement_channels(statement, list(dict.fromkeys(channel_ids)))
+        approval = statement.decisions.filter(approved=True).exclude(approver_id=statement.author_id).first()
+        now = timezone.now()
+        posts = [
+            ScheduledPost.objects.create(
+                channel=channel, body=statement.body, scheduled_at=now, status=ScheduledPostStatus.SCHEDULED,
+                created_by=statement.author, approved_by=approval.approver if approval else None, approved_at=now,
+                submitted_at=statement.created_at,
+            )
+            for channel in channels
+        ]
+        statement.posts.add(*posts)
+        for post in posts:
+            scheduled_post_publish_enqueue(post.pk)
+        crisis_event_add(
+            crisis=statement.crisis, kind=CrisisEventKind.STATEMENT, key="statement.published",
+            params={"channels": ", ".join(channel.name for channel in channels), "actor": display_name(actor)},
+            actor=actor, data={"statement": statement.pk, "posts": [post.pk for post in posts]},
+        )
+        audit_record(actor=actor, verb="statement.publish", target=statement, data={"posts": [p.pk for p in posts]})
+        events.publish_crisis_updated(statement.crisis_id, part="statements")
+    return posts

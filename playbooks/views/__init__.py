@@ -10,7 +10,6 @@ from playbooks.views.crises import (
     crisis_level,
     crisis_list,
     crisis_live,
-    crisis_posts,
     crisis_room,
     crisis_status,
 )
@@ -22,8 +21,16 @@ from playbooks.views.playbook_pages import (
     playbook_list,
     revision_decide,
 )
+from playbooks.views.publishing import (
+    post_action,
+    post_create,
+    post_edit,
+    publishing_calendar,
+    publishing_resume,
+    publishing_suspend,
+)
 from playbooks.views.reviews import crisis_review, crisis_review_complete
-from playbooks.views.statements import statement_decide, statement_submit
+from playbooks.views.statements import statement_decide, statement_publish, statement_submit
 
 __all__ = [
     "alert_declare",
@@ -34,7 +41,6 @@ __all__ = [
     "crisis_level",
     "crisis_list",
     "crisis_live",
-    "crisis_posts",
     "crisis_review",
     "crisis_review_complete",
     "crisis_room",
@@ -43,7 +49,14 @@ __all__ = [
     "playbook_edit",
     "playbook_history",
     "playbook_list",
+    "post_action",
+    "post_create",
+    "post_edit",
+    "publishing_calendar",
+    "publishing_resume",
+    "publishing_suspend",
     "revision_decide",
     "statement_decide",
+    "statement_publish",
     "statement_submit",
 ]

@@ -35,9 +35,9 @@ def run_action(
     """Run one service call; its refusal is shown in the reader's language (404 and 403 as such)."""
     try:
         action()
-    except services.CrisisNotFound as error:
+    except (services.CrisisNotFound, services.OutboxNotFound) as error:
         raise Http404(str(error)) from error
-    except services.CrisisForbidden as error:
+    except (services.CrisisForbidden, services.OutboxForbidden) as error:
         return refuse(request, str(error), back=back, status=403)
     except (services.CrisisError, services.OutboxError) as error:
         return refuse(request, str(error), back=back)

@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from crisisdesk.roles import CONSOLE_STAFF, EVERYONE, roles_required, user_has_role
 from crisisdesk.text import template_render
-from playbooks import selectors, services
+from playbooks import publishing_selectors, selectors, services
 from playbooks.content import content_clean
 from playbooks.forms import DeclareForm, LevelForm, StatementForm
 from playbooks.models import AlertStatus, Crisis
@@ -72,6 +72,7 @@ def _room_context(request: StaffRequest, crisis: Crisis) -> dict[str, Any]:
             and any(user.pk == request.user.pk for user in approvers)
             and request.user.pk not in decided
         )
+        statement.approver_states = publishing_selectors.statement_approver_states(statement)
     return {
         "crisis": crisis,
         "content": content,
@@ -81,8 +82,13 @@ def _room_context(request: StaffRequest, crisis: Crisis) -> dict[str, Any]:
         "steps_done": done,
         "timeline": selectors.crisis_timeline(crisis_id=crisis.pk),
         "statements": statements,
-        "frozen_posts": selectors.frozen_posts(),
-        "pending_posts": selectors.scheduled_posts_pending(),
+        "held_posts": publishing_selectors.posts_held(),
+        "suspension": publishing_selectors.publishing_suspension_active(),
+        "publish_channels": [
+            (channel, can_post)
+            for channel, can_post in publishing_selectors.publishing_channels()
+            if channel.is_enabled
+        ],
         "can_act": user_has_role(request.user, services.DECLARERS),
     }
 
@@ -154,26 +160,3 @@ def checklist_toggle(request: StaffRequest, crisis_id: int, item_id: int) -> Htt
         ),
         back=back,
     )
-
-
-@require_POST
-@roles_required(*services.DECLARERS)
-def crisis_posts(request: StaffRequest, crisis_id: int, action: str) -> HttpResponse:
-    """The freeze switch for scheduled posts."""
-    crisis = get_object_or_404(Crisis, pk=crisis_id)
-    back = reverse("playbooks:crisis_room", args=[crisis_id])
-    if action == "freeze":
-        return run_action(
-            request,
-            lambda: services.scheduled_posts_freeze(actor=request.user, crisis=crisis),
-            back=back,
-            done=_("Scheduled posts frozen."),
-        )
-    if action == "release":
-        return run_action(
-            request,
-            lambda: services.scheduled_posts_release(actor=request.user, crisis=crisis),
-            back=back,
-            done=_("Scheduled posts released."),
-        )
-    raise Http404

@@ -10,6 +10,8 @@ from django.views.decorators.http import require_POST
 from crisisdesk.roles import CONSOLE_STAFF, roles_required
 from playbooks import services
 from playbooks.forms import StatementDecisionForm, StatementForm
+from playbooks.publishing_forms import StatementPublishForm
+from playbooks.publishing_selectors import publishing_channels
 from playbooks.views.common import StaffRequest, refuse, run_action
 
 
@@ -47,4 +49,26 @@ def statement_decide(request: StaffRequest, crisis_id: int, statement_id: int) -
             comment=form.cleaned_data["comment"],
         ),
         back=back,
+    )
+
+
+@require_POST
+@roles_required(*services.DECLARERS)
+def statement_publish(request: StaffRequest, crisis_id: int, statement_id: int) -> HttpResponse:
+    """Publish an approved statement on the chosen channels, with the composer's checks for each."""
+    back = reverse("playbooks:crisis_room", args=[crisis_id])
+    choices = [(channel.pk, channel.name) for channel, can_post in publishing_channels()]
+    form = StatementPublishForm(request.POST, channels=choices)
+    if not form.is_valid():
+        return refuse(request, _("Choose the channels to publish the statement on."), back=back)
+    return run_action(
+        request,
+        lambda: services.statement_publish(
+            crisis_id=crisis_id,
+            statement_id=statement_id,
+            actor=request.user,
+            channel_ids=form.cleaned_data["channels"],
+        ),
+        back=back,
+        done=_("The statement is being published."),
     )

@@ -211,6 +211,8 @@
       }
     }
     document.addEventListener("console:escalation.answered", refreshTemplates);
+    // An approved crisis statement becomes a template too.
+    document.addEventListener("console:statement.template_added", refreshTemplates);
     document.addEventListener("console:reconnected", refreshTemplates);
 
     async function check() {

@@ -281,4 +281,5 @@ class FakeAuthServer:
             "revoke_url": f"{self.url}/revoke", "api_url": self.url, "scope": "read write",
             "client_id": client_id, "client_secret": client_secret,
         }
-        return {name: dict(entry) for name in ("x", "mastodon", "meta", "google", "google_business", "threads", "googleplay")}
+        names = ("x", "mastodon", "meta", "google", "google_business", "threads", "googleplay")
+        return {name: dict(entry) for name in names}

@@ -18,6 +18,7 @@ COLUMNS = {
     "private reply": "private_reply",
     "max length": "max_length",
     "media": "media",
+    "publish": "publish",
 }
 
 

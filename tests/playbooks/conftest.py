@@ -9,7 +9,12 @@ from django.utils import timezone
 
 from inbox.models import ScheduledPost
 from playbooks.models import Playbook
-from playbooks.services import playbook_version_create
+from playbooks.services import (
+    playbook_version_create,
+    scheduled_post_approve,
+    scheduled_post_create,
+    scheduled_post_submit,
+)
 from tests.factories import ChannelFactory
 
 
@@ -63,3 +68,12 @@ def scheduled_post(channel, community_manager):
         scheduled_at=timezone.now() + timedelta(minutes=5),
         created_by=community_manager,
     )
+
+
+def post_approved(*, channel, author, approver, body: str = "Nueva tarifa de fibra desde el lunes", hours: float = 2):
+    """A post written by `author` and approved by `approver`, going out in `hours`: the calendar's path."""
+    post = scheduled_post_create(
+        channel_id=channel.pk, body=body, scheduled_at=timezone.now() + timedelta(hours=hours), actor=author
+    )
+    scheduled_post_submit(post_id=post.pk, actor=author)
+    return scheduled_post_approve(post_id=post.pk, actor=approver)

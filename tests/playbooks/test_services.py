@@ -12,7 +12,6 @@ from crisisdesk.models import AuditEvent
 from inbox.models import ScheduledPostStatus
 from playbooks import services
 from playbooks.models import Crisis, CrisisEvent, CrisisStatus, Playbook, StatementStatus
-from playbooks.services import posts as outbox
 from tests.factories import MentionFactory, UserFactory
 from tests.playbooks.conftest import technical_content
 from tests.realtime import GroupListener
@@ -126,37 +125,6 @@ def test_bad_level_is_refused_without_writing(community_manager, technical_playb
     with pytest.raises(services.CrisisError):
         services.crisis_declare(actor=community_manager, crisis_type="technical", level=7)
     assert Crisis.objects.count() == 0
-
-
-def test_the_publisher_does_not_publish_frozen_posts_until_released(
-    community_manager, technical_playbook, scheduled_post
-):
-    # Given a declared crisis froze the scheduled post
-    crisis = _declare(community_manager)
-    later = timezone.now() + timedelta(hours=1)
-
-    # When its time comes, the publisher leaves it alone
-    assert outbox.scheduled_posts_publish_due(now=later) == []
-    scheduled_post.refresh_from_db()
-    assert scheduled_post.status == ScheduledPostStatus.FROZEN
-
-    # and a post scheduled during the crisis is frozen from the start
-    during = outbox.scheduled_post_create(
-        channel=scheduled_post.channel, body="Promo", scheduled_at=later, actor=community_manager
-    )
-    assert during.status == ScheduledPostStatus.FROZEN
-
-    # When someone releases them explicitly
-    assert outbox.scheduled_posts_release(actor=community_manager, crisis=crisis) == 2
-
-    # Then they go out through the channel's connector
-    assert sorted(outbox.scheduled_posts_publish_due(now=later)) == sorted([scheduled_post.pk, during.pk])
-    scheduled_post.refresh_from_db()
-    assert scheduled_post.status == ScheduledPostStatus.PUBLISHED
-    assert scheduled_post.external_id.startswith("sim-post-")
-    assert CrisisEvent.objects.filter(crisis=crisis, kind="posts", message__icontains="released").exists()
-    # and a second run publishes nothing twice
-    assert outbox.scheduled_posts_publish_due(now=later) == []
 
 
 def test_resolving_keeps_posts_frozen_and_removes_the_banner(

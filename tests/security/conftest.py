@@ -17,7 +17,7 @@ from escalation.models import Department, HoldingLine
 from escalation.services import escalation_request_create
 from inbox.connectors.base import NormalizedAuthor, NormalizedMention
 from inbox.credentials import credentials_encrypt
-from inbox.models import Channel, ClusterAction, Mention, MentionCluster, Reply
+from inbox.models import Channel, ClusterAction, Mention, MentionCluster, Reply, ScheduledPost
 from inbox.services import mentions_ingest
 from integrations.models import WebhookEndpoint
 from playbooks.models import Alert, Crisis, Playbook
@@ -60,6 +60,7 @@ class World:
     cluster: MentionCluster
     cluster_action: ClusterAction
     holding_line: HoldingLine
+    scheduled_post: ScheduledPost
 
     def users(self) -> dict[str, User | None]:
         return {
@@ -179,4 +180,8 @@ def world(
         cluster=cluster,
         cluster_action=cluster_action,
         holding_line=HoldingLine.objects.create(department=department, topic="fibra", text=SCRIPT),
+        scheduled_post=ScheduledPost.objects.create(
+            channel=channel, body=XSS_TEXT, scheduled_at=now + timedelta(hours=2), status="pending",
+            created_by=community_manager,
+        ),
     )

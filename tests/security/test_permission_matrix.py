@@ -52,8 +52,9 @@ PUBLIC = {
 
 # Pages and APIs a department head may never use, whatever the view declares.
 HEAD_FORBIDDEN = re.compile(
-    r"^(inbox:.*|playbooks:(dashboard.*|crisis.*|alert.*|playbook.*|statement.*|checklist.*|revision.*)"
-    r"|api-(mention|channel|cluster|crisis|playbook|alert)-.*)$"
+    r"^(inbox:.*|playbooks:(dashboard.*|crisis.*|alert.*|playbook.*|statement.*|checklist.*|revision.*"
+    r"|publishing.*|post_.*)"
+    r"|api-(mention|channel|cluster|crisis|playbook|alert|post|publishing)-.*)$"
 )
 
 # Deliberate exception: every page's crisis banner (title and level only) is shown to everyone signed in.
@@ -69,10 +70,12 @@ PK_OWNERS = {
     "api-playbook-": "playbook",
     "api-webhook-": "webhook_endpoint",
     "api-reply-": "reply",
+    "api-post-": "scheduled_post",
 }
 ACTIONS = {
     "playbooks:crisis_status": "contain",
-    "playbooks:crisis_posts": "release",
+    "playbooks:post_action": "submit",
+    "api-post-action": "submit",
     "playbooks:revision_decide": "accept",
 }
 
@@ -165,6 +168,7 @@ def url_for(route: str, name: str, world) -> str:
             "cluster_id": world.cluster,
             "action_id": world.cluster_action,
             "author_id": world.mention.author,
+            "post_id": world.scheduled_post,
         }
         if kwarg not in objects:
             pytest.fail(f"route {name} takes <{kwarg}>: say which real object fills it")
