@@ -282,6 +282,7 @@ CELERY_BEAT_SCHEDULE = {
     "crisis-executive-summaries": {"task": "playbooks.crisis_summaries_send", "schedule": 300.0},
     "scheduled-posts-publish": {"task": "playbooks.scheduled_posts_publish_due", "schedule": 30.0},
     "crisis-notifications-retry": {"task": "notify.crisis_notifications_retry", "schedule": 60.0},
+    "alerts-renotify": {"task": "playbooks.alerts_renotify", "schedule": 30.0},
     "replies-send-due": {"task": "notify.replies_send_due", "schedule": 15.0},
     "network-hides-sweep": {"task": "notify.mentions_network_hide_sweep", "schedule": 60.0},
     "channel-tokens-refresh": {"task": "inbox.channel_tokens_refresh", "schedule": 120.0},
@@ -306,6 +307,7 @@ ESCALATION_NOTIFY_GRACE_SECONDS = int(os.environ.get("ESCALATION_NOTIFY_GRACE_SE
 # (docs/ESCALATION.md).
 ESCALATION_LINK_MAX_AGE_SECONDS = int(os.environ.get("ESCALATION_LINK_MAX_AGE_SECONDS", str(72 * 3600)))
 SLACK_SIGNING_SECRET = os.environ.get("SLACK_SIGNING_SECRET", "")
+ALERT_LINK_MAX_AGE_SECONDS = int(os.environ.get("ALERT_LINK_MAX_AGE_SECONDS", str(24 * 3600)))  # "Acknowledge alert"
 CELERY_QUEUES = list(QUEUES)
 if EMBEDDED:
     # The embedded worker's four threads serve every queue: slow model-tier batches must not hold them all.

@@ -135,7 +135,9 @@ def slack_interactions(request: HttpRequest) -> HttpResponse:
     """Slack's interactivity request URL: verified (v0 signature, five minutes), then acknowledged.
 
     The message's buttons are url buttons that open the signed page; Slack still posts each click
-    here. A verified click on an escalation button is audited; anything unsigned writes nothing.
+    here. A verified click on an escalation button is audited; a click on a button another app
+    registered (`slack.slack_action_handler_register`: an alert's "Acknowledge") goes to its handler.
+    Anything unsigned writes nothing.
     """
     if not slack.signature_valid(
         body=request.body,
@@ -143,7 +145,8 @@ def slack_interactions(request: HttpRequest) -> HttpResponse:
         signature=request.headers.get("X-Slack-Signature", ""),
     ):
         return JsonResponse({"error": "invalid signature"}, status=401)
-    for click in slack.escalation_clicks(request.POST.get("payload", "")):
+    payload = request.POST.get("payload", "")
+    for click in slack.escalation_clicks(payload):
         target = EscalationRequest.objects.filter(pk=click.request_id).first()
         if target is not None:
             audit_record(
@@ -152,4 +155,5 @@ def slack_interactions(request: HttpRequest) -> HttpResponse:
                 target=target,
                 data={"action": click.action_id, "slack_user": click.slack_user},
             )
+    slack.slack_actions_dispatch(payload)  # buttons of higher apps' messages (alerts), each verifying its value
     return HttpResponse(status=200)
