@@ -73,9 +73,12 @@ def crisis_notification_send(*, notification_id: int, now: datetime | None = Non
         | Q(state=CrisisNotificationState.FAILED, next_try_at__lte=now)
         | Q(state=CrisisNotificationState.SENDING, claimed_at__lte=now - STALE_CLAIM)
     )
+    if CrisisNotification.objects.filter(pk=notification_id, alert__acknowledged_at__isnull=False).exists():
+        return False  # someone took the alert: its remaining messages are not needed
+    # The claim's conditions are on the row's own columns: PostgreSQL re-checks them on the row a
+    # concurrent claimant committed (a join would move them into a subquery it does not re-check).
     claimed = (
         CrisisNotification.objects.filter(due, pk=notification_id)
-        .exclude(alert__acknowledged_at__isnull=False)
         .update(state=CrisisNotificationState.SENDING, claimed_at=now, next_try_at=None)
     )
     if not claimed:

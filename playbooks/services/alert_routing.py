@@ -162,12 +162,13 @@ def _renotify_one(*, dispatch_id: int, step: int, now: datetime) -> list[int]:
     """Claim and record one dispatch's next step; nothing when another sweeper claimed it first."""
     with transaction.atomic():
         dispatch = AlertDispatch.objects.select_related("alert").filter(pk=dispatch_id).first()
-        if dispatch is None:
+        if dispatch is None or dispatch.alert.acknowledged_at or dispatch.alert.status != AlertStatus.OPEN:
             return []
-        claimed = AlertDispatch.objects.filter(
-            pk=dispatch_id, step=step, next_at__lte=now, alert__acknowledged_at__isnull=True,
-            alert__status=AlertStatus.OPEN,
-        ).update(step=step + 1, next_at=_next_at(dispatch.route_snapshot, step=step + 1, now=now))
+        # Only the dispatch's own columns: PostgreSQL re-checks them on the row a concurrent sweeper
+        # committed, so the loser updates nothing. Acknowledging clears `next_at` under the same row lock.
+        claimed = AlertDispatch.objects.filter(pk=dispatch_id, step=step, next_at__lte=now).update(
+            step=step + 1, next_at=_next_at(dispatch.route_snapshot, step=step + 1, now=now)
+        )
         if not claimed:
             return []
         ids = _step_record(alert=dispatch.alert, dispatch=dispatch, step=step + 1, now=now)
