@@ -75,7 +75,7 @@ def slack_actions(payload: str) -> Iterator[SlackAction]:
         return
     if not isinstance(data, dict) or data.get("type") != "block_actions":
         return
-    user = data.get("user") if isinstance(data.get("user"), dict) else {}
+    user = data["user"] if isinstance(data.get("user"), dict) else {}
     slack_user = str(user.get("id", ""))
     name = str(user.get("name") or user.get("username") or slack_user)[:120]
     for action in data.get("actions") or []:

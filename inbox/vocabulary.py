@@ -66,7 +66,9 @@ def _terms_clean(terms: list[str], *, what: str) -> list[str]:
         if not stripped:
             continue
         if len(stripped) > MAX_TERM_LENGTH:
-            raise VocabularyError(_("“%(term)s…” is too long: a term has at most 80 characters.") % {"term": stripped[:20]})
+            raise VocabularyError(
+                _("“%(term)s…” is too long: a term has at most 80 characters.") % {"term": stripped[:20]}
+            )
         # A trailing full stop means "the whole word": kept, the folded rest is what is matched.
         ending = "." if stripped.endswith(".") else ""
         folded = term_folded(stripped.rstrip("."))

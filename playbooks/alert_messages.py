@@ -66,7 +66,9 @@ def alert_message(*, alert: Alert, step: int, link: str) -> AlertMessage:
         "level": alert.suggested_level,
         "started": timezone.localtime(alert.started_at).strftime("%d/%m %H:%M"),
     }
-    baseline_line = _("Now %(now).1f a minute against a baseline of %(mean).1f ± %(std).1f (threshold %(threshold).1f).") % {
+    baseline_line = _(
+        "Now %(now).1f a minute against a baseline of %(mean).1f ± %(std).1f (threshold %(threshold).1f)."
+    ) % {
         "now": alert.observed,
         "mean": alert.baseline_mean,
         "std": alert.baseline_std,
@@ -88,7 +90,9 @@ def alert_message(*, alert: Alert, step: int, link: str) -> AlertMessage:
         ),
         link=link,
         console_link=settings.PUBLIC_BASE_URL + reverse("playbooks:alert_detail", args=[alert.pk]),
-        step_line=_("Re-notification %(step)d: nobody has acknowledged the alert yet.") % {"step": step} if step else "",
+        step_line=(
+            _("Re-notification %(step)d: nobody has acknowledged the alert yet.") % {"step": step} if step else ""
+        ),
     )
 
 

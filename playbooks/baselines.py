@@ -5,10 +5,11 @@ aggregate query per brand and run), never the mentions one by one.
 
 For every brand and topic ("" is everything) and every signal (volume, negative share, complaints,
 high-reach authors, and reach: the mentions weighted by their authors' followers and their
-engagement, `inbox.stats.reach_weight`, so that a few very loud voices count) the baseline is the mean and standard deviation of the same hour of the week in
-the last four weeks, or of the last two hours while that history is short, blended with a prior so a
-cold start behaves. A signal fires when it stays above max(mean + k·σ, minimum) for N consecutive
-complete minutes (k and N come from the sensitivity).
+engagement, `inbox.stats.reach_weight`, so that a few very loud voices count) the baseline is the
+mean and standard deviation of the same hour of the week in the last four weeks, or of the last two
+hours while that history is short, blended with a prior so a cold start behaves. A signal fires
+when it stays above max(mean + k·σ, minimum) for N consecutive complete minutes (k and N come from
+the sensitivity); a brand's watch terms' topic has lower floors.
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ RULES: dict[str, SignalRule] = {
     AlertSignal.REACH: SignalRule(prior_mean=3.0, prior_std=3.0, minimum=15),
 }
 # A brand's watch terms are rare by design: their topic fires on a lower floor.
-WATCH_MINIMUMS = {AlertSignal.VOLUME: 3.0, AlertSignal.REACH: 8.0}
+WATCH_MINIMUMS: dict[str, float] = {AlertSignal.VOLUME: 3.0, AlertSignal.REACH: 8.0}
 
 
 def sensitivity_current() -> Sensitivity:

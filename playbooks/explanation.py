@@ -72,7 +72,9 @@ def _top_clusters(samples: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ids = [cluster_id for cluster_id, _ in counts.most_common(TOP_CLUSTERS)]
     clusters = {
         row["id"]: row
-        for row in MentionCluster.objects.filter(pk__in=ids).values("id", "representative_text", "mention_count", "reach")
+        for row in MentionCluster.objects.filter(pk__in=ids).values(
+            "id", "representative_text", "mention_count", "reach"
+        )
     }
     return [
         {

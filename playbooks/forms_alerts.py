@@ -43,7 +43,8 @@ class AlertRouteForm(forms.Form):
     teams_clear = forms.BooleanField(label=_("Remove the Teams webhook"), required=False)
     emit_webhook_event = forms.BooleanField(label=_("Send the alert.opened webhook event"), required=False)
     renotify_minutes = forms.IntegerField(
-        label=_("Re-notify after (minutes)"), min_value=0, max_value=1440, initial=10, help_text=_("0: never re-notify.")
+        label=_("Re-notify after (minutes)"), min_value=0, max_value=1440, initial=10,
+        help_text=_("0: never re-notify."),
     )
     renotify_times = forms.IntegerField(label=_("Re-notify at most (times)"), min_value=0, max_value=20, initial=3)
     renotify_users = forms.ModelMultipleChoiceField(

@@ -37,10 +37,10 @@ from inbox.services.moderation import (
     mention_close,
     mention_hide,
     mention_network_hide_sync,
-    mentions_network_hide_sweep,
     mention_reopen,
     mention_reply_anyway,
     mention_unhide,
+    mentions_network_hide_sweep,
 )
 from inbox.services.polling import channel_failure_record, channel_poll, channels_claim_due
 from inbox.services.replies import (

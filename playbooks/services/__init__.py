@@ -6,6 +6,7 @@ package (`from playbooks import services`); the modules are its layout, not its 
 """
 
 from playbooks.errors import CrisisError, CrisisForbidden, CrisisNotFound
+from playbooks.services.alert_routes import AlertRouteError, alert_route_delete, alert_route_save
 from playbooks.services.alert_routing import (
     ALERT_NOTIFICATIONS_SEND_TASK,
     alert_notifications_send,
@@ -13,7 +14,6 @@ from playbooks.services.alert_routing import (
     alert_routes_matching,
     alerts_renotify,
 )
-from playbooks.services.alert_routes import AlertRouteError, alert_route_delete, alert_route_save
 from playbooks.services.alerts import ALERT_QUIET, alert_acknowledge, alert_open, alerts_close_quiet
 from playbooks.services.checklist import checklist_item_set
 from playbooks.services.common import DECLARERS, PLAYBOOK_EDITORS, users_named

@@ -50,7 +50,9 @@ ALERT_NOTIFICATIONS_SEND_TASK = "notify.alert_notifications_send"
 def alert_routes_matching(*, alert: Alert) -> list[AlertRoute]:
     """The active routes an alert matches: its brand or any, severity and level at least theirs, their types."""
     routes = (
-        AlertRoute.objects.filter(is_active=True, min_severity__lte=alert.severity, min_level__lte=alert.suggested_level)
+        AlertRoute.objects.filter(
+            is_active=True, min_severity__lte=alert.severity, min_level__lte=alert.suggested_level
+        )
         .filter(Q(brand="") | Q(brand=alert.brand))
         .prefetch_related("users", "departments", "renotify_users")
         .order_by("pk")

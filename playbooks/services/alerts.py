@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-
 from django.utils import timezone
 from django.utils.translation import gettext as _
 

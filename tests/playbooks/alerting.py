@@ -28,7 +28,10 @@ EXPLANATION = {
     "top_clusters": [{"id": 1, "text": "Caída de la fibra en Madrid", "in_window": 2, "mentions": 9, "reach": 10}],
     "top_topics": [],
     "sample_mentions": [
-        {"id": 1, "text": "<b>Caída</b> total en Madrid", "handle": "famosa", "followers": 2_000_000, "engagement": 40_000}
+        {
+            "id": 1, "text": "<b>Caída</b> total en Madrid", "handle": "famosa", "followers": 2_000_000,
+            "engagement": 40_000,
+        }
     ],
 }
 

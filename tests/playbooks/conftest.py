@@ -11,6 +11,7 @@ from inbox.models import ScheduledPost
 from playbooks.models import Playbook
 from playbooks.services import playbook_version_create
 from tests.factories import ChannelFactory
+from tests.playbooks.alerting import chat  # noqa: F401  (the chat webhooks' side, for the alert tests)
 
 
 def technical_content(**overrides) -> dict:

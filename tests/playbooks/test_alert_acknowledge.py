@@ -17,7 +17,7 @@ from escalation import slack
 from playbooks import services
 from playbooks.alert_links import alert_link_token
 from playbooks.models import Alert
-from tests.playbooks.alerting import SLACK_HOOK, T0, alert_opened, chat, make_route, slack_secret  # noqa: F401
+from tests.playbooks.alerting import SLACK_HOOK, T0, alert_opened, make_route, slack_secret
 from tests.realtime import GroupListener
 
 pytestmark = pytest.mark.django_db

@@ -18,15 +18,7 @@ from playbooks import notifications, services
 from playbooks.alert_messages import SLACK_ACTION_ALERT_ACKNOWLEDGE, SLACK_ACTION_ALERT_OPEN
 from playbooks.models import CrisisNotification, CrisisNotificationState
 from tests.factories import UserFactory
-from tests.playbooks.alerting import (  # noqa: F401  (chat is a fixture)
-    CARD_SCHEMA,
-    SLACK_HOOK,
-    T0,
-    TEAMS_HOOK,
-    alert_opened,
-    chat,
-    make_route,
-)
+from tests.playbooks.alerting import CARD_SCHEMA, SLACK_HOOK, T0, TEAMS_HOOK, alert_opened, make_route
 
 pytestmark = pytest.mark.django_db
 

@@ -86,7 +86,10 @@ def test_the_same_two_posts_a_minute_from_ordinary_accounts_open_nothing():
     for minute in range(32):
         _ingest_minute(
             channel, minute,
-            [_post(minute * 2 + extra, minute=minute, followers=150, engagement=2, text="Un escándalo") for extra in (0, 1)],
+            [
+                _post(minute * 2 + extra, minute=minute, followers=150, engagement=2, text="Un escándalo")
+                for extra in (0, 1)
+            ],
         )
     assert signals_evaluate(brand="Telco", now=START + timedelta(minutes=32)) == []
     assert alerts_detect(now=START + timedelta(minutes=32)) == []

@@ -35,7 +35,8 @@ def _vocabulary_post(**extra):
     data = {
         "topics-TOTAL_FORMS": "2", "topics-INITIAL_FORMS": "0", "topics-MIN_NUM_FORMS": "0",
         "topics-MAX_NUM_FORMS": "30",
-        "topics-0-name": "returns", "topics-0-crisis_type": "commercial", "topics-0-terms": "devoluci\nreembolso\nrefund",
+        "topics-0-name": "returns", "topics-0-crisis_type": "commercial",
+        "topics-0-terms": "devoluci\nreembolso\nrefund",
         "topics-1-name": "", "topics-1-crisis_type": "", "topics-1-terms": "",
         "watch_terms": "Boicot\nOCU.",
     }
@@ -85,7 +86,8 @@ def test_a_director_edits_the_topics_and_watch_terms_and_new_mentions_are_tagged
 def test_a_bad_topic_is_refused_with_its_reason_and_nothing_changes(client, admin_user):
     ChannelFactory(brand="Zapatos")
     client.force_login(admin_user)
-    response = client.post("/alerts/vocabulary/?brand=Zapatos", _vocabulary_post(**{"topics-0-name": "Devoluciones y más"}))
+    bad = _vocabulary_post(**{"topics-0-name": "Devoluciones y más"})
+    response = client.post("/alerts/vocabulary/?brand=Zapatos", bad)
     assert response.status_code == 400
     assert "cannot name a topic" in response.content.decode()
     assert not BrandVocabulary.objects.filter(brand="Zapatos").exists()

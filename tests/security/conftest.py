@@ -20,7 +20,7 @@ from inbox.credentials import credentials_encrypt
 from inbox.models import Channel, ClusterAction, Mention, MentionCluster, Reply
 from inbox.services import mentions_ingest
 from integrations.models import WebhookEndpoint
-from playbooks.models import Alert, Crisis, Playbook
+from playbooks.models import Alert, AlertRoute, Crisis, Playbook
 from playbooks.services import (
     crisis_declare,
     playbook_revision_propose,
@@ -60,6 +60,7 @@ class World:
     cluster: MentionCluster
     cluster_action: ClusterAction
     holding_line: HoldingLine
+    alert_route: AlertRoute
 
     def users(self) -> dict[str, User | None]:
         return {
@@ -179,4 +180,5 @@ def world(
         cluster=cluster,
         cluster_action=cluster_action,
         holding_line=HoldingLine.objects.create(department=department, topic="fibra", text=SCRIPT),
+        alert_route=AlertRoute.objects.create(name=SCRIPT, brand="Telco"),
     )

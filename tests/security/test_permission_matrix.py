@@ -42,6 +42,8 @@ PUBLIC = {
     "escalation:respond_acknowledge",
     "escalation:respond_answer",
     "escalation:slack_interactions",
+    # an alert's signed link opens its "Acknowledge alert" page (playbooks.alert_links)
+    "playbooks:alert_respond",
 }
 
 # Pages and APIs a department head may never use, whatever the view declares.
@@ -151,6 +153,7 @@ def url_for(route: str, name: str, world) -> str:
             "item_id": world.crisis.checklist.first(),
             "statement_id": world.statement,
             "alert_id": world.alert,
+            "route_id": world.alert_route,
             "playbook_id": world.playbook,
             "revision_id": world.revision,
             "reply_id": world.reply,
