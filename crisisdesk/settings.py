@@ -51,8 +51,7 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "http://127.0.0.1:8000,http://localhost:8000")
 PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
-# Daphne serves the product (`manage.py serve`, docker-compose) but is not an app here: as an app it
-# would load Twisted and its TLS stack into every Celery worker process for a runserver we never use.
+# Daphne serves the product but is not an app here: as one it would load Twisted into every Celery worker.
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -168,8 +167,7 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-# Single sign-on for the departments (OpenID Connect), on only when the client and the provider are set: the
-# OIDC_* settings are built in crisisdesk/settings_parts.py, what a sign-in may do is in docs/ESCALATION.md.
+# Departments' single sign-on (OpenID Connect), on only when configured: settings_parts.py, docs/ESCALATION.md.
 SINGLE_SIGN_ON = settings_parts.single_sign_on(dict(os.environ))
 globals().update(SINGLE_SIGN_ON)
 AUTHENTICATION_BACKENDS += [settings_parts.SINGLE_SIGN_ON_BACKEND] if SINGLE_SIGN_ON["OIDC_ENABLED"] else []
@@ -288,6 +286,7 @@ CELERY_BEAT_SCHEDULE = {
     "crisis-executive-summaries": {"task": "playbooks.crisis_summaries_send", "schedule": 300.0},
     "scheduled-posts-publish": {"task": "playbooks.scheduled_posts_publish_due", "schedule": 30.0},
     "crisis-notifications-retry": {"task": "notify.crisis_notifications_retry", "schedule": 60.0},
+    "alerts-renotify": {"task": "playbooks.alerts_renotify", "schedule": 30.0},
     "replies-send-due": {"task": "notify.replies_send_due", "schedule": 15.0},
     "network-hides-sweep": {"task": "notify.mentions_network_hide_sweep", "schedule": 60.0},
     "channel-tokens-refresh": {"task": "inbox.channel_tokens_refresh", "schedule": 120.0},
@@ -319,6 +318,7 @@ POSTMARK_INBOUND_PASSWORD = os.environ.get("POSTMARK_INBOUND_PASSWORD", "")
 ESCALATION_IMAP_URL = os.environ.get("ESCALATION_IMAP_URL", "")
 ESCALATION_IMAP_PASSWORD = os.environ.get("ESCALATION_IMAP_PASSWORD", "")
 CELERY_BEAT_SCHEDULE |= settings_parts.mail_poll_schedule(ESCALATION_IMAP_URL)
+ALERT_LINK_MAX_AGE_SECONDS = int(os.environ.get("ALERT_LINK_MAX_AGE_SECONDS", str(24 * 3600)))  # "Acknowledge alert"
 CELERY_QUEUES = list(QUEUES)
 if EMBEDDED:
     # The embedded worker's four threads serve every queue: slow model-tier batches must not hold them all.

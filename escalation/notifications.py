@@ -1,5 +1,7 @@
 """How a notification leaves the building: email through Django, chat through an incoming webhook.
 
+The one transport for escalation's and playbooks' messages (crisis e-mails, alert messages).
+
 Both return an error message instead of raising: a mail server or chat service that is down must
 never stop the chain from climbing, and the failure is recorded on the notification row.
 """
@@ -42,8 +44,8 @@ def email_send(*, to: str, subject: str, body: str, html: str = "", reply_to: st
             message.attach_alternative(html, "text/html")
         message.send(fail_silently=False)
     except Exception as error:  # any transport error is recorded, never fatal
-        logger.warning("Escalation email to %s failed: %s", to, error)
-        return str(error)[:500] or type(error).__name__
+        logger.warning("Email to %s failed: %s", to, error)
+        return f"{type(error).__name__}: {error}"[:500]
     return ""
 
 
@@ -54,6 +56,6 @@ def webhook_post(*, url: str, payload: dict[str, Any]) -> str:
             response = client.post(url, json=payload)
             response.raise_for_status()
     except httpx.HTTPError as error:
-        logger.warning("Escalation webhook %s failed: %s", url, error)
-        return str(error)[:500] or type(error).__name__
+        logger.warning("Chat webhook %s failed: %s", url.split("?")[0][:80], error)
+        return f"{type(error).__name__}: {error}"[:500]
     return ""

@@ -13,7 +13,7 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,6 +83,53 @@ def payload_type(payload: str) -> str:
 def _slack_user(data: dict[str, Any]) -> str:
     user = data.get("user")
     return str(user.get("id", "")) if isinstance(user, dict) else ""
+
+
+@dataclass(frozen=True)
+class SlackAction:
+    """One click on a button of any Crisis Desk message, as Slack reports it (`block_actions`)."""
+
+    action_id: str
+    value: str
+    slack_user: str
+    slack_user_name: str
+
+
+# Apps above escalation (playbooks' alerts) handle their own buttons through the one interactivity URL.
+SlackActionHandler = Callable[[SlackAction], None]
+_handlers: dict[str, SlackActionHandler] = {}
+
+
+def slack_action_handler_register(action_id: str, handler: SlackActionHandler) -> None:
+    """Route verified clicks on buttons with this `action_id` to `handler` (registered in `ready()`)."""
+    _handlers[action_id] = handler
+
+
+def slack_actions(payload: str) -> Iterator[SlackAction]:
+    """Every button clicked in a `block_actions` payload (the form field `payload`, JSON)."""
+    try:
+        data = json.loads(payload)
+    except ValueError:
+        return
+    if not isinstance(data, dict) or data.get("type") != "block_actions":
+        return
+    user = data["user"] if isinstance(data.get("user"), dict) else {}
+    slack_user = str(user.get("id", ""))
+    name = str(user.get("name") or user.get("username") or slack_user)[:120]
+    for action in data.get("actions") or []:
+        if isinstance(action, dict) and action.get("action_id"):
+            yield SlackAction(str(action["action_id"]), str(action.get("value", "")), slack_user, name)
+
+
+def slack_actions_dispatch(payload: str) -> int:
+    """Hand each registered button's click to its handler; returns how many were handled."""
+    handled = 0
+    for action in slack_actions(payload):
+        handler = _handlers.get(action.action_id)
+        if handler is not None:
+            handler(action)
+            handled += 1
+    return handled
 
 
 def escalation_clicks(payload: str) -> Iterator[Click]:

@@ -126,7 +126,9 @@ def _submission(payload: str) -> HttpResponse:
 @require_POST
 def slack_interactions(request: HttpRequest) -> HttpResponse:
     """Slack's interactivity request URL: verified (v0 signature, five minutes), then a click or a
-    modal submission. Anything unsigned writes nothing."""
+    modal submission. A click on a button another app registered (`slack.slack_action_handler_register`:
+    an alert's "Acknowledge") goes to its handler, which verifies its own value. Anything unsigned
+    writes nothing."""
     if not slack.signature_valid(
         body=request.body,
         timestamp=request.headers.get("X-Slack-Request-Timestamp", ""),
@@ -136,4 +138,5 @@ def slack_interactions(request: HttpRequest) -> HttpResponse:
     payload = request.POST.get("payload", "")
     if slack.payload_type(payload) == "view_submission":
         return _submission(payload)
+    slack.slack_actions_dispatch(payload)
     return _clicks(payload)

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crisisdesk.parsers import JsonDocumentInvalid, json_loads_bounded
 from inbox.credentials import credentials_encrypt
-from inbox.models import Author, Channel, DeadLetter, Mention, Reply
+from inbox.models import Author, BrandVocabulary, Channel, DeadLetter, Mention, Reply
 
 
 class NoDeleteAdmin(admin.ModelAdmin):
@@ -130,3 +130,11 @@ class DeadLetterAdmin(ReadOnlyAdmin):
     list_filter = ("source",)
     search_fields = ("reason",)
     fields = ("created_at", "source", "channel", "reason", "payload")
+
+
+@admin.register(BrandVocabulary)
+class BrandVocabularyAdmin(NoDeleteAdmin):
+    """Edited on the console's "Topics and watch terms" page, which validates and audits each change."""
+
+    list_display = ["brand", "updated_at", "updated_by"]
+    readonly_fields = ["brand", "topics", "watch_terms", "updated_at", "updated_by"]

@@ -154,6 +154,8 @@ class Mention(models.Model):
     suggested_department = models.CharField(max_length=64, blank=True)
     triage_reasons = models.JSONField(default=list, blank=True)
     triage_tier = models.CharField(max_length=16, blank=True)
+    # Likes, reposts, replies the network reported (X public_metrics and the like): reach-weighted detection.
+    engagement = models.PositiveIntegerField(default=0, db_default=0)
 
     status = models.CharField(max_length=16, choices=MentionStatus.choices, default=MentionStatus.NEW)
     assignee = models.ForeignKey(
@@ -322,6 +324,8 @@ class MentionMinuteStat(models.Model):
     positive = models.PositiveIntegerField(default=0)
     complaints = models.PositiveIntegerField(default=0)
     high_reach = models.PositiveIntegerField(default=0)
+    # The sum of the minute's mentions' reach weights (`inbox.stats.reach_weight`): followers and engagement.
+    reach = models.FloatField(default=0.0, db_default=0.0)
 
     class Meta:
         constraints = [
@@ -359,4 +363,5 @@ from inbox.cluster_models import (  # noqa: E402,F401  (models of this app, kept
     MentionCluster,
     MentionClusterAuthor,
 )
+from inbox.models_topics import BrandVocabulary  # noqa: E402,F401
 from inbox.post_models import ScheduledPost, ScheduledPostStatus  # noqa: E402,F401  (kept in a module of their own)

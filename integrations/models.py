@@ -19,6 +19,7 @@ class WebhookEvent(models.TextChoices):
     CRISIS_RESOLVED = "crisis.resolved", _("Crisis resolved")
     ESCALATION_OVERDUE = "escalation.overdue", _("Escalation overdue")
     MENTION_PRIORITY_ABOVE = "mention.priority_above", _("Mention above a priority")
+    ALERT_OPENED = "alert.opened", _("Alert opened")
 
 
 class WebhookFormat(models.TextChoices):

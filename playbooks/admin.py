@@ -6,6 +6,8 @@ from django.http import HttpRequest
 from inbox.models import ScheduledPost
 from playbooks.models import (
     Alert,
+    AlertDispatch,
+    AlertRoute,
     Crisis,
     CrisisNotification,
     Playbook,
@@ -81,3 +83,18 @@ class ScheduledPostAdmin(ReadOnlyAdmin):
 @admin.register(PublishingSuspension)
 class PublishingSuspensionAdmin(ReadOnlyAdmin):
     list_display = ["id", "reason", "crisis", "started_by", "started_at", "ended_at"]
+
+
+@admin.register(AlertRoute)
+class AlertRouteAdmin(admin.ModelAdmin):
+    """Chat webhooks are write-only and encrypted: they are set on the console's route page."""
+
+    list_display = ["name", "brand", "min_severity", "min_level", "send_email", "emit_webhook_event", "is_active"]
+    list_filter = ["is_active", "brand"]
+    filter_horizontal = ["users", "departments", "renotify_users"]
+
+
+@admin.register(AlertDispatch)
+class AlertDispatchAdmin(admin.ModelAdmin):
+    list_display = ["alert", "route", "step", "next_at", "created_at"]
+    readonly_fields = ["alert", "route", "route_snapshot", "step", "next_at"]

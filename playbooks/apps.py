@@ -12,5 +12,7 @@ class PlaybooksConfig(AppConfig):
         # `playbooks.crisis_notify` by name, and run it in place when tasks are eager.
         from playbooks import tasks  # noqa: F401
         from playbooks.hooks import PlaybooksCrisisReader  # why: reads models, importable once apps are ready
+        from playbooks.slack_actions import slack_handlers_register  # why: as above, it reads models
 
         hooks.crisis_reader_register(PlaybooksCrisisReader())
+        slack_handlers_register()

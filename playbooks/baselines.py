@@ -4,10 +4,12 @@ Pure reading and arithmetic, no writes: `signals_evaluate` reads `inbox.MentionM
 aggregate query per brand and run), never the mentions one by one.
 
 For every brand and topic ("" is everything) and every signal (volume, negative share, complaints,
-high-reach authors) the baseline is the mean and standard deviation of the same hour of the week in
-the last four weeks, or of the last two hours while that history is short, blended with a prior so a
-cold start behaves. A signal fires when it stays above max(mean + k·σ, minimum) for N consecutive
-complete minutes (k and N come from the sensitivity).
+high-reach authors, and reach: the mentions weighted by their authors' followers and their
+engagement, `inbox.stats.reach_weight`, so that a few very loud voices count) the baseline is the
+mean and standard deviation of the same hour of the week in the last four weeks, or of the last two
+hours while that history is short, blended with a prior so a cold start behaves. A signal fires
+when it stays above max(mean + k·σ, minimum) for N consecutive complete minutes (k and N come from
+the sensitivity); a brand's watch terms' topic has lower floors.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from django.conf import settings
 from django.db.models import Min, Q, Sum
 
 from inbox.models import MentionMinuteStat
+from inbox.triage.topics import WATCH_TOPIC
 from playbooks.models import AlertSignal, CrisisLevel
 
 ALL_TOPICS = ""
@@ -29,7 +32,7 @@ HOUR_OF_WEEK_HALF_WINDOW = timedelta(minutes=30)
 RECENT_WINDOW_MINUTES = 120
 MIN_HOUR_OF_WEEK_SAMPLES = 60
 PRIOR_WEIGHT_MINUTES = 30
-COUNT_FIELDS = ("volume", "negative", "complaints", "high_reach")
+COUNT_FIELDS = ("volume", "negative", "complaints", "high_reach", "reach")
 
 
 @dataclass(frozen=True)
@@ -63,7 +66,11 @@ RULES: dict[str, SignalRule] = {
     ),
     AlertSignal.COMPLAINTS: SignalRule(prior_mean=2.0, prior_std=1.5, minimum=8),
     AlertSignal.HIGH_REACH: SignalRule(prior_mean=0.2, prior_std=0.5, minimum=3),
+    # Sum of reach weights a minute: an ordinary author weighs about 1, a million followers about 11.
+    AlertSignal.REACH: SignalRule(prior_mean=3.0, prior_std=3.0, minimum=15),
 }
+# A brand's watch terms are rare by design: their topic fires on a lower floor.
+WATCH_MINIMUMS: dict[str, float] = {AlertSignal.VOLUME: 3.0, AlertSignal.REACH: 8.0}
 
 
 def sensitivity_current() -> Sensitivity:
@@ -92,6 +99,8 @@ class Firing:
     window: tuple[datetime, datetime]
     topic_volumes: dict[str, int] = field(default_factory=dict)
     negative_share_now: float = 0.0
+    # The signal's value in each minute of the window, oldest first: "now" against the baseline.
+    window_values: tuple[float, ...] = ()
 
     @property
     def severity(self) -> int:
@@ -111,7 +120,7 @@ def floor_minute(moment: datetime) -> datetime:
     return moment.replace(second=0, microsecond=0)
 
 
-def _series(brand: str, ranges: list[tuple[datetime, datetime]]) -> dict[str, dict[datetime, list[int]]]:
+def _series(brand: str, ranges: list[tuple[datetime, datetime]]) -> dict[str, dict[datetime, list[float]]]:
     """Counts per topic and minute (all channels summed) over the given ranges, in one query."""
     condition = Q()
     for start, end in ranges:
@@ -121,15 +130,17 @@ def _series(brand: str, ranges: list[tuple[datetime, datetime]]) -> dict[str, di
         .values("topic", "minute")
         .annotate(**{name: Sum(name) for name in COUNT_FIELDS})
     )
-    series: dict[str, dict[datetime, list[int]]] = defaultdict(dict)
+    series: dict[str, dict[datetime, list[float]]] = defaultdict(dict)
     for row in rows:
         series[row["topic"]][row["minute"]] = [row[name] or 0 for name in COUNT_FIELDS]
     return series
 
 
-def _value(counts: list[int] | None, signal: str, rule: SignalRule) -> float | None:
+def _value(counts: list[float] | None, signal: str, rule: SignalRule) -> float | None:
     """The signal's value in one minute; None when a share has too little volume to mean anything."""
-    volume, negative, complaints, high_reach = counts or [0, 0, 0, 0]
+    volume, negative, complaints, high_reach, reach = counts or [0, 0, 0, 0, 0.0]
+    if signal == AlertSignal.REACH:
+        return float(reach)
     if signal == AlertSignal.VOLUME:
         return float(volume)
     if signal == AlertSignal.COMPLAINTS:
@@ -154,7 +165,7 @@ def _stats(values: list[float]) -> tuple[float, float]:
 
 
 def baseline_for(
-    *, minutes_by_source: dict[str, list[datetime]], series: dict[datetime, list[int]], signal: str
+    *, minutes_by_source: dict[str, list[datetime]], series: dict[datetime, list[float]], signal: str
 ) -> Baseline:
     """Hour-of-week history when there is enough, else the recent past, always blended with the prior."""
     rule = RULES[signal]
@@ -202,7 +213,7 @@ def signals_evaluate(*, brand: str, now: datetime, sensitivity: Sensitivity | No
     window = _minutes(current_start, current_end, since=None)
     everything = series.get(ALL_TOPICS, {})
     topic_volumes = {
-        topic: sum((counts.get(minute) or [0])[0] for minute in window)
+        topic: int(sum((counts.get(minute) or [0])[0] for minute in window))
         for topic, counts in series.items()
         if topic != ALL_TOPICS
     }
@@ -216,7 +227,8 @@ def signals_evaluate(*, brand: str, now: datetime, sensitivity: Sensitivity | No
             if len(values) < len(found):
                 continue
             baseline = baseline_for(minutes_by_source=minutes_by_source, series=topic_series, signal=signal)
-            threshold = baseline.threshold(k=sensitivity.k, minimum=rule.minimum)
+            minimum = WATCH_MINIMUMS.get(signal, rule.minimum) if topic == WATCH_TOPIC else rule.minimum
+            threshold = baseline.threshold(k=sensitivity.k, minimum=minimum)
             if all(value > threshold for value in values):
                 firings.append(
                     Firing(
@@ -229,6 +241,7 @@ def signals_evaluate(*, brand: str, now: datetime, sensitivity: Sensitivity | No
                         window=(current_start, current_end),
                         topic_volumes=topic_volumes,
                         negative_share_now=window_negative / window_volume if window_volume else 0.0,
+                        window_values=tuple(values),
                     )
                 )
     return firings

@@ -60,6 +60,7 @@ class AlertSignal(models.TextChoices):
     NEGATIVE_SHARE = "negative_share", _("Negative share")
     COMPLAINTS = "complaints", _("Complaints")
     HIGH_REACH = "high_reach", _("High-reach authors")
+    REACH = "reach", _("Reach and engagement")
 
 
 class AlertStatus(models.TextChoices):
@@ -76,6 +77,7 @@ class RevisionStatus(models.TextChoices):
 class CrisisNotificationKind(models.TextChoices):
     DECLARED = "declared", _("Crisis declared")
     SUMMARY = "summary", _("Executive summary")
+    ALERT = "alert", _("Alert")
 
 
 class CrisisNotificationState(models.TextChoices):
@@ -83,3 +85,17 @@ class CrisisNotificationState(models.TextChoices):
     SENDING = "sending", _("Sending")
     SENT = "sent", _("Sent")
     FAILED = "failed", _("Failed")
+
+
+class AlertChannel(models.TextChoices):
+    """How an alert's message travels; the outgoing webhook event goes through `integrations`."""
+
+    EMAIL = "email", _("E-mail")
+    SLACK = "slack", _("Slack")
+    TEAMS = "teams", _("Microsoft Teams")
+
+
+class AlertAcknowledgedVia(models.TextChoices):
+    CONSOLE = "console", _("Console")
+    LINK = "link", _("Link in the message")
+    SLACK = "slack", _("Slack button")

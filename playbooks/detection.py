@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from inbox.models import Mention, MentionMinuteStat
+from inbox.vocabulary import Vocabulary, brand_vocabulary
 from playbooks import services
 from playbooks.baselines import Firing, floor_minute, level_for_severity, sensitivity_current, signals_evaluate
 from playbooks.explanation import explanation_build, type_suggest
@@ -33,7 +34,9 @@ def _samples(brand: str, window: tuple[datetime, datetime]) -> list[dict[str, An
             channel__brand=brand, received_at__gte=window[0], received_at__lt=window[1]
         )
         .order_by("-priority", "-id")
-        .values("id", "text", "priority", "sentiment", "author__handle", "author__followers")[:EXPLANATION_SAMPLE]
+        .values(
+            "id", "text", "priority", "sentiment", "engagement", "cluster_id", "author__handle", "author__followers"
+        )[:EXPLANATION_SAMPLE]
     ]
 
 
@@ -54,17 +57,20 @@ def _alert_refresh(firing: Firing, *, now: datetime) -> bool:
     return True
 
 
-def _alert_open(firing: Firing, *, samples: list[dict[str, Any]], now: datetime) -> Alert | None:
+def _alert_open(
+    firing: Firing, *, samples: list[dict[str, Any]], vocabulary: Vocabulary, now: datetime
+) -> Alert | None:
     """Open the alert; None if a concurrent run opened it first (the one-open-alert constraint)."""
     try:
         with transaction.atomic():
             return services.alert_open(
                 firing=firing,
-                explanation=explanation_build(firing, samples=samples),
+                explanation=explanation_build(firing, samples=samples, vocabulary=vocabulary),
                 suggested_type=type_suggest(
                     topic=firing.topic,
                     topic_volumes=firing.topic_volumes,
                     texts=[sample["text"] for sample in samples],
+                    vocabulary=vocabulary,
                 ),
                 suggested_level=level_for_severity(firing.severity),
                 now=now,
@@ -76,6 +82,7 @@ def _alert_open(firing: Firing, *, samples: list[dict[str, Any]], now: datetime)
 def _brand_detect(brand: str, *, now: datetime, cooldown: timedelta) -> list[Alert]:
     opened: list[Alert] = []
     samples: list[dict[str, Any]] | None = None
+    vocabulary = brand_vocabulary(brand=brand)
     for firing in signals_evaluate(brand=brand, now=now, sensitivity=sensitivity_current()):
         with transaction.atomic():
             if _alert_refresh(firing, now=now):
@@ -87,7 +94,7 @@ def _brand_detect(brand: str, *, now: datetime, cooldown: timedelta) -> list[Ale
                 continue
             if samples is None:
                 samples = _samples(brand, firing.window)
-            alert = _alert_open(firing, samples=samples, now=now)
+            alert = _alert_open(firing, samples=samples, vocabulary=vocabulary, now=now)
             if alert is not None:
                 opened.append(alert)
     return opened

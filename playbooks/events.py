@@ -42,6 +42,16 @@ def alert_new(alert) -> dict[str, Any]:
     )
 
 
+def alert_acknowledged(alert) -> dict[str, Any]:
+    return event(
+        "alert.acknowledged",
+        id=alert.pk,
+        via=alert.acknowledged_via,
+        by=alert.acknowledged_label,
+        at=alert.acknowledged_at.isoformat() if alert.acknowledged_at else None,
+    )
+
+
 def crisis_notice(crisis) -> dict[str, Any]:
     return event("crisis.notice", id=crisis.pk, level=crisis.level, crisis_type=crisis.crisis_type)
 

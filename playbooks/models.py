@@ -11,6 +11,8 @@ from django.db.models import Q
 from crisisdesk.models import Role
 from crisisdesk.text import validate_single_line
 from playbooks.choices import (
+    AlertAcknowledgedVia,
+    AlertChannel,
     AlertSignal,
     AlertStatus,
     ApprovalMode,
@@ -234,6 +236,13 @@ class Alert(models.Model):
     crisis = models.ForeignKey(
         Crisis, null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts"
     )
+    # Someone took it (from the console, the message's link or its Slack button): re-notification stops.
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    acknowledged_via = models.CharField(max_length=8, choices=AlertAcknowledgedVia.choices, blank=True)
+    acknowledged_label = models.CharField(max_length=120, blank=True)  # who, when not a user (a Slack name)
 
     class Meta:
         ordering = ["-started_at", "-id"]
@@ -286,20 +295,30 @@ class PlaybookRevision(models.Model):
 
 
 class CrisisNotification(models.Model):
-    """One crisis e-mail to one person, written before it is sent.
+    """One crisis or alert message to one recipient by one channel, written before it is sent.
 
     A send that fails stays here as failed, with its error and the time of its next try, so it is
     retried with backoff a bounded number of times and is in sight (admin, crisis room) meanwhile.
+    An alert's rows are unique per alert, step, recipient and channel: a message is sent once.
     """
 
-    crisis = models.ForeignKey(Crisis, on_delete=models.CASCADE, related_name="notifications")
+    crisis = models.ForeignKey(
+        Crisis, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    alert = models.ForeignKey(Alert, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=10, choices=CrisisNotificationKind.choices)
+    medium = models.CharField(max_length=8, choices=AlertChannel.choices, default=AlertChannel.EMAIL)
+    step = models.PositiveSmallIntegerField(default=0)
+    # "user:<id>" for a person, "route:<id>" for a route's chat channel (its URL is read at send time).
+    recipient_key = models.CharField(max_length=40, blank=True)
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    address = models.EmailField()
+    address = models.CharField(max_length=254, blank=True)
     subject = models.CharField(max_length=255)
     body = models.TextField()
+    html = models.TextField(blank=True)
+    payload = models.JSONField(null=True, blank=True)
     state = models.CharField(
         max_length=10, choices=CrisisNotificationState.choices, default=CrisisNotificationState.PENDING
     )
@@ -313,9 +332,17 @@ class CrisisNotification(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["state", "next_try_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["alert", "step", "recipient_key", "medium"],
+                condition=Q(alert__isnull=False),
+                name="alert_notification_once",
+            )
+        ]
 
     def __str__(self) -> str:
-        return f"{self.kind} to {self.address} (crisis #{self.crisis_id}): {self.state}"
+        about = f"alert #{self.alert_id}" if self.alert_id else f"crisis #{self.crisis_id}"
+        return f"{self.kind} {self.medium} to {self.address or self.recipient_key} ({about}): {self.state}"
 
 
 class PublishingSuspension(models.Model):
@@ -347,3 +374,6 @@ class PublishingSuspension(models.Model):
     @property
     def is_active(self) -> bool:
         return self.ended_at is None
+
+
+from playbooks.models_alerts import AlertDispatch, AlertRoute  # noqa: E402,F401  (kept in a module of their own)

@@ -1,10 +1,13 @@
-"""Crisis e-mails (declaration, executive summaries): recorded, sent, and retried when they fail.
+"""Crisis e-mails (declaration, executive summaries) and alert messages (e-mail, Slack, Teams): recorded,
+sent, and retried when they fail.
 
 Each message is a `CrisisNotification` row written in the transaction that decides to send it, so
 nothing is lost if the worker dies or the mail server refuses. A send is claimed by a conditional
 update (one sender at a time), and a failure is recorded with its error and retried with backoff
 up to `MAX_TRIES` times by the beat task `notify.crisis_notifications_retry`; after that it stays
-failed, counted on the crisis room and listed in the admin.
+failed, counted on the crisis room and listed in the admin. The transport is escalation's
+(`escalation.notifications`: e-mail with its HTML alternative, chat webhooks); a chat row keeps no
+URL, it is read, decrypted, from its route when sent. An alert acknowledged meanwhile sends nothing more.
 """
 
 from __future__ import annotations
@@ -13,14 +16,14 @@ import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from crisisdesk.models import User
 from crisisdesk.text import header_safe
-from playbooks.models import Crisis, CrisisNotification, CrisisNotificationState
+from escalation.notifications import email_send, webhook_post
+from playbooks.models import AlertChannel, AlertRoute, Crisis, CrisisNotification, CrisisNotificationState
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +73,10 @@ def crisis_notification_send(*, notification_id: int, now: datetime | None = Non
         | Q(state=CrisisNotificationState.FAILED, next_try_at__lte=now)
         | Q(state=CrisisNotificationState.SENDING, claimed_at__lte=now - STALE_CLAIM)
     )
+    if CrisisNotification.objects.filter(pk=notification_id, alert__acknowledged_at__isnull=False).exists():
+        return False  # someone took the alert: its remaining messages are not needed
+    # The claim's conditions are on the row's own columns: PostgreSQL re-checks them on the row a
+    # concurrent claimant committed (a join would move them into a subquery it does not re-check).
     claimed = (
         CrisisNotification.objects.filter(due, pk=notification_id)
         .update(state=CrisisNotificationState.SENDING, claimed_at=now, next_try_at=None)
@@ -77,16 +84,14 @@ def crisis_notification_send(*, notification_id: int, now: datetime | None = Non
     if not claimed:
         return False
     notification = CrisisNotification.objects.get(pk=notification_id)
-    try:
-        send_mail(header_safe(notification.subject), notification.body, None, [notification.address])
-    except Exception as error:  # any transport error is recorded and retried, never fatal
+    error = _deliver(notification)
+    if error:
         tries = notification.tries + 1
-        logger.warning("Crisis e-mail %s to %s failed (try %s): %s", notification.pk, notification.address,
-                       tries, error)
+        logger.warning("Notification %s (%s) failed (try %s): %s", notification.pk, notification.medium, tries, error)
         CrisisNotification.objects.filter(pk=notification.pk).update(
             state=CrisisNotificationState.FAILED,
             tries=tries,
-            error=(f"{type(error).__name__}: {error}")[:2000],
+            error=error[:2000],
             next_try_at=now + crisis_notification_retry_delay(tries) if tries < MAX_TRIES else None,
         )
         return False
@@ -94,6 +99,28 @@ def crisis_notification_send(*, notification_id: int, now: datetime | None = Non
         state=CrisisNotificationState.SENT, tries=notification.tries + 1, error="", sent_at=timezone.now()
     )
     return True
+
+
+def _chat_url(notification: CrisisNotification) -> str:
+    """A chat row's webhook, read from its route ("route:<id>") now: edits and removals apply to retries."""
+    kind, _separator, key = notification.recipient_key.partition(":")
+    route = AlertRoute.objects.filter(pk=int(key)).first() if kind == "route" and key.isdigit() else None
+    if route is None:
+        return ""
+    return route.slack_webhook_url if notification.medium == AlertChannel.SLACK else route.teams_webhook_url
+
+
+def _deliver(notification: CrisisNotification) -> str:
+    """Send one claimed row by its channel; the transport's error, or "" when it went out."""
+    if notification.medium == AlertChannel.EMAIL:
+        return email_send(
+            to=notification.address, subject=header_safe(notification.subject), body=notification.body,
+            html=notification.html,
+        )
+    url = _chat_url(notification)
+    if not url:
+        return "The route's chat webhook is gone."
+    return webhook_post(url=url, payload=notification.payload or {"text": notification.body})
 
 
 def crisis_notifications_send(*, notification_ids: Iterable[int]) -> int:
@@ -110,6 +137,7 @@ def crisis_notifications_retry_due(*, now: datetime | None = None) -> int:
             | Q(state=CrisisNotificationState.SENDING, claimed_at__lte=now - STALE_CLAIM)
             | Q(state=CrisisNotificationState.PENDING, created_at__lte=now - STALE_CLAIM)
         )
+        .exclude(alert__acknowledged_at__isnull=False)
         .order_by("pk")
         .values_list("pk", flat=True)[:RETRY_BATCH]
     )

@@ -41,3 +41,15 @@ def scheduled_post_publish(post_id: int) -> str:
 def crisis_notifications_retry() -> int:
     """Beat, every minute: send again the crisis e-mails whose send failed and whose backoff has passed."""
     return notifications.crisis_notifications_retry_due()
+
+
+@reliable_task(name=services.ALERT_NOTIFICATIONS_SEND_TASK, time_limit=120, soft_time_limit=100)
+def alert_notifications_send(notification_ids: list[int]) -> int:
+    """Enqueued by name after an alert's step is recorded (`services.alert_route`, `alerts_renotify`)."""
+    return services.alert_notifications_send(notification_ids=notification_ids)
+
+
+@reliable_task(name="playbooks.alerts_renotify", time_limit=120, soft_time_limit=100)
+def alerts_renotify() -> int:
+    """Beat, every 30 s: re-notify the alerts nobody acknowledged whose next step is due."""
+    return services.alerts_renotify()

@@ -39,13 +39,33 @@ class LinkGrant:
     nonce: str
 
 
-def _signer() -> signing.TimestampSigner:
-    return signing.TimestampSigner(salt=LINK_SALT)
+class LinkForAnother(signing.BadSignature):
+    """A genuine token, but for another object than the one it was presented for."""
+
+
+def signed_link_token(*, salt: str, target_id: int, user_id: int | None) -> str:
+    """A new signed, timestamped token naming one object (by id) and one person (None: a shared channel).
+
+    The one way Crisis Desk signs the links its messages carry (requests here, alerts in playbooks):
+    each kind of link has its own salt, so a token of one kind never opens another.
+    """
+    signer = signing.TimestampSigner(salt=salt)
+    return signer.sign_object({"r": target_id, "u": user_id, "n": secrets.token_hex(8)}, compress=False)
+
+
+def signed_link_value(*, salt: str, token: str, target_id: int, max_age: int) -> tuple[int | None, str]:
+    """(person id or None, nonce) of a token for `target_id`; raises `signing.SignatureExpired` for an
+    old one, `signing.BadSignature` for a tampered one or one naming another object."""
+    value: Any = signing.TimestampSigner(salt=salt).unsign_object(token, max_age=max_age)
+    if not isinstance(value, dict) or value.get("r") != target_id:
+        raise LinkForAnother("the token names another object")
+    user_id = value.get("u")
+    return (user_id if isinstance(user_id, int) else None), str(value.get("n", ""))
 
 
 def request_link_token(*, request_id: int, user_id: int | None) -> str:
     """A new signed token for one request, for one person (or None: a department's shared channel)."""
-    return _signer().sign_object({"r": request_id, "u": user_id, "n": secrets.token_hex(8)}, compress=False)
+    return signed_link_token(salt=LINK_SALT, target_id=request_id, user_id=user_id)
 
 
 def request_link_url(*, request_id: int, user_id: int | None) -> str:
@@ -57,17 +77,16 @@ def request_link_url(*, request_id: int, user_id: int | None) -> str:
 def request_link_read(*, token: str, request_id: int) -> LinkGrant:
     """The grant of a token presented for `request_id`; raises LinkRefused saying why not."""
     try:
-        value: Any = _signer().unsign_object(token, max_age=settings.ESCALATION_LINK_MAX_AGE_SECONDS)
+        user_id, nonce = signed_link_value(
+            salt=LINK_SALT, token=token, target_id=request_id, max_age=settings.ESCALATION_LINK_MAX_AGE_SECONDS
+        )
     except signing.SignatureExpired as error:
         raise LinkRefused(_("This link has expired. Open the request from the escalation desk.")) from error
+    except LinkForAnother as error:
+        raise LinkRefused(_("This link is not valid for this request.")) from error
     except signing.BadSignature as error:
         raise LinkRefused(_("This link is not valid.")) from error
-    if not isinstance(value, dict) or value.get("r") != request_id:
-        raise LinkRefused(_("This link is not valid for this request."))
-    user_id = value.get("u")
-    return LinkGrant(
-        request_id=request_id, user_id=user_id if isinstance(user_id, int) else None, nonce=str(value["n"])
-    )
+    return LinkGrant(request_id=request_id, user_id=user_id, nonce=nonce)
 
 
 def link_actor(*, grant: LinkGrant, visitor: User | None) -> User | None:

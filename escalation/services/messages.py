@@ -119,18 +119,20 @@ def chat_payload(message: StepMessage, *, url: str) -> dict[str, Any]:
     return {"text": f"{message.subject}\n{message.link}"}
 
 
-def _slack_escape(text: str) -> str:
+def slack_escape(text: str) -> str:
     """Slack mrkdwn's three control characters, escaped as its documentation asks."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _slack_button(text: str, *, action_id: str, url: str, request_id: int, primary: bool) -> dict[str, Any]:
-    """A button that opens `url`; with no url (a bot token: modals) one that only reports its click."""
+
+def slack_button(text: str, *, action_id: str, value: str, url: str = "", primary: bool = False) -> dict[str, Any]:
+    """A Block Kit button: with `url` it opens the page (Slack still posts the click to the interactivity
+    URL); without, the click is only posted there, verified (`escalation.slack`) and handled."""
     button: dict[str, Any] = {
         "type": "button",
         "text": {"type": "plain_text", "text": text},
         "action_id": action_id,
-        "value": str(request_id),
+        "value": value,
     }
     if url:
         button["url"] = url
@@ -144,28 +146,28 @@ def _slack_buttons(message: StepMessage) -> list[dict[str, Any]]:
     whose click opens a modal (`escalation.views_slack`), beside a third one that opens the page."""
     modal = bool(settings.SLACK_BOT_TOKEN)
     buttons = [
-        _slack_button(
+        slack_button(
             _("Acknowledge"),
             action_id=SLACK_ACTION_ACKNOWLEDGE,
             url="" if modal else message.link,
-            request_id=message.request_id,
+            value=str(message.request_id),
             primary=False,
         ),
-        _slack_button(
+        slack_button(
             _("Answer"),
             action_id=SLACK_ACTION_ANSWER,
             url="" if modal else message.link + "#answer",
-            request_id=message.request_id,
+            value=str(message.request_id),
             primary=True,
         ),
     ]
     if modal:
         buttons.append(
-            _slack_button(
+            slack_button(
                 _("Open the page"),
                 action_id=SLACK_ACTION_OPEN,
                 url=message.link,
-                request_id=message.request_id,
+                value=str(message.request_id),
                 primary=False,
             )
         )
@@ -174,17 +176,17 @@ def _slack_buttons(message: StepMessage) -> list[dict[str, Any]]:
 
 def slack_payload(message: StepMessage) -> dict[str, Any]:
     """Block Kit: the question, its context (mentions, deadline, step) and two buttons to the signed page."""
-    mention_lines = [f"> *@{_slack_escape(handle)}*: {_slack_escape(text)}" for handle, text in message.mentions]
-    details = f"{_('Answer by')} {message.due} · {_slack_escape(message.department)} · {message.step_line}"
+    mention_lines = [f"> *@{slack_escape(handle)}*: {slack_escape(text)}" for handle, text in message.mentions]
+    details = f"{_('Answer by')} {message.due} · {slack_escape(message.department)} · {message.step_line}"
     context_elements = [{"type": "mrkdwn", "text": details}]
     if message.silence_line:
-        context_elements.append({"type": "mrkdwn", "text": _slack_escape(message.silence_line)})
+        context_elements.append({"type": "mrkdwn", "text": slack_escape(message.silence_line)})
     blocks: list[dict[str, Any]] = [
         {
             "type": "section",
             "text": {
                 "type": "mrkdwn",
-                "text": f"*{_slack_escape(message.subject)}*\n{_slack_escape(message.question)}"[:SLACK_TEXT_LIMIT],
+                "text": f"*{slack_escape(message.subject)}*\n{slack_escape(message.question)}"[:SLACK_TEXT_LIMIT],
             },
         },
     ]
@@ -196,7 +198,7 @@ def slack_payload(message: StepMessage) -> dict[str, Any]:
         {"type": "context", "elements": context_elements},
         {"type": "actions", "block_id": f"escalation-{message.request_id}", "elements": _slack_buttons(message)},
     ]
-    return {"text": f"{_slack_escape(message.subject)}\n{message.link}", "blocks": blocks}
+    return {"text": f"{slack_escape(message.subject)}\n{message.link}", "blocks": blocks}
 
 
 def teams_card(message: StepMessage) -> dict[str, Any]:
@@ -217,27 +219,40 @@ def teams_card(message: StepMessage) -> dict[str, Any]:
         body.append({"type": "TextBlock", "text": message.silence_line, "wrap": True, "color": "Attention"})
     for handle, text in message.mentions:
         body.append({"type": "TextBlock", "text": f"@{handle}: {text}", "wrap": True, "isSubtle": True})
+    return adaptive_card(
+        body=body,
+        actions=[
+            {"type": "Action.OpenUrl", "title": _("Acknowledge"), "url": message.link},
+            {"type": "Action.OpenUrl", "title": _("Answer"), "url": message.link + "#answer", "style": "positive"},
+        ],
+    )
+
+
+def adaptive_card(*, body: list[dict[str, Any]], actions: list[dict[str, Any]]) -> dict[str, Any]:
+    """An Adaptive Card 1.5 (the version Teams renders) with these elements and actions."""
     return {
         "type": "AdaptiveCard",
         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
         "version": "1.5",
         "body": body,
-        "actions": [
-            {"type": "Action.OpenUrl", "title": _("Acknowledge"), "url": message.link},
-            {"type": "Action.OpenUrl", "title": _("Answer"), "url": message.link + "#answer", "style": "positive"},
-        ],
+        "actions": actions,
     }
 
 
-def teams_payload(message: StepMessage) -> dict[str, Any]:
-    """The Workflows webhook envelope around the card."""
+def teams_envelope(card: dict[str, Any]) -> dict[str, Any]:
+    """The Workflows webhook's message envelope around one Adaptive Card."""
     return {
         "type": "message",
         "attachments": [
             {
                 "contentType": "application/vnd.microsoft.card.adaptive",
                 "contentUrl": None,
-                "content": teams_card(message),
+                "content": card,
             }
         ],
     }
+
+
+def teams_payload(message: StepMessage) -> dict[str, Any]:
+    """The Workflows webhook envelope around the card."""
+    return teams_envelope(teams_card(message))

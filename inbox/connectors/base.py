@@ -65,6 +65,9 @@ class NormalizedMention:
     url: str = ""
     language: str = ""
     raw: dict[str, Any] = field(default_factory=dict)
+    # Likes, reposts, replies and quotes the network counted when the mention was read (0 where it
+    # reports none): with the author's followers, the mention's weight in reach-weighted detection.
+    engagement: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,7 +44,7 @@ from inbox.connectors.base import (
     require_id,
     require_text,
 )
-from inbox.connectors.normalise import as_int, as_object, http_url
+from inbox.connectors.normalise import as_int, as_object, engagement_sum, http_url
 
 XRPC = "/xrpc/"
 POST_TYPE = "app.bsky.feed.post"
@@ -246,6 +246,7 @@ class BlueskyConnector(Connector):
             url=post_url(uri),
             language=str(langs[0])[:8] if isinstance(langs, list) and langs else "",
             raw={"uri": uri, "cid": item.get("cid"), "reason": item.get("reason", ""), "record": record},
+            engagement=engagement_sum(item, "likeCount", "repostCount", "replyCount", "quoteCount"),
         )
 
     # Publish ------------------------------------------------------------------------------------

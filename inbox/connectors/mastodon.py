@@ -29,7 +29,7 @@ from inbox.connectors.base import (
     parse_time,
     require_id,
 )
-from inbox.connectors.normalise import as_int, as_object, conversation_root, html_to_text
+from inbox.connectors.normalise import as_int, as_object, conversation_root, engagement_sum, html_to_text
 
 
 def _id_key(value: str) -> tuple[int, str]:
@@ -152,6 +152,7 @@ class MastodonConnector(Connector):
             url=str(status.get("url") or status.get("uri") or ""),
             language=str(status.get("language") or "")[:8],
             raw={"status": status, "author_is_bot": bool(account.get("bot"))},
+            engagement=engagement_sum(status, "favourites_count", "reblogs_count", "replies_count"),
         )
 
     def rate_limit_reset(self, response: httpx.Response) -> datetime | None:

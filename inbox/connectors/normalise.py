@@ -105,6 +105,12 @@ def as_int(value: Any) -> int:
         return 0
 
 
+def engagement_sum(metrics: Any, *names: str) -> int:
+    """The sum of a payload's engagement counters (likes, reposts, replies…), missing ones as 0."""
+    counters = as_object(metrics)
+    return as_int(sum(as_int(counters.get(name)) for name in names))
+
+
 # The pipeline's one validation step -----------------------------------------------------------
 
 def as_object(value: Any) -> dict[str, Any]:
@@ -160,6 +166,7 @@ def mention_checked(item: NormalizedMention) -> NormalizedMention:
         url=_checked_text(item.url, "url").strip()[:500],
         language=_checked_text(item.language, "language")[:8],
         raw=_checked_raw(item.raw),
+        engagement=as_int(item.engagement),
     )
 
 

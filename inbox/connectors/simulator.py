@@ -211,6 +211,7 @@ class SimulatorConnector(Connector):
             url="",
             language=str(item.get("lang") or "")[:8],
             raw={"simulated": True, "act": str(item.get("act") or "")},
+            engagement=as_int(item.get("engagement")),
         )
 
     def publish_reply(self, *, in_reply_to: str, text: str, context: dict[str, Any] | None = None) -> str:

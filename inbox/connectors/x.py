@@ -30,7 +30,14 @@ from inbox.connectors.base import (
     require_id,
     require_text,
 )
-from inbox.connectors.normalise import as_int, as_object, conversation_root, snowflake_time, unknown_author
+from inbox.connectors.normalise import (
+    as_int,
+    as_object,
+    conversation_root,
+    engagement_sum,
+    snowflake_time,
+    unknown_author,
+)
 from inbox.connectors.oauth2 import UserTokens
 
 X_EPOCH_MS = 1288834974657
@@ -189,6 +196,9 @@ class XConnector(Connector):
             url=f"https://x.com/{status_path}/{tweet_id}",
             language="" if language in ("und", "zxx", "qme") else language[:8],
             raw=tweet,
+            engagement=engagement_sum(
+                tweet.get("public_metrics"), "like_count", "retweet_count", "reply_count", "quote_count"
+            ),
         )
 
     def publish_reply(self, *, in_reply_to: str, text: str, context: dict[str, Any] | None = None) -> str:

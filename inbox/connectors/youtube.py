@@ -49,7 +49,7 @@ from inbox.connectors.base import (
     parse_time,
     require_id,
 )
-from inbox.connectors.normalise import as_object, html_to_text, http_url
+from inbox.connectors.normalise import as_object, engagement_sum, html_to_text, http_url
 
 GOOGLE_OAUTH_ENDPOINT = "https://oauth2.googleapis.com/token"
 QUOTA_REASONS = frozenset({"quotaExceeded", "rateLimitExceeded", "userRateLimitExceeded", "dailyLimitExceeded"})
@@ -207,6 +207,7 @@ class YouTubeConnector(Connector):
             in_reply_to_external_id=parent[:128],
             url=http_url(f"https://www.youtube.com/watch?v={video}&lc={comment_id}") if video else "",
             raw={"comment": comment, "moderation_status": snippet.get("moderationStatus", "")},
+            engagement=engagement_sum(snippet, "likeCount"),
         )
 
     # Publish and moderate -----------------------------------------------------------------------

@@ -26,6 +26,7 @@ from inbox.services.sql import _authors_refresh, _authors_upsert, _mentions_inse
 from inbox.stats import minute_stats_record
 from inbox.triage import TriageInput, fast_tier
 from inbox.triage_tasks import mentions_refine
+from inbox.vocabulary import brand_vocabulary
 
 
 def mentions_ingest(
@@ -122,6 +123,7 @@ def _mention_rows(
     now = now or timezone.now()
     author_list = [authors[item.author.external_id] for item in items]
     in_crisis = hooks.crisis_reader().open_crisis_exists(brand=channel.brand)
+    vocabulary = brand_vocabulary(brand=channel.brand).matcher()
     inputs = [
         TriageInput(
             text=item.text,
@@ -131,6 +133,7 @@ def _mention_rows(
             previous_mentions=author.mention_count,
             hidden_as_troll=author.hidden_as_troll_count,
             in_open_crisis=in_crisis,
+            vocabulary=vocabulary,
         )
         for item, author in zip(items, author_list, strict=True)
     ]
@@ -157,6 +160,7 @@ def _mention_rows(
             "suggested_department": triage.suggested_department,
             "triage_reasons": triage.reasons,
             "triage_tier": triage.tier,
+            "engagement": item.engagement,
             "status": MentionStatus.NEW.value,
             "is_hidden": False,
             "hidden_reason": "",

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from inbox.triage.topics import TopicMatcher
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,6 +21,8 @@ class TriageInput:
     in_open_crisis: bool = False
     # How many other mentions the same author sent with this same text lately (the refine service knows).
     recent_repeats: int = 0
+    # The brand's topics and watch terms (`inbox.vocabulary`); without them a mention's topics are its hashtags.
+    vocabulary: TopicMatcher | None = None
 
 
 @dataclass(slots=True)

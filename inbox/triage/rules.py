@@ -81,7 +81,8 @@ def read_signals(item: TriageInput, *, low_accuracy: bool = True) -> Signals:
             "question_start" in hits and any(stripped.startswith(phrase) for phrase in hits["question_start"])
         )
     )
-    topics = [name for name in ("outage", "billing", "tragedy") if name in hits] + hashtags(item.text)
+    named = item.vocabulary.topics_in(folded) if item.vocabulary is not None else []
+    topics = named + hashtags(item.text)
     signals = Signals(
         language=language,
         hits=hits,

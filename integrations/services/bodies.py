@@ -78,6 +78,14 @@ def _slack_text(event_type: str, payload: dict[str, Any]) -> str:
             "subject": _slack_escape(escalation.get("subject")),
         }
         return _with_link(line, escalation.get("url"))
+    elif event_type == WebhookEvent.ALERT_OPENED:
+        alert = payload.get("alert") or {}
+        line = _("Alert for %(brand)s: %(signal)s, severity %(severity)s/10") % {
+            "brand": _slack_escape(alert.get("brand")),
+            "signal": _slack_escape(alert.get("signal_label") or alert.get("signal")),
+            "severity": _slack_escape(alert.get("severity")),
+        }
+        return _with_link(line, alert.get("url"))
     else:
         mention = payload.get("mention") or {}
         line = _("Priority %(priority)s mention on %(channel)s from %(author)s: %(text)s") % {

@@ -40,6 +40,9 @@ def webhook_event_emit(
       "priority", "category", "sentiment", "posted_at", "url"}, "threshold": int}`` — sent by
       `webhook_mentions_emit` from the ingestion pipeline; pass `priority`, compared with each
       endpoint's `min_priority`.
+    - ``alert.opened``: ``{"alert": {"id", "brand", "signal", "signal_label", "topic", "severity",
+      "suggested_level", "suggested_type", "started_at", "url", "explanation"}}`` — sent once per alert
+      (its id in the event id) when a matching alert route asks for it (`playbooks.alert_routing`).
 
     JSON endpoints receive ``{"id", "type", "created_at", "data": payload}``; Slack endpoints
     receive ``{"text", "blocks"}`` built from the same payload.

@@ -15,7 +15,15 @@ from playbooks.errors import (
     OutboxNotFound,
     PostTimePassed,
 )
-from playbooks.services.alerts import ALERT_QUIET, alert_open, alerts_close_quiet
+from playbooks.services.alert_routes import AlertRouteError, alert_route_delete, alert_route_save
+from playbooks.services.alert_routing import (
+    ALERT_NOTIFICATIONS_SEND_TASK,
+    alert_notifications_send,
+    alert_route,
+    alert_routes_matching,
+    alerts_renotify,
+)
+from playbooks.services.alerts import ALERT_QUIET, alert_acknowledge, alert_open, alerts_close_quiet
 from playbooks.services.checklist import checklist_item_set
 from playbooks.services.common import DECLARERS, PLAYBOOK_EDITORS, users_named
 from playbooks.services.crises import (
@@ -53,7 +61,16 @@ from playbooks.services.suspension import publishing_resume, publishing_suspend,
 from playbooks.services.timeline import crisis_event_add
 
 __all__ = [
+    "ALERT_NOTIFICATIONS_SEND_TASK",
     "ALERT_QUIET",
+    "AlertRouteError",
+    "alert_acknowledge",
+    "alert_notifications_send",
+    "alert_route",
+    "alert_route_delete",
+    "alert_route_save",
+    "alert_routes_matching",
+    "alerts_renotify",
     "CRISIS_NOTIFY_TASK",
     "DECLARERS",
     "PLAYBOOK_EDITORS",

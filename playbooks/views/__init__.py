@@ -3,6 +3,8 @@
 One module per part of the console; `playbooks.urls` names the views through this package.
 """
 
+from playbooks.views.alert_pages import alert_acknowledge, alert_detail, alert_respond
+from playbooks.views.alert_routes import alert_route_delete, alert_route_edit, alert_route_list, alert_vocabulary
 from playbooks.views.alerts import alert_list
 from playbooks.views.crises import (
     checklist_toggle,
@@ -33,8 +35,15 @@ from playbooks.views.reviews import crisis_review, crisis_review_complete
 from playbooks.views.statements import statement_decide, statement_publish, statement_submit
 
 __all__ = [
+    "alert_acknowledge",
     "alert_declare",
+    "alert_detail",
     "alert_list",
+    "alert_respond",
+    "alert_route_delete",
+    "alert_route_edit",
+    "alert_route_list",
+    "alert_vocabulary",
     "checklist_toggle",
     "crisis_banner_partial",
     "crisis_declare",

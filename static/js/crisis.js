@@ -31,6 +31,17 @@
   document.addEventListener("console:statement.decided", (event) => { if (isThisCrisis(event.detail)) scheduleRefresh(); });
   document.addEventListener("console:reconnected", () => { if (room()) refreshRoom(); });
 
+  // An alert acknowledged anywhere (console, a message's link, Slack) shows as such on every open page.
+  document.addEventListener("console:alert.acknowledged", (event) => {
+    const detail = event.detail || {};
+    document.querySelectorAll(`[data-alert-ack="${Number(detail.id)}"]`).forEach((element) => {
+      element.textContent = `${element.dataset.ackedText || "✓"} ${detail.by || ""}`.trim();
+      element.dataset.acknowledged = "true";
+    });
+    document.querySelectorAll(`#alert-detail[data-alert-id="${Number(detail.id)}"] [data-testid="alert-acknowledge"]`)
+      .forEach((button) => button.remove());
+  });
+
   // The toast and the bell for these events are the notification centre's (notifications.js).
   document.addEventListener("console:statement.pending", (event) => { if (isThisCrisis(event.detail)) scheduleRefresh(); });
 })();

@@ -3,10 +3,12 @@
 import pytest
 
 from inbox.triage import TriageInput, fast_tier
+from inbox.triage.topics import demo_topic_matcher
 
 
 def triage(text: str, **author):
-    return fast_tier().triage_batch([TriageInput(text=text, **author)])[0]
+    """Triage as the demo telecom brand, whose topics are outage, billing and tragedy."""
+    return fast_tier().triage_batch([TriageInput(text=text, vocabulary=demo_topic_matcher(), **author)])[0]
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,7 @@ from playbooks.services import (
     scheduled_post_submit,
 )
 from tests.factories import ChannelFactory
+from tests.playbooks.alerting import chat  # noqa: F401  (the chat webhooks' side, for the alert tests)
 
 
 def technical_content(**overrides) -> dict:

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from inbox.connectors.base import NormalizedAuthor, NormalizedMention
 from inbox.services import mentions_ingest
+from inbox.vocabulary import brand_vocabulary_seed_demo
 from playbooks.dashboard import dashboard_figures
 from tests.factories import ChannelFactory, MentionFactory
 
@@ -24,6 +25,7 @@ def _mention(number: int, text: str) -> NormalizedMention:
 
 def test_dashboard_counts_what_the_pipeline_ingested():
     channel = ChannelFactory()
+    brand_vocabulary_seed_demo(brand=channel.brand)
     mentions_ingest(channel=channel, mentions=[
         _mention(1, "Sin servicio en Madrid desde esta mañana, vergüenza"),
         _mention(2, "Otra caída de la fibra, sin internet"),
@@ -77,6 +79,7 @@ def test_dashboard_figures_are_in_the_api_for_directors_only(director, departmen
     from rest_framework.test import APIClient
 
     channel = ChannelFactory()
+    brand_vocabulary_seed_demo(brand=channel.brand)
     mentions_ingest(channel=channel, mentions=[_mention(1, "Sin servicio en Bilbao")])
     client = APIClient()
     client.force_authenticate(director)

@@ -9,6 +9,7 @@ import pytest
 from inbox.connectors.simulator import MINUTE, SimulatorConnector, scripted_day
 from inbox.models import MentionMinuteStat
 from inbox.services import mentions_ingest
+from inbox.vocabulary import brand_vocabulary_seed_demo
 from playbooks.detection import alerts_detect, signals_evaluate
 from playbooks.models import Alert, AlertSignal, AlertStatus, CrisisType
 from tests.factories import ChannelFactory
@@ -24,6 +25,7 @@ class ScriptedDay:
 
     def __init__(self, channel):
         self.channel = channel
+        brand_vocabulary_seed_demo(brand=channel.brand)
         self.connector = SimulatorConnector(config={"brand": "Telco"})
         self.by_minute: dict[int, list] = {}
         for second, item in scripted_day(brand="Telco"):

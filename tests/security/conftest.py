@@ -20,7 +20,7 @@ from inbox.credentials import credentials_encrypt
 from inbox.models import Channel, ClusterAction, Mention, MentionCluster, Reply, ScheduledPost
 from inbox.services import mentions_ingest
 from integrations.models import WebhookEndpoint
-from playbooks.models import Alert, Crisis, Playbook
+from playbooks.models import Alert, AlertRoute, Crisis, Playbook
 from playbooks.services import (
     crisis_declare,
     playbook_revision_propose,
@@ -61,6 +61,7 @@ class World:
     cluster_action: ClusterAction
     holding_line: HoldingLine
     scheduled_post: ScheduledPost
+    alert_route: AlertRoute
 
     def users(self) -> dict[str, User | None]:
         return {
@@ -184,4 +185,5 @@ def world(
             channel=channel, body=XSS_TEXT, scheduled_at=now + timedelta(hours=2), status="pending",
             created_by=community_manager,
         ),
+        alert_route=AlertRoute.objects.create(name=SCRIPT, brand="Telco"),
     )

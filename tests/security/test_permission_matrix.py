@@ -48,6 +48,8 @@ PUBLIC = {
     # inbound-mail providers sign their POSTs (Mailgun) or carry our Basic credentials (Postmark)
     "escalation:mail_mailgun",
     "escalation:mail_postmark",
+    # an alert's signed link opens its "Acknowledge alert" page (playbooks.alert_links)
+    "playbooks:alert_respond",
 }
 
 # Pages and APIs a department head may never use, whatever the view declares.
@@ -160,6 +162,7 @@ def url_for(route: str, name: str, world) -> str:
             "item_id": world.crisis.checklist.first(),
             "statement_id": world.statement,
             "alert_id": world.alert,
+            "route_id": world.alert_route,
             "playbook_id": world.playbook,
             "revision_id": world.revision,
             "reply_id": world.reply,
