@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from crisisdesk.realtime import INBOX_GROUP, event, publish_on_commit
@@ -22,7 +22,7 @@ from inbox.connectors.base import ItemInvalid, NormalizedMention, RejectedItem
 from inbox.connectors.normalise import http_url, mention_checked
 from inbox.models import Author, Channel, MentionStatus
 from inbox.services.common import LIVE_EVENT_MENTIONS, IngestReport, dead_letters_record
-from inbox.services.sql import _authors_refresh, _authors_upsert, _mentions_insert
+from inbox.services.sql import _authors_build, _authors_insert, _authors_refresh, _authors_upsert, _mentions_insert
 from inbox.stats import minute_stats_record
 from inbox.triage import TriageInput, fast_tier
 from inbox.triage_tasks import mentions_refine
@@ -46,17 +46,7 @@ def mentions_ingest(
     """
     report = IngestReport()
     rejected = list(rejected or [])
-    own = own_account_for(channel)
-    theirs = [item for item in mentions if not (isinstance(item, NormalizedMention) and own.wrote(item.author))]
-    report.own = len(mentions) - len(theirs)
-    mentions, invalid = _mentions_validate(theirs)
-    rejected += invalid
-    unique: dict[str, NormalizedMention] = {}
-    for item in mentions:
-        if item.external_id in unique:
-            report.duplicates += 1
-        else:
-            unique[item.external_id] = item
+    unique = _batch_unique(channel=channel, mentions=mentions, rejected=rejected, report=report)
     with transaction.atomic():
         if rejected:
             dead_letters_record(channel=channel, source=source, rejected=rejected)
@@ -72,19 +62,57 @@ def mentions_ingest(
         report.duplicates += len(unique) - len(inserted)
         report.created_ids = [mention_id for mention_id, _ in inserted]
         new_rows = [rows[external_id] for _, external_id in inserted]
-        _authors_refresh(authors, new_rows)
         if inserted:
             _publish_new(channel=channel, inserted=inserted, rows=rows)
             if settings.TRIAGE_MODEL_TIER:
                 created_ids = list(report.created_ids)
                 transaction.on_commit(lambda: mentions_refine.delay(created_ids))
             hooks.mentions_created(mention_ids=report.created_ids)
-        # Shared counter rows last: every batch of the channel updates them, so their row locks are
-        # held from here to the commit only, and concurrent workers wait on each other as little as possible.
+        # Shared rows last, always in this order (authors, clusters, minutes; each in key order): concurrent
+        # batches update them, so their row locks are held from here to the commit only, and never deadlock.
+        _authors_refresh(authors, new_rows)
         clusters_record(plan=cluster_plan, inserted=inserted, rows=rows)
         if inserted:
             minute_stats_record(channel=channel, rows=new_rows)
     return report
+
+
+def authors_ensure(*, channel: Channel, mentions: list[NormalizedMention]) -> None:
+    """Insert a batch's new authors in a short transaction of their own, before the batch's.
+
+    Two workers whose batches share an author never seen before would otherwise wait for each other's
+    whole ingest transaction (the second INSERT of that author waits for the first to commit); inside
+    the batch's transaction the authors then exist and their upsert waits for nobody. Authors are
+    reference rows: one kept after a batch fails is reused when it is retried. Inside a caller's
+    transaction this would buy nothing, so it does nothing there.
+    """
+    if connection.in_atomic_block:
+        return
+    unique = _batch_unique(channel=channel, mentions=mentions, rejected=[], report=IngestReport())
+    if unique:
+        with transaction.atomic():
+            _authors_insert(_authors_build(platform=_platform(channel), items=list(unique.values())))
+
+
+def _batch_unique(
+    *, channel: Channel, mentions: list[NormalizedMention], rejected: list[RejectedItem], report: IngestReport
+) -> dict[str, NormalizedMention]:
+    """The batch's storable mentions by external id: not the brand's own, valid, each once.
+
+    The brand's own are counted in `report.own`, the invalid added to `rejected`, repeats counted.
+    """
+    own = own_account_for(channel)
+    theirs = [item for item in mentions if not (isinstance(item, NormalizedMention) and own.wrote(item.author))]
+    report.own = len(mentions) - len(theirs)
+    valid, invalid = _mentions_validate(theirs)
+    rejected += invalid
+    unique: dict[str, NormalizedMention] = {}
+    for item in valid:
+        if item.external_id in unique:
+            report.duplicates += 1
+        else:
+            unique[item.external_id] = item
+    return unique
 
 
 def _mentions_validate(items: list[NormalizedMention]) -> tuple[list[NormalizedMention], list[RejectedItem]]:

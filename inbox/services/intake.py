@@ -19,12 +19,12 @@ from django.utils import timezone
 
 from crisisdesk.parsers import JsonDocumentInvalid, json_loads_bounded
 from inbox.connectors import connector_for
-from inbox.connectors.base import ConnectorError, RejectedItem
+from inbox.connectors.base import ConnectorError, FetchResult, RejectedItem
 from inbox.connectors.normalise import storable_text
 from inbox.connectors.webhook import WebhookConnector
 from inbox.models import Channel, ChannelKind, Intake
 from inbox.services.common import INTAKE_MAX_ATTEMPTS, REPLAY_WINDOW, IngestReport, dead_letters_record, logger
-from inbox.services.ingest import mentions_ingest
+from inbox.services.ingest import authors_ensure, mentions_ingest
 
 
 def mentions_ingest_batch(
@@ -139,6 +139,7 @@ def intake_process(*, intake_id: int) -> IngestReport | None:
     the sweeper to retry, and after `INTAKE_MAX_ATTEMPTS` the body becomes a dead letter.
     """
     try:
+        parsed = _intake_parse_unlocked(intake_id)
         with transaction.atomic():
             # Only the intake row is locked ("of"): locking the joined channel too made concurrent batches of
             # one channel skip each other's rows, leaving them to the sweeper.
@@ -152,7 +153,7 @@ def intake_process(*, intake_id: int) -> IngestReport | None:
             )
             if intake is None:
                 return None
-            report = _intake_ingest(intake)
+            report = _intake_ingest(intake, parsed=parsed)
             intake.processed_at = timezone.now()
             intake.attempts += 1
             intake.last_error = ""
@@ -166,29 +167,49 @@ def intake_process(*, intake_id: int) -> IngestReport | None:
         return None
 
 
-def _intake_ingest(intake: Intake) -> IngestReport:
+def _intake_parse_unlocked(intake_id: int) -> FetchResult | str | None:
+    """Parse a pending intake before its row is locked, and insert its new authors (`authors_ensure`).
+
+    The body never changes once written, so parsing it first is safe; a row another run has taken
+    meanwhile is skipped under the lock all the same. Returns what `_intake_parse` returns.
+    """
+    intake = Intake.objects.select_related("channel").filter(pk=intake_id, processed_at__isnull=True).first()
+    if intake is None:
+        return None
+    parsed = _intake_parse(intake)
+    if isinstance(parsed, FetchResult):
+        authors_ensure(channel=intake.channel, mentions=parsed.mentions)
+    return parsed
+
+
+def _intake_parse(intake: Intake) -> FetchResult | str:
+    """The body's mentions, or the reason it is refused (a disabled channel, bad JSON, a foreign shape)."""
     channel = intake.channel
-    body = bytes(intake.body)
-
-    def refuse(reason: str) -> IngestReport:
-        dead_letters_record(
-            channel=channel, source=intake.source, rejected=[RejectedItem(reason=reason, payload=body)]
-        )
-        return IngestReport(rejected=1, reasons=Counter([reason.split(":")[0]]))
-
     if not channel.is_enabled:
-        return refuse("channel_disabled: the channel was disabled before this batch was processed")
+        return "channel_disabled: the channel was disabled before this batch was processed"
     try:
-        payload = json_loads_bounded(body)
+        payload = json_loads_bounded(bytes(intake.body))
     except JsonDocumentInvalid as error:
-        return refuse(f"invalid JSON: {error}")
+        return f"invalid JSON: {error}"
     generic = intake.source == "batch" or channel.kind == ChannelKind.WEBHOOK
     parser = _batch_parser() if generic else connector_for(channel)
     try:
-        result = parser.parse_payload(payload)
+        return parser.parse_payload(payload)
     except ConnectorError as error:
-        return refuse(f"unrecognised payload: {error}")
-    return mentions_ingest(channel=channel, mentions=result.mentions, rejected=result.rejected, source=intake.source)
+        return f"unrecognised payload: {error}"
+
+
+def _intake_ingest(intake: Intake, *, parsed: FetchResult | str | None = None) -> IngestReport:
+    channel = intake.channel
+    if parsed is None or not channel.is_enabled:
+        parsed = _intake_parse(intake)
+    if isinstance(parsed, str):
+        body = bytes(intake.body)
+        dead_letters_record(
+            channel=channel, source=intake.source, rejected=[RejectedItem(reason=parsed, payload=body)]
+        )
+        return IngestReport(rejected=1, reasons=Counter([parsed.split(":")[0]]))
+    return mentions_ingest(channel=channel, mentions=parsed.mentions, rejected=parsed.rejected, source=intake.source)
 
 
 def _intake_failure_record(*, intake_id: int, message: str) -> None:

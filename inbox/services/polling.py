@@ -12,7 +12,7 @@ from inbox.connectors import connector_class, connector_for
 from inbox.connectors.base import ChannelGone, ConnectorError, RateLimited
 from inbox.models import PUSH_ONLY_KINDS, Channel
 from inbox.services.common import CLAIM_LEASE, MAX_BACKOFF_SECONDS, IngestReport, logger
-from inbox.services.ingest import mentions_ingest
+from inbox.services.ingest import authors_ensure, mentions_ingest
 
 
 def channel_poll(*, channel_id: int) -> IngestReport | None:
@@ -28,6 +28,7 @@ def channel_poll(*, channel_id: int) -> IngestReport | None:
     try:
         connector = connector_for(channel)
         result = connector.fetch_since(dict(channel.cursor or {}))
+        authors_ensure(channel=channel, mentions=result.mentions)
         with transaction.atomic():
             locked = Channel.objects.select_for_update().get(pk=channel.pk)
             if locked.cursor != channel.cursor:

@@ -21,6 +21,20 @@ def _authors_upsert(*, platform: str, items: list[NormalizedMention]) -> dict[st
     only at the end of the batch (`_authors_refresh`), so concurrent batches sharing authors overlap
     their work instead of queueing behind each other's whole transaction.
     """
+    by_id = _authors_build(platform=platform, items=items)
+    _authors_insert(by_id)
+    known = [external_id for external_id, author in by_id.items() if author.pk is None]
+    if known:
+        history = "id, external_id, mention_count, complaint_count, hidden_as_troll_count"
+        _authors_history_set(
+            by_id,
+            Author.objects.filter(platform=platform, external_id__in=known).values_list(*history.split(", ")),
+        )
+    return by_id
+
+
+def _authors_build(*, platform: str, items: list[NormalizedMention]) -> dict[str, Author]:
+    """The batch's authors as unsaved rows, by external id."""
     by_id: dict[str, Author] = {}
     for item in items:
         author = item.author
@@ -33,6 +47,11 @@ def _authors_upsert(*, platform: str, items: list[NormalizedMention]) -> dict[st
             verified=bool(author.verified),
             account_created_at=author.account_created_at,
         )
+    return by_id
+
+
+def _authors_insert(by_id: dict[str, Author]) -> None:
+    """INSERT … ON CONFLICT DO NOTHING in external-id order; the rows really inserted get their id."""
     authors = sorted(by_id.values(), key=lambda author: author.external_id)
     fields = [field for field in Author._meta.concrete_fields if not field.primary_key]
     preparers = [_db_value(field) for field in fields]
@@ -54,13 +73,6 @@ def _authors_upsert(*, platform: str, items: list[NormalizedMention]) -> dict[st
                 params,
             )
             _authors_history_set(by_id, cursor.fetchall())
-    known = [external_id for external_id, author in by_id.items() if author.pk is None]
-    if known:
-        _authors_history_set(
-            by_id,
-            Author.objects.filter(platform=platform, external_id__in=known).values_list(*history.split(", ")),
-        )
-    return by_id
 
 
 def _authors_history_set(by_id: dict[str, Author], history_rows) -> None:

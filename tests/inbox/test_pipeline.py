@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from inbox import services
@@ -255,3 +255,22 @@ def test_ingestion_fills_the_search_vector_on_postgresql():
     with connection.cursor() as cursor:
         cursor.execute("SELECT search_vector::text FROM inbox_mention WHERE external_id = 'm-1'")
         assert "'fibra'" in cursor.fetchone()[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batchs_new_authors_are_committed_before_its_own_transaction_and_reused_by_it():
+    """Two workers sharing new authors wait on each other only for this short transaction."""
+    channel = ChannelFactory()
+    batch = [normalized(f"a-{index}", author=f"new-{index}") for index in range(5)]
+    batch.append(normalized("own-1", author="brand"))
+    channel.config = {"own_handles": ["brand"]}
+    channel.save(update_fields=["config"])
+
+    services.ingest.authors_ensure(channel=channel, mentions=batch)
+
+    assert sorted(Author.objects.values_list("handle", flat=True)) == [f"new-{index}" for index in range(5)]
+    report = services.mentions_ingest(channel=channel, mentions=batch)
+    assert (report.created, report.own, Author.objects.count()) == (5, 1, 5)
+    with transaction.atomic():  # inside a caller's transaction it would hold the locks all the same: no-op
+        services.ingest.authors_ensure(channel=channel, mentions=[normalized("b-1", author="later")])
+    assert not Author.objects.filter(handle="later").exists()
