@@ -23,7 +23,14 @@ from inbox.connectors.base import ConnectorError, FetchResult, RejectedItem
 from inbox.connectors.normalise import storable_text
 from inbox.connectors.webhook import WebhookConnector
 from inbox.models import Channel, ChannelKind, Intake
-from inbox.services.common import INTAKE_MAX_ATTEMPTS, REPLAY_WINDOW, IngestReport, dead_letters_record, logger
+from inbox.services.common import (
+    INTAKE_MAX_ATTEMPTS,
+    REPLAY_WINDOW,
+    IngestReport,
+    commit_asynchronously,
+    dead_letters_record,
+    logger,
+)
 from inbox.services.ingest import authors_ensure, mentions_ingest
 
 
@@ -153,6 +160,7 @@ def intake_process(*, intake_id: int) -> IngestReport | None:
             )
             if intake is None:
                 return None
+            commit_asynchronously()
             report = _intake_ingest(intake, parsed=parsed)
             intake.processed_at = timezone.now()
             intake.attempts += 1

@@ -11,7 +11,7 @@ from django.utils import timezone
 from inbox.connectors import connector_class, connector_for
 from inbox.connectors.base import ChannelGone, ConnectorError, RateLimited
 from inbox.models import PUSH_ONLY_KINDS, Channel
-from inbox.services.common import CLAIM_LEASE, MAX_BACKOFF_SECONDS, IngestReport, logger
+from inbox.services.common import CLAIM_LEASE, MAX_BACKOFF_SECONDS, IngestReport, commit_asynchronously, logger
 from inbox.services.ingest import authors_ensure, mentions_ingest
 
 
@@ -34,6 +34,7 @@ def channel_poll(*, channel_id: int) -> IngestReport | None:
             if locked.cursor != channel.cursor:
                 logger.info("Channel %s was polled concurrently; this run gives way.", channel.pk)
                 return None
+            commit_asynchronously()
             report = mentions_ingest(
                 channel=locked, mentions=result.mentions, rejected=result.rejected, source=f"poll:{channel.kind}"
             )
