@@ -135,3 +135,17 @@ def test_a_polled_page_with_a_bad_post_stores_the_rest_and_moves_the_cursor(fake
     channel.refresh_from_db()
     assert channel.cursor == {"min_id": "33"}
     assert channel.consecutive_failures == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_author_the_database_refuses_is_dead_lettered_and_the_batchs_other_authors_stored(webhook_channel):
+    """The new authors are inserted before the batch's transaction, unvalidated: one PostgreSQL refuses
+    (a NUL in its id) costs that head start only; the batch validates, stores the rest, keeps the bad one."""
+    bad = item("p-2")
+    bad["author"] = {"id": "a-\x00", "handle": "ro\x00sa", "name": "Rosa"}
+
+    created = mentions_ingest_batch.delay(webhook_channel.pk, [item("p-1"), bad, item("p-3")]).get()
+
+    assert created == 2
+    assert sorted(Mention.objects.values_list("external_id", flat=True)) == ["p-1", "p-3"]
+    assert "control characters" in DeadLetter.objects.get().reason
