@@ -62,7 +62,7 @@ def test_an_administrator_connects_x_and_tests_the_connection(login_as, admin_us
     page.fill("#id_name", "Acme on X")
     page.fill("#id_brand", "acme")
     with page.expect_navigation(url="**/inbox/channels/connect/"):
-        page.get_by_test_id("connect-form").get_by_role("button", name="Connect").click()
+        page.get_by_test_id("connect-form").get_by_role("button", name="Connect", exact=True).click()
 
     # Then the page says it is connected, and the tokens are stored encrypted
     expect(page.locator(".messages")).to_contain_text("Connected: Acme on X.")

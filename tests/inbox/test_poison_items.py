@@ -14,6 +14,7 @@ import json
 import pytest
 from django.test import Client
 
+from inbox import services
 from inbox.credentials import credentials_encrypt
 from inbox.models import Channel, DeadLetter, Mention
 from inbox.services import channel_poll
@@ -144,8 +145,8 @@ def test_an_author_the_database_refuses_is_dead_lettered_and_the_batchs_other_au
     bad = item("p-2")
     bad["author"] = {"id": "a-\x00", "handle": "ro\x00sa", "name": "Rosa"}
 
-    created = mentions_ingest_batch.delay(webhook_channel.pk, [item("p-1"), bad, item("p-3")]).get()
+    report = services.mentions_ingest_batch(channel_id=webhook_channel.pk, items=[item("p-1"), bad, item("p-3")])
 
-    assert created == 2
+    assert report is not None and report.created == 2
     assert sorted(Mention.objects.values_list("external_id", flat=True)) == ["p-1", "p-3"]
     assert "control characters" in DeadLetter.objects.get().reason
