@@ -134,10 +134,7 @@ class AppStoreConnector(Connector):
                 break
             path, params = following, None
         result = self.parse_payload({"data": items})
-        result.mentions = [mention for mention in result.mentions if since is None or mention.posted_at > since]
-        newest = max([mention.posted_at for mention in result.mentions] + ([since] if since else []), default=None)
-        result.next_cursor = {"created_after": newest.isoformat()} if newest else dict(cursor)
-        return result
+        return result.newer_than(since, cursor=cursor, key="created_after")
 
     def parse_payload(self, payload: Any) -> FetchResult:
         """Accept a customerReviews list (`data` + `links`), a list of reviews, or one review resource."""
@@ -151,10 +148,7 @@ class AppStoreConnector(Connector):
             items = payload
         else:
             raise ConnectorError("An App Store Connect payload must be a customerReviews list or one review.")
-        result = FetchResult()
-        for item in items:
-            result.collect(item, self.normalise, item)
-        return result
+        return FetchResult.of(items, self.normalise)
 
     def normalise(self, item: Any) -> NormalizedMention:
         if not isinstance(item, dict):

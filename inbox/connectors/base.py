@@ -129,6 +129,24 @@ class FetchResult:
             if mention is not None:
                 self.mentions.append(mention)
 
+    @classmethod
+    def of(cls, items: list[Any], build: Callable[[Any], NormalizedMention | None]) -> FetchResult:
+        """Every item through `collect`: the mentions `build` makes, the items it cannot read dead-lettered."""
+        result = cls()
+        for item in items:
+            result.collect(item, build, item)
+        return result
+
+    def newer_than(self, since: datetime | None, *, cursor: dict[str, Any], key: str) -> FetchResult:
+        """Keep only what was posted after `since`, and move the cursor's `key` to the newest kept.
+
+        A polled page repeats what the last poll stored when nothing is newer; the cursor then stays.
+        """
+        self.mentions = [mention for mention in self.mentions if since is None or mention.posted_at > since]
+        newest = max([mention.posted_at for mention in self.mentions] + ([since] if since else []), default=None)
+        self.next_cursor = {key: newest.isoformat()} if newest else dict(cursor)
+        return self
+
 
 class Connector:
     """Base class: subclasses set `kind` and implement what their platform supports."""

@@ -106,10 +106,7 @@ class GoogleBusinessConnector(Connector):
             items = payload
         else:
             raise ConnectorError("A Google Business Profile payload must be a reviews list or a review.")
-        result = FetchResult()
-        for item in items:
-            result.collect(item, self.normalise, item)
-        return result
+        return FetchResult.of(items, self.normalise)
 
     def normalise(self, review: Any) -> NormalizedMention:
         if not isinstance(review, dict):

@@ -193,10 +193,7 @@ class GooglePlayConnector(Connector):
                 break
             params = {**params, "token": token}
         result = self.parse_payload({"reviews": reviews})
-        result.mentions = [mention for mention in result.mentions if since is None or mention.posted_at > since]
-        newest = max([mention.posted_at for mention in result.mentions] + ([since] if since else []), default=None)
-        result.next_cursor = {"modified_after": newest.isoformat()} if newest else dict(cursor)
-        return result
+        return result.newer_than(since, cursor=cursor, key="modified_after")
 
     def parse_payload(self, payload: Any) -> FetchResult:
         """Accept a reviews.list response, a list of reviews, or one review."""
@@ -208,10 +205,7 @@ class GooglePlayConnector(Connector):
             items = payload
         else:
             raise ConnectorError("A Google Play payload must be a reviews list or one review.")
-        result = FetchResult()
-        for item in items:
-            result.collect(item, self.normalise, item)
-        return result
+        return FetchResult.of(items, self.normalise)
 
     def normalise(self, review: Any) -> NormalizedMention:
         if not isinstance(review, dict):

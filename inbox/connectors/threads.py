@@ -157,10 +157,7 @@ class ThreadsConnector(GraphApiLimits):
             if post_id and not self.backoff_until:
                 rows += self._data(f"/{post_id}/conversation", {"fields": FIELDS, "reverse": "true"})
         result = self.parse_payload({"data": rows})
-        result.mentions = [mention for mention in result.mentions if since is None or mention.posted_at > since]
-        newest = max([mention.posted_at for mention in result.mentions] + ([since] if since else []), default=None)
-        result.next_cursor = {"since": newest.isoformat()} if newest else dict(cursor)
-        return result
+        return result.newer_than(since, cursor=cursor, key="since")
 
     def parse_payload(self, payload: Any) -> FetchResult:
         """Accept a webhook body (`values.value` + `field`), a Graph list (`data`), a list of either, or one post."""

@@ -41,10 +41,7 @@ class WebhookConnector(Connector):
             payload = [payload]
         if not isinstance(payload, list):
             raise ConnectorError('The body must be a mention object, a list of them or {"mentions": [...]}.')
-        result = FetchResult()
-        for item in payload:
-            result.collect(item, self.normalise, item)
-        return result
+        return FetchResult.of(payload, self.normalise)
 
     def normalise(self, item: Any) -> NormalizedMention:
         if not isinstance(item, dict):

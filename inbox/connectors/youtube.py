@@ -154,10 +154,7 @@ class YouTubeConnector(Connector):
                 break
             params["pageToken"] = page["nextPageToken"]
         result = self.parse_payload({"items": threads})
-        result.mentions = [mention for mention in result.mentions if since is None or mention.posted_at > since]
-        newest = max([mention.posted_at for mention in result.mentions] + ([since] if since else []), default=None)
-        result.next_cursor = {"published_after": newest.isoformat()} if newest else dict(cursor)
-        return result
+        return result.newer_than(since, cursor=cursor, key="published_after")
 
     def parse_payload(self, payload: Any) -> FetchResult:
         """Accept a commentThreads or comments list response, a list of either, or one resource."""
