@@ -296,6 +296,7 @@ def _batched_round(args, *, worker, batches: list[list[dict]], unique: int, labe
     stored = mention_count(batch_channel.pk)
     if stored != unique:
         raise RuntimeError(f"the minute counters say {unique} mentions, the table holds {stored}")
+    _clusters_check(batch_channel.pk, stored=stored)
     deadline = time.monotonic() + 10
     while listener.mentions < unique and time.monotonic() < deadline:
         time.sleep(0.05)  # the last events leave after their commits
@@ -322,6 +323,23 @@ def _batched_round(args, *, worker, batches: list[list[dict]], unique: int, labe
         flush=True,
     )
     return rate, cpu_per_mention
+
+
+def _clusters_check(channel_id: int, *, stored: int) -> None:
+    """With clustering on, every stored mention is counted in its cluster once the tallies are folded."""
+    from django.db.models import Sum
+
+    from inbox.clusters import clusters_fold
+    from inbox.models import Mention, MentionCluster
+
+    clustered = Mention.objects.filter(channel_id=channel_id, cluster__isnull=False).count()
+    if not clustered:
+        return
+    left = clusters_fold()  # what the beat would fold: tallies of workers that found the fold lock taken
+    counted = MentionCluster.objects.filter(channel_id=channel_id).aggregate(total=Sum("mention_count"))["total"]
+    print(f"ingest clusters: {counted} mentions counted in clusters, {left} folded after the run", flush=True)
+    if counted != clustered or clustered != stored:
+        raise RuntimeError(f"clusters count {counted} of {clustered} clustered mentions ({stored} stored)")
 
 
 def _naive_round(args, *, worker, rate: float, unique: int, cpu_per_mention: float) -> None:

@@ -10,6 +10,7 @@ TASK_ROUTES: dict[str, dict[str, str]] = {
     # The intake sweeper must not wait behind the very backlog it watches.
     "inbox.intakes_requeue_stale": {"queue": "default"},
     "inbox.intakes_prune": {"queue": "default"},
+    "inbox.clusters_fold": {"queue": "default"},
     "inbox.*": {"queue": "ingest"},
     "triage.*": {"queue": "triage"},
     "escalation.*": {"queue": "escalation"},

@@ -268,7 +268,6 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TIMEZONE = TIME_ZONE
-# `celery beat` by hand keeps its schedule with the deployment's data, not in the current directory.
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = CELERY_TASK_ALWAYS_EAGER
@@ -278,6 +277,7 @@ CELERY_BEAT_SCHEDULE = {
     "poll-due-channels": {"task": "inbox.channels_poll_due", "schedule": 2.0},
     "intakes-requeue-stale": {"task": "inbox.intakes_requeue_stale", "schedule": 15.0},
     "intakes-prune": {"task": "inbox.intakes_prune", "schedule": 3600.0},
+    "clusters-fold": {"task": "inbox.clusters_fold", "schedule": 5.0},
     "webhook-deliveries-sweep": {"task": "notify.webhook_deliveries_sweep", "schedule": 60.0},
     "escalations-sweep": {"task": "escalation.escalations_sweep", "schedule": ESCALATION_SWEEP_SECONDS},
     "inbox-assignments": {"task": "inbox.mentions_auto_assign", "schedule": 15.0},

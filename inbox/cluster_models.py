@@ -73,6 +73,28 @@ class MentionClusterAuthor(models.Model):
         return f"Author #{self.author_id} in cluster #{self.cluster_id}"
 
 
+class MentionClusterTally(models.Model):
+    """One batch's additions to one cluster, written inside the batch's transaction, folded after commit.
+
+    Ingest never updates a cluster row itself: two workers joining the same cluster would queue on its
+    row lock until each other's commit. Each batch appends tallies instead (no row is shared), and after
+    the commit whoever takes the fold lock adds all pending tallies to the counters (`inbox.clusters`).
+    """
+
+    cluster = models.ForeignKey(MentionCluster, on_delete=models.CASCADE, related_name="+", db_index=False)
+    mentions = models.PositiveIntegerField()
+    negative = models.PositiveIntegerField()
+    neutral = models.PositiveIntegerField()
+    positive = models.PositiveIntegerField()
+    sample_mention_id = models.BigIntegerField()
+    author_ids = ArrayField(models.BigIntegerField())
+    author_followers = ArrayField(models.BigIntegerField())
+    seen_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"+{self.mentions} for cluster #{self.cluster_id}"
+
+
 class ClusterActionKind(models.TextChoices):
     ANSWER = "answer", _("Answer")
     HIDE = "hide", _("Hide")

@@ -5,10 +5,13 @@ Two calls from the ingestion pipeline, both set-based:
 - `clusters_plan`, before the mentions' INSERT: one query finds every candidate cluster of the batch
   (`bands && keys`), the batch is assigned in memory (`inbox.clustering`), one INSERT opens the new
   clusters, and each row gets its `cluster_id`, so the mention is written once, with its cluster.
-- `clusters_record`, after it, with the rows really inserted: one UPDATE adds them to the counters
-  (count, distinct authors and their reach, sentiment mix, last seen, sample), one DELETE drops the
-  clusters opened for mentions that turned out to be duplicates. The batch's (cluster, author) pairs
-  are inserted into `MentionClusterAuthor` first; only those really inserted add an author and reach.
+- `clusters_record`, after it, with the rows really inserted: one INSERT appends the batch's tallies
+  (per cluster: count, authors and their followers, sentiment mix, last seen, sample), one DELETE
+  drops the clusters opened for mentions that turned out to be duplicates.
+- `clusters_fold`, after the commit, by whichever worker takes the fold lock: the pending tallies
+  are added to the counters in one UPDATE; the (cluster, author) pairs are inserted into
+  `MentionClusterAuthor` first and only those really inserted add an author and reach. No ingest
+  transaction holds a cluster row lock, so two workers on one channel never queue on a cluster.
 
 Clusters are per channel (replies go out through its connector) and so per brand. A closed cluster,
 or one silent for `INBOX_CLUSTER_WINDOW_HOURS`, takes no new mentions; a cluster of one mention is a
@@ -26,15 +29,19 @@ from typing import Any
 
 import numpy as np
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
+from crisisdesk.locks import transaction_lock_try
 from inbox import clustering
-from inbox.cluster_models import ClusterStatus, MentionCluster, MentionClusterAuthor
+from inbox.cluster_models import ClusterStatus, MentionCluster, MentionClusterAuthor, MentionClusterTally
 from inbox.models import Channel
 
 TABLE = MentionCluster._meta.db_table
 AUTHORS_TABLE = MentionClusterAuthor._meta.db_table
+TALLIES_TABLE = MentionClusterTally._meta.db_table
+FOLD_LOCK = "inbox.clusters_fold"
+FOLD_CHUNK = 2000
 
 
 @dataclass
@@ -131,25 +138,111 @@ def _clusters_open(
 def clusters_record(
     *, plan: ClusterPlan | None, inserted: list[tuple[int, str]], rows: dict[str, dict[str, Any]]
 ) -> None:
-    """Count the mentions really inserted into their clusters; drop clusters opened for duplicates only."""
+    """Tally the mentions really inserted for their clusters; drop clusters opened for duplicates only.
+
+    The tallies are new rows (no lock on a shared cluster row); `clusters_fold` adds them to the
+    counters once the batch has committed.
+    """
     if plan is None:
         return
     totals: dict[int, dict[str, Any]] = {}
     for mention_id, external_id in inserted:
         row = rows[external_id]
-        total = totals.setdefault(
-            row["cluster_id"], {"count": 0, "sample": mention_id, "authors": {}, "sentiment": defaultdict(int)}
+        _total_add(
+            totals,
+            cluster_id=row["cluster_id"],
+            count=1,
+            sample=mention_id,
+            authors={row["author_id"]: row.get("_followers", 0)},
+            sentiment={row["sentiment"] or "neutral": 1},
+            seen=plan.now,
         )
-        total["count"] += 1
-        total["authors"].setdefault(row["author_id"], row.get("_followers", 0))
-        total["sentiment"][row["sentiment"] or "neutral"] += 1
     unused = plan.new_cluster_ids - totals.keys()
     with connection.cursor() as cursor:
         if unused:
             cursor.execute(f"DELETE FROM {TABLE} WHERE id = ANY(%s)", [sorted(unused)])
         if totals:
-            counted = _authors_count(cursor, totals=totals)
-            _counters_add(cursor, totals=totals, counted=counted, now=plan.now)
+            _tallies_insert(cursor, totals=totals)
+    if totals:
+        transaction.on_commit(clusters_fold)
+
+
+def _total_add(
+    totals: dict[int, dict[str, Any]],
+    *,
+    cluster_id: int,
+    count: int,
+    sample: int,
+    authors: dict[int, int],
+    sentiment: dict[str, int],
+    seen: datetime | None,
+) -> None:
+    """Merge one mention or one tally into the per-cluster totals (`clusters_record`, `clusters_fold`)."""
+    total = totals.setdefault(
+        cluster_id, {"count": 0, "sample": sample, "authors": {}, "sentiment": defaultdict(int), "seen": seen}
+    )
+    total["count"] += count
+    total["sample"] = min(total["sample"], sample)
+    for author, followers in authors.items():
+        total["authors"].setdefault(author, followers)
+    for label, number in sentiment.items():
+        total["sentiment"][label] += number
+    if seen is not None and (total["seen"] is None or seen > total["seen"]):
+        total["seen"] = seen
+
+
+def _tallies_insert(cursor, *, totals: dict[int, dict[str, Any]]) -> None:
+    params: list[Any] = []
+    for cluster_id, total in totals.items():
+        sentiment = total["sentiment"]
+        params += [cluster_id, total["count"], sentiment["negative"], sentiment["neutral"], sentiment["positive"]]
+        params += [total["sample"], _array(list(total["authors"])), _array(list(total["authors"].values()))]
+        params.append(total["seen"] or timezone.now())
+    slots = ", ".join(["(%s, %s, %s, %s, %s, %s, %s::bigint[], %s::bigint[], %s)"] * len(totals))
+    cursor.execute(
+        f"INSERT INTO {TALLIES_TABLE} (cluster_id, mentions, negative, neutral, positive, sample_mention_id, "
+        f"author_ids, author_followers, seen_at) VALUES {slots}",
+        params,
+    )
+
+
+def clusters_fold(*, rounds: int = 20) -> int:
+    """Add every pending tally to its cluster's counters; the mentions folded.
+
+    Whoever takes the fold lock folds for everyone, in short transactions of up to `FOLD_CHUNK`
+    tallies, until none is left; a worker that finds the lock taken goes on at once (the holder
+    folds its tallies too, or the next batch or the beat's `inbox.clusters_fold` does).
+    """
+    folded = 0
+    for _ in range(rounds):
+        with transaction.atomic():
+            if not transaction_lock_try(FOLD_LOCK):
+                return folded
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"DELETE FROM {TALLIES_TABLE} WHERE id IN (SELECT id FROM {TALLIES_TABLE} ORDER BY id LIMIT %s) "
+                    "RETURNING cluster_id, mentions, negative, neutral, positive, sample_mention_id, author_ids, "
+                    "author_followers, seen_at",
+                    [FOLD_CHUNK],
+                )
+                taken = cursor.fetchall()
+                if not taken:
+                    return folded
+                totals: dict[int, dict[str, Any]] = {}
+                for cluster_id, count, negative, neutral, positive, sample, authors, followers, seen in taken:
+                    _total_add(
+                        totals,
+                        cluster_id=cluster_id,
+                        count=count,
+                        sample=sample,
+                        authors=dict(zip(authors, followers, strict=True)),
+                        sentiment={"negative": negative, "neutral": neutral, "positive": positive},
+                        seen=seen,
+                    )
+                    folded += count
+                counted = _authors_count(cursor, totals=totals)
+                _counters_add(cursor, totals=totals, counted=counted)
+    return folded
 
 
 def _authors_count(cursor, *, totals: dict[int, dict[str, Any]]) -> set[tuple[int, int]]:
@@ -171,7 +264,7 @@ def _authors_count(cursor, *, totals: dict[int, dict[str, Any]]) -> set[tuple[in
     return counted
 
 
-def _counters_add(cursor, *, totals: dict[int, dict[str, Any]], counted: set[tuple[int, int]], now) -> None:
+def _counters_add(cursor, *, totals: dict[int, dict[str, Any]], counted: set[tuple[int, int]]) -> None:
     """One UPDATE … FROM (VALUES …) for every cluster the batch touched, in id order."""
     params: list[Any] = []
     for cluster_id in sorted(totals):
@@ -180,14 +273,15 @@ def _counters_add(cursor, *, totals: dict[int, dict[str, Any]], counted: set[tup
         sentiment = total["sentiment"]
         params += [cluster_id, total["count"], len(new_authors), sum(new_authors.values())]
         params += [sentiment["negative"], sentiment["neutral"], sentiment["positive"], total["sample"]]
-    slots = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * len(totals))
+        params.append(total["seen"] or timezone.now())
+    slots = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s::timestamptz)"] * len(totals))
     cursor.execute(
-        f"WITH batch(id, n, authors, reach, negative, neutral, positive, sample) AS (VALUES {slots}) "
+        f"WITH batch(id, n, authors, reach, negative, neutral, positive, sample, seen) AS (VALUES {slots}) "
         f"UPDATE {TABLE} SET mention_count = {TABLE}.mention_count + batch.n, "
         f"author_count = {TABLE}.author_count + batch.authors, reach = {TABLE}.reach + batch.reach, "
         f"negative = {TABLE}.negative + batch.negative, neutral = {TABLE}.neutral + batch.neutral, "
-        f"positive = {TABLE}.positive + batch.positive, last_seen_at = GREATEST({TABLE}.last_seen_at, %s), "
+        f"positive = {TABLE}.positive + batch.positive, last_seen_at = GREATEST({TABLE}.last_seen_at, batch.seen), "
         f"sample_mention_id = COALESCE({TABLE}.sample_mention_id, batch.sample) "
         f"FROM batch WHERE {TABLE}.id = batch.id",
-        [*params, now or timezone.now()],
+        params,
     )

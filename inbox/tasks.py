@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from crisisdesk.tasking import reliable_task
-from inbox import channel_tokens, cluster_actions, services
+from inbox import channel_tokens, cluster_actions, clusters, services
 
 
 @reliable_task(name="inbox.channels_poll_due")
@@ -89,6 +89,12 @@ def intake_process(intake_id: int) -> int:
 def intakes_requeue_stale() -> int:
     """Beat: queue again what a lost message or a killed worker left unprocessed."""
     return services.intakes_requeue_stale()
+
+
+@reliable_task(name="inbox.clusters_fold")
+def clusters_fold() -> int:
+    """Beat: fold cluster tallies a busy worker left for later (each batch's commit folds as well)."""
+    return clusters.clusters_fold()
 
 
 @reliable_task(name="inbox.intakes_prune")

@@ -6,11 +6,11 @@ from collections import Counter
 
 from playwright.sync_api import expect
 
-from inbox import services
 from inbox.cluster_models import ClusterReply, MentionCluster
 from inbox.credentials import credentials_encrypt
 from inbox.models import Channel, Reply, ReplyState
 from tests.browser.conftest import screenshot
+from tests.inbox.builders import ingest_committed
 from tests.inbox.clusters_data import crisis_batch
 from tests.inbox.fake_platform import Reply as PlatformReply
 from tests.inbox.fake_platform import fake_platform_fixture  # noqa: F401
@@ -30,7 +30,7 @@ def test_a_cluster_of_a_hundred_complaints_is_answered_once_per_author(login_as,
         signature_template="— {name}",
         credentials_encrypted=credentials_encrypt({"bearer_token": "bearer-secret"}),
     )
-    services.mentions_ingest(channel=channel, mentions=crisis_batch(complaints=150, others=20, authors=100))
+    ingest_committed(channel=channel, mentions=crisis_batch(complaints=150, others=20, authors=100))
     cluster = MentionCluster.objects.filter(channel=channel).order_by("-mention_count").first()
     assert cluster is not None and cluster.author_count == 100
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.test import TestCase
 from django.utils import timezone
 
+from inbox import services
 from inbox.connectors.base import NormalizedAuthor, NormalizedMention
+from inbox.services.common import IngestReport
 
 
 def normalized(
@@ -28,6 +31,15 @@ def normalized(
         language="es",
         **fields,
     )
+
+
+def ingest_committed(*, channel, mentions: list[NormalizedMention], **options) -> IngestReport:
+    """`mentions_ingest`, then what its commit sets off (the live push, folding the cluster tallies).
+
+    A test's transaction never commits, so without this the after-commit work would never run.
+    """
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return services.mentions_ingest(channel=channel, mentions=mentions, **options)
 
 
 async def receive_first(communicator, matching, *, timeout: float = 5) -> dict:

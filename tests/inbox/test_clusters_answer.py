@@ -15,7 +15,7 @@ from inbox.cluster_models import ClusterReply, ClusterStatus, MentionCluster
 from inbox.credentials import credentials_encrypt
 from inbox.models import Channel, Mention, ReplyState
 from inbox.tasks import cluster_reply_send
-from tests.inbox.builders import normalized
+from tests.inbox.builders import ingest_committed, normalized
 from tests.inbox.clusters_data import crisis_batch
 from tests.inbox.fake_platform import Reply, fake_platform_fixture  # noqa: F401
 
@@ -43,7 +43,7 @@ def crisis_on(channel: Channel, *, authors: int = 100) -> MentionCluster:
         replace(item, raw={"place": {"full_name": "Chamberí, Madrid"}}) if item.external_id == "m-c7" else item
         for item in batch
     ]
-    services.mentions_ingest(channel=channel, mentions=batch)
+    ingest_committed(channel=channel, mentions=batch)
     return MentionCluster.objects.filter(channel=channel).order_by("-mention_count").first()
 
 
@@ -112,7 +112,7 @@ def test_answering_twice_replies_to_nobody_twice_and_a_later_author_gets_one(
     assert len(fake_platform.received("POST", "/2/tweets")) == 30
 
     late = normalized("late-1", "llevo dos días sin servicio de fibra en Madrid y nadie me dice nada", author="nueva")
-    services.mentions_ingest(channel=channel, mentions=[late])
+    ingest_committed(channel=channel, mentions=[late])
     assert Mention.objects.get(external_id="late-1").cluster_id == cluster.pk
     with django_capture_on_commit_callbacks(execute=True):
         third = cluster_actions.cluster_answer(cluster_id=cluster.pk, actor=community_manager, body=ANSWER)
@@ -127,7 +127,7 @@ def test_a_redelivered_send_is_a_no_op_and_a_refusal_is_a_result(
     community_manager, other_community_manager, django_capture_on_commit_callbacks
 ):
     channel = Channel.objects.create(name="Sim", kind="simulator", brand="Telco")
-    services.mentions_ingest(channel=channel, mentions=crisis_batch(complaints=6, others=0))
+    ingest_committed(channel=channel, mentions=crisis_batch(complaints=6, others=0))
     cluster = MentionCluster.objects.get(channel=channel)
     taken = Mention.objects.filter(cluster=cluster).order_by("pk").first()
     services.mention_assign(mention_id=taken.pk, assignee=other_community_manager, actor=other_community_manager)
@@ -147,7 +147,7 @@ def test_a_redelivered_send_is_a_no_op_and_a_refusal_is_a_result(
 
 def test_a_department_head_or_director_cannot_answer_a_cluster(department_head, director, client):
     channel = Channel.objects.create(name="Sim", kind="simulator", brand="Telco")
-    services.mentions_ingest(channel=channel, mentions=crisis_batch(complaints=4, others=0))
+    ingest_committed(channel=channel, mentions=crisis_batch(complaints=4, others=0))
     cluster = MentionCluster.objects.get(channel=channel)
 
     for person in (department_head, director):
@@ -168,7 +168,7 @@ def test_pages_list_clusters_by_size_and_show_a_cluster_with_its_mentions_and_pr
     client, community_manager, django_capture_on_commit_callbacks
 ):
     channel = Channel.objects.create(name="Sim", kind="simulator", brand="Telco")
-    services.mentions_ingest(channel=channel, mentions=crisis_batch(complaints=12, others=3))
+    ingest_committed(channel=channel, mentions=crisis_batch(complaints=12, others=3))
     cluster = MentionCluster.objects.filter(channel=channel).order_by("-mention_count").first()
     client.force_login(community_manager)
 
@@ -194,7 +194,7 @@ def test_pages_list_clusters_by_size_and_show_a_cluster_with_its_mentions_and_pr
 
 def test_the_api_lists_a_cluster_with_its_trend_and_answers_it(api, django_capture_on_commit_callbacks):
     channel = Channel.objects.create(name="Sim", kind="simulator", brand="Telco")
-    services.mentions_ingest(channel=channel, mentions=crisis_batch(complaints=8, others=0))
+    ingest_committed(channel=channel, mentions=crisis_batch(complaints=8, others=0))
     cluster = MentionCluster.objects.get(channel=channel)
 
     listed = api.get("/api/clusters/").json()
