@@ -123,7 +123,8 @@ def volume_chart(
         body.append(
             f'<line x1="{x:.1f}" y1="{TOP}" x2="{x:.1f}" y2="{HEIGHT - BOTTOM}" stroke="{COLOURS["marker"]}" '
             f'stroke-dasharray="4 3" stroke-width="1.5"/>'
-            f'<text x="{x + 3:.1f}" y="{TOP - 8}" fill="{COLOURS["marker"]}" {FONT}>{escape(marker.label)}</text>'
+            f'<text x="{x + 3 if x < WIDTH - 90 else x - 3:.1f}" y="{TOP - 8}" fill="{COLOURS["marker"]}" '
+            f'text-anchor="{"start" if x < WIDTH - 90 else "end"}" {FONT}>{escape(marker.label)}</text>'
         )
     total = sum(point.volume for point in points)
     negative = sum(point.negative for point in points)
