@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from playbooks.report import ChartMarker, ChartPoint
 
 WIDTH, HEIGHT = 720, 240
-LEFT, RIGHT, TOP, BOTTOM = 48, 12, 22, 30
+LEFT, RIGHT, TOP, BOTTOM = 64, 12, 24, 30
 FONT = 'font-family="DejaVu Sans, Liberation Sans, Arial, sans-serif" font-size="11"'
 COLOURS = {
     "volume": "#5b7db1",
