@@ -117,9 +117,10 @@ def volume_chart(
                 f'height="{height:.1f}" fill="{colour}"/>'
             )
     for marker in markers:
-        x = _x_of(marker.at, points, bucket_minutes)
-        if x is None:
+        at = _x_of(marker.at, points, bucket_minutes)
+        if at is None:
             continue
+        x = at
         body.append(
             f'<line x1="{x:.1f}" y1="{TOP}" x2="{x:.1f}" y2="{HEIGHT - BOTTOM}" stroke="{COLOURS["marker"]}" '
             f'stroke-dasharray="4 3" stroke-width="1.5"/>'
@@ -145,7 +146,7 @@ def sentiment_chart(points: Sequence[ChartPoint], *, bucket_minutes: int) -> Saf
         if not point.volume:
             continue
         x = LEFT + slot * index + slot * 0.1
-        y = TOP + plot_height
+        y = float(TOP + plot_height)
         for value, colour in (
             (point.negative, COLOURS["negative"]),
             (point.neutral, COLOURS["neutral"]),

@@ -44,7 +44,7 @@ def report_pdf(report: CrisisReport, *, base_url: str) -> bytes:
     """The report as PDF bytes; links in it point at `base_url` (the console's public address)."""
     # why: WeasyPrint loads Pango through cffi; only PDF requests and the weekly digest pay for it
     from weasyprint import HTML
-    from weasyprint.urls import URLFetcher
+    from weasyprint.urls import URLFetcher  # why: the same heavy library, its offline fetcher
 
     offline = URLFetcher(allowed_protocols=OFFLINE_PROTOCOLS, allow_redirects=False)
     document = HTML(string=report_pdf_html(report, base_url=base_url), url_fetcher=offline)

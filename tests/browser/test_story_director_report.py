@@ -22,7 +22,9 @@ def _resolved_crisis(actor, department):
     services.playbook_version_create(playbook_id=playbook.pk, content=technical_content(), actor=None, note="v1")
     started = timezone.now().replace(second=0, microsecond=0) - timedelta(hours=4)
     with translation.override("en"):
-        crisis = services.crisis_declare(actor=actor, crisis_type="technical", level=2, title="Caída de fibra en Madrid")
+        crisis = services.crisis_declare(
+            actor=actor, crisis_type="technical", level=2, title="Caída de fibra en Madrid"
+        )
     Crisis.objects.filter(pk=crisis.pk).update(
         detected_at=started, declared_at=started, contained_at=started + timedelta(hours=1),
         resolved_at=started + timedelta(hours=2), status="resolved",

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from crisisdesk.audit import audit_record
+from crisisdesk.models import AuditEvent
 from escalation.models import EscalationRequest, RequestStatus
 from inbox.models import MentionMinuteStat, MentionStatus
 from playbooks import services
@@ -79,13 +80,13 @@ def test_resolution_counts_the_mentions_closed_and_the_ones_still_open(community
     # Given four linked mentions of which one was closed 40 minutes after it arrived
     started = timezone.now() - timedelta(hours=3)
     crisis = _resolved_crisis(community_manager, started=started)
-    mentions = _link_mentions(crisis, channel=ChannelFactory(), started=started, answered_after_minutes=[], unanswered=4)
+    mentions = _link_mentions(
+        crisis, channel=ChannelFactory(), started=started, answered_after_minutes=[], unanswered=4
+    )
     closed = mentions[0]
     closed.status = MentionStatus.CLOSED
     closed.save(update_fields=["status"])
     audit_record(actor=community_manager, verb="mention.close", target=closed, data={"from": "new"})
-    from crisisdesk.models import AuditEvent
-
     AuditEvent.objects.filter(verb="mention.close").update(created_at=started + timedelta(minutes=40))
 
     # Then the report counts one resolved after 40 minutes and three unresolved

@@ -35,8 +35,10 @@ def _week_with_a_resolved_crisis(actor, department):
     )
     channel = ChannelFactory(brand=crisis.brand)
     MentionMinuteStat.objects.create(minute=wednesday, brand=crisis.brand, channel=channel, volume=40, negative=30)
-    answered = MentionFactory(channel=channel, received_at=wednesday, first_response_at=wednesday + timedelta(minutes=6),
-                              status=MentionStatus.REPLIED)
+    answered = MentionFactory(
+        channel=channel, received_at=wednesday, first_response_at=wednesday + timedelta(minutes=6),
+        status=MentionStatus.REPLIED,
+    )
     crisis.mentions.add(answered, *[MentionFactory(channel=channel, received_at=wednesday) for _ in range(3)])
     EscalationRequest.objects.create(
         department=department, question="¿Alcance?", crisis=crisis, created_at=wednesday,
