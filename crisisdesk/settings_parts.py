@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 
 SPECTACULAR_SETTINGS = {
@@ -235,3 +236,13 @@ def mail_poll_schedule(imap_url: str) -> dict[str, dict[str, Any]]:
     if not imap_url:
         return {}
     return {"escalation-mail-poll": {"task": "escalation.mail_answers_poll", "schedule": MAIL_POLL_SECONDS}}
+
+
+# The directors' weekly digest (playbooks/services/digest.py): tried every hour of Monday morning; the ISO week's
+# unique row makes it once a week whatever the number of beats, and the later runs only retry failed e-mails.
+WEEKLY_DIGEST_SCHEDULE: dict[str, dict[str, Any]] = {
+    "directors-weekly-digest": {
+        "task": "playbooks.weekly_digest_send",
+        "schedule": crontab(minute=5, hour="7-12", day_of_week="mon"),
+    },
+}

@@ -377,3 +377,4 @@ class PublishingSuspension(models.Model):
 
 
 from playbooks.models_alerts import AlertDispatch, AlertRoute  # noqa: E402,F401  (kept in a module of their own)
+from playbooks.models_digest import WeeklyDigest, WeeklyDigestDelivery  # noqa: E402,F401  (the weekly digest)

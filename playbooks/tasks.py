@@ -53,3 +53,9 @@ def alert_notifications_send(notification_ids: list[int]) -> int:
 def alerts_renotify() -> int:
     """Beat, every 30 s: re-notify the alerts nobody acknowledged whose next step is due."""
     return services.alerts_renotify()
+
+
+@reliable_task(name="playbooks.weekly_digest_send", time_limit=900, soft_time_limit=840)
+def weekly_digest_send() -> int:
+    """Beat, Monday mornings: the directors' digest of the week just ended, once per ISO week."""
+    return services.weekly_digest_send()

@@ -28,6 +28,8 @@ urlpatterns = [
         name="statement_publish",
     ),
     path("crises/<int:crisis_id>/review/", views.crisis_review, name="crisis_review"),
+    path("crises/<int:crisis_id>/report/", views.crisis_report_page, name="crisis_report"),
+    path("crises/<int:crisis_id>/report.pdf", views.crisis_report_pdf, name="crisis_report_pdf"),
     path(
         "crises/<int:crisis_id>/review/complete/", views.crisis_review_complete, name="crisis_review_complete"
     ),

@@ -35,6 +35,7 @@ from playbooks.services.crises import (
     crisis_status_set,
     playbook_version_current,
 )
+from playbooks.services.digest import weekly_digest_deliver, weekly_digest_record, weekly_digest_send
 from playbooks.services.posts import (
     POST_PUBLISH_TASK,
     PUBLISHERS,
@@ -117,4 +118,7 @@ __all__ = [
     "statement_publish",
     "statement_submit",
     "users_named",
+    "weekly_digest_deliver",
+    "weekly_digest_record",
+    "weekly_digest_send",
 ]

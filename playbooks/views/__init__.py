@@ -31,6 +31,7 @@ from playbooks.views.publishing import (
     publishing_resume,
     publishing_suspend,
 )
+from playbooks.views.report import crisis_report_page, crisis_report_pdf
 from playbooks.views.reviews import crisis_review, crisis_review_complete
 from playbooks.views.statements import statement_decide, statement_publish, statement_submit
 
@@ -50,6 +51,8 @@ __all__ = [
     "crisis_level",
     "crisis_list",
     "crisis_live",
+    "crisis_report_page",
+    "crisis_report_pdf",
     "crisis_review",
     "crisis_review_complete",
     "crisis_room",
