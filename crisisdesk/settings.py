@@ -290,7 +290,7 @@ CELERY_BEAT_SCHEDULE = {
     "replies-send-due": {"task": "notify.replies_send_due", "schedule": 15.0},
     "network-hides-sweep": {"task": "notify.mentions_network_hide_sweep", "schedule": 60.0},
     "channel-tokens-refresh": {"task": "inbox.channel_tokens_refresh", "schedule": 120.0},
-}
+} | settings_parts.case_delivery_schedule()
 # A reply waits this many seconds before it is sent, and its author may undo it meanwhile.
 REPLY_UNDO_SECONDS = int(os.environ.get("REPLY_UNDO_SECONDS", "10"))
 # "Connect a channel": OAuth 2.0 endpoints and clients per network, from X_CLIENT_ID, X_TOKEN_URL… (settings_parts.py).
@@ -318,6 +318,8 @@ POSTMARK_INBOUND_PASSWORD = os.environ.get("POSTMARK_INBOUND_PASSWORD", "")
 ESCALATION_IMAP_URL = os.environ.get("ESCALATION_IMAP_URL", "")
 ESCALATION_IMAP_PASSWORD = os.environ.get("ESCALATION_IMAP_PASSWORD", "")
 CELERY_BEAT_SCHEDULE |= settings_parts.mail_poll_schedule(ESCALATION_IMAP_URL)
+# Cases handed off to customer service: HELPDESK_KIND, HELPDESK_URL, HELPDESK_TOKEN… (settings_parts.helpdesk).
+HELPDESK = settings_parts.helpdesk(dict(os.environ))
 ALERT_LINK_MAX_AGE_SECONDS = int(os.environ.get("ALERT_LINK_MAX_AGE_SECONDS", str(24 * 3600)))  # "Acknowledge alert"
 CELERY_QUEUES = list(QUEUES)
 if EMBEDDED:

@@ -235,3 +235,24 @@ def mail_poll_schedule(imap_url: str) -> dict[str, dict[str, Any]]:
     if not imap_url:
         return {}
     return {"escalation-mail-poll": {"task": "escalation.mail_answers_poll", "schedule": MAIL_POLL_SECONDS}}
+
+
+HELPDESK_KEYS = ("KIND", "URL", "EMAIL", "TOKEN", "GROUP", "CUSTOMER", "ADDRESS", "CASE_FIELD_ID")
+
+
+def helpdesk(environ: dict[str, str]) -> dict[str, str]:
+    """Where cases are handed off to customer service (docs/CHANNELS.md, "Cases"): HELPDESK_KIND is `zendesk`,
+    `zammad` or `email` (blank: `email` when HELPDESK_ADDRESS names a mailbox, else no hand-off); HELPDESK_URL the
+    helpdesk's root, HELPDESK_EMAIL and HELPDESK_TOKEN its API user and token (the token lives only in the
+    environment), HELPDESK_GROUP and HELPDESK_CUSTOMER Zammad's group and customer, HELPDESK_CASE_FIELD_ID a Zendesk
+    custom field that takes the case number, HELPDESK_ADDRESS the helpdesk's mailbox (the fallback)."""
+    values = {key.lower(): environ.get(f"HELPDESK_{key}", "").strip() for key in HELPDESK_KEYS}
+    if not values["kind"]:
+        values["kind"] = "email" if values["address"] else ""
+    values["url"] = values["url"].rstrip("/")
+    return values
+
+
+def case_delivery_schedule() -> dict[str, dict[str, Any]]:
+    """The beat entry that hands cases off (helpdesk tickets, private replies) and retries what failed."""
+    return {"case-deliveries-sweep": {"task": "notify.case_deliveries_sweep", "schedule": 15.0}}
