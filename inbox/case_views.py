@@ -24,7 +24,9 @@ from inbox.helpdesk import helpdesk_config
 from inbox.models_cases import Case, CasePriority, CaseStatus, DeliveryKind
 
 ACTORS = (Role.COMMUNITY_MANAGER, Role.ADMIN)
-STATUS_FILTERS = [("active", gettext_lazy("Open and handed off"))] + list(CaseStatus.choices) + [("all", gettext_lazy("All"))]
+STATUS_FILTERS = [
+    ("active", gettext_lazy("Open and handed off")), *CaseStatus.choices, ("all", gettext_lazy("All"))
+]
 
 
 def _signed_in(request: HttpRequest) -> User:

@@ -17,8 +17,8 @@ from django.views.decorators.http import require_POST
 from crisisdesk.models import Role, User
 from crisisdesk.roles import CONSOLE_STAFF, roles_required
 from inbox import composer, selectors, services
-from inbox.case_selectors import mentions_attach_active_cases
 from inbox.bulk import mentions_bulk_apply
+from inbox.case_selectors import mentions_attach_active_cases
 from inbox.forms import BulkForm, HideForm, InboxFilterForm, ReplyForm
 from inbox.models import OPEN_STATUSES, Category, Mention, ReplyState, Sentiment
 from inbox.queue import QueueCursorInvalid, QueuePage, breach_soon_before, inbox_queue_page, queue_sort

@@ -105,7 +105,8 @@ def case_ticket(case: Case) -> CaseTicket:
     first = mentions[0] if mentions else None
     lines = [case.summary, ""] if case.summary else []
     for mention in mentions:
-        lines.append(f"{mention.channel.get_kind_display()} · @{mention.author.handle} · {mention.posted_at:%Y-%m-%d %H:%M}")
+        network, posted = mention.channel.get_kind_display(), f"{mention.posted_at:%Y-%m-%d %H:%M}"
+        lines.append(f"{network} · @{mention.author.handle} · {posted}")
         lines += [mention.text, mention.url, ""]
     lines.append(_("Opened in Crisis Desk by %(owner)s.") % {"owner": case.owner.signature_name})
     requester = f"@{first.author.handle} ({first.channel.get_kind_display()})" if first else case.number

@@ -156,15 +156,16 @@ class FakeZammad(FakeHelpdesk):
         return 201, created, False
 
 
-@pytest.fixture
-def fake_zendesk():
+@pytest.fixture(name="fake_zendesk")
+def fake_zendesk_fixture():
+    """Import `fake_zendesk_fixture` into a test module to use the `fake_zendesk` fixture."""
     helpdesk = FakeZendesk()
     yield helpdesk
     helpdesk.stop()
 
 
-@pytest.fixture
-def fake_zammad():
+@pytest.fixture(name="fake_zammad")
+def fake_zammad_fixture():
     helpdesk = FakeZammad()
     yield helpdesk
     helpdesk.stop()

@@ -19,8 +19,8 @@ from tests.inbox.fake_helpdesk import (  # noqa: F401
     ZAMMAD_TOKEN,
     ZENDESK_EMAIL,
     ZENDESK_TOKEN,
-    fake_zammad,
-    fake_zendesk,
+    fake_zammad_fixture,
+    fake_zendesk_fixture,
 )
 
 pytestmark = pytest.mark.django_db

@@ -139,7 +139,9 @@ def test_a_mastodon_author_gets_a_direct_status_that_mentions_them(community_man
 
     assert (delivery.state, delivery.external_id) == (DeliveryState.DONE, "1102")
     [request] = fake_platform.received("POST", "/api/v1/statuses")
-    assert request.json() == {"status": "@lucia@mastodon.social Te escribimos sobre tu factura.", "visibility": "direct"}
+    assert request.json() == {
+        "status": "@lucia@mastodon.social Te escribimos sobre tu factura.", "visibility": "direct",
+    }
     assert request.headers["Idempotency-Key"]
 
 
