@@ -206,3 +206,11 @@ def test_with_no_helpdesk_configured_a_case_makes_no_delivery(community_manager,
     case = services.case_open(actor=community_manager, mention_ids=[mention.pk], case_type="other")
 
     assert not case.deliveries.exists()
+
+
+def test_the_beat_sweeps_the_hand_offs_with_a_registered_task(settings):
+    from crisisdesk.celery import app  # why: the Celery app registers every task on import
+
+    scheduled = {entry["task"]: entry["schedule"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert scheduled["notify.case_deliveries_sweep"] == 15.0
+    assert {"notify.case_deliveries_sweep", "notify.case_delivery_attempt"} <= set(app.tasks)
