@@ -272,25 +272,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = CELERY_TASK_ALWAYS_EAGER
 ESCALATION_SWEEP_SECONDS = float(os.environ.get("ESCALATION_SWEEP_SECONDS", "5"))  # the chain's clock
-CELERY_BEAT_SCHEDULE = {
-    "heartbeat": {"task": "crisisdesk.heartbeat", "schedule": 10.0},
-    "poll-due-channels": {"task": "inbox.channels_poll_due", "schedule": 2.0},
-    "intakes-requeue-stale": {"task": "inbox.intakes_requeue_stale", "schedule": 15.0},
-    "intakes-prune": {"task": "inbox.intakes_prune", "schedule": 3600.0},
-    "clusters-fold": {"task": "inbox.clusters_fold", "schedule": 5.0},
-    "webhook-deliveries-sweep": {"task": "notify.webhook_deliveries_sweep", "schedule": 60.0},
-    "escalations-sweep": {"task": "escalation.escalations_sweep", "schedule": ESCALATION_SWEEP_SECONDS},
-    "inbox-assignments": {"task": "inbox.mentions_auto_assign", "schedule": 15.0},
-    "inbox-return-unanswered": {"task": "inbox.mentions_return_unanswered", "schedule": 60.0},
-    "crisis-detection": {"task": "playbooks.alerts_detect", "schedule": 30.0},
-    "crisis-executive-summaries": {"task": "playbooks.crisis_summaries_send", "schedule": 300.0},
-    "scheduled-posts-publish": {"task": "playbooks.scheduled_posts_publish_due", "schedule": 30.0},
-    "crisis-notifications-retry": {"task": "notify.crisis_notifications_retry", "schedule": 60.0},
-    "alerts-renotify": {"task": "playbooks.alerts_renotify", "schedule": 30.0},
-    "replies-send-due": {"task": "notify.replies_send_due", "schedule": 15.0},
-    "network-hides-sweep": {"task": "notify.mentions_network_hide_sweep", "schedule": 60.0},
-    "channel-tokens-refresh": {"task": "inbox.channel_tokens_refresh", "schedule": 120.0},
-}
+CELERY_BEAT_SCHEDULE = settings_parts.beat_schedule(escalation_sweep_seconds=ESCALATION_SWEEP_SECONDS)
 # A reply waits this many seconds before it is sent, and its author may undo it meanwhile.
 REPLY_UNDO_SECONDS = int(os.environ.get("REPLY_UNDO_SECONDS", "10"))
 # "Connect a channel": OAuth 2.0 endpoints and clients per network, from X_CLIENT_ID, X_TOKEN_URL… (settings_parts.py).
@@ -317,7 +299,9 @@ MAILGUN_WEBHOOK_SIGNING_KEY = os.environ.get("MAILGUN_WEBHOOK_SIGNING_KEY", "")
 POSTMARK_INBOUND_PASSWORD = os.environ.get("POSTMARK_INBOUND_PASSWORD", "")
 ESCALATION_IMAP_URL = os.environ.get("ESCALATION_IMAP_URL", "")
 ESCALATION_IMAP_PASSWORD = os.environ.get("ESCALATION_IMAP_PASSWORD", "")
-CELERY_BEAT_SCHEDULE |= settings_parts.mail_poll_schedule(ESCALATION_IMAP_URL) | settings_parts.WEEKLY_DIGEST_SCHEDULE
+CELERY_BEAT_SCHEDULE |= settings_parts.mail_poll_schedule(ESCALATION_IMAP_URL)
+# Cases handed off to customer service: HELPDESK_KIND, HELPDESK_URL, HELPDESK_TOKEN… (settings_parts.helpdesk).
+HELPDESK = settings_parts.helpdesk(dict(os.environ))
 ALERT_LINK_MAX_AGE_SECONDS = int(os.environ.get("ALERT_LINK_MAX_AGE_SECONDS", str(24 * 3600)))  # "Acknowledge alert"
 CELERY_QUEUES = list(QUEUES)
 if EMBEDDED:

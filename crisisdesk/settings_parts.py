@@ -246,3 +246,44 @@ WEEKLY_DIGEST_SCHEDULE: dict[str, dict[str, Any]] = {
         "schedule": crontab(minute=5, hour="7-12", day_of_week="mon"),
     },
 }
+
+
+HELPDESK_KEYS = ("KIND", "URL", "EMAIL", "TOKEN", "GROUP", "CUSTOMER", "ADDRESS", "CASE_FIELD_ID")
+
+
+def helpdesk(environ: dict[str, str]) -> dict[str, str]:
+    """Where cases are handed off to customer service (docs/CHANNELS.md, "Cases"): HELPDESK_KIND is `zendesk`,
+    `zammad` or `email` (blank: `email` when HELPDESK_ADDRESS names a mailbox, else no hand-off); HELPDESK_URL the
+    helpdesk's root, HELPDESK_EMAIL and HELPDESK_TOKEN its API user and token (the token lives only in the
+    environment), HELPDESK_GROUP and HELPDESK_CUSTOMER Zammad's group and customer, HELPDESK_CASE_FIELD_ID a Zendesk
+    custom field that takes the case number, HELPDESK_ADDRESS the helpdesk's mailbox (the fallback)."""
+    values = {key.lower(): environ.get(f"HELPDESK_{key}", "").strip() for key in HELPDESK_KEYS}
+    if not values["kind"]:
+        values["kind"] = "email" if values["address"] else ""
+    values["url"] = values["url"].rstrip("/")
+    return values
+
+
+def beat_schedule(*, escalation_sweep_seconds: float) -> dict[str, dict[str, Any]]:
+    """Celery beat's periodic tasks: each is thin and safe to run twice, so two beats do no harm."""
+    return {
+        "heartbeat": {"task": "crisisdesk.heartbeat", "schedule": 10.0},
+        "poll-due-channels": {"task": "inbox.channels_poll_due", "schedule": 2.0},
+        "intakes-requeue-stale": {"task": "inbox.intakes_requeue_stale", "schedule": 15.0},
+        "intakes-prune": {"task": "inbox.intakes_prune", "schedule": 3600.0},
+        "clusters-fold": {"task": "inbox.clusters_fold", "schedule": 5.0},
+        "webhook-deliveries-sweep": {"task": "notify.webhook_deliveries_sweep", "schedule": 60.0},
+        "escalations-sweep": {"task": "escalation.escalations_sweep", "schedule": escalation_sweep_seconds},
+        "inbox-assignments": {"task": "inbox.mentions_auto_assign", "schedule": 15.0},
+        "inbox-return-unanswered": {"task": "inbox.mentions_return_unanswered", "schedule": 60.0},
+        "crisis-detection": {"task": "playbooks.alerts_detect", "schedule": 30.0},
+        "crisis-executive-summaries": {"task": "playbooks.crisis_summaries_send", "schedule": 300.0},
+        "scheduled-posts-publish": {"task": "playbooks.scheduled_posts_publish_due", "schedule": 30.0},
+        "crisis-notifications-retry": {"task": "notify.crisis_notifications_retry", "schedule": 60.0},
+        "alerts-renotify": {"task": "playbooks.alerts_renotify", "schedule": 30.0},
+        "replies-send-due": {"task": "notify.replies_send_due", "schedule": 15.0},
+        "network-hides-sweep": {"task": "notify.mentions_network_hide_sweep", "schedule": 60.0},
+        "channel-tokens-refresh": {"task": "inbox.channel_tokens_refresh", "schedule": 120.0},
+        # Cases handed off to customer service (helpdesk tickets, private replies), failures retried.
+        "case-deliveries-sweep": {"task": "notify.case_deliveries_sweep", "schedule": 15.0},
+    } | WEEKLY_DIGEST_SCHEDULE

@@ -113,3 +113,18 @@ def cluster_reply_send(cluster_reply_id: int) -> None:
 def channel_tokens_refresh() -> int:
     """Beat: renew the OAuth tokens that expire within ten minutes (a refusal goes to the channel's health)."""
     return channel_tokens.channel_tokens_refresh_due()
+
+
+@reliable_task(name="notify.case_delivery_attempt", database_retry=True)
+def case_delivery_attempt(delivery_id: int) -> None:
+    """One hand-off of a case (helpdesk ticket, private reply); the service claims it, so twice is once."""
+    services.case_delivery_attempt(delivery_id=delivery_id)
+
+
+@reliable_task(name="notify.case_deliveries_sweep")
+def case_deliveries_sweep() -> int:
+    """Beat: attempt the hand-offs that are due (new, retried after backoff, or left by a lost task)."""
+    delivery_ids = services.case_deliveries_due()
+    for delivery_id in delivery_ids:
+        case_delivery_attempt.delay(delivery_id)
+    return len(delivery_ids)

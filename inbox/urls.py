@@ -1,6 +1,6 @@
 from django.urls import path
 
-from inbox import cluster_views, connect_views, views, views_composer
+from inbox import case_views, cluster_views, connect_views, views, views_composer
 
 app_name = "inbox"
 
@@ -29,6 +29,16 @@ urlpatterns = [
     path("mentions/<int:mention_id>/unhide/", views.mention_unhide, name="unhide"),
     path("mentions/<int:mention_id>/close/", views.mention_close, name="close"),
     path("mentions/<int:mention_id>/reopen/", views.mention_reopen, name="reopen"),
+    path("cases/", case_views.cases_page, name="cases"),
+    path("cases/open/", case_views.case_open, name="case_open"),
+    path("cases/<str:number>/", case_views.case_page, name="case"),
+    path("cases/<str:number>/private-reply/", case_views.case_private_reply, name="case_private_reply"),
+    path("cases/<str:number>/status/", case_views.case_status, name="case_status"),
+    path(
+        "cases/<str:number>/deliveries/<int:delivery_id>/retry/",
+        case_views.case_delivery_retry,
+        name="case_delivery_retry",
+    ),
     path("clusters/", cluster_views.clusters_page, name="clusters"),
     path("clusters/<int:cluster_id>/", cluster_views.cluster_page, name="cluster"),
     path("clusters/<int:cluster_id>/answer/", cluster_views.cluster_answer, name="cluster_answer"),

@@ -18,6 +18,7 @@ from crisisdesk.models import Role, User
 from crisisdesk.roles import CONSOLE_STAFF, roles_required
 from inbox import composer, selectors, services
 from inbox.bulk import mentions_bulk_apply
+from inbox.case_selectors import mentions_attach_active_cases
 from inbox.forms import BulkForm, HideForm, InboxFilterForm, ReplyForm
 from inbox.models import OPEN_STATUSES, Category, Mention, ReplyState, Sentiment
 from inbox.queue import QueueCursorInvalid, QueuePage, breach_soon_before, inbox_queue_page, queue_sort
@@ -92,7 +93,7 @@ def inbox_page(request: HttpRequest) -> HttpResponse:
         "inbox/list.html",
         {
             "form": form,
-            "mentions": page.rows,
+            "mentions": mentions_attach_active_cases(page.rows),
             "next_cursor": page.next_cursor,
             "next_query": following.urlencode(),
             "sort": queue_sort(data.get("sort"), search=data.get("q", ""), status=data.get("status", "")),
@@ -127,10 +128,10 @@ def inbox_rows(request: HttpRequest) -> HttpResponse:
             page = _queue_page(request, form, queryset)
         except QueueCursorInvalid:
             return _cursor_refused()
-        response = render(request, "inbox/_rows.html", {"mentions": page.rows})
+        response = render(request, "inbox/_rows.html", {"mentions": mentions_attach_active_cases(page.rows)})
         response["X-Next-Cursor"] = page.next_cursor
         return response
-    return render(request, "inbox/_rows.html", {"mentions": mentions})
+    return render(request, "inbox/_rows.html", {"mentions": mentions_attach_active_cases(mentions)})
 
 
 @roles_required(*CONSOLE_STAFF)

@@ -16,9 +16,11 @@ from django.views.decorators.http import require_GET, require_POST
 from crisisdesk.models import Role, User
 from crisisdesk.roles import roles_required
 from inbox import composer, hooks, selectors, services
+from inbox.case_selectors import mention_active_cases
 from inbox.connectors import capabilities_for
 from inbox.forms import ReplyChecksForm
 from inbox.models import ChannelKind, Mention, NetworkHiddenState, ReplyState
+from inbox.models_cases import CasePriority, CaseType
 from inbox.reply_length import count_mode, reply_byte_limit, reply_limit
 
 REPLIERS = (Role.COMMUNITY_MANAGER, Role.ADMIN)
@@ -84,6 +86,10 @@ def composer_context(*, mention: Mention, user: User) -> dict[str, Any]:
         "undoable_reply_ids": undoable,
         "server_now": now,
         "undo_seconds": int(services.reply_undo_window().total_seconds()),
+        # Cases: the mention's open ones (the panel shows them) and the "Open a case" form's choices.
+        "active_cases": mention_active_cases(mention_id=mention.pk),
+        "case_types": CaseType.choices,
+        "case_priorities": CasePriority.choices,
     }
 
 

@@ -20,6 +20,7 @@ class WebhookEvent(models.TextChoices):
     ESCALATION_OVERDUE = "escalation.overdue", _("Escalation overdue")
     MENTION_PRIORITY_ABOVE = "mention.priority_above", _("Mention above a priority")
     ALERT_OPENED = "alert.opened", _("Alert opened")
+    CASE_CREATED = "case.created", _("Case handed off to customer service")
 
 
 class WebhookFormat(models.TextChoices):

@@ -213,6 +213,15 @@ class Connector:
         """Publish `text` as the brand's own post (where `capabilities.publish`); return the platform's id."""
         raise ConnectorError(f"{self.kind} cannot publish posts.")
 
+    def publish_private_reply(self, *, mention_external_id: str, author_external_id: str, text: str,
+                              context: dict[str, Any] | None = None) -> str:
+        """Answer the author of a public mention privately (where `capabilities.private_reply`): Meta's private
+        reply to a comment, an X direct message, a Mastodon direct status. Returns the platform's message id.
+
+        `context` is what `reply_context()` read from the stored mention (`author_handle`, `item`...).
+        """
+        raise ConnectorError(f"{self.kind} cannot answer privately.")
+
     def hide(self, *, external_id: str, hidden: bool = True) -> None:
         raise ConnectorError(f"{self.kind} cannot hide comments.")
 

@@ -208,6 +208,25 @@ class MastodonConnector(Connector):
         response = self.send("POST", "/api/v1/statuses", json={"status": text}, headers=self._headers())
         return _created_id(self.decode_json(response))
 
+    def publish_private_reply(self, *, mention_external_id: str, author_external_id: str, text: str,
+                              context: dict[str, Any] | None = None) -> str:
+        """Mastodon's private message: a `direct` status addressed to the author (only those it mentions see it).
+
+        The Idempotency-Key makes a retried send publish once."""
+        original = dict(context or {})
+        if not original.get("author_handle"):
+            original = self._original_context(mention_external_id)
+        acct = str(original.get("author_handle") or "")
+        if not acct:
+            raise ConnectorError("The author's Mastodon account is not known: a direct message needs it.")
+        text = addressed(text, acct)
+        key = hashlib.sha256(f"private\n{mention_external_id}\n{text}".encode()).hexdigest()
+        response = self.send(
+            "POST", "/api/v1/statuses", json={"status": text, "visibility": "direct"},
+            headers=self._headers() | {"Idempotency-Key": key},
+        )
+        return _created_id(self.decode_json(response))
+
 
 def reply_visibility(original: str, *, public: str = "public") -> str:
     """A reply is never more visible than what it answers: direct stays direct, private stays private.

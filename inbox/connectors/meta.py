@@ -314,6 +314,28 @@ class MetaConnector(GraphApiLimits):
             raise ConnectorError(f"Meta did not return the new comment id: {str(body)[:200]}")
         return str(body["id"])
 
+    def reply_context(self, *, raw: dict[str, Any], author_handle: str) -> dict[str, Any]:
+        """Also what the mention is on Facebook (`item`: a comment, or a visitor's post), for private replies."""
+        item = str(raw.get("item") or "")
+        return super().reply_context(raw=raw, author_handle=author_handle) | ({"item": item} if item else {})
+
+    def publish_private_reply(self, *, mention_external_id: str, author_external_id: str, text: str,
+                              context: dict[str, Any] | None = None) -> str:
+        """Meta's private reply: the Send API on the account (`POST /{page-id}/messages`) with the comment (or
+        the visitor's post) as recipient; one per comment, within 7 days, which Meta enforces."""
+        account = str(self.config.get("page_id") or self.config.get(self.poll_config_key) or "")
+        if not account:
+            raise ConnectorError(f"The {self.kind} channel names no '{self.poll_config_key}' to answer privately from.")
+        recipient = "post_id" if (context or {}).get("item") in POST_ITEMS else "comment_id"
+        response = self.request(
+            "POST", f"/{account}/messages", params={"access_token": self._token()},
+            json={"recipient": {recipient: mention_external_id}, "message": {"text": text}},
+        )
+        body = self.decode_json(response)
+        if not isinstance(body, dict) or not body.get("message_id"):
+            raise ConnectorError(f"Meta did not return the private message's id: {str(body)[:200]}")
+        return str(body["message_id"])
+
 
 class FacebookConnector(MetaConnector):
     kind = "facebook"

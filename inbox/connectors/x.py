@@ -208,15 +208,30 @@ class XConnector(Connector):
     def publish_post(self, *, text: str) -> str:
         return self._post_tweet({"text": text})
 
+    def publish_private_reply(self, *, mention_external_id: str, author_external_id: str, text: str,
+                              context: dict[str, Any] | None = None) -> str:
+        """A direct message to the author (`POST /2/dm_conversations/with/:participant_id/messages`, user
+        context); returns the new `dm_event_id`. X delivers it only where the author accepts messages."""
+        if not author_external_id.isdigit():
+            raise ConnectorError("The author's X user id is not known: X cannot address a direct message.")
+        path = f"/2/dm_conversations/with/{author_external_id}/messages"
+        body = self.decode_json(self._user_post(path, {"text": text}))
+        created = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(created, dict) or not created.get("dm_event_id"):
+            raise ConnectorError(f"X did not return the direct message's id: {str(body)[:200]}")
+        return str(created["dm_event_id"])
+
     def _post_tweet(self, body: dict[str, Any]) -> str:
-        """POST /2/tweets with the user token; a 401 refreshes the token once and tries again."""
+        return _created_id(self.decode_json(self._user_post("/2/tweets", body)))
+
+    def _user_post(self, path: str, body: dict[str, Any]) -> httpx.Response:
+        """POST with the user token; a 401 refreshes the token once and tries again."""
         try:
-            response = self.send("POST", "/2/tweets", json=body, headers=self.user_tokens.headers())
+            return self.send("POST", path, json=body, headers=self.user_tokens.headers())
         except Unauthorized:
             if not self.user_tokens.can_refresh():
                 raise
-            response = self.send("POST", "/2/tweets", json=body, headers=self.user_tokens.headers(force_refresh=True))
-        return _created_id(self.decode_json(response))
+            return self.send("POST", path, json=body, headers=self.user_tokens.headers(force_refresh=True))
 
 
 def _replied_to(tweet: dict[str, Any]) -> str:

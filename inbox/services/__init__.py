@@ -1,7 +1,8 @@
 """Writes for the inbox: the ingestion pipeline, channel polling, and what community managers do.
 
 One module per part (`common`, `sql`, `ingest`, `intake`, `polling`, `assignment`, `moderation`,
-`replies`); every public name is importable from here, as callers always have.
+`replies`, `cases` and their outbox `case_deliveries`); every public name is importable from here, as callers
+always have.
 """
 
 from inbox.services.assignment import (
@@ -9,6 +10,20 @@ from inbox.services.assignment import (
     mention_take_over,
     mentions_auto_assign,
     mentions_return_unanswered,
+)
+from inbox.services.case_deliveries import (
+    CASE_DELIVERY_MAX_ATTEMPTS,
+    case_deliveries_due,
+    case_delivery_attempt,
+    case_delivery_backoff,
+)
+from inbox.services.cases import (
+    CaseError,
+    case_delivery_retry,
+    case_number_next,
+    case_open,
+    case_private_reply_queue,
+    case_status_set,
 )
 from inbox.services.common import (
     CLAIM_LEASE,
@@ -56,7 +71,17 @@ from inbox.services.replies import (
 )
 
 __all__ = [
+    "CASE_DELIVERY_MAX_ATTEMPTS",
     "CLAIM_LEASE",
+    "CaseError",
+    "case_deliveries_due",
+    "case_delivery_attempt",
+    "case_delivery_backoff",
+    "case_delivery_retry",
+    "case_number_next",
+    "case_open",
+    "case_private_reply_queue",
+    "case_status_set",
     "INTAKE_MAX_ATTEMPTS",
     "LIVE_EVENT_MENTIONS",
     "MAX_BACKOFF_SECONDS",

@@ -78,6 +78,13 @@ def _slack_text(event_type: str, payload: dict[str, Any]) -> str:
             "subject": _slack_escape(escalation.get("subject")),
         }
         return _with_link(line, escalation.get("url"))
+    elif event_type == WebhookEvent.CASE_CREATED:
+        case = payload.get("case") or {}
+        line = _("Case %(number)s handed off to customer service: %(subject)s") % {
+            "number": _slack_escape(case.get("number")),
+            "subject": _slack_escape(case.get("subject")),
+        }
+        return _with_link(line, case.get("url"))
     elif event_type == WebhookEvent.ALERT_OPENED:
         alert = payload.get("alert") or {}
         line = _("Alert for %(brand)s: %(signal)s, severity %(severity)s/10") % {

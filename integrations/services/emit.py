@@ -43,6 +43,9 @@ def webhook_event_emit(
     - ``alert.opened``: ``{"alert": {"id", "brand", "signal", "signal_label", "topic", "severity",
       "suggested_level", "suggested_type", "started_at", "url", "explanation"}}`` — sent once per alert
       (its id in the event id) when a matching alert route asks for it (`playbooks.alert_routing`).
+    - ``case.created``: ``{"case": {"number", "type", "priority", "status", "subject", "owner", "created_at",
+      "url", "mentions": [{"id", "channel", "author", "text", "url"}]}}`` — sent once per case (a uuid5 of its
+      number is the event id) by `inbox.services.case_open`.
 
     JSON endpoints receive ``{"id", "type", "created_at", "data": payload}``; Slack endpoints
     receive ``{"text", "blocks"}`` built from the same payload.

@@ -179,7 +179,8 @@
         const source = String(template.source);
         if (!groups.has(source)) {
           const group = document.createElement("optgroup");
-          group.label = source === "playbook" ? picker.dataset.labelPlaybook : picker.dataset.labelDepartment;
+          group.label = source === "playbook" ? picker.dataset.labelPlaybook
+            : source === "case" ? picker.dataset.labelCase : picker.dataset.labelDepartment;
           groups.set(source, group);
         }
         const option = document.createElement("option");
