@@ -53,3 +53,9 @@ def alert_notifications_send(notification_ids: list[int]) -> int:
 def alerts_renotify() -> int:
     """Beat, every 30 s: re-notify the alerts nobody acknowledged whose next step is due."""
     return services.alerts_renotify()
+
+
+@reliable_task(name="playbooks.drills_advance", time_limit=120, soft_time_limit=100)
+def drills_advance() -> int:
+    """Beat, every 5 s: feed the running drills the replayed mentions now due; end those whose time is up."""
+    return services.drills_advance()

@@ -39,6 +39,7 @@ from escalation.services.links import (
 from escalation.services.mail_answers import MailOutcome, MailRefused, mail_answer_receive
 from escalation.services.mail_imap import PollReport, mail_answers_poll
 from escalation.services.requests import (
+    drill_requests_close,
     MAX_ANSWER_LENGTH,
     MAX_QUESTION_LENGTH,
     EscalationError,
@@ -56,6 +57,7 @@ from escalation.services.slack_actions import (
 from escalation.services.sweep import SWEEP_BATCH, SweepReport, escalations_sweep
 
 __all__ = [
+    "drill_requests_close",
     "BUILTIN_STEPS",
     "MAX_ANSWER_LENGTH",
     "MAX_HOLDING_LINE_LENGTH",
