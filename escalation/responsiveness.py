@@ -12,7 +12,8 @@ Over the requests raised in the last 7, 30 or 90 days (or those of one crisis):
   (issue #18, acknowledgement with a promise) this is None and shown as "—".
 
 A drill's requests (`is_drill`) stay out of the windows' figures; the drill's results page scores them
-with the same `department_figures`. Percentiles interpolate linearly between the nearest ranks (PostgreSQL's `percentile_cont`).
+with the same `department_figures`. Percentiles interpolate linearly between the nearest ranks
+(PostgreSQL's `percentile_cont`).
 Directors, admins and community managers see every department; a department head only theirs.
 """
 

@@ -39,11 +39,11 @@ from escalation.services.links import (
 from escalation.services.mail_answers import MailOutcome, MailRefused, mail_answer_receive
 from escalation.services.mail_imap import PollReport, mail_answers_poll
 from escalation.services.requests import (
-    drill_requests_close,
     MAX_ANSWER_LENGTH,
     MAX_QUESTION_LENGTH,
     EscalationError,
     EscalationPermissionError,
+    drill_requests_close,
     escalation_answer_create,
     escalation_request_close,
     escalation_request_create,

@@ -18,9 +18,9 @@ from playbooks.content import ContentInvalid, content_clean, content_diff
 from playbooks.errors import CrisisError
 from playbooks.models import (
     Crisis,
-    Drill,
     CrisisEventKind,
     CrisisStatus,
+    Drill,
     Playbook,
     PlaybookRevision,
     PlaybookVersion,
@@ -28,8 +28,8 @@ from playbooks.models import (
 )
 from playbooks.services.common import DECLARERS, PLAYBOOK_EDITORS, crisis_for_update, role_require
 from playbooks.services.crises import crisis_status_set
-from playbooks.services.drills import DRILL_LEADS
 from playbooks.services.departments import departments_unknown
+from playbooks.services.drills import DRILL_LEADS
 from playbooks.services.timeline import crisis_event_add
 
 
@@ -157,7 +157,11 @@ def playbook_revision_propose_for_drill(
         drill = Drill.objects.select_for_update().filter(pk=drill_id).first()
         if drill is None:
             raise CrisisError(_("That drill does not exist."))
-        base = PlaybookVersion.objects.filter(playbook_id=drill.playbook_id).order_by("-number").first()
+        base = (
+            PlaybookVersion.objects.filter(playbook_id=drill.playbook_id).order_by("-number").first()
+            if drill.playbook_id is not None
+            else None
+        )
         if base is None:
             raise CrisisError(_("This drill ran without a playbook; edit the playbook directly."))
         try:

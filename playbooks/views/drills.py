@@ -104,7 +104,9 @@ def drill_revision(request: StaffRequest, drill_id: int) -> HttpResponse:
         return refuse(request, _("Describe the case and propose a step or a principle."), back=back)
     return run_action(
         request,
-        lambda: services.playbook_revision_propose_for_drill(drill_id=drill_id, actor=request.user, **form.cleaned_data),
+        lambda: services.playbook_revision_propose_for_drill(
+            drill_id=drill_id, actor=request.user, **form.cleaned_data
+        ),
         back=back,
         done=_("The drill's findings were recorded as a proposed playbook revision."),
     )
