@@ -277,6 +277,7 @@ def beat_schedule(*, escalation_sweep_seconds: float) -> dict[str, dict[str, Any
         "inbox-assignments": {"task": "inbox.mentions_auto_assign", "schedule": 15.0},
         "inbox-return-unanswered": {"task": "inbox.mentions_return_unanswered", "schedule": 60.0},
         "crisis-detection": {"task": "playbooks.alerts_detect", "schedule": 30.0},
+        "drills-advance": {"task": "playbooks.drills_advance", "schedule": 5.0},
         "crisis-executive-summaries": {"task": "playbooks.crisis_summaries_send", "schedule": 300.0},
         "scheduled-posts-publish": {"task": "playbooks.scheduled_posts_publish_due", "schedule": 30.0},
         "crisis-notifications-retry": {"task": "notify.crisis_notifications_retry", "schedule": 60.0},

@@ -195,6 +195,8 @@ class EscalationRequest(models.Model):
     )
     answered_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # Raised in a drill (`inbox.drills`): delivered to the real people, tagged "[DRILL]", out of the real figures.
+    is_drill = models.BooleanField(default=False, db_default=False)
 
     # Not columns: what the viewing user may do on the card, set by `escalation.views` for its templates.
     may_answer: bool

@@ -11,7 +11,9 @@ Over the requests raised in the last 7, 30 or 90 days (or those of one crisis):
   answered after it, or not at all while it has passed. Until `EscalationRequest` has that field
   (issue #18, acknowledgement with a promise) this is None and shown as "—".
 
-Percentiles interpolate linearly between the nearest ranks (PostgreSQL's `percentile_cont`).
+A drill's requests (`is_drill`) stay out of the windows' figures; the drill's results page scores them
+with the same `department_figures`. Percentiles interpolate linearly between the nearest ranks
+(PostgreSQL's `percentile_cont`).
 Directors, admins and community managers see every department; a department head only theirs.
 """
 
@@ -59,6 +61,8 @@ class Responsiveness:
     late_share: float | None
     overdue_unanswered: int
     promised_missed: int
+    acknowledge_worst_seconds: float | None = None
+    answer_worst_seconds: float | None = None
 
 
 def _promise_missed(item: Any, now: datetime) -> bool:
@@ -95,6 +99,8 @@ def department_figures(
         late_share=late / len(answered) if answered else None,
         overdue_unanswered=sum(1 for item in rows if not item.answered_at and item.due_at <= now),
         promised_missed=sum(1 for item in rows if _promise_missed(item, now)),
+        acknowledge_worst_seconds=percentile(acknowledge, 1.0),
+        answer_worst_seconds=percentile(answer, 1.0),
     )
 
 
@@ -112,6 +118,8 @@ def department_responsiveness(
     scope = Q(department__in=departments)
     if crisis_id is not None:
         scope &= Q(crisis_id=crisis_id)
+    else:
+        scope &= Q(is_drill=False)  # a drill's requests are scored on its own page, never in the real figures
     if days is not None:
         scope &= Q(created_at__gte=now - timedelta(days=days), created_at__lte=now)
     by_department: dict[int, list[EscalationRequest]] = {department.pk: [] for department in departments}

@@ -224,9 +224,9 @@ class SilenceRow:
 
 def open_requests_silence(*, limit: int = 5, scanned: int = 50, now: datetime | None = None) -> list[SilenceRow]:
     """The director dashboard's table: the pending requests with the most new mentions (of the latest
-    `scanned` pending ones), most first."""
+    `scanned` pending ones, a drill's left out), most first."""
     pending = list(
-        EscalationRequest.objects.filter(status__in=PENDING_STATUSES)
+        EscalationRequest.objects.filter(status__in=PENDING_STATUSES, is_drill=False)
         .select_related("department")
         .order_by("-created_at", "-id")[:scanned]
     )

@@ -24,6 +24,8 @@ class ChannelKind(models.TextChoices):
     GOOGLE_BUSINESS = "google_business", _("Google Business Profile")
     APP_STORE = "appstore", "App Store"
     GOOGLE_PLAY = "googleplay", "Google Play"
+    # A drill's workspace (`inbox.drills`): past mentions replayed; its connector publishes nowhere.
+    DRILL = "drill", _("Drill")
 
 
 PUSH_ONLY_KINDS = (ChannelKind.FACEBOOK, ChannelKind.INSTAGRAM, ChannelKind.WEBHOOK)

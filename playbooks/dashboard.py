@@ -3,7 +3,8 @@
 Volumes, sentiment, topics and channels come from the per-minute rollup the ingestion pipeline keeps
 (`MentionMinuteStat`), never from a scan of the mentions table. Response times read mentions over
 the range: the ones still waiting count at their current age, so a flood nobody has answered yet
-shows as slow, not as the few quick replies given so far.
+shows as slow, not as the few quick replies given so far. A drill's mentions, alerts, crises and
+requests (`inbox.drills`) count in none of the figures; the drills running are named apart.
 """
 
 from __future__ import annotations
@@ -22,9 +23,10 @@ from django.utils.translation import gettext_lazy as _
 
 from escalation import silence
 from escalation.models import PENDING_STATUSES, EscalationRequest
+from inbox.drills import DRILL_BRAND_PREFIX, DRILL_KIND
 from inbox.models import Channel, Mention, MentionMinuteStat, MentionStatus
 from playbooks.errors import TranslatableError
-from playbooks.models import OPEN_CRISIS_STATUSES, Alert, AlertStatus, Crisis
+from playbooks.models import OPEN_CRISIS_STATUSES, Alert, AlertStatus, Crisis, Drill, DrillStatus
 
 UNANSWERED_STATUSES = (MentionStatus.NEW, MentionStatus.ASSIGNED)
 # The preset ranges and the bucket (minutes) that gives each chart a readable number of points.
@@ -114,6 +116,7 @@ class DashboardFigures:
     unanswered: int = 0
     escalations: list[dict[str, Any]] = field(default_factory=list)
     open_alerts: list[dict[str, Any]] = field(default_factory=list)
+    drills: list[dict[str, Any]] = field(default_factory=list)  # running drills: named, never counted
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -125,7 +128,9 @@ def dashboard_figures(*, window: DashboardRange | None = None, now: datetime | N
     window = window or dashboard_range_parse(key=DEFAULT_RANGE, now=now)
     figures = DashboardFigures(generated_at=now.isoformat(), range=window.as_dict())
     figures.levels = _levels()
-    rollup = MentionMinuteStat.objects.filter(minute__gte=window.since, minute__lt=window.until)
+    rollup = MentionMinuteStat.objects.filter(minute__gte=window.since, minute__lt=window.until).exclude(
+        brand__startswith=DRILL_BRAND_PREFIX
+    )
     everything = rollup.filter(topic="")
     figures.per_minute = _per_bucket(everything, window=window)
     figures.volume, figures.sentiment_share = _volume_and_sentiment(everything)
@@ -137,19 +142,23 @@ def dashboard_figures(*, window: DashboardRange | None = None, now: datetime | N
     )
     figures.channels = _channels(everything)
     figures.first_response = _first_response(window=window, now=now)
-    waiting = Mention.objects.filter(status__in=UNANSWERED_STATUSES, is_hidden=False)
+    waiting = Mention.objects.filter(status__in=UNANSWERED_STATUSES, is_hidden=False).exclude(channel__kind=DRILL_KIND)
     counts = waiting.aggregate(count=Count("id"), oldest=Min("received_at"))
     figures.unanswered = counts["count"]
     figures.oldest_waiting_seconds = round((now - counts["oldest"]).total_seconds(), 1) if counts["oldest"] else None
     figures.escalations = _escalations(now=now)
     figures.open_alerts = _open_alerts()
+    figures.drills = _drills_running()
     return figures
 
 
 def _levels() -> list[dict[str, Any]]:
-    brands = set(Channel.objects.values_list("brand", flat=True).distinct())
+    brands = set(Channel.objects.exclude(kind=DRILL_KIND).values_list("brand", flat=True).distinct())
     open_levels = dict(
-        Crisis.objects.filter(status__in=OPEN_CRISIS_STATUSES).values_list("brand").annotate(level=Max("level"))
+        Crisis.objects.filter(status__in=OPEN_CRISIS_STATUSES)
+        .exclude(brand__startswith=DRILL_BRAND_PREFIX)
+        .values_list("brand")
+        .annotate(level=Max("level"))
     )
     return [{"brand": brand, "level": open_levels.get(brand, 0)} for brand in sorted(brands | set(open_levels))]
 
@@ -205,8 +214,10 @@ def _channels(rollup: QuerySet[MentionMinuteStat]) -> list[dict[str, Any]]:
 
 def _responding(window: DashboardRange) -> QuerySet[Mention]:
     """The range's mentions that were answered or are still waiting (hidden and closed ones wait no more)."""
-    return Mention.objects.filter(received_at__gte=window.since, received_at__lt=window.until).filter(
-        Q(first_response_at__isnull=False) | Q(status__in=UNANSWERED_STATUSES, is_hidden=False)
+    return (
+        Mention.objects.filter(received_at__gte=window.since, received_at__lt=window.until)
+        .filter(Q(first_response_at__isnull=False) | Q(status__in=UNANSWERED_STATUSES, is_hidden=False))
+        .exclude(channel__kind=DRILL_KIND)
     )
 
 
@@ -249,7 +260,7 @@ def _first_response_sql(*, window: DashboardRange, now: datetime) -> FirstRespon
 
 def _escalations(*, now: datetime) -> list[dict[str, Any]]:
     rows = (
-        EscalationRequest.objects.filter(status__in=PENDING_STATUSES)
+        EscalationRequest.objects.filter(status__in=PENDING_STATUSES, is_drill=False)
         .values("department__name")
         .annotate(open=Count("id"), overdue=Count("id", filter=Q(due_at__lte=now)))
         .order_by("-overdue", "-open", "department__name")
@@ -264,7 +275,11 @@ def cost_of_silence(*, now: datetime | None = None) -> list[silence.SilenceRow]:
 
 
 def _open_alerts() -> list[dict[str, Any]]:
-    alerts = Alert.objects.filter(status=AlertStatus.OPEN).order_by("-severity", "-started_at")[:10]
+    alerts = (
+        Alert.objects.filter(status=AlertStatus.OPEN)
+        .exclude(brand__startswith=DRILL_BRAND_PREFIX)
+        .order_by("-severity", "-started_at")[:10]
+    )
     return [
         {
             "id": alert.pk,
@@ -275,6 +290,13 @@ def _open_alerts() -> list[dict[str, Any]]:
             "started_at": alert.started_at.isoformat(),
         }
         for alert in alerts
+    ]
+
+
+def _drills_running() -> list[dict[str, Any]]:
+    return [
+        {"id": pk, "title": title, "ends_at": ends_at.isoformat()}
+        for pk, title, ends_at in Drill.objects.filter(status=DrillStatus.RUNNING).values_list("pk", "title", "ends_at")
     ]
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from inbox.drills import DRILL_BRAND_PREFIX
 from inbox.models import Mention
 from playbooks.content import content_clean
 from playbooks.models import ACTIVE_CRISIS_STATUSES, OPEN_CRISIS_STATUSES, Crisis, Statement, StatementStatus
@@ -28,9 +29,10 @@ class PlaybooksCrisisReader:
         return open_crisis_exists(brand=brand)
 
     def open_crisis_level(self) -> int:
-        """The level of the most serious open crisis, 0 when none is open."""
+        """The level of the most serious open real crisis, 0 when none is open."""
         level = (
             Crisis.objects.filter(status__in=OPEN_CRISIS_STATUSES)
+            .exclude(brand__startswith=DRILL_BRAND_PREFIX)
             .order_by("-level")
             .values_list("level", flat=True)
             .first()
@@ -41,7 +43,13 @@ class PlaybooksCrisisReader:
         return Crisis.objects.filter(pk=crisis_id).first()
 
     def crisis_most_serious_open(self) -> Crisis | None:
-        return Crisis.objects.filter(status__in=OPEN_CRISIS_STATUSES).order_by("-level", "-detected_at").first()
+        """The most serious open real crisis (a drill's never scales a real request's chain)."""
+        return (
+            Crisis.objects.filter(status__in=OPEN_CRISIS_STATUSES)
+            .exclude(brand__startswith=DRILL_BRAND_PREFIX)
+            .order_by("-level", "-detected_at")
+            .first()
+        )
 
     def mention_active_crisis(self, *, mention: Mention) -> Crisis | None:
         """The crisis a reply to this mention is written in: one the mention belongs to, else the banner's."""

@@ -10,6 +10,7 @@ from django.db.models import Q
 
 from crisisdesk.models import Role
 from crisisdesk.text import validate_single_line
+from inbox.drills import is_drill_brand
 from playbooks.choices import (
     AlertAcknowledgedVia,
     AlertChannel,
@@ -106,6 +107,11 @@ class Crisis(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_CRISIS_STATUSES
+
+    @property
+    def is_drill(self) -> bool:
+        """A crisis declared in a drill's workspace (its brand is the drill's)."""
+        return is_drill_brand(self.brand)
 
 
 class CrisisEvent(models.Model):
@@ -259,17 +265,24 @@ class Alert(models.Model):
         return f"{self.brand} {self.signal} {self.topic or '*'} ({self.severity})"
 
     @property
+    def is_drill(self) -> bool:
+        return is_drill_brand(self.brand)
+
+    @property
     def suggested_title(self) -> str:
         """What the declaration form proposes to call a crisis declared from this alert."""
         return " · ".join(part for part in (str(self.get_signal_display()), self.topic) if part)
 
 
 class PlaybookRevision(models.Model):
-    """A case the manual did not foresee, found in a crisis review, proposed as a new playbook step."""
+    """A case the manual did not foresee, found in a crisis review or a drill, proposed as a new playbook step."""
 
     playbook = models.ForeignKey(Playbook, on_delete=models.CASCADE, related_name="revisions")
     crisis = models.ForeignKey(
         Crisis, null=True, blank=True, on_delete=models.SET_NULL, related_name="revisions"
+    )
+    drill = models.ForeignKey(
+        "playbooks.Drill", null=True, blank=True, on_delete=models.SET_NULL, related_name="revisions"
     )
     base_version = models.ForeignKey(PlaybookVersion, on_delete=models.PROTECT, related_name="+")
     case = models.TextField()
@@ -378,3 +391,4 @@ class PublishingSuspension(models.Model):
 
 from playbooks.models_alerts import AlertDispatch, AlertRoute  # noqa: E402,F401  (kept in a module of their own)
 from playbooks.models_digest import WeeklyDigest, WeeklyDigestDelivery  # noqa: E402,F401  (the weekly digest)
+from playbooks.models_drills import Drill, DrillStatus  # noqa: E402,F401

@@ -59,3 +59,9 @@ def alerts_renotify() -> int:
 def weekly_digest_send() -> int:
     """Beat, Monday mornings: the directors' digest of the week just ended, once per ISO week."""
     return services.weekly_digest_send()
+
+
+@reliable_task(name="playbooks.drills_advance", time_limit=120, soft_time_limit=100)
+def drills_advance() -> int:
+    """Beat, every 5 s: feed the running drills the replayed mentions now due; end those whose time is up."""
+    return services.drills_advance()

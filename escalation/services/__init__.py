@@ -43,6 +43,7 @@ from escalation.services.requests import (
     MAX_QUESTION_LENGTH,
     EscalationError,
     EscalationPermissionError,
+    drill_requests_close,
     escalation_answer_create,
     escalation_request_close,
     escalation_request_create,
@@ -56,6 +57,7 @@ from escalation.services.slack_actions import (
 from escalation.services.sweep import SWEEP_BATCH, SweepReport, escalations_sweep
 
 __all__ = [
+    "drill_requests_close",
     "BUILTIN_STEPS",
     "MAX_ANSWER_LENGTH",
     "MAX_HOLDING_LINE_LENGTH",

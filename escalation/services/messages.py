@@ -49,6 +49,12 @@ class StepMessage:
     desk_link: str
     silence_line: str = ""
     reply_by_mail: bool = False
+    drill_line: str = ""  # a drill's request: says so above everything else
+
+
+def drill_tag() -> str:
+    """What every message of a drill's request starts with, in the active language."""
+    return _("[DRILL]")
 
 
 def step_message(
@@ -65,6 +71,8 @@ def step_message(
     to the e-mail is read as the answer (`mail_answers`)."""
     due = timezone.localtime(request.due_at).strftime("%d/%m %H:%M")
     prefix = _("Reminder") + " · " if chain.is_repeat(position) else ""
+    if request.is_drill:
+        prefix = f"{drill_tag()} {prefix}"
     subject = _("%(prefix)s[Crisis Desk] %(department)s, question #%(id)d (answer by %(due)s)") % {
         "prefix": prefix,
         "department": header_safe(request.department.name),
@@ -87,6 +95,9 @@ def step_message(
         desk_link=desk_link,
         silence_line=_("Cost of silence") + ": " + (silence or request_silence(request=request)).line,
         reply_by_mail=reply_by_mail,
+        drill_line=(
+            _("This is a drill: answer as you would for real; nothing is published.") if request.is_drill else ""
+        ),
     )
 
 
@@ -181,6 +192,8 @@ def slack_payload(message: StepMessage) -> dict[str, Any]:
     context_elements = [{"type": "mrkdwn", "text": details}]
     if message.silence_line:
         context_elements.append({"type": "mrkdwn", "text": slack_escape(message.silence_line)})
+    if message.drill_line:
+        context_elements.insert(0, {"type": "mrkdwn", "text": f"*{slack_escape(message.drill_line)}*"})
     blocks: list[dict[str, Any]] = [
         {
             "type": "section",
@@ -205,6 +218,11 @@ def teams_card(message: StepMessage) -> dict[str, Any]:
     """An Adaptive Card 1.5: the question, the mentions as facts, and buttons to the signed page."""
     body: list[dict[str, Any]] = [
         {"type": "TextBlock", "text": message.subject, "weight": "Bolder", "size": "Medium", "wrap": True},
+        *(
+            [{"type": "TextBlock", "text": message.drill_line, "wrap": True, "weight": "Bolder", "color": "Warning"}]
+            if message.drill_line
+            else []
+        ),
         {"type": "TextBlock", "text": message.question, "wrap": True},
         {
             "type": "FactSet",

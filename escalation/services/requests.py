@@ -40,6 +40,7 @@ from escalation.services.context import escalation_context
 from escalation.services.delivery import step_record, step_send
 from escalation.services.errors import EscalationError, EscalationPermissionError
 from inbox import hooks
+from inbox.drills import is_drill_brand, is_drill_mention
 from inbox.models import Mention, MentionStatus
 
 if TYPE_CHECKING:
@@ -118,18 +119,27 @@ def _mentions_lock(mention_ids: list[int]) -> list[Mention]:
     return mentions
 
 
-def _current_crisis(crisis_id: int | None) -> Crisis | None:
+def _current_crisis(crisis_id: int | None, *, drill: bool = False) -> Crisis | None:
     """The crisis named, or else the most serious open one (its level scales the chain).
 
     playbooks sits above escalation (a declared crisis raises requests): its crises are read through the
-    reader it registers in `inbox.hooks`, so that escalation never imports playbooks."""
+    reader it registers in `inbox.hooks`, so that escalation never imports playbooks. A drill's request
+    is never scaled by a real crisis (the reader's most serious open one is real)."""
     reader = hooks.crisis_reader()
     if crisis_id is not None:
         crisis = reader.crisis_get(crisis_id=crisis_id)
         if crisis is None:
             raise EscalationError(_("That crisis does not exist."))
         return crisis
-    return reader.crisis_most_serious_open()
+    return None if drill else reader.crisis_most_serious_open()
+
+
+def _raised_in_drill(*, mentions: list[Mention], crisis_id: int | None) -> bool:
+    """A request about a drill's mentions, or in a drill's crisis, is a drill request."""
+    if any(is_drill_mention(mention) for mention in mentions):
+        return True
+    crisis = hooks.crisis_reader().crisis_get(crisis_id=crisis_id) if crisis_id is not None else None
+    return crisis is not None and is_drill_brand(crisis.brand)
 
 
 def _mentions_escalate(*, request: EscalationRequest, mentions: list[Mention], raised_by: User | None) -> None:
@@ -182,7 +192,8 @@ def escalation_request_create(
     """Raise a question to a department and notify the chain's first step.
 
     Snapshots the policy (scaled by the crisis level), attaches the context, marks the mentions
-    "escalated", and after commit emits `escalation.created` and enqueues the first notifications.
+    "escalated" (a request about a drill's mentions or crisis is marked `is_drill`), and after commit
+    emits `escalation.created` and enqueues the first notifications.
     Raises EscalationError, writing nothing, on an empty question, unknown mentions or a past deadline.
     """
     now = now or timezone.now()
@@ -190,7 +201,8 @@ def escalation_request_create(
     unique_ids = sorted({int(mention_id) for mention_id in mention_ids})
     with transaction.atomic():
         mentions = _mentions_lock(unique_ids)
-        crisis = _current_crisis(crisis_id)
+        drill = _raised_in_drill(mentions=mentions, crisis_id=crisis_id)
+        crisis = _current_crisis(crisis_id, drill=drill)
         request_chain = chain.Chain.from_snapshot(
             policy_snapshot(
                 policy=policy if policy is not None else policy_for_department(department=department),
@@ -210,6 +222,7 @@ def escalation_request_create(
             next_action_at=timers.next_action_at,
             reminder_at=timers.reminder_at,
             created_at=now,
+            is_drill=drill,
         )
         _mentions_escalate(request=request, mentions=mentions, raised_by=raised_by)
         _created_record(request=request, raised_by=raised_by, mention_ids=unique_ids, crisis_id=crisis_id)
@@ -332,3 +345,36 @@ def escalation_request_close(*, request_id: int, actor: User, now: datetime | No
             "escalation.closed", request, mention_ids=request_mention_ids(request=request), include_team=True
         )
     return request
+
+
+def drill_requests_close(*, request_ids: Sequence[int], now: datetime | None = None) -> int:
+    """Close the pending drill requests of a drill that ended, so its chain pages nobody any more.
+
+    Only requests marked `is_drill` are touched (a real request is never closed this way); each is
+    locked, closed, written on its timeline and audited as the system's act. Idempotent; returns how many.
+    """
+    now = now or timezone.now()
+    closed = 0
+    with transaction.atomic():
+        pending = (
+            EscalationRequest.objects.select_for_update(of=("self",))
+            .select_related("department")
+            .filter(pk__in=list(request_ids), is_drill=True)
+            .exclude(status=RequestStatus.CLOSED)
+            .order_by("pk")
+        )
+        for request in pending:
+            previous = request.status
+            request.status = RequestStatus.CLOSED
+            request.closed_at = now
+            request.next_action_at = request.reminder_at = None
+            request.save(update_fields=["status", "closed_at", "next_action_at", "reminder_at"])
+            EscalationEvent.objects.create(
+                request=request, kind=EventKind.CLOSED, created_at=now, data={"from": previous, "drill_ended": True}
+            )
+            audit_record(actor=None, verb="escalation.close", target=request, data={"from": previous, "drill": True})
+            escalation_publish(
+                "escalation.closed", request, mention_ids=request_mention_ids(request=request), include_team=True
+            )
+            closed += 1
+    return closed

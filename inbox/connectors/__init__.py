@@ -22,6 +22,7 @@ CONNECTOR_CLASSES = {
     "google_business": "inbox.connectors.google_business.GoogleBusinessConnector",
     "appstore": "inbox.connectors.appstore.AppStoreConnector",
     "googleplay": "inbox.connectors.googleplay.GooglePlayConnector",
+    "drill": "inbox.connectors.drill.DrillConnector",
 }
 
 

@@ -20,6 +20,7 @@ from inbox.clusters import clusters_plan, clusters_record
 from inbox.connectors import own_account_for
 from inbox.connectors.base import ItemInvalid, NormalizedMention, RejectedItem
 from inbox.connectors.normalise import http_url, mention_checked
+from inbox.drills import is_drill_channel
 from inbox.models import Author, Channel, MentionStatus
 from inbox.services.common import LIVE_EVENT_MENTIONS, IngestReport, dead_letters_record, logger
 from inbox.services.sql import _authors_build, _authors_insert, _authors_refresh, _authors_upsert, _mentions_insert
@@ -67,7 +68,8 @@ def mentions_ingest(
             if settings.TRIAGE_MODEL_TIER:
                 created_ids = list(report.created_ids)
                 transaction.on_commit(lambda: mentions_refine.delay(created_ids))
-            hooks.mentions_created(mention_ids=report.created_ids)
+            if not is_drill_channel(channel):  # a drill's replayed mentions are announced to nothing outside
+                hooks.mentions_created(mention_ids=report.created_ids)
         # Shared rows last, always in this order (authors, clusters, minutes; each in key order): concurrent
         # batches update them, so their row locks are held from here to the commit only, and never deadlock.
         _authors_refresh(authors, new_rows)

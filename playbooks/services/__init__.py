@@ -1,4 +1,4 @@
-"""Writes for crises, alerts, statements, playbooks, scheduled posts and publishing suspensions, one module
+"""Writes for crises, alerts, statements, playbooks, drills, scheduled posts and publishing suspensions, one module
 per subdomain.
 
 Every state change locks its row, writes a timeline entry and an audit record in the same
@@ -36,6 +36,15 @@ from playbooks.services.crises import (
     playbook_version_current,
 )
 from playbooks.services.digest import weekly_digest_deliver, weekly_digest_record, weekly_digest_send
+from playbooks.services.drills import (
+    DRILL_LEADS,
+    crisis_window,
+    drill_end,
+    drill_feed,
+    drill_source_mentions,
+    drill_start,
+    drills_advance,
+)
 from playbooks.services.posts import (
     POST_PUBLISH_TASK,
     PUBLISHERS,
@@ -51,6 +60,7 @@ from playbooks.services.revisions import (
     crisis_review_complete,
     playbook_revision_accept,
     playbook_revision_propose,
+    playbook_revision_propose_for_drill,
     playbook_revision_reject,
     playbook_version_create,
     revision_apply,
@@ -74,6 +84,14 @@ __all__ = [
     "alerts_renotify",
     "CRISIS_NOTIFY_TASK",
     "DECLARERS",
+    "DRILL_LEADS",
+    "crisis_window",
+    "drill_end",
+    "drill_feed",
+    "drill_source_mentions",
+    "drill_start",
+    "drills_advance",
+    "playbook_revision_propose_for_drill",
     "PLAYBOOK_EDITORS",
     "SUMMARY_CADENCE",
     "CrisisError",

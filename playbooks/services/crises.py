@@ -59,7 +59,11 @@ def _level_parse(level: Any) -> int:
 
 
 def _webhook_emit(crisis: Crisis, event_type: str, **extra: Any) -> None:
-    """Announce the change to outgoing webhooks after commit; the event id makes a repeat a no-op."""
+    """Announce the change to outgoing webhooks after commit; the event id makes a repeat a no-op.
+
+    A drill's crisis announces nothing outside: the systems behind the webhooks would act on it."""
+    if crisis.is_drill:
+        return
     payload = {
         "id": crisis.pk,
         "title": crisis.title,
@@ -235,7 +239,7 @@ def crisis_declare(
 
     Snapshots the current playbook version, creates the checklist with deadlines, links the alert
     and mentions, suspends scheduled publishing (every approved post is held, the crisis title the
-    reason), creates the escalation requests for the playbook's
+    reason; not for a drill's crisis), creates the escalation requests for the playbook's
     departments, and after commit pushes `crisis.changed` to everyone, `crisis.notice` to the people
     the playbook names and emails them (task `playbooks.crisis_notify`).
 
@@ -265,7 +269,8 @@ def crisis_declare(
             now=now,
         )
         _declaration_record(crisis=crisis, actor=actor, alert=alert, mention_ids=linked)
-        publishing_suspend(actor=actor, reason=crisis.title, crisis=crisis, now=now)
+        if not crisis.is_drill:  # a drill holds no real post
+            publishing_suspend(actor=actor, reason=crisis.title, crisis=crisis, now=now)
         crisis_departments_ask(
             crisis=crisis, departments=crisis.playbook_content["departments"], actor=actor, mention_ids=linked
         )

@@ -1,4 +1,4 @@
-"""Playbook versions, the revisions a crisis review proposes, and the review itself.
+"""Playbook versions, the revisions a crisis review or a drill proposes, and the review itself.
 
 Versions are immutable: an edit or an accepted revision saves the next number, and running crises
 keep the version they snapshotted.
@@ -20,6 +20,7 @@ from playbooks.models import (
     Crisis,
     CrisisEventKind,
     CrisisStatus,
+    Drill,
     Playbook,
     PlaybookRevision,
     PlaybookVersion,
@@ -28,6 +29,7 @@ from playbooks.models import (
 from playbooks.services.common import DECLARERS, PLAYBOOK_EDITORS, crisis_for_update, role_require
 from playbooks.services.crises import crisis_status_set
 from playbooks.services.departments import departments_unknown
+from playbooks.services.drills import DRILL_LEADS
 from playbooks.services.timeline import crisis_event_add
 
 
@@ -132,6 +134,44 @@ def playbook_revision_propose(
             data={"revision": revision.pk},
         )
         audit_record(actor=actor, verb="playbook.revision.propose", target=revision)
+    return revision
+
+
+def playbook_revision_propose_for_drill(
+    *,
+    drill_id: int,
+    actor: User,
+    case: str,
+    step_text: str,
+    role: str = Role.COMMUNITY_MANAGER,
+    minutes: int = 0,
+    principle: str = "",
+) -> PlaybookRevision:
+    """Record what a drill showed as a proposed change to the drill's playbook, against its latest version."""
+    role_require(actor, DRILL_LEADS, _("Only administrators and directors can run drills."))
+    case = (case or "").strip()
+    change = _revision_change(
+        case=case, step_text=(step_text or "").strip(), role=role, minutes=minutes, principle=principle.strip()
+    )
+    with transaction.atomic():
+        drill = Drill.objects.select_for_update().filter(pk=drill_id).first()
+        if drill is None:
+            raise CrisisError(_("That drill does not exist."))
+        base = (
+            PlaybookVersion.objects.filter(playbook_id=drill.playbook_id).order_by("-number").first()
+            if drill.playbook_id is not None
+            else None
+        )
+        if base is None:
+            raise CrisisError(_("This drill ran without a playbook; edit the playbook directly."))
+        try:
+            revision_apply(base.content, change)
+        except ContentInvalid as error:
+            raise CrisisError(error.message, **error.params) from error
+        revision = PlaybookRevision.objects.create(
+            playbook_id=base.playbook_id, drill=drill, base_version=base, case=case, change=change, proposed_by=actor
+        )
+        audit_record(actor=actor, verb="playbook.revision.propose", target=revision, data={"drill": drill.pk})
     return revision
 
 

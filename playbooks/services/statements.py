@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from crisisdesk.audit import audit_record
 from crisisdesk.models import User
 from crisisdesk.realtime import publish_on_commit
+from inbox.drills import is_drill_channel
 from inbox.models import Channel, ScheduledPost, ScheduledPostStatus
 from inbox.post_checks import post_refusal
 from playbooks import events
@@ -167,6 +168,11 @@ def _statement_channels(statement: Statement, channel_ids: list[int]) -> list[Ch
         .values_list("channel_id", flat=True)
     )
     refusals = [post_refusal(kind=channel.kind, text=statement.body) for channel in channels]
+    refusals += [  # a drill's statement goes to its drill channel only, and a real one never there
+        _("%(channel)s is not this crisis's: a drill publishes only on its drill channel.") % {"channel": channel.name}
+        for channel in channels
+        if is_drill_channel(channel) != statement.crisis.is_drill
+    ]
     refusals += [
         _("Already published on %(channel)s.") % {"channel": channel.name}
         for channel in channels

@@ -16,6 +16,7 @@ from playbooks.views.crises import (
     crisis_status,
 )
 from playbooks.views.declare import alert_declare, crisis_declare
+from playbooks.views.drills import drill_detail, drill_end, drill_list, drill_revision
 from playbooks.views.playbook_pages import (
     playbook_detail,
     playbook_edit,
@@ -57,6 +58,10 @@ __all__ = [
     "crisis_review_complete",
     "crisis_room",
     "crisis_status",
+    "drill_detail",
+    "drill_end",
+    "drill_list",
+    "drill_revision",
     "playbook_detail",
     "playbook_edit",
     "playbook_history",
