@@ -22,10 +22,12 @@ from crisisdesk.text import header_safe
 from escalation.services.messages import (
     SLACK_TEXT_LIMIT,
     adaptive_card,
+    drill_tag,
     slack_button,
     slack_escape,
     teams_envelope,
 )
+from inbox.drills import is_drill_brand
 from playbooks.alert_links import slack_button_value
 from playbooks.models import Alert
 
@@ -54,6 +56,8 @@ def alert_message(*, alert: Alert, step: int, link: str) -> AlertMessage:
     """The subject and explanation of an alert's message, in the active language."""
     explanation = alert.explanation or {}
     prefix = _("Reminder") + " · " if step else ""
+    if is_drill_brand(alert.brand):  # a drill's alert reaches the real people: it must say what it is
+        prefix = f"{drill_tag()} {prefix}"
     subject = _("%(prefix)s[Crisis Desk] Alert for %(brand)s: %(signal)s, severity %(severity)d/10") % {
         "prefix": prefix,
         "brand": alert.brand,

@@ -19,10 +19,13 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from crisisdesk.models import User
 from crisisdesk.text import header_safe
 from escalation.notifications import email_send, webhook_post
+from escalation.services.messages import drill_tag
+from inbox.drills import is_drill_brand
 from playbooks.models import AlertChannel, AlertRoute, Crisis, CrisisNotification, CrisisNotificationState
 
 logger = logging.getLogger(__name__)
@@ -43,7 +46,13 @@ def crisis_notification_retry_delay(tries: int) -> timedelta:
 def crisis_notifications_record(
     *, crisis: Crisis, kind: str, recipients: Iterable[User], subject: str, body: str
 ) -> list[int]:
-    """Write one pending row per recipient with an address (inside the caller's transaction)."""
+    """Write one pending row per recipient with an address (inside the caller's transaction).
+
+    A drill's crisis notifies the real people, so its subject starts with the drill tag and its body says so.
+    """
+    if is_drill_brand(crisis.brand):
+        subject = f"{drill_tag()} {subject}"
+        body = _("This is a drill: nothing here happened on the networks.") + "\n\n" + body
     rows = CrisisNotification.objects.bulk_create(
         [
             CrisisNotification(

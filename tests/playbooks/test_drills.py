@@ -19,8 +19,10 @@ from inbox.connectors.base import NormalizedAuthor, NormalizedMention
 from inbox.credentials import credentials_encrypt
 from inbox.models import Mention, Reply, ReplyState
 from playbooks import dashboard, services
+from playbooks.alert_messages import alert_message
 from playbooks.drill_scores import drill_findings, drill_scores
-from playbooks.models import Drill, DrillStatus, PlaybookRevision
+from playbooks.models import Alert, Crisis, CrisisNotification, Drill, DrillStatus, PlaybookRevision
+from playbooks.notifications import crisis_notifications_record
 from tests import factories
 from tests.inbox.fake_platform import fake_platform_fixture  # noqa: F401
 
@@ -251,3 +253,27 @@ def test_the_next_drill_of_the_playbook_is_compared_with_the_last(scored_drill, 
 
     assert page.context["previous"] == drill
     assert {row.department for row in page.context["comparison"]} == {"Técnica", "Jurídico", "Comunicación"}
+
+
+def test_a_drills_alert_and_its_crisis_notices_reach_people_tagged_as_a_drill(director):
+    """The drill's spike alert and its declared crisis go to the real people, and each says it is a drill."""
+
+    brand = "DRILL-7 Telco"
+    alert = Alert.objects.create(
+        brand=brand, signal="volume", severity=8, observed=30, baseline_mean=3, baseline_std=1, threshold=8,
+        suggested_level=2, suggested_type="technical", started_at=START, last_seen_at=START,
+    )
+    real = Alert.objects.create(
+        brand="Telco", signal="volume", severity=8, observed=30, baseline_mean=3, baseline_std=1, threshold=8,
+        suggested_level=2, suggested_type="technical", started_at=START, last_seen_at=START,
+    )
+    with translation.override("en"):
+        assert alert_message(alert=alert, step=0, link="https://desk/a").subject.startswith("[DRILL] ")
+        assert "[DRILL]" not in alert_message(alert=real, step=0, link="https://desk/a").subject
+        crisis = Crisis.objects.create(title="Caída", brand=brand, crisis_type="technical", level=2)
+        crisis_notifications_record(
+            crisis=crisis, kind="declared", recipients=[director], subject="Crisis declared: Caída", body="Level 2"
+        )
+    notice = CrisisNotification.objects.get(crisis=crisis)
+    assert notice.subject == "[DRILL] Crisis declared: Caída"
+    assert notice.body.startswith("This is a drill")
