@@ -1,9 +1,18 @@
 """Writes for the inbox: the ingestion pipeline, channel polling, and what community managers do.
 
 One module per part (`common`, `sql`, `ingest`, `intake`, `polling`, `assignment`, `moderation`,
-`replies`); every public name is importable from here, as callers always have.
+`replies`, `approval_gate` and `approvals`); every public name is importable from here, as callers always have.
 """
 
+from inbox.services.approval_gate import reply_approval_need
+from inbox.services.approvals import (
+    ApprovalAlreadyDecided,
+    ApprovalConflict,
+    approval_rule_update,
+    reply_approvals_expire,
+    reply_approve,
+    reply_reject,
+)
 from inbox.services.assignment import (
     mention_assign,
     mention_take_over,
@@ -56,6 +65,13 @@ from inbox.services.replies import (
 )
 
 __all__ = [
+    "ApprovalAlreadyDecided",
+    "ApprovalConflict",
+    "approval_rule_update",
+    "reply_approval_need",
+    "reply_approvals_expire",
+    "reply_approve",
+    "reply_reject",
     "CLAIM_LEASE",
     "INTAKE_MAX_ATTEMPTS",
     "LIVE_EVENT_MENTIONS",
