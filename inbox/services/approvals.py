@@ -81,10 +81,14 @@ def _not_claimed(approval: ReplyApproval, now: datetime) -> ApprovalAlreadyDecid
 
 
 def _claim(approval: ReplyApproval, *, state: str, now: datetime, **fields) -> None:
-    claimed = Reply.objects.filter(
-        pk=approval.reply_id, state=ReplyState.PENDING_APPROVAL, approval__decision=ApprovalDecision.PENDING,
-        approval__expires_at__gt=now,
-    ).update(state=state, **fields)
+    """The one conditional UPDATE a decision wins by. Its condition is on the reply's own row only: a
+    second approver's UPDATE waits for the first's row lock and then re-reads the state, which a join or
+    a subquery would not. Every way out of "pending_approval" changes the state, so it is the guard."""
+    if approval.expires_at <= now:
+        raise _not_claimed(approval, now)
+    claimed = Reply.objects.filter(pk=approval.reply_id, state=ReplyState.PENDING_APPROVAL).update(
+        state=state, **fields
+    )
     if not claimed:
         raise _not_claimed(approval, now)
 
