@@ -88,7 +88,14 @@
       clock.textContent = clock.dataset.labelHidden || "";
       return;
     }
-    const answered = clock.dataset.firstResponseAt ? Date.parse(clock.dataset.firstResponseAt) : NaN;
+    let answered = clock.dataset.firstResponseAt ? Date.parse(clock.dataset.firstResponseAt) : NaN;
+    // A reply that waited for approval answers the mention when it is approved: the clock stops then.
+    const root = document.getElementById("mention-detail");
+    document.addEventListener("console:reply.approval", (event) => {
+      const data = event.detail || {};
+      if (!root || data.mention_id !== Number(root.dataset.mentionId) || !Number.isNaN(answered)) return;
+      if (data.change === "approved" || data.change === "edited") { answered = Date.now(); tick(); }
+    });
     function tick() {
       const end = Number.isNaN(answered) ? Date.now() : answered;
       const elapsed = end - received;
@@ -98,7 +105,7 @@
       clock.classList.toggle("answered", !Number.isNaN(answered));
     }
     tick();
-    if (Number.isNaN(answered)) setInterval(tick, 1000);
+    const interval = setInterval(() => { tick(); if (!Number.isNaN(answered)) clearInterval(interval); }, 1000);
   }
 
   function startComposer() {

@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 
 from crisisdesk.models import AuditEvent
 from crisisdesk.realtime import group_for_role, group_for_user
-from inbox import services
+from inbox import services, tasks
 from inbox.approval_models import ApprovalDecision, ReplyApproval, ReplyApprovalRule
 from inbox.credentials import credentials_encrypt
 from inbox.models import MentionStatus, Reply, ReplyState
@@ -341,7 +341,8 @@ def test_nobody_deciding_in_time_expires_it_once_and_it_is_not_sent(
         services.reply_approve(reply_id=reply.pk, actor=director)
     with GroupListener(group_for_user(community_manager.pk)) as author:
         assert services.reply_approvals_expire() == 1
-        assert services.reply_approvals_expire() == 0  # the beat again: nothing twice
+        tasks.reply_approvals_expire.delay()  # the beat again: nothing twice
+        assert services.reply_approvals_expire() == 0
         told = author.receive()["event"]
 
     assert (told["type"], told["change"], told["author_id"]) == ("reply.approval", "expired", community_manager.pk)
@@ -352,6 +353,11 @@ def test_nobody_deciding_in_time_expires_it_once_and_it_is_not_sent(
     assert AuditEvent.objects.filter(verb="reply.approval_expired").count() == 1
     services.replies_send_due(grace=timedelta(0))
     assert posted(fake_platform) == []
+
+
+def test_the_beat_runs_the_expiry(settings):
+    schedule = {entry["task"]: entry["schedule"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert schedule["notify.reply_approvals_expire"] <= 30
 
 
 # --- pages and API -------------------------------------------------------------------------------------
