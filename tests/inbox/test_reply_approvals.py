@@ -192,7 +192,8 @@ def test_rejection_goes_back_to_the_author_with_the_comment_and_the_mention_stay
 
     assert rejected.state == ReplyState.REJECTED
     approval = ReplyApproval.objects.get(reply=reply)
-    assert (approval.decision, approval.decided_by, approval.comment) == ("rejected", director, "Da el plazo de las 18:00.")
+    assert (approval.decision, approval.decided_by) == ("rejected", director)
+    assert approval.comment == "Da el plazo de las 18:00."
     mention.refresh_from_db()
     assert mention.first_response_at is None and mention.status != MentionStatus.REPLIED
     with pytest.raises(services.ApprovalAlreadyDecided, match="Already decided by Elena: Rejected"):
@@ -248,7 +249,9 @@ def test_two_approvers_at_once_exactly_one_wins(mention, community_manager, dire
             connection.close()
 
     threads = [
-        threading.Thread(target=decide, args=(director, lambda who: services.reply_approve(reply_id=reply.pk, actor=who))),
+        threading.Thread(
+            target=decide, args=(director, lambda who: services.reply_approve(reply_id=reply.pk, actor=who))
+        ),
         threading.Thread(
             target=decide,
             args=(other_director, lambda who: services.reply_reject(reply_id=reply.pk, actor=who, comment="No.")),
@@ -310,7 +313,9 @@ def test_the_author_withdraws_a_waiting_reply(mention, community_manager, direct
         services.reply_approve(reply_id=reply.pk, actor=director)
 
 
-def test_a_reply_keeps_waiting_when_its_crisis_closes_and_the_queue_says_so(mention, community_manager, director, client):
+def test_a_reply_keeps_waiting_when_its_crisis_closes_and_the_queue_says_so(
+    mention, community_manager, director, client
+):
     crisis = declare(level=2)
     rule(new_starters=[community_manager])
     reply = held(mention, community_manager)
