@@ -1,6 +1,7 @@
 from django.conf import settings
 
 from crisisdesk.roles import user_role
+from inbox.approval_selectors import user_is_named_approver
 from playbooks.selectors import crisis_banner
 
 
@@ -11,4 +12,4 @@ def console(request):
     role = user_role(user)
     if role is None:
         return {"console_role": None, "single_sign_on": bool(getattr(settings, "OIDC_ENABLED", False))}
-    return {"console_role": role, "crisis_banner": crisis_banner()}
+    return {"console_role": role, "crisis_banner": crisis_banner(), "reply_approver": user_is_named_approver(user=user)}

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crisisdesk.parsers import JsonDocumentInvalid, json_loads_bounded
 from inbox.credentials import credentials_encrypt
-from inbox.models import Author, BrandVocabulary, Channel, DeadLetter, Mention, Reply
+from inbox.models import Author, BrandVocabulary, Channel, DeadLetter, Mention, Reply, ReplyApproval, ReplyApprovalRule
 
 
 class NoDeleteAdmin(admin.ModelAdmin):
@@ -138,3 +138,18 @@ class BrandVocabularyAdmin(NoDeleteAdmin):
 
     list_display = ["brand", "updated_at", "updated_by"]
     readonly_fields = ["brand", "topics", "watch_terms", "updated_at", "updated_by"]
+
+
+@admin.register(ReplyApprovalRule)
+class ReplyApprovalRuleAdmin(ReadOnlyAdmin):
+    """Edited on the console's "Approval rule" page (/inbox/approvals/rule/), which validates each pattern
+    and audits each change."""
+
+    list_display = ["minimum_crisis_level", "enabled", "time_limit_minutes", "updated_at", "updated_by"]
+
+
+@admin.register(ReplyApproval)
+class ReplyApprovalAdmin(ReadOnlyAdmin):
+    list_display = ["reply", "decision", "crisis_level", "requested_at", "expires_at", "decided_by", "decided_at"]
+    list_filter = ["decision"]
+    list_select_related = ["reply", "decided_by"]

@@ -9,7 +9,7 @@ from typing import Any, Literal, TypedDict
 
 from crisisdesk.realtime import event
 from crisisdesk.text import user_display_name as person_name  # the one display-name helper
-from inbox.models import Mention, Reply
+from inbox.models import Mention, Reply, ReplyApproval
 
 PresenceState = Literal["joined", "viewing", "typing", "left"]
 
@@ -60,3 +60,20 @@ def reply_changed(reply: Reply) -> dict[str, Any]:
 
 def presence_changed(*, mention_id: int, user: PresenceUser, state: PresenceState) -> dict[str, Any]:
     return event("presence.changed", mention_id=mention_id, user=user, state=state)
+
+
+def reply_approval(reply: Reply, approval: ReplyApproval, *, change: str) -> dict[str, Any]:
+    """To the reply's author and its possible approvers: a reply waits ("requested"), or was decided
+    ("approved", "edited", "rejected", "expired", "withdrawn")."""
+    return event(
+        "reply.approval",
+        id=reply.pk,
+        mention_id=reply.mention_id,
+        change=change,
+        state=reply.state,
+        author_id=reply.author_id,
+        author=person_name(reply.author),
+        decided_by=person_name(approval.decided_by) if approval.decided_by_id else "",
+        comment=approval.comment[:300],
+        reasons=[str(reason.get("code", "")) for reason in approval.reasons],
+    )

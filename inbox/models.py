@@ -230,6 +230,10 @@ class ReplyState(models.TextChoices):
     SENT = "sent", _("Sent")
     FAILED = "failed", _("Failed")
     CANCELLED = "cancelled", _("Cancelled")
+    # During a serious crisis some replies wait for a second person (inbox/approval_models.py).
+    PENDING_APPROVAL = "pending_approval", _("Waiting for approval")
+    REJECTED = "rejected", _("Rejected")
+    APPROVAL_EXPIRED = "approval_expired", _("Approval expired")
 
 
 class Reply(models.Model):
@@ -239,7 +243,7 @@ class Reply(models.Model):
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="replies")
     body = models.TextField()
     signature = models.CharField(max_length=80, blank=True)
-    state = models.CharField(max_length=10, choices=ReplyState.choices, default=ReplyState.QUEUED)
+    state = models.CharField(max_length=20, choices=ReplyState.choices, default=ReplyState.QUEUED)
     error = models.TextField(blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     external_id = models.CharField(max_length=128, blank=True)
@@ -356,6 +360,7 @@ class LabelCorrection(models.Model):
         return f"{self.field}: {self.old_value} → {self.new_value}"
 
 
+from inbox.approval_models import ApprovalDecision, ReplyApproval, ReplyApprovalRule  # noqa: E402,F401
 from inbox.cluster_models import (  # noqa: E402,F401  (models of this app, kept in a module of their own)
     ClusterAction,
     ClusterActionKind,

@@ -25,7 +25,7 @@ def inbox_list(*, include_hidden: bool = False) -> QuerySet[Mention]:
 def mention_detail(*, mention_id: int) -> Mention | None:
     return (
         Mention.objects.select_related("channel", "author", "assignee", "hidden_by")
-        .prefetch_related("replies__author")
+        .prefetch_related("replies__author", "replies__approval__decided_by")
         .defer("search_vector")
         .filter(pk=mention_id)
         .first()

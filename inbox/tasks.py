@@ -46,6 +46,12 @@ def replies_send_due() -> int:
     return services.replies_send_due()
 
 
+@reliable_task(name="notify.reply_approvals_expire")
+def reply_approvals_expire() -> int:
+    """Beat: replies nobody approved in time become "approval_expired" (never sent); safe twice."""
+    return services.reply_approvals_expire()
+
+
 @reliable_task(name="notify.mention_network_hide", database_retry=True)
 def mention_network_hide(mention_id: int) -> None:
     """After a hide or an unhide: the network follows; the service claims the work, so twice is once."""

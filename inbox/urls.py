@@ -1,6 +1,6 @@
 from django.urls import path
 
-from inbox import case_views, cluster_views, connect_views, views, views_composer
+from inbox import approval_views, case_views, cluster_views, connect_views, views, views_composer
 
 app_name = "inbox"
 
@@ -9,6 +9,10 @@ urlpatterns = [
     path("rows/", views.inbox_rows, name="rows"),
     path("bulk/", views.inbox_bulk, name="bulk"),
     path("reply-checks/", views_composer.reply_checks, name="reply_checks"),
+    path("approvals/", approval_views.approvals_page, name="approvals"),
+    path("approvals/rule/", approval_views.approval_rule_page, name="approval_rule"),
+    path("approvals/<int:reply_id>/approve/", approval_views.reply_approve, name="reply_approve"),
+    path("approvals/<int:reply_id>/reject/", approval_views.reply_reject, name="reply_reject"),
     path("channels/", views.channels_page, name="channels"),
     path("channels/connect/", connect_views.connect_page, name="connect"),
     path("channels/connect/callback/", connect_views.connect_callback, name="connect_callback"),

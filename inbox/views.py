@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import cast
+from collections.abc import Callable
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib import messages
@@ -24,7 +25,7 @@ from inbox.models import OPEN_STATUSES, Category, Mention, ReplyState, Sentiment
 from inbox.queue import QueueCursorInvalid, QueuePage, breach_soon_before, inbox_queue_page, queue_sort
 from inbox.saved_views import saved_view_current, saved_views
 from inbox.triage.services import TriageError, mention_label_correct
-from inbox.views_composer import composer_context
+from inbox.views_composer import composer_context, reply_outcome_message
 
 PAGE_SIZE = 50
 REPLIERS = (Role.COMMUNITY_MANAGER, Role.ADMIN)
@@ -173,18 +174,19 @@ def _detail(request: HttpRequest, mention_id: int, *, status: int = 200, reply_f
     )
 
 
-def _act(request: HttpRequest, mention_id: int, action, done: str = "", **forms) -> HttpResponse:
+def _act(request: HttpRequest, mention_id: int, action, done: str | Callable[[Any], str] = "", **forms) -> HttpResponse:
     """Run one service; a refused action shows the page again with the reason and a 400, never a 500.
-    `done` is the confirmation shown once it worked."""
+    `done` is the confirmation shown once it worked (or makes it from the service's result)."""
     try:
-        action()
+        result = action()
     except services.MentionNotFound as error:
         raise Http404(str(error)) from error
     except services.InboxError as error:
         messages.error(request, str(error))
         return _detail(request, mention_id, status=400, **forms)
-    if done:
-        messages.success(request, done)
+    message = done(result) if callable(done) else done
+    if message:
+        messages.success(request, message)
     return redirect("inbox:detail", mention_id=mention_id)
 
 
@@ -245,17 +247,6 @@ def reply_retry(request: HttpRequest, mention_id: int, reply_id: int) -> HttpRes
     return _act(request, mention_id, lambda: services.reply_retry(reply_id=reply_id, actor=_signed_in(request)))
 
 
-def _reply_queued_message() -> str:
-    seconds = int(services.reply_undo_window().total_seconds())
-    if not seconds:
-        return _("Reply queued for sending.")
-    return ngettext(
-        "Reply queued: it goes out in %(seconds)d second; you can undo it until then.",
-        "Reply queued: it goes out in %(seconds)d seconds; you can undo it until then.",
-        seconds,
-    ) % {"seconds": seconds}
-
-
 @require_POST
 @roles_required(Role.COMMUNITY_MANAGER, Role.ADMIN)
 def mention_reply(request: HttpRequest, mention_id: int) -> HttpResponse:
@@ -271,7 +262,7 @@ def mention_reply(request: HttpRequest, mention_id: int) -> HttpResponse:
             body=form.cleaned_data["body"],
             take_over=form.cleaned_data["take_over"],
         ),
-        done=_reply_queued_message(),
+        done=reply_outcome_message,
         reply_form=form,
     )
 

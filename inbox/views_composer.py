@@ -11,6 +11,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from crisisdesk.models import Role, User
@@ -19,7 +20,7 @@ from inbox import composer, hooks, selectors, services
 from inbox.case_selectors import mention_active_cases
 from inbox.connectors import capabilities_for
 from inbox.forms import ReplyChecksForm
-from inbox.models import ChannelKind, Mention, NetworkHiddenState, ReplyState
+from inbox.models import ChannelKind, Mention, NetworkHiddenState, Reply, ReplyState
 from inbox.models_cases import CasePriority, CaseType
 from inbox.reply_length import count_mode, reply_byte_limit, reply_limit
 
@@ -72,7 +73,12 @@ def composer_context(*, mention: Mention, user: User) -> dict[str, Any]:
         if reply.state == ReplyState.QUEUED and reply.author_id == user.pk and reply.send_after
         and reply.send_after > now and not reply.attempts
     ]
+    withdrawable = [
+        reply.pk for reply in mention.replies.all()
+        if reply.state == ReplyState.PENDING_APPROVAL and reply.author_id == user.pk
+    ]
     return {
+        "withdrawable_reply_ids": withdrawable,
         "network_name": network_name(kind),
         "can_reply_on_network": bool(limit),
         "troll_blocked": troll_blocked,
@@ -91,6 +97,22 @@ def composer_context(*, mention: Mention, user: User) -> dict[str, Any]:
         "case_types": CaseType.choices,
         "case_priorities": CasePriority.choices,
     }
+
+
+def reply_outcome_message(reply: Reply) -> str:
+    """What the author reads once a reply is accepted: it waits for approval (and why), or its undo window."""
+    if reply.state == ReplyState.PENDING_APPROVAL:
+        return _("Waiting for approval — %(reasons)s. Nothing is sent until an approver decides.") % {
+            "reasons": "; ".join(reply.approval.reason_labels)
+        }
+    seconds = int(services.reply_undo_window().total_seconds())
+    if not seconds:
+        return _("Reply queued for sending.")
+    return ngettext(
+        "Reply queued: it goes out in %(seconds)d second; you can undo it until then.",
+        "Reply queued: it goes out in %(seconds)d seconds; you can undo it until then.",
+        seconds,
+    ) % {"seconds": seconds}
 
 
 def _wants_json(request: HttpRequest) -> bool:

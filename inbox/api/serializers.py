@@ -5,7 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from inbox.api.plain_rows import PlainAttributesMixin, PlainRowsListSerializer
-from inbox.models import Author, Channel, Mention, Reply
+from inbox.models import Author, Channel, Mention, Reply, ReplyApproval
 
 
 class AuthorSerializer(PlainAttributesMixin, serializers.ModelSerializer):
@@ -15,13 +15,37 @@ class AuthorSerializer(PlainAttributesMixin, serializers.ModelSerializer):
                   "complaint_count", "hidden_as_troll_count"]
 
 
+class ReplyApprovalSerializer(serializers.ModelSerializer):
+    """Why a reply waited and what was decided; `reasons` are codes with the phrase matched."""
+
+    decided_by = serializers.CharField(source="decided_by.username", read_only=True, default=None)
+
+    class Meta:
+        model = ReplyApproval
+        fields = ["decision", "reasons", "crisis_id", "crisis_level", "requested_at", "expires_at", "decided_by",
+                  "decided_at", "comment", "original_body"]
+
+
 class ReplySerializer(serializers.ModelSerializer):
     author = serializers.CharField(source="author.username", read_only=True)
+    approval = ReplyApprovalSerializer(read_only=True, default=None)
 
     class Meta:
         model = Reply
         fields = ["id", "mention", "author", "body", "signature", "state", "error", "attempts", "external_id",
-                  "created_at", "sent_at", "send_after", "cancelled_at"]
+                  "created_at", "sent_at", "send_after", "cancelled_at", "approval"]
+
+
+class ReplyApproveSerializer(serializers.Serializer):
+    body = serializers.CharField(max_length=20000, required=False, allow_blank=True, trim_whitespace=True,
+                                 help_text="A corrected text: edit and approve. Omitted approves it as written.")
+    confirm = serializers.BooleanField(
+        default=False, help_text="Approve although the mention was answered, hidden or closed meanwhile."
+    )
+
+
+class ReplyRejectSerializer(serializers.Serializer):
+    comment = serializers.CharField(max_length=2000, allow_blank=False, trim_whitespace=True)
 
 
 class MentionSerializer(PlainAttributesMixin, serializers.ModelSerializer):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from inbox.api import clusters, views
+from inbox.api import approvals, clusters, views
 
 urlpatterns = [
     path("mentions/", views.MentionListView.as_view(), name="api-mention-list"),
@@ -10,6 +10,9 @@ urlpatterns = [
     path("mentions/<int:pk>/hide/", views.MentionHideView.as_view(), name="api-mention-hide"),
     path("mentions/<int:pk>/close/", views.MentionCloseView.as_view(), name="api-mention-close"),
     path("replies/<int:pk>/cancel/", views.ReplyCancelView.as_view(), name="api-reply-cancel"),
+    path("reply-approvals/", approvals.ReplyApprovalListView.as_view(), name="api-reply-approval-list"),
+    path("replies/<int:pk>/approve/", approvals.ReplyApproveView.as_view(), name="api-reply-approve"),
+    path("replies/<int:pk>/reject/", approvals.ReplyRejectView.as_view(), name="api-reply-reject"),
     path("channels/", views.ChannelHealthListView.as_view(), name="api-channel-list"),
     path("clusters/", clusters.ClusterListView.as_view(), name="api-cluster-list"),
     path("clusters/<int:pk>/", clusters.ClusterDetailView.as_view(), name="api-cluster-detail"),

@@ -1,10 +1,19 @@
 """Writes for the inbox: the ingestion pipeline, channel polling, and what community managers do.
 
 One module per part (`common`, `sql`, `ingest`, `intake`, `polling`, `assignment`, `moderation`,
-`replies`, `cases` and their outbox `case_deliveries`); every public name is importable from here, as callers
-always have.
+`replies`, `approval_gate` and `approvals`, `cases` and their outbox `case_deliveries`); every public name is importable
+from here, as callers always have.
 """
 
+from inbox.services.approval_gate import reply_approval_need
+from inbox.services.approvals import (
+    ApprovalAlreadyDecided,
+    ApprovalConflict,
+    approval_rule_update,
+    reply_approvals_expire,
+    reply_approve,
+    reply_reject,
+)
 from inbox.services.assignment import (
     mention_assign,
     mention_take_over,
@@ -72,6 +81,13 @@ from inbox.services.replies import (
 
 __all__ = [
     "CASE_DELIVERY_MAX_ATTEMPTS",
+    "ApprovalAlreadyDecided",
+    "ApprovalConflict",
+    "approval_rule_update",
+    "reply_approval_need",
+    "reply_approvals_expire",
+    "reply_approve",
+    "reply_reject",
     "CLAIM_LEASE",
     "CaseError",
     "case_deliveries_due",

@@ -18,6 +18,12 @@ from inbox.connectors import connector_for
 from inbox.connectors.base import ConnectorError
 from inbox.models import ChannelKind, Mention, MentionStatus, Reply, ReplyState
 from inbox.reply_length import reply_byte_limit, reply_bytes, reply_length, reply_limit
+from inbox.services.approval_gate import (
+    ApprovalNeed,
+    reply_approval_need,
+    reply_approval_open,
+    reply_approval_withdrawn,
+)
 from inbox.services.assignment import mention_take_over
 from inbox.services.common import (
     REPLY_MAX_ATTEMPTS,
@@ -32,6 +38,13 @@ from inbox.services.common import (
 MAX_BODY = 20000  # far above every network's limit: the networks' own limits refuse long before
 SWEEP_GRACE = timedelta(seconds=30)
 SWEEP_LIMIT = 200
+# A mention with only such replies is still unanswered: nothing of it reached, or is on its way to, the network.
+UNANSWERED_STATES = (
+    ReplyState.CANCELLED,
+    ReplyState.PENDING_APPROVAL,
+    ReplyState.REJECTED,
+    ReplyState.APPROVAL_EXPIRED,
+)
 
 
 def signature_render(*, template: str, author: User) -> str:
@@ -105,19 +118,41 @@ def reply_queue(
         if mention.assignee_id is None:
             mention.assignee = author
             mention.assigned_at = now
+        need = reply_approval_need(mention=mention, author=author, body=body)
+        if need is not None:
+            return _reply_hold(mention=mention, author=author, body=body, signature=signature, need=need)
         send_after = now + reply_undo_window() if undo_window else now
         reply = Reply.objects.create(
             mention=mention, author=author, body=body, signature=signature, send_after=send_after
         )
-        if mention.status != MentionStatus.CLOSED:
-            mention.status = MentionStatus.REPLIED
-        if mention.first_response_at is None:
-            mention.first_response_at = now
-        mention.save(update_fields=["assignee", "assigned_at", "status", "first_response_at"])
+        mention_mark_answered(mention=mention, now=now)
         audit_record(actor=author, verb="mention.reply", target=mention, data={"reply": reply.pk})
         _publish_changed(mention, "replied")
         publish_on_commit([INBOX_GROUP], events.reply_changed(reply))
         _enqueue_send(reply.pk, eta=reply.send_after)
+    return reply
+
+
+def mention_mark_answered(*, mention: Mention, now: datetime) -> None:
+    """A reply is on its way: the mention is replied (unless closed) and its first response is now."""
+    if mention.status != MentionStatus.CLOSED:
+        mention.status = MentionStatus.REPLIED
+    if mention.first_response_at is None:
+        mention.first_response_at = now
+    mention.save(update_fields=["assignee", "assigned_at", "status", "first_response_at"])
+
+
+def _reply_hold(*, mention: Mention, author: User, body: str, signature: str, need: ApprovalNeed) -> Reply:
+    """The reply waits for an approver: nothing is enqueued, and the mention stays unanswered (its response
+    clock runs) though it becomes the author's. Audited as "mention.reply" with the approval request."""
+    reply = Reply.objects.create(
+        mention=mention, author=author, body=body, signature=signature, state=ReplyState.PENDING_APPROVAL
+    )
+    mention.save(update_fields=["assignee", "assigned_at"])
+    audit_record(actor=author, verb="mention.reply", target=mention, data={"reply": reply.pk, "held": True})
+    reply_approval_open(reply=reply, need=need)
+    _publish_changed(mention, "reply_held")
+    publish_on_commit([INBOX_GROUP], events.reply_changed(reply))
     return reply
 
 
@@ -128,7 +163,8 @@ def _enqueue_send(reply_id: int, *, eta: datetime | None = None) -> None:
 
 
 def reply_cancel(*, reply_id: int, actor: User) -> Reply:
-    """Undo a queued reply within its window; audited as "reply.cancel". Idempotent once cancelled.
+    """Undo a queued reply within its window, or withdraw one waiting for approval (its request is then
+    "withdrawn" and the approvers are told); audited as "reply.cancel". Idempotent once cancelled.
 
     The state moves with one conditional UPDATE (queued, never attempted, window still open, by its
     author), so a send that has already claimed the reply wins and the undo is refused, never both.
@@ -137,9 +173,11 @@ def reply_cancel(*, reply_id: int, actor: User) -> Reply:
     _require_console_staff(actor)
     now = timezone.now()
     with transaction.atomic():
-        claimed = Reply.objects.filter(
-            pk=reply_id, author=actor, state=ReplyState.QUEUED, attempts=0, send_after__gt=now
-        ).update(state=ReplyState.CANCELLED, cancelled_at=now)
+        undoable = Q(state=ReplyState.QUEUED, attempts=0, send_after__gt=now) | Q(state=ReplyState.PENDING_APPROVAL)
+        claimed = (
+            Reply.objects.filter(undoable, pk=reply_id, author=actor)
+            .update(state=ReplyState.CANCELLED, cancelled_at=now)
+        )
         reply = Reply.objects.select_related("mention").filter(pk=reply_id).first()
         if reply is None:
             raise MentionNotFound(_("That reply does not exist."))
@@ -152,7 +190,8 @@ def reply_cancel(*, reply_id: int, actor: User) -> Reply:
                 raise InboxError(_("Too late to undo: the undo window has closed and the reply is on its way."))
             raise InboxError(_("Too late to undo: the reply is already being sent."))
         mention = _mention_for_update(reply.mention_id)
-        if not mention.replies.exclude(state=ReplyState.CANCELLED).exists():
+        reply_approval_withdrawn(reply=reply, actor=actor)
+        if not mention.replies.exclude(state__in=UNANSWERED_STATES).exists():
             mention.first_response_at = None
             if mention.status == MentionStatus.REPLIED:
                 mention.status = MentionStatus.ASSIGNED if mention.assignee_id else MentionStatus.NEW

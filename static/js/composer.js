@@ -88,7 +88,14 @@
       clock.textContent = clock.dataset.labelHidden || "";
       return;
     }
-    const answered = clock.dataset.firstResponseAt ? Date.parse(clock.dataset.firstResponseAt) : NaN;
+    let answered = clock.dataset.firstResponseAt ? Date.parse(clock.dataset.firstResponseAt) : NaN;
+    // A reply that waited for approval answers the mention when it is approved: the clock stops then.
+    const root = document.getElementById("mention-detail");
+    document.addEventListener("console:reply.approval", (event) => {
+      const data = event.detail || {};
+      if (!root || data.mention_id !== Number(root.dataset.mentionId) || !Number.isNaN(answered)) return;
+      if (data.change === "approved" || data.change === "edited") { answered = Date.now(); tick(); }
+    });
     function tick() {
       const end = Number.isNaN(answered) ? Date.now() : answered;
       const elapsed = end - received;
@@ -98,7 +105,7 @@
       clock.classList.toggle("answered", !Number.isNaN(answered));
     }
     tick();
-    if (Number.isNaN(answered)) setInterval(tick, 1000);
+    const interval = setInterval(() => { tick(); if (!Number.isNaN(answered)) clearInterval(interval); }, 1000);
   }
 
   function startComposer() {
@@ -315,6 +322,8 @@
     if (!root) return;
     const mentionId = Number(root.dataset.mentionId);
     const status = document.getElementById("reply-status");
+    const stateLabelsNode = document.getElementById("reply-state-labels");
+    const stateLabels = stateLabelsNode ? JSON.parse(stateLabelsNode.textContent) : {};
     document.addEventListener("console:reply.changed", (event) => {
       const data = event.detail || {};
       if (data.mention_id !== mentionId || !status) return;
@@ -328,6 +337,26 @@
       else if (data.state === "cancelled") showStatus(status.dataset.labelCancelled, "ok");
       else if (data.state === "sending") showStatus(status.dataset.labelSending, "");
       if (item) item.classList.toggle("reply-cancelled", data.state === "cancelled");
+      const tag = item && item.querySelector(".reply-state");
+      if (tag && typeof stateLabels[data.state] === "string") {
+        tag.textContent = stateLabels[data.state];
+        tag.className = `tag reply-state reply-${String(data.state)}`;
+      }
+    });
+    // A held reply's decision reaches its page: approved, corrected, rejected (with the comment) or expired.
+    document.addEventListener("console:reply.approval", (event) => {
+      const data = event.detail || {};
+      if (data.mention_id !== mentionId || !status || data.change === "requested") return;
+      const label = status.dataset[`label${String(data.change).charAt(0).toUpperCase()}${String(data.change).slice(1)}`];
+      const text = fill(label, { name: data.decided_by || "", comment: data.comment || "" });
+      const tone = data.change === "approved" || data.change === "edited" ? "ok" : "bad";
+      showStatus(text, tone);
+      const box = document.querySelector(`[data-reply-id="${Number(data.id)}"] .reply-approval`);
+      if (box) {
+        box.textContent = text;
+        box.dataset.decision = String(data.change);
+        box.className = `reply-approval approval-${String(data.change)}`;
+      }
     });
     const network = document.getElementById("network-hidden-state");
     const labelsNode = document.getElementById("network-hidden-labels");

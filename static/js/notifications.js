@@ -108,6 +108,20 @@
       if (data.change !== "assigned" || Number(data.assignee_id) !== userId() || isOwn(data.id)) return;
       notify("assigned", fill(texts().assigned, { number: Number(data.id) }), { url: `/inbox/mentions/${Number(data.id)}/` });
     },
+    // Reply approvals: approvers hear of a reply waiting, and of one nobody decided in time; its author
+    // hears every decision.
+    "reply.approval": (data) => {
+      const mine = Number(data.author_id) === userId();
+      const values = { number: Number(data.mention_id), name: data.decided_by || "", comment: data.comment || "" };
+      const mentionUrl = `/inbox/mentions/${Number(data.mention_id)}/`;
+      if (!mine && (data.change === "requested" || data.change === "expired")) {
+        const text = data.change === "requested" ? texts().approvalRequested : texts().approvalExpiredApprover;
+        notify("approval", fill(text, values), { url: texts().approvalsUrl });
+      } else if (mine && ["approved", "edited", "rejected", "expired"].includes(data.change)) {
+        const key = { approved: "approvalApproved", edited: "approvalEdited", rejected: "approvalRejected", expired: "approvalExpired" }[data.change];
+        notify(data.change === "rejected" || data.change === "expired" ? "overdue" : "approval", fill(texts()[key], values), { url: mentionUrl });
+      }
+    },
     "mention.returned": (data) => {
       if (Number(data.previous_assignee_id) !== userId()) return;
       notify("returned", fill(texts().returned, { number: Number(data.id) }), { url: `/inbox/mentions/${Number(data.id)}/` });
