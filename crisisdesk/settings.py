@@ -317,7 +317,7 @@ MAILGUN_WEBHOOK_SIGNING_KEY = os.environ.get("MAILGUN_WEBHOOK_SIGNING_KEY", "")
 POSTMARK_INBOUND_PASSWORD = os.environ.get("POSTMARK_INBOUND_PASSWORD", "")
 ESCALATION_IMAP_URL = os.environ.get("ESCALATION_IMAP_URL", "")
 ESCALATION_IMAP_PASSWORD = os.environ.get("ESCALATION_IMAP_PASSWORD", "")
-CELERY_BEAT_SCHEDULE |= settings_parts.mail_poll_schedule(ESCALATION_IMAP_URL)
+CELERY_BEAT_SCHEDULE |= settings_parts.mail_poll_schedule(ESCALATION_IMAP_URL) | settings_parts.TRIAGE_REFINE_BEAT
 ALERT_LINK_MAX_AGE_SECONDS = int(os.environ.get("ALERT_LINK_MAX_AGE_SECONDS", str(24 * 3600)))  # "Acknowledge alert"
 CELERY_QUEUES = list(QUEUES)
 if EMBEDDED:
@@ -345,8 +345,9 @@ CREDENTIALS_KEY = os.environ.get("CREDENTIALS_KEY", "")
 META_APP_SECRET = os.environ.get("META_APP_SECRET", "")
 META_VERIFY_TOKEN = os.environ.get("META_VERIFY_TOKEN", "")
 
-# Refine new mentions with the triage model tier (embeddings) on the "triage" queue after ingestion.
+# Refine new mentions with the model tier (embeddings) on the "triage" queue; its queue's bound: settings_parts.
 TRIAGE_MODEL_TIER = env_bool("TRIAGE_MODEL_TIER", True)
+TRIAGE_REFINE_BACKLOG_MAX, TRIAGE_REFINE_SHED_BELOW = settings_parts.triage_refine_bounds(dict(os.environ))
 
 # Crisis clusters (inbox/clusters.py, PostgreSQL only): a cluster silent this many hours takes no more mentions.
 INBOX_CLUSTERING = env_bool("INBOX_CLUSTERING", True)

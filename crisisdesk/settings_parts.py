@@ -235,3 +235,14 @@ def mail_poll_schedule(imap_url: str) -> dict[str, dict[str, Any]]:
     if not imap_url:
         return {}
     return {"escalation-mail-poll": {"task": "escalation.mail_answers_poll", "schedule": MAIL_POLL_SECONDS}}
+
+
+# The model tier's refine queue lives in PostgreSQL (inbox/triage/backlog.py); a lost wake-up message only
+# delays it until this beat's drain.
+TRIAGE_REFINE_BEAT = {"triage-refine-drain": {"task": "triage.mentions_refine_drain", "schedule": 5.0}}
+
+
+def triage_refine_bounds(environ: dict[str, str]) -> tuple[int, int]:
+    """Over TRIAGE_REFINE_BACKLOG_MAX pending mentions (default 2,000), the pending ones under priority
+    TRIAGE_REFINE_SHED_BELOW (default 40) keep their fast label ("Model skipped: backlog"); docs/TRIAGE.md."""
+    return int(environ.get("TRIAGE_REFINE_BACKLOG_MAX", "2000")), int(environ.get("TRIAGE_REFINE_SHED_BELOW", "40"))

@@ -11,6 +11,7 @@ urlpatterns = [
     path("mentions/<int:pk>/close/", views.MentionCloseView.as_view(), name="api-mention-close"),
     path("replies/<int:pk>/cancel/", views.ReplyCancelView.as_view(), name="api-reply-cancel"),
     path("channels/", views.ChannelHealthListView.as_view(), name="api-channel-list"),
+    path("channels/triage-backlog/", views.TriageBacklogView.as_view(), name="api-triage-backlog"),
     path("clusters/", clusters.ClusterListView.as_view(), name="api-cluster-list"),
     path("clusters/<int:pk>/", clusters.ClusterDetailView.as_view(), name="api-cluster-detail"),
     path("clusters/<int:pk>/answer/", clusters.ClusterAnswerView.as_view(), name="api-cluster-answer"),
