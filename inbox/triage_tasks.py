@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 
+from django.core.cache import cache
+
 from crisisdesk.tasking import reliable_task
 from inbox.triage.backlog import mentions_refine_drain as refine_queue_drain
 from inbox.triage.services import mentions_triage_refine
@@ -34,6 +36,8 @@ def refine_wake() -> None:
     """After an ingest commits: ask a worker to drain now. The queue is in the database, so a broker that is
     down only delays refinement until the beat's drain; ingestion never fails for it."""
     try:
-        mentions_refine_drain.delay()
+        # One wake-up a second is enough: a drain works until the queue is empty.
+        if cache.add("triage:refine:wake", 1, timeout=1):
+            mentions_refine_drain.delay()
     except Exception as error:  # noqa: BLE001 - any broker failure; the beat drains what this would have
         logger.warning("Refine wake-up not sent (the beat will drain): %s", error)
