@@ -329,8 +329,9 @@ CREDENTIALS_KEY = os.environ.get("CREDENTIALS_KEY", "")
 META_APP_SECRET = os.environ.get("META_APP_SECRET", "")
 META_VERIFY_TOKEN = os.environ.get("META_VERIFY_TOKEN", "")
 
-# Refine new mentions with the triage model tier (embeddings) on the "triage" queue after ingestion.
+# Refine new mentions with the model tier (embeddings) on the "triage" queue; its queue's bound: settings_parts.
 TRIAGE_MODEL_TIER = env_bool("TRIAGE_MODEL_TIER", True)
+TRIAGE_REFINE_BACKLOG_MAX, TRIAGE_REFINE_SHED_BELOW = settings_parts.triage_refine_bounds(dict(os.environ))
 
 # Crisis clusters (inbox/clusters.py, PostgreSQL only): a cluster silent this many hours takes no more mentions.
 INBOX_CLUSTERING = env_bool("INBOX_CLUSTERING", True)

@@ -272,6 +272,8 @@ def beat_schedule(*, escalation_sweep_seconds: float) -> dict[str, dict[str, Any
         "intakes-requeue-stale": {"task": "inbox.intakes_requeue_stale", "schedule": 15.0},
         "intakes-prune": {"task": "inbox.intakes_prune", "schedule": 3600.0},
         "clusters-fold": {"task": "inbox.clusters_fold", "schedule": 5.0},
+        # The model tier's refine queue is in PostgreSQL (inbox/triage/backlog.py): a lost wake-up waits for this.
+        "triage-refine-drain": {"task": "triage.mentions_refine_drain", "schedule": 5.0},
         "webhook-deliveries-sweep": {"task": "notify.webhook_deliveries_sweep", "schedule": 60.0},
         "escalations-sweep": {"task": "escalation.escalations_sweep", "schedule": escalation_sweep_seconds},
         "inbox-assignments": {"task": "inbox.mentions_auto_assign", "schedule": 15.0},
@@ -289,3 +291,9 @@ def beat_schedule(*, escalation_sweep_seconds: float) -> dict[str, dict[str, Any
         # Cases handed off to customer service (helpdesk tickets, private replies), failures retried.
         "case-deliveries-sweep": {"task": "notify.case_deliveries_sweep", "schedule": 15.0},
     } | WEEKLY_DIGEST_SCHEDULE
+
+
+def triage_refine_bounds(environ: dict[str, str]) -> tuple[int, int]:
+    """Over TRIAGE_REFINE_BACKLOG_MAX pending mentions (default 2,000), the pending ones under priority
+    TRIAGE_REFINE_SHED_BELOW (default 40) keep their fast label ("Model skipped: backlog"); docs/TRIAGE.md."""
+    return int(environ.get("TRIAGE_REFINE_BACKLOG_MAX", "2000")), int(environ.get("TRIAGE_REFINE_SHED_BELOW", "40"))

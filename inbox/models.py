@@ -120,6 +120,13 @@ class SuggestedAction(models.TextChoices):
     WATCH = "watch", _("Watch")
 
 
+class TriageRefine(models.TextChoices):
+    """Where a mention stands in the model tier's refine queue; blank once refined or never asked."""
+
+    PENDING = "pending", _("Waiting for the model tier")
+    SHED = "shed", _("Model skipped: backlog")
+
+
 class NetworkHiddenState(models.TextChoices):
     """Where hiding (or showing again) stands on the network itself; blank until someone hides."""
 
@@ -156,6 +163,12 @@ class Mention(models.Model):
     suggested_department = models.CharField(max_length=64, blank=True)
     triage_reasons = models.JSONField(default=list, blank=True)
     triage_tier = models.CharField(max_length=16, blank=True)
+    # The refine queue lives here, not in the broker (inbox/triage/backlog.py): pending rows are claimed by
+    # priority, a claim is a lease until `triage_refine_claimed_until`, and low priority is shed over a bound.
+    triage_refine = models.CharField(
+        max_length=8, choices=TriageRefine.choices, blank=True, default="", db_default=""
+    )
+    triage_refine_claimed_until = models.DateTimeField(null=True, blank=True)
     # Likes, reposts, replies the network reported (X public_metrics and the like): reach-weighted detection.
     engagement = models.PositiveIntegerField(default=0, db_default=0)
 
@@ -213,6 +226,11 @@ class Mention(models.Model):
             models.Index(fields=["hidden_by"], name="mention_hidden_by", condition=models.Q(hidden_by__isnull=False)),
             # The cluster's members, one reply per author (`cluster_answer`), its reach; also the FK's index.
             models.Index(fields=["cluster", "author"], name="mention_cluster_author"),
+            # The model tier's refine queue (highest priority first) and the shed ones (counted by time).
+            models.Index(
+                fields=["-priority", "id"], name="mention_refine_queue", condition=models.Q(triage_refine="pending")
+            ),
+            models.Index(fields=["received_at"], name="mention_refine_shed", condition=models.Q(triage_refine="shed")),
             models.Index(
                 fields=["network_hidden_changed_at"],
                 name="mention_network_hide_open",

@@ -24,6 +24,7 @@ from inbox.forms import BulkForm, HideForm, InboxFilterForm, ReplyForm
 from inbox.models import OPEN_STATUSES, Category, Mention, ReplyState, Sentiment
 from inbox.queue import QueueCursorInvalid, QueuePage, breach_soon_before, inbox_queue_page, queue_sort
 from inbox.saved_views import saved_view_current, saved_views
+from inbox.triage.selectors import triage_backlog
 from inbox.triage.services import TriageError, mention_label_correct
 from inbox.views_composer import composer_context, reply_outcome_message
 
@@ -369,4 +370,6 @@ def _bulk_answer(request: HttpRequest, message: str, *, status: int, done: list[
 
 @roles_required(*CONSOLE_STAFF)
 def channels_page(request: HttpRequest) -> HttpResponse:
-    return render(request, "inbox/channels.html", {"channels": selectors.channel_health_list()})
+    backlog = triage_backlog()
+    rows = [(channel, backlog.pending_by_channel.get(channel.pk, 0)) for channel in selectors.channel_health_list()]
+    return render(request, "inbox/channels.html", {"channel_rows": rows, "backlog": backlog})

@@ -85,6 +85,19 @@ class HideSerializer(serializers.Serializer):
     as_troll = serializers.BooleanField(default=False)
 
 
+class TriageBacklogSerializer(serializers.Serializer):
+    """The refine queue's figures (inbox.triage.selectors.TriageBacklog)."""
+
+    pending = serializers.IntegerField()
+    in_progress = serializers.IntegerField()
+    oldest_wait_seconds = serializers.FloatField(allow_null=True)
+    shed_last_hour = serializers.IntegerField()
+    bound = serializers.IntegerField()
+    shed_below_priority = serializers.IntegerField()
+    over_bound = serializers.BooleanField()
+    pending_by_channel = serializers.DictField(child=serializers.IntegerField())
+
+
 class ChannelHealthSerializer(serializers.ModelSerializer):
     """Health only: credentials are never part of any response."""
 

@@ -14,6 +14,7 @@ urlpatterns = [
     path("replies/<int:pk>/approve/", approvals.ReplyApproveView.as_view(), name="api-reply-approve"),
     path("replies/<int:pk>/reject/", approvals.ReplyRejectView.as_view(), name="api-reply-reject"),
     path("channels/", views.ChannelHealthListView.as_view(), name="api-channel-list"),
+    path("channels/triage-backlog/", views.TriageBacklogView.as_view(), name="api-triage-backlog"),
     path("clusters/", clusters.ClusterListView.as_view(), name="api-cluster-list"),
     path("clusters/<int:pk>/", clusters.ClusterDetailView.as_view(), name="api-cluster-detail"),
     path("clusters/<int:pk>/answer/", clusters.ClusterAnswerView.as_view(), name="api-cluster-answer"),

@@ -25,8 +25,10 @@ from inbox.api.serializers import (
     MentionSerializer,
     ReplyCreateSerializer,
     ReplySerializer,
+    TriageBacklogSerializer,
 )
 from inbox.queue import SORTS, QueueCursorInvalid, inbox_queue_page
+from inbox.triage.selectors import triage_backlog
 
 ACTORS = frozenset({Role.COMMUNITY_MANAGER, Role.ADMIN})
 
@@ -221,3 +223,13 @@ class ChannelHealthListView(generics.ListAPIView):
 
     def get_queryset(self):
         return selectors.channel_health_list()
+
+
+class TriageBacklogView(APIView):
+    """The model tier's refine queue: pending, in progress, oldest wait, shed in the last hour, the bound."""
+
+    allowed_roles = CONSOLE_STAFF
+
+    @extend_schema(responses=TriageBacklogSerializer)
+    def get(self, request):
+        return Response(TriageBacklogSerializer(triage_backlog().as_dict()).data)

@@ -21,12 +21,12 @@ from inbox.connectors import own_account_for
 from inbox.connectors.base import ItemInvalid, NormalizedMention, RejectedItem
 from inbox.connectors.normalise import http_url, mention_checked
 from inbox.drills import is_drill_channel
-from inbox.models import Author, Channel, MentionStatus
+from inbox.models import Author, Channel, MentionStatus, TriageRefine
 from inbox.services.common import LIVE_EVENT_MENTIONS, IngestReport, dead_letters_record, logger
 from inbox.services.sql import _authors_build, _authors_insert, _authors_refresh, _authors_upsert, _mentions_insert
 from inbox.stats import minute_stats_record
 from inbox.triage import TriageInput, fast_tier
-from inbox.triage_tasks import mentions_refine
+from inbox.triage_tasks import refine_wake
 from inbox.vocabulary import brand_vocabulary
 
 
@@ -66,8 +66,8 @@ def mentions_ingest(
         if inserted:
             _publish_new(channel=channel, inserted=inserted, rows=rows)
             if settings.TRIAGE_MODEL_TIER:
-                created_ids = list(report.created_ids)
-                transaction.on_commit(lambda: mentions_refine.delay(created_ids))
+                # The rows themselves are the refine queue (triage_refine="pending"); this only wakes a worker.
+                transaction.on_commit(refine_wake)
             if not is_drill_channel(channel):  # a drill's replayed mentions are announced to nothing outside
                 hooks.mentions_created(mention_ids=report.created_ids)
         # Shared rows last, always in this order (authors, clusters, minutes; each in key order): concurrent
@@ -197,6 +197,7 @@ def _mention_rows(
             "suggested_department": triage.suggested_department,
             "triage_reasons": triage.reasons,
             "triage_tier": triage.tier,
+            "triage_refine": TriageRefine.PENDING.value if settings.TRIAGE_MODEL_TIER else "",
             "engagement": item.engagement,
             "status": MentionStatus.NEW.value,
             "is_hidden": False,

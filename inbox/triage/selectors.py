@@ -2,14 +2,67 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
-from django.db.models import Count
+from django.conf import settings
+from django.db.models import Count, Min
+from django.utils import timezone
 
-from inbox.models import LabelCorrection, Mention
+from inbox.models import LabelCorrection, Mention, TriageRefine
 from inbox.triage.training import CATEGORIES, SENTIMENTS, TrainingRow
 
 REPEAT_WINDOW = timedelta(hours=24)
+SHED_WINDOW = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class TriageBacklog:
+    """The model tier's refine queue: what waits, since when, what is being refined, what was shed lately."""
+
+    pending: int
+    in_progress: int
+    oldest_wait_seconds: float | None
+    shed_last_hour: int
+    bound: int
+    shed_below: int
+    pending_by_channel: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def over_bound(self) -> bool:
+        return self.pending > self.bound
+
+    def as_dict(self) -> dict:
+        return {
+            "pending": self.pending,
+            "in_progress": self.in_progress,
+            "oldest_wait_seconds": self.oldest_wait_seconds,
+            "shed_last_hour": self.shed_last_hour,
+            "bound": self.bound,
+            "shed_below_priority": self.shed_below,
+            "over_bound": self.over_bound,
+            "pending_by_channel": {str(key): value for key, value in self.pending_by_channel.items()},
+        }
+
+
+def triage_backlog(*, now: datetime | None = None) -> TriageBacklog:
+    """Three reads over the queue's partial indexes; the queue is kept bounded, so they stay small."""
+    now = now or timezone.now()
+    pending = Mention.objects.filter(triage_refine=TriageRefine.PENDING)
+    by_channel = dict(pending.values_list("channel_id").annotate(total=Count("id")).order_by("channel_id"))
+    summary = pending.aggregate(oldest=Min("received_at"))
+    in_progress = pending.filter(triage_refine_claimed_until__gt=now).count()
+    shed = Mention.objects.filter(triage_refine=TriageRefine.SHED, received_at__gte=now - SHED_WINDOW).count()
+    oldest = summary["oldest"]
+    return TriageBacklog(
+        pending=sum(by_channel.values()),
+        in_progress=in_progress,
+        oldest_wait_seconds=max(0.0, (now - oldest).total_seconds()) if oldest else None,
+        shed_last_hour=shed,
+        bound=settings.TRIAGE_REFINE_BACKLOG_MAX,
+        shed_below=settings.TRIAGE_REFINE_SHED_BELOW,
+        pending_by_channel=by_channel,
+    )
 
 
 def label_corrections_training_rows() -> list[TrainingRow]:

@@ -31,6 +31,8 @@ REFINED_FIELDS = (
     "suggested_department",
     "triage_reasons",
     "triage_tier",
+    "triage_refine",
+    "triage_refine_claimed_until",
 )
 CORRECTABLE: dict[str, tuple[str, ...]] = {
     "sentiment": tuple(Sentiment.values),
@@ -137,6 +139,8 @@ def _refined_labels_apply(
         for field, value in values.items():
             if field not in corrected.get(mention.pk, set()):
                 setattr(mention, field, value)
+        # Out of the refine queue (inbox/triage/backlog.py) in the same write.
+        mention.triage_refine, mention.triage_refine_claimed_until = "", None
         changed.append(mention)
     return changed
 

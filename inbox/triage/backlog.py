@@ -1,0 +1,128 @@
+"""The model tier's refine queue, kept in PostgreSQL: claimed by priority, leased, shed when too long.
+
+Ingestion marks each new mention `triage_refine="pending"` in its own INSERT, so the queue is as
+durable as the mentions and needs no broker message to exist: a wake-up message (after commit) and a
+beat every few seconds only say "drain now". A drain claims the highest-priority pending mentions
+with `FOR UPDATE SKIP LOCKED` and leases them (`triage_refine_claimed_until`), so two workers never
+refine the same mention at once and a worker that dies leaves its claim to expire. When more than
+`TRIAGE_REFINE_BACKLOG_MAX` mentions wait, the lowest-priority ones under `TRIAGE_REFINE_SHED_BELOW`
+keep the fast tier's labels, marked shed with the reason "Model skipped: backlog"; higher priority
+is never shed.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_noop
+
+from crisisdesk.audit import audit_record_many
+from inbox.models import Mention, TriageRefine
+from inbox.triage import model_tier
+from inbox.triage.services import mentions_triage_refine
+
+R_SHED = gettext_noop("Model skipped")
+SHED_REASON = f"{R_SHED}: backlog"
+CLAIM_BATCH = 128
+# A claim is leased this long (far more than a batch takes); a drain task works this long, then the next one.
+LEASE_SECONDS = 120
+DRAIN_SECONDS = 20.0
+
+
+@dataclass(frozen=True)
+class DrainReport:
+    claimed: int = 0
+    refined: int = 0
+    shed: int = 0
+    batches: int = 0
+
+
+def _claimable(now) -> Q:
+    return Q(triage_refine=TriageRefine.PENDING) & (
+        Q(triage_refine_claimed_until__isnull=True) | Q(triage_refine_claimed_until__lt=now)
+    )
+
+
+def mentions_refine_claim(*, limit: int = CLAIM_BATCH, lease_seconds: int | None = None) -> list[int]:
+    """Lease up to `limit` pending mentions, highest priority first (then oldest); returns their ids.
+
+    Rows another transaction is claiming are skipped (SKIP LOCKED) and rows under a live lease are not
+    claimable, so concurrent workers get disjoint sets. A lease that expires makes the rows claimable again.
+    """
+    now = timezone.now()
+    lease = timedelta(seconds=LEASE_SECONDS if lease_seconds is None else lease_seconds)
+    with transaction.atomic():
+        ids = list(
+            Mention.objects.filter(_claimable(now))
+            .order_by("-priority", "id")
+            .select_for_update(skip_locked=True)
+            .values_list("id", flat=True)[:limit]
+        )
+        if ids:
+            Mention.objects.filter(pk__in=ids).update(triage_refine_claimed_until=now + lease)
+    return ids
+
+
+def mentions_refine_release(*, mention_ids: list[int]) -> int:
+    """Take the claimed mentions out of the queue (refined, or refined before by someone else)."""
+    return Mention.objects.filter(pk__in=mention_ids, triage_refine=TriageRefine.PENDING).update(
+        triage_refine="", triage_refine_claimed_until=None
+    )
+
+
+def mentions_refine_shed(*, bound: int | None = None, keep_priority: int | None = None) -> int:
+    """Over the bound, mark the lowest-priority pending mentions under the floor as shed; returns how many.
+
+    They keep the fast tier's labels, with the reason "Model skipped: backlog" and tier "fast"; audited as
+    `mention.triage_shed`. Mentions at or above the floor are never shed, nor ones under a live claim.
+    """
+    bound = settings.TRIAGE_REFINE_BACKLOG_MAX if bound is None else bound
+    floor = settings.TRIAGE_REFINE_SHED_BELOW if keep_priority is None else keep_priority
+    pending = Mention.objects.filter(triage_refine=TriageRefine.PENDING).count()
+    if pending <= bound:
+        return 0
+    now = timezone.now()
+    with transaction.atomic():
+        victims = list(
+            Mention.objects.filter(_claimable(now), priority__lt=floor)
+            .order_by("priority", "id")
+            .select_for_update(skip_locked=True)
+            .only("id", "triage_reasons")[: pending - bound]
+        )
+        for mention in victims:
+            mention.triage_refine = TriageRefine.SHED
+            mention.triage_reasons = [*mention.triage_reasons, SHED_REASON]
+        Mention.objects.bulk_update(victims, ["triage_refine", "triage_reasons"], batch_size=500)
+        audit_record_many(actor=None, verb="mention.triage_shed", targets=victims, data={"pending": pending})
+    return len(victims)
+
+
+def mentions_refine_drain(*, seconds: float | None = None, batch: int = CLAIM_BATCH) -> DrainReport:
+    """Shed if over the bound, then refine claimed batches until the queue is empty or the time is up.
+
+    Safe to run twice and in parallel (claims are disjoint). Does nothing while the model tier is
+    unavailable: the mentions stay pending (and are shed over the bound) until it is back.
+    """
+    budget = DRAIN_SECONDS if seconds is None else seconds
+    if not model_tier().available():
+        return DrainReport(shed=mentions_refine_shed())
+    started = time.monotonic()
+    claimed = refined = shed = batches = 0
+    while True:
+        shed += mentions_refine_shed()
+        ids = mentions_refine_claim(limit=batch)
+        if not ids:
+            break
+        claimed += len(ids)
+        batches += 1
+        refined += mentions_triage_refine(mention_ids=ids)
+        mentions_refine_release(mention_ids=ids)
+        if time.monotonic() - started >= budget:
+            break
+    return DrainReport(claimed=claimed, refined=refined, shed=shed, batches=batches)
