@@ -284,6 +284,7 @@ def beat_schedule(*, escalation_sweep_seconds: float) -> dict[str, dict[str, Any
         "scheduled-posts-publish": {"task": "playbooks.scheduled_posts_publish_due", "schedule": 30.0},
         "crisis-notifications-retry": {"task": "notify.crisis_notifications_retry", "schedule": 60.0},
         "alerts-renotify": {"task": "playbooks.alerts_renotify", "schedule": 30.0},
+        "checklist-chase": {"task": "playbooks.checklist_chase", "schedule": 30.0},
         "replies-send-due": {"task": "notify.replies_send_due", "schedule": 15.0},
         "reply-approvals-expire": {"task": "notify.reply_approvals_expire", "schedule": 20.0},
         "network-hides-sweep": {"task": "notify.mentions_network_hide_sweep", "schedule": 60.0},

@@ -42,6 +42,16 @@ class CrisisEventKind(models.TextChoices):
     REPLY = "reply", _("Reply")
     POSTS = "posts", _("Scheduled posts")
     NOTE = "note", _("Note")
+    ROLE = "role", _("Incident role")
+
+
+class IncidentRole(models.TextChoices):
+    """Who does what in one crisis (PagerDuty's and Dispatch's incident roles); approvers may be several."""
+
+    LEAD = "lead", _("Crisis lead")
+    SPOKESPERSON = "spokesperson", _("Spokesperson")
+    APPROVER = "approver", _("Approver")
+    SCRIBE = "scribe", _("Scribe")
 
 
 class StatementStatus(models.TextChoices):
@@ -78,6 +88,8 @@ class CrisisNotificationKind(models.TextChoices):
     DECLARED = "declared", _("Crisis declared")
     SUMMARY = "summary", _("Executive summary")
     ALERT = "alert", _("Alert")
+    REMINDER = "reminder", _("Checklist reminder")
+    OVERDUE = "overdue", _("Overdue checklist step")
 
 
 class CrisisNotificationState(models.TextChoices):

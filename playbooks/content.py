@@ -13,11 +13,13 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from crisisdesk.models import Role
+from playbooks.choices import IncidentRole
 from playbooks.errors import TranslatableError
 
 ROLE_PREFIX = "role:"
 APPROVAL_MODES = ("any", "all")
-STEP_ROLES = tuple(Role.values)
+# A step is for a console role, or for whoever holds an incident role of the crisis (then assigned to them).
+STEP_ROLES = (*Role.values, *IncidentRole.values)
 
 
 class ContentInvalid(TranslatableError, ValueError):

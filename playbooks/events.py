@@ -90,3 +90,15 @@ def publish_publishing_changed(*, post_id: int | None, status: str, suspended: b
 def statement_template_added(statement) -> dict[str, Any]:
     """An approved statement is now a composer template: open composers re-read their templates."""
     return event("statement.template_added", id=statement.pk, crisis_id=statement.crisis_id)
+
+
+def checklist_reminder(item, *, stage: str) -> dict[str, Any]:
+    """To one person (`user.<id>`): a step of theirs is due soon or now ("soon", "due"), or someone's is
+    overdue and escalated to them ("overdue")."""
+    return event(
+        "checklist.reminder",
+        id=item.pk,
+        crisis_id=item.crisis_id,
+        stage=stage,
+        due_at=item.due_at.isoformat() if item.due_at else None,
+    )

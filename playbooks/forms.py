@@ -18,7 +18,9 @@ from playbooks.content import (
     templates_parse,
     templates_text,
 )
+from playbooks.choices import IncidentRole
 from playbooks.errors import TITLE_REQUIRED
+from playbooks.incident_selectors import crisis_people_assignable
 from playbooks.models import Alert, AlertStatus, ApprovalMode, CrisisType
 
 LEVEL_CHOICES = [(1, _("1 · Watch")), (2, _("2 · Crisis")), (3, _("3 · Severe crisis"))]
@@ -70,6 +72,27 @@ class DeclareForm(forms.Form):
 
 class LevelForm(forms.Form):
     level = forms.TypedChoiceField(label=_("Level"), choices=LEVEL_CHOICES, coerce=int)
+
+
+class RoleForm(forms.Form):
+    """Name someone to an incident role, or take it from them (`user` is one of the console staff)."""
+
+    role = forms.ChoiceField(label=_("Role"), choices=IncidentRole.choices)
+    user = forms.ModelChoiceField(label=_("Person"), queryset=crisis_people_assignable(), empty_label=None)
+
+
+class ChecklistAssignForm(forms.Form):
+    """A step's person (none: back to the holder of its role) and due time (empty: unchanged)."""
+
+    assignee = forms.ModelChoiceField(
+        label=_("Assigned to"), queryset=crisis_people_assignable(), required=False, empty_label=_("Nobody")
+    )
+    due_at = forms.DateTimeField(
+        label=_("Due at"),
+        required=False,
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
 
 
 class StatementForm(forms.Form):

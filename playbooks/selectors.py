@@ -59,7 +59,8 @@ def crisis_detail(*, crisis_id: int) -> Crisis | None:
         Crisis.objects.select_related("owner", "declared_by", "playbook_version__playbook")
         .prefetch_related(
             Prefetch(
-                "checklist", queryset=ChecklistItem.objects.select_related("done_by").order_by("position")
+                "checklist",
+                queryset=ChecklistItem.objects.select_related("done_by", "assignee").order_by("position"),
             )
         )
         .filter(pk=crisis_id)

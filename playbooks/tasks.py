@@ -65,3 +65,9 @@ def weekly_digest_send() -> int:
 def drills_advance() -> int:
     """Beat, every 5 s: feed the running drills the replayed mentions now due; end those whose time is up."""
     return services.drills_advance()
+
+
+@reliable_task(name="playbooks.checklist_chase", time_limit=120, soft_time_limit=100)
+def checklist_chase() -> int:
+    """Beat, every 30 s: remind assignees of steps due soon or now, escalate overdue ones; each once."""
+    return services.checklist_chase()

@@ -15,11 +15,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.utils import translation
+from django.utils import timezone, translation
+from django.utils.dateparse import parse_datetime
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
-from playbooks.choices import AlertSignal, CrisisStatus
+from playbooks.choices import AlertSignal, CrisisStatus, IncidentRole
 
 SOURCE_LANGUAGE = "en"
 MAX_PARAM_LENGTH = 500
@@ -32,6 +34,17 @@ def _status_label(code: Any) -> str:
 
 def _signal_label(code: Any) -> str:
     return str(AlertSignal(code).label) if code in AlertSignal.values else str(code)
+
+
+def _incident_role_label(code: Any) -> str:
+    """An incident role in the middle of a sentence: the reader's label, lower case."""
+    return str(IncidentRole(code).label).lower() if code in IncidentRole.values else str(code)
+
+
+def _time_label(value: Any) -> str:
+    """A moment stored as ISO 8601, shown as the server's local hour and minute."""
+    moment = parse_datetime(str(value)) if value else None
+    return timezone.localtime(moment).strftime("%H:%M") if moment else "—"
 
 
 @dataclass(frozen=True)
@@ -76,6 +89,20 @@ TIMELINE_TEXTS: dict[str, TimelineText] = {
     "post.released": TimelineText(_("Held post on %(channel)s released by %(actor)s, to go out at %(time)s")),
     "statement.published": TimelineText(_("Statement published on %(channels)s by %(actor)s")),
     "revision.case_recorded": TimelineText(_("Unforeseen case recorded: %(case)s")),
+    "role.assigned": TimelineText(
+        _("%(person)s named %(role)s by %(actor)s"), labels={"role": _incident_role_label}
+    ),
+    "role.unassigned": TimelineText(
+        _("%(person)s is no longer %(role)s (by %(actor)s)"), labels={"role": _incident_role_label}
+    ),
+    "checklist.assigned": TimelineText(
+        _("Step assigned to %(person)s by %(actor)s, due at %(due)s: %(step)s"), labels={"due": _time_label}
+    ),
+    "checklist.unassigned": TimelineText(_("Step left without anyone by %(actor)s: %(step)s")),
+    "checklist.steps_added": TimelineText(
+        ngettext_lazy("%(count)s step added for level %(level)s", "%(count)s steps added for level %(level)s", "count")
+    ),
+    "checklist.escalated": TimelineText(_("Overdue step escalated to %(person)s: %(step)s")),
 }
 
 
@@ -99,7 +126,7 @@ def timeline_text_render(key: str, params: Mapping[str, Any], *, fallback: str =
         name: entry.labels[name](value) if name in entry.labels else value for name, value in params.items()
     }
     try:
-        return str(entry.text) % values
+        return str(entry.text % values)  # a plural picks its form from the values
     except (KeyError, TypeError, ValueError):
         return fallback or str(entry.text)
 

@@ -16,6 +16,10 @@ urlpatterns = [
     path("crises/<int:crisis_id>/level/", views.crisis_level, name="crisis_level"),
     path("crises/<int:crisis_id>/status/<slug:action>/", views.crisis_status, name="crisis_status"),
     path("crises/<int:crisis_id>/checklist/<int:item_id>/", views.checklist_toggle, name="checklist_toggle"),
+    path(
+        "crises/<int:crisis_id>/checklist/<int:item_id>/assign/", views.checklist_assign, name="checklist_assign"
+    ),
+    path("crises/<int:crisis_id>/roles/<slug:action>/", views.crisis_role, name="crisis_role"),
     path("crises/<int:crisis_id>/statements/", views.statement_submit, name="statement_submit"),
     path(
         "crises/<int:crisis_id>/statements/<int:statement_id>/decide/",

@@ -24,7 +24,8 @@ from playbooks.services.alert_routing import (
     alerts_renotify,
 )
 from playbooks.services.alerts import ALERT_QUIET, alert_acknowledge, alert_open, alerts_close_quiet
-from playbooks.services.checklist import checklist_item_set
+from playbooks.services.checklist import checklist_item_assign, checklist_item_set, checklist_level_steps_add
+from playbooks.services.checklist_reminders import ESCALATE_AFTER, REMIND_BEFORE, checklist_chase
 from playbooks.services.common import DECLARERS, PLAYBOOK_EDITORS, users_named
 from playbooks.services.crises import (
     CRISIS_NOTIFY_TASK,
@@ -56,6 +57,7 @@ from playbooks.services.posts import (
     scheduled_post_submit,
     scheduled_posts_publish_due,
 )
+from playbooks.services.incident_roles import crisis_role_assign, crisis_role_put, crisis_role_unassign
 from playbooks.services.revisions import (
     crisis_review_complete,
     playbook_revision_accept,
@@ -105,7 +107,15 @@ __all__ = [
     "PostTimePassed",
     "alert_open",
     "alerts_close_quiet",
+    "ESCALATE_AFTER",
+    "REMIND_BEFORE",
+    "checklist_chase",
+    "checklist_item_assign",
     "checklist_item_set",
+    "checklist_level_steps_add",
+    "crisis_role_assign",
+    "crisis_role_put",
+    "crisis_role_unassign",
     "crisis_contain",
     "crisis_declare",
     "crisis_event_add",

@@ -35,11 +35,14 @@ from playbooks.models import (
     CrisisLevel,
     CrisisStatus,
     CrisisType,
+    IncidentRole,
 )
 from playbooks.selectors import alert_mention_ids, brand_default, playbook_version_current
 from playbooks.services.alerts import alert_timeline_params
+from playbooks.services.checklist import checklist_level_steps_add
 from playbooks.services.common import DECLARERS, crisis_for_update, display_name, role_require, users_named
 from playbooks.services.departments import crisis_departments_ask
+from playbooks.services.incident_roles import crisis_role_put
 from playbooks.services.suspension import publishing_suspend
 from playbooks.services.timeline import crisis_event_add
 
@@ -237,7 +240,8 @@ def crisis_declare(
 ) -> Crisis:
     """Declare a crisis and start its playbook, all or nothing.
 
-    Snapshots the current playbook version, creates the checklist with deadlines, links the alert
+    Snapshots the current playbook version, creates the checklist with deadlines, makes the declarer
+    the crisis lead (`crisis_role_put`), links the alert
     and mentions, suspends scheduled publishing (every approved post is held, the crisis title the
     reason; not for a drill's crisis), creates the escalation requests for the playbook's
     departments, and after commit pushes `crisis.changed` to everyone, `crisis.notice` to the people
@@ -269,6 +273,7 @@ def crisis_declare(
             now=now,
         )
         _declaration_record(crisis=crisis, actor=actor, alert=alert, mention_ids=linked)
+        crisis_role_put(crisis=crisis, role=IncidentRole.LEAD, person=actor, actor=actor, now=now)
         if not crisis.is_drill:  # a drill holds no real post
             publishing_suspend(actor=actor, reason=crisis.title, crisis=crisis, now=now)
         crisis_departments_ask(
@@ -282,9 +287,14 @@ def crisis_declare(
 
 
 def crisis_level_change(*, crisis_id: int, level: int, actor: User, now: datetime | None = None) -> Crisis:
-    """Raise or lower an active crisis's level; the running playbook snapshot stays as declared."""
+    """Raise or lower an active crisis's level; the running playbook snapshot stays as declared.
+
+    Raising it appends the steps of the new level's playbook the checklist lacks, due from now
+    (`checklist_level_steps_add`); lowering it removes none.
+    """
     role_require(actor, DECLARERS, _("Only community managers and directors can change a crisis level."))
     level = _level_parse(level)
+    now = now or timezone.now()
     with transaction.atomic():
         crisis = crisis_for_update(crisis_id)
         if crisis.status not in ACTIVE_CRISIS_STATUSES:
@@ -304,6 +314,8 @@ def crisis_level_change(*, crisis_id: int, level: int, actor: User, now: datetim
             data={"from": previous, "to": level},
         )
         audit_record(actor=actor, verb="crisis.level", target=crisis, data={"from": previous, "to": level})
+        if level > previous:
+            checklist_level_steps_add(crisis=crisis, level=level, actor=actor, now=now)
         events.publish_crisis_changed(crisis, change="level")
         _webhook_emit(crisis, "crisis.level_changed", previous_level=previous)
     return crisis

@@ -7,11 +7,13 @@ from playbooks.views.alert_pages import alert_acknowledge, alert_detail, alert_r
 from playbooks.views.alert_routes import alert_route_delete, alert_route_edit, alert_route_list, alert_vocabulary
 from playbooks.views.alerts import alert_list
 from playbooks.views.crises import (
+    checklist_assign,
     checklist_toggle,
     crisis_banner_partial,
     crisis_level,
     crisis_list,
     crisis_live,
+    crisis_role,
     crisis_room,
     crisis_status,
 )
@@ -37,6 +39,8 @@ from playbooks.views.reviews import crisis_review, crisis_review_complete
 from playbooks.views.statements import statement_decide, statement_publish, statement_submit
 
 __all__ = [
+    "checklist_assign",
+    "crisis_role",
     "alert_acknowledge",
     "alert_declare",
     "alert_detail",

@@ -16,7 +16,8 @@ from crisisdesk.roles import CONSOLE_STAFF, EVERYONE, roles_required, user_has_r
 from crisisdesk.text import template_render
 from playbooks import publishing_selectors, selectors, services
 from playbooks.content import content_clean
-from playbooks.forms import DeclareForm, LevelForm, StatementForm
+from playbooks.forms import ChecklistAssignForm, DeclareForm, LevelForm, RoleForm, StatementForm
+from playbooks.incident_selectors import crisis_people_assignable, crisis_roles_panel, crisis_team_includes
 from playbooks.models import AlertStatus, Crisis
 from playbooks.selectors import crisis_banner
 from playbooks.views.common import StaffRequest, refuse, run_action
@@ -57,7 +58,7 @@ def _statement_variables() -> dict[str, str]:
 
 def _room_context(request: StaffRequest, crisis: Crisis) -> dict[str, Any]:
     content = content_clean(crisis.playbook_content)
-    checklist = list(crisis.checklist.all())
+    checklist = list(crisis.checklist.all())  # with assignee (selectors.crisis_detail)
     done = sum(1 for item in checklist if item.is_done)
     statements = selectors.crisis_statements(crisis_id=crisis.pk)
     for statement in statements:
@@ -90,6 +91,9 @@ def _room_context(request: StaffRequest, crisis: Crisis) -> dict[str, Any]:
             if channel.is_enabled
         ],
         "can_act": user_has_role(request.user, services.DECLARERS),
+        "can_lead": crisis.is_active and crisis_team_includes(crisis=crisis, user=request.user),
+        "roles": crisis_roles_panel(crisis_id=crisis.pk),
+        "people": list(crisis_people_assignable()),
     }
 
 
@@ -157,6 +161,47 @@ def checklist_toggle(request: StaffRequest, crisis_id: int, item_id: int) -> Htt
         request,
         lambda: services.checklist_item_set(
             crisis_id=crisis_id, item_id=item_id, done=done, actor=request.user
+        ),
+        back=back,
+    )
+
+
+@require_POST
+@roles_required(*services.DECLARERS)
+def crisis_role(request: StaffRequest, crisis_id: int, action: str) -> HttpResponse:
+    """Name someone to an incident role ("assign") or take it from them ("unassign")."""
+    back = reverse("playbooks:crisis_room", args=[crisis_id]) + "#roles"
+    actions = {"assign": services.crisis_role_assign, "unassign": services.crisis_role_unassign}
+    form = RoleForm(request.POST)
+    if action not in actions:
+        raise Http404
+    if not form.is_valid():
+        return refuse(request, _("Choose a role and a person."), back=back)
+    return run_action(
+        request,
+        lambda: actions[action](
+            crisis_id=crisis_id, role=form.cleaned_data["role"], user_id=form.cleaned_data["user"].pk, actor=request.user
+        ),
+        back=back,
+    )
+
+
+@require_POST
+@roles_required(*services.DECLARERS)
+def checklist_assign(request: StaffRequest, crisis_id: int, item_id: int) -> HttpResponse:
+    back = reverse("playbooks:crisis_room", args=[crisis_id]) + f"#step-{item_id}"
+    form = ChecklistAssignForm(request.POST)
+    if not form.is_valid():
+        return refuse(request, _("Choose a person and a due time such as 2025-06-01 14:30."), back=back)
+    assignee = form.cleaned_data["assignee"]
+    return run_action(
+        request,
+        lambda: services.checklist_item_assign(
+            crisis_id=crisis_id,
+            item_id=item_id,
+            actor=request.user,
+            assignee_id=assignee.pk if assignee else None,
+            due_at=form.cleaned_data["due_at"],
         ),
         back=back,
     )

@@ -6,17 +6,30 @@
   const room = () => document.getElementById("crisis-room");
   let pending = null;
 
+  // Someone choosing a person or a time in the live part is not interrupted: the refresh waits.
+  function editing(live) {
+    const active = document.activeElement;
+    return Boolean(active && live.contains(active) && active.matches("select, input, textarea"));
+  }
+
   async function refreshRoom() {
     const header = room();
     const live = document.getElementById("crisis-live");
     if (!header || !live) return;
+    if (editing(live)) { scheduleRefresh(2000); return; }
     const response = await fetch(header.dataset.liveUrl, { headers: { "HX-Request": "true" } });
-    if (response.ok) live.innerHTML = await response.text();
+    if (!response.ok) return;
+    const open = Array.from(live.querySelectorAll("details[open][data-keep-open]"), (node) => node.dataset.keepOpen);
+    live.innerHTML = await response.text();
+    open.forEach((key) => {
+      const details = live.querySelector(`details[data-keep-open="${CSS.escape(key)}"]`);
+      if (details) details.open = true;
+    });
   }
 
-  function scheduleRefresh() {
+  function scheduleRefresh(delay) {
     if (pending) return;
-    pending = setTimeout(() => { pending = null; refreshRoom(); }, 200);
+    pending = setTimeout(() => { pending = null; refreshRoom(); }, delay || 200);
   }
 
   function isThisCrisis(detail) {

@@ -104,6 +104,9 @@
       { url: texts().escalationsUrl }),
     "escalation.overdue": (data) => notify("overdue", fill(texts().overdue, { department: data.department || "" }),
       { url: texts().escalationsUrl }),
+    "checklist.reminder": (data) => notify(data.stage === "overdue" ? "overdue" : "checklist",
+      { soon: texts().stepSoon, due: texts().stepDue, overdue: texts().stepOverdue }[data.stage] || texts().stepDue || "",
+      { url: data.crisis_id ? `/crises/${Number(data.crisis_id)}/#step-${Number(data.id)}` : "" }),
     "mention.changed": (data) => {
       if (data.change !== "assigned" || Number(data.assignee_id) !== userId() || isOwn(data.id)) return;
       notify("assigned", fill(texts().assigned, { number: Number(data.id) }), { url: `/inbox/mentions/${Number(data.id)}/` });
