@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from crisisdesk.models import Role
 from crisisdesk.text import validate_single_line
 from inbox.models import MentionCluster
+from playbooks.choices import IncidentRole
 from playbooks.content import (
     ContentInvalid,
     content_clean,
@@ -18,7 +19,6 @@ from playbooks.content import (
     templates_parse,
     templates_text,
 )
-from playbooks.choices import IncidentRole
 from playbooks.errors import TITLE_REQUIRED
 from playbooks.incident_selectors import crisis_people_assignable
 from playbooks.models import Alert, AlertStatus, ApprovalMode, CrisisType

@@ -89,11 +89,10 @@ TIMELINE_TEXTS: dict[str, TimelineText] = {
     "post.released": TimelineText(_("Held post on %(channel)s released by %(actor)s, to go out at %(time)s")),
     "statement.published": TimelineText(_("Statement published on %(channels)s by %(actor)s")),
     "revision.case_recorded": TimelineText(_("Unforeseen case recorded: %(case)s")),
-    "role.assigned": TimelineText(
-        _("%(person)s named %(role)s by %(actor)s"), labels={"role": _incident_role_label}
-    ),
+    "role.assigned": TimelineText(_("%(actor)s named %(person)s %(role)s"), labels={"role": _incident_role_label}),
+    "role.declarer_leads": TimelineText(_("%(person)s leads the crisis, having declared it")),
     "role.unassigned": TimelineText(
-        _("%(person)s is no longer %(role)s (by %(actor)s)"), labels={"role": _incident_role_label}
+        _("%(actor)s took the %(role)s role from %(person)s"), labels={"role": _incident_role_label}
     ),
     "checklist.assigned": TimelineText(
         _("Step assigned to %(person)s by %(actor)s, due at %(due)s: %(step)s"), labels={"due": _time_label}

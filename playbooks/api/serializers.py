@@ -6,13 +6,26 @@ from rest_framework import serializers
 
 from crisisdesk.text import validate_single_line
 from inbox.models import Mention
-from playbooks.models import Alert, ChecklistItem, Crisis, CrisisEvent, CrisisType, Playbook
+from playbooks.models import Alert, ChecklistItem, Crisis, CrisisEvent, CrisisRole, CrisisType, Playbook
 
 
 class ChecklistItemSerializer(serializers.ModelSerializer):
+    assignee = serializers.CharField(source="assignee.username", default=None, read_only=True)
+
     class Meta:
         model = ChecklistItem
-        fields = ["id", "position", "text", "responsible_role", "due_at", "done_at"]
+        fields = [
+            "id", "position", "text", "responsible_role", "due_at", "done_at", "assignee_id", "assignee",
+            "assigned_by_hand", "is_overdue",
+        ]
+
+
+class CrisisRoleSerializer(serializers.ModelSerializer):
+    username = serializers.CharField(source="user.username", read_only=True)
+
+    class Meta:
+        model = CrisisRole
+        fields = ["role", "user_id", "username", "assigned_at"]
 
 
 class CrisisEventSerializer(serializers.ModelSerializer):
@@ -53,9 +66,10 @@ class CrisisDetailSerializer(CrisisSerializer):
         source="mentions", many=True, read_only=True
     )
     playbook = serializers.JSONField(source="playbook_content", read_only=True)
+    roles = CrisisRoleSerializer(many=True, read_only=True)
 
     class Meta(CrisisSerializer.Meta):
-        fields = [*CrisisSerializer.Meta.fields, "checklist", "timeline", "mention_ids", "playbook"]
+        fields = [*CrisisSerializer.Meta.fields, "checklist", "timeline", "mention_ids", "playbook", "roles"]
 
 
 class CrisisDeclareSerializer(serializers.Serializer):

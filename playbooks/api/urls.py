@@ -1,6 +1,6 @@
 from django.urls import path
 
-from playbooks.api import publishing, views
+from playbooks.api import crisis_team, publishing, views
 
 urlpatterns = [
     path("crises/", views.CrisisListView.as_view(), name="api-crisis-list"),
@@ -8,6 +8,17 @@ urlpatterns = [
     path("crises/<int:pk>/", views.CrisisDetailView.as_view(), name="api-crisis-detail"),
     path("crises/<int:pk>/level/", views.CrisisLevelView.as_view(), name="api-crisis-level"),
     path("crises/<int:pk>/resolve/", views.CrisisResolveView.as_view(), name="api-crisis-resolve"),
+    path("crises/<int:pk>/roles/", crisis_team.CrisisRolesView.as_view(), name="api-crisis-roles"),
+    path(
+        "crises/<int:pk>/roles/<slug:role>/<int:user_id>/",
+        crisis_team.CrisisRoleHolderView.as_view(),
+        name="api-crisis-role-holder",
+    ),
+    path(
+        "crises/<int:pk>/checklist/<int:item_id>/",
+        crisis_team.ChecklistItemAssignView.as_view(),
+        name="api-crisis-checklist-assign",
+    ),
     path("playbooks/", views.PlaybookListView.as_view(), name="api-playbook-list"),
     path("playbooks/<int:pk>/", views.PlaybookDetailView.as_view(), name="api-playbook-detail"),
     path("alerts/", views.AlertListView.as_view(), name="api-alert-list"),

@@ -23,7 +23,7 @@ from playbooks.api.serializers import (
     PlaybookSerializer,
 )
 from playbooks.dashboard import DashboardRangeInvalid, dashboard_figures, dashboard_range_parse
-from playbooks.models import ChecklistItem, Crisis, CrisisEvent, CrisisStatus
+from playbooks.models import ChecklistItem, Crisis, CrisisEvent, CrisisRole, CrisisStatus
 
 
 class NewestFirst(CursorPagination):
@@ -44,7 +44,8 @@ def _detail(crisis_id: int) -> Crisis:
     crisis = (
         Crisis.objects.select_related("owner", "playbook_version")
         .prefetch_related(
-            Prefetch("checklist", queryset=ChecklistItem.objects.order_by("position")),
+            Prefetch("checklist", queryset=ChecklistItem.objects.select_related("assignee").order_by("position")),
+            Prefetch("roles", queryset=CrisisRole.objects.select_related("user")),
             Prefetch(
                 "events", queryset=CrisisEvent.objects.select_related("actor").order_by("created_at", "id")
             ),

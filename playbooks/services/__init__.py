@@ -46,6 +46,7 @@ from playbooks.services.drills import (
     drill_start,
     drills_advance,
 )
+from playbooks.services.incident_roles import crisis_role_assign, crisis_role_put, crisis_role_unassign
 from playbooks.services.posts import (
     POST_PUBLISH_TASK,
     PUBLISHERS,
@@ -57,7 +58,6 @@ from playbooks.services.posts import (
     scheduled_post_submit,
     scheduled_posts_publish_due,
 )
-from playbooks.services.incident_roles import crisis_role_assign, crisis_role_put, crisis_role_unassign
 from playbooks.services.revisions import (
     crisis_review_complete,
     playbook_revision_accept,

@@ -131,7 +131,11 @@ def checklist_item_assign(
         if item.due_at != due:
             item.escalated_at = None
         item.assignee, item.due_at, item.assigned_by_hand = person, due, person is not None
-        item.save(update_fields=["assignee", "due_at", "assigned_by_hand", "reminded_soon_at", "reminded_due_at", "escalated_at"])
+        item.save(
+            update_fields=[
+                "assignee", "due_at", "assigned_by_hand", "reminded_soon_at", "reminded_due_at", "escalated_at"
+            ]
+        )
         if person is None:
             checklist_role_steps_sync(crisis=item.crisis, role=item.responsible_role)
             item.refresh_from_db(fields=["assignee"])

@@ -63,9 +63,14 @@ def _moments(now: datetime) -> list[Moment]:
             DUE,
             open_step & assigned & Q(reminded_due_at__isnull=True, due_at__lte=now),
             # Late for "soon" (the beat was down): "due now" says it all.
-            {"reminded_due_at": now, "reminded_soon_at": Coalesce("reminded_soon_at", Value(now, output_field=DateTimeField()))},
+            {
+                "reminded_due_at": now,
+                "reminded_soon_at": Coalesce("reminded_soon_at", Value(now, output_field=DateTimeField())),
+            },
         ),
-        Moment(OVERDUE, open_step & Q(escalated_at__isnull=True, due_at__lte=now - ESCALATE_AFTER), {"escalated_at": now}),
+        Moment(
+            OVERDUE, open_step & Q(escalated_at__isnull=True, due_at__lte=now - ESCALATE_AFTER), {"escalated_at": now}
+        ),
     ]
 
 
@@ -78,7 +83,8 @@ def _escalation_people(item: ChecklistItem) -> list[User]:
             person = User.objects.filter(pk=candidate, is_active=True).first()
             if person is not None:
                 return [person]
-    return list(User.objects.filter(role=Role.DIRECTOR, is_active=True).exclude(pk=assignee).order_by("pk"))
+    directors = User.objects.filter(role=Role.DIRECTOR, is_active=True).order_by("pk")
+    return list(directors.exclude(pk=assignee) if assignee is not None else directors)
 
 
 def _message(item: ChecklistItem, *, stage: str) -> tuple[str, str]:

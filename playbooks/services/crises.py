@@ -273,7 +273,9 @@ def crisis_declare(
             now=now,
         )
         _declaration_record(crisis=crisis, actor=actor, alert=alert, mention_ids=linked)
-        crisis_role_put(crisis=crisis, role=IncidentRole.LEAD, person=actor, actor=actor, now=now)
+        crisis_role_put(
+            crisis=crisis, role=IncidentRole.LEAD, person=actor, actor=actor, now=now, key="role.declarer_leads"
+        )
         if not crisis.is_drill:  # a drill holds no real post
             publishing_suspend(actor=actor, reason=crisis.title, crisis=crisis, now=now)
         crisis_departments_ask(

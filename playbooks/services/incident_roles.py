@@ -59,12 +59,17 @@ def _role_remove(*, holding: CrisisRole, actor: User | None, now: datetime) -> N
         at=now,
         data={"role": holding.role, "user": holding.user_id},
     )
-    audit_record(actor=actor, verb="crisis.role_unassign", target=crisis, data={"role": holding.role, "user": holding.user_id})
+    audit_record(
+        actor=actor, verb="crisis.role_unassign", target=crisis, data={"role": holding.role, "user": holding.user_id}
+    )
 
 
-def crisis_role_put(*, crisis: Crisis, role: str, person: User, actor: User | None, now: datetime) -> CrisisRole:
+def crisis_role_put(
+    *, crisis: Crisis, role: str, person: User, actor: User | None, now: datetime, key: str = "role.assigned"
+) -> CrisisRole:
     """Inside the caller's transaction, the crisis locked: `person` holds `role` (replacing the one holder
-    of a lead, spokesperson or scribe). Holding it already changes nothing. Used by the declaration too."""
+    of a lead, spokesperson or scribe). Holding it already changes nothing. The declaration uses it too,
+    with its own timeline `key`."""
     existing = CrisisRole.objects.filter(crisis=crisis, role=role, user=person).first()
     if existing is not None:
         return existing
@@ -77,7 +82,7 @@ def crisis_role_put(*, crisis: Crisis, role: str, person: User, actor: User | No
     crisis_event_add(
         crisis=crisis,
         kind=CrisisEventKind.ROLE,
-        key="role.assigned",
+        key=key,
         params={"person": display_name(person), "role": role, "actor": display_name(actor)},
         actor=actor,
         at=now,
@@ -106,9 +111,7 @@ def crisis_role_assign(
         return crisis_role_put(crisis=crisis, role=role, person=person, actor=actor, now=now or timezone.now())
 
 
-def crisis_role_unassign(
-    *, crisis_id: int, role: str, user_id: int, actor: User, now: datetime | None = None
-) -> bool:
+def crisis_role_unassign(*, crisis_id: int, role: str, user_id: int, actor: User, now: datetime | None = None) -> bool:
     """Take an incident role away from a person; False (and nothing written) when they did not hold it.
 
     The role's steps given to them by the role go to the next holder (another approver) or to nobody.

@@ -180,7 +180,10 @@ def crisis_role(request: StaffRequest, crisis_id: int, action: str) -> HttpRespo
     return run_action(
         request,
         lambda: actions[action](
-            crisis_id=crisis_id, role=form.cleaned_data["role"], user_id=form.cleaned_data["user"].pk, actor=request.user
+            crisis_id=crisis_id,
+            role=form.cleaned_data["role"],
+            user_id=form.cleaned_data["user"].pk,
+            actor=request.user,
         ),
         back=back,
     )
