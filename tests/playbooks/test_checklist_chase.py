@@ -136,8 +136,11 @@ def test_two_beats_running_at_once_remind_exactly_once(community_manager, other_
     due = timezone.now() + timedelta(minutes=30)
     for item in items:
         services.checklist_item_assign(
-            crisis_id=crisis.pk, item_id=item.pk, actor=community_manager,
-            assignee_id=other_community_manager.pk, due_at=due,
+            crisis_id=crisis.pk,
+            item_id=item.pk,
+            actor=community_manager,
+            assignee_id=other_community_manager.pk,
+            due_at=due,
         )
     start = threading.Barrier(4)
     told: list[int] = []

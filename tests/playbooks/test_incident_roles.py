@@ -69,7 +69,9 @@ def test_the_lead_names_a_spokesperson_who_takes_the_spokespersons_steps(
     services.crisis_role_assign(
         crisis_id=outage.pk, role="spokesperson", user_id=other_community_manager.pk, actor=community_manager
     )
-    assert CrisisEvent.objects.filter(crisis=outage, message_key="role.assigned", params__role="spokesperson").count() == 1
+    assert (
+        CrisisEvent.objects.filter(crisis=outage, message_key="role.assigned", params__role="spokesperson").count() == 1
+    )
 
 
 def test_a_new_spokesperson_replaces_the_old_but_not_on_a_step_given_by_hand(
@@ -86,7 +88,9 @@ def test_a_new_spokesperson_replaces_the_old_but_not_on_a_step_given_by_hand(
 
     # When Elena becomes spokesperson instead of Luis, and Ana the scribe
     services.crisis_role_assign(crisis_id=outage.pk, role="spokesperson", user_id=director.pk, actor=community_manager)
-    services.crisis_role_assign(crisis_id=outage.pk, role="scribe", user_id=community_manager.pk, actor=community_manager)
+    services.crisis_role_assign(
+        crisis_id=outage.pk, role="scribe", user_id=community_manager.pk, actor=community_manager
+    )
 
     # Then one spokesperson, Elena, with the step; Luis keeps the scribe's step he was given by hand
     assert list(CrisisRole.objects.filter(crisis=outage, role="spokesperson").values_list("user_id", flat=True)) == [
@@ -94,7 +98,9 @@ def test_a_new_spokesperson_replaces_the_old_but_not_on_a_step_given_by_hand(
     ]
     assert _step(outage, "spokesperson").assignee == director
     assert _step(outage, "scribe").assignee == other_community_manager
-    assert CrisisEvent.objects.filter(crisis=outage, message_key="role.unassigned", params__role="spokesperson").exists()
+    assert CrisisEvent.objects.filter(
+        crisis=outage, message_key="role.unassigned", params__role="spokesperson"
+    ).exists()
 
 
 def test_approvers_are_several_and_one_can_be_taken_off(outage, community_manager, other_community_manager, director):
@@ -118,9 +124,7 @@ def test_a_community_manager_outside_the_crisis_team_cannot_name_roles_or_assign
 ):
     # When Pablo, a community manager who neither declared, owns nor holds a role in it, tries
     with pytest.raises(services.CrisisForbidden):
-        services.crisis_role_assign(
-            crisis_id=outage.pk, role="spokesperson", user_id=outsider.pk, actor=outsider
-        )
+        services.crisis_role_assign(crisis_id=outage.pk, role="spokesperson", user_id=outsider.pk, actor=outsider)
     with pytest.raises(services.CrisisForbidden):
         services.checklist_item_assign(
             crisis_id=outage.pk, item_id=_step(outage, "scribe").pk, actor=outsider, assignee_id=outsider.pk
@@ -151,9 +155,12 @@ def test_a_department_head_sees_nothing_of_the_crisis_command(client, outage, de
     client.force_login(department_head)
     assert client.get(reverse("playbooks:crisis_room", args=[outage.pk])).status_code == 403
     assert client.get(f"/api/crises/{outage.pk}/roles/").status_code == 403
-    assert client.post(
-        reverse("playbooks:crisis_role", args=[outage.pk, "assign"]), {"role": "lead", "user": department_head.pk}
-    ).status_code == 403
+    assert (
+        client.post(
+            reverse("playbooks:crisis_role", args=[outage.pk, "assign"]), {"role": "lead", "user": department_head.pk}
+        ).status_code
+        == 403
+    )
     # and cannot be named either
     with pytest.raises(services.CrisisError):
         services.crisis_role_assign(
@@ -164,7 +171,8 @@ def test_a_department_head_sees_nothing_of_the_crisis_command(client, outage, de
 def test_the_api_names_roles_and_assigns_a_step_with_a_due_time(client, outage, community_manager, director):
     client.force_login(community_manager)
     named = client.post(
-        f"/api/crises/{outage.pk}/roles/", {"role": "spokesperson", "user_id": director.pk},
+        f"/api/crises/{outage.pk}/roles/",
+        {"role": "spokesperson", "user_id": director.pk},
         content_type="application/json",
     )
     assert named.status_code == 201
@@ -173,7 +181,8 @@ def test_the_api_names_roles_and_assigns_a_step_with_a_due_time(client, outage, 
     due = (timezone.now() + timedelta(hours=2)).replace(microsecond=0)
     step = _step(outage, "scribe")
     assigned = client.patch(
-        f"/api/crises/{outage.pk}/checklist/{step.pk}/", {"assignee_id": director.pk, "due_at": due.isoformat()},
+        f"/api/crises/{outage.pk}/checklist/{step.pk}/",
+        {"assignee_id": director.pk, "due_at": due.isoformat()},
         content_type="application/json",
     )
     assert assigned.status_code == 200, assigned.content
@@ -220,7 +229,11 @@ def test_the_new_timeline_entries_read_in_spanish_and_in_english(outage, communi
     step = _step(outage, "scribe")
     due = timezone.make_aware(timezone.datetime(2030, 6, 1, 14, 30))
     services.checklist_item_assign(
-        crisis_id=outage.pk, item_id=step.pk, actor=community_manager, assignee_id=other_community_manager.pk, due_at=due
+        crisis_id=outage.pk,
+        item_id=step.pk,
+        actor=community_manager,
+        assignee_id=other_community_manager.pk,
+        due_at=due,
     )
     services.crisis_level_change(crisis_id=outage.pk, level=3, actor=community_manager)
     ana, luis = user_display_name(community_manager), user_display_name(other_community_manager)
