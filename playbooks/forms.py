@@ -85,7 +85,7 @@ class ChecklistAssignForm(forms.Form):
     """A step's person (none: back to the holder of its role) and due time (empty: unchanged)."""
 
     assignee = forms.ModelChoiceField(
-        label=_("Assigned to"), queryset=crisis_people_assignable(), required=False, empty_label=_("Nobody")
+        label=_("Person in charge"), queryset=crisis_people_assignable(), required=False, empty_label=_("Nobody")
     )
     due_at = forms.DateTimeField(
         label=_("Due at"),

@@ -79,6 +79,7 @@ ACTIONS = {
     "playbooks:post_action": "submit",
     "api-post-action": "submit",
     "playbooks:revision_decide": "accept",
+    "playbooks:crisis_role": "assign",
 }
 
 A_REQUEST_ROUTES = {
@@ -152,6 +153,8 @@ def url_for(route: str, name: str, world) -> str:
             return ACTIONS[name]
         if kwarg == "chart":
             return "volume"
+        if kwarg == "role":  # an incident role of the crisis
+            return "scribe"
         if kwarg == "token":  # a department channel's link: whoever opens it signs in
             return request_link_token(request_id=world.escalation_request.pk, user_id=None)
         objects = {
@@ -172,6 +175,7 @@ def url_for(route: str, name: str, world) -> str:
             "action_id": world.cluster_action,
             "author_id": world.mention.author,
             "post_id": world.scheduled_post,
+            "user_id": world.director,
         }
         if kwarg not in objects:
             pytest.fail(f"route {name} takes <{kwarg}>: say which real object fills it")
