@@ -7,9 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
 
-from crisisdesk.models import Role
 from crisisdesk.text import validate_single_line
 from inbox.drills import is_drill_brand
 from playbooks.choices import (
@@ -24,7 +22,6 @@ from playbooks.choices import (
     CrisisNotificationState,
     CrisisStatus,
     CrisisType,
-    IncidentRole,
     RevisionStatus,
     StatementStatus,
 )
@@ -145,50 +142,6 @@ class CrisisEvent(models.Model):
     def text(self) -> str:
         """The entry in the active language (the reader's); old free-text entries as they were written."""
         return timeline_text_render(self.message_key, self.params, fallback=self.message)
-
-
-class ChecklistItem(models.Model):
-    """A playbook step copied onto a crisis at declaration, with its own deadline."""
-
-    crisis = models.ForeignKey(Crisis, on_delete=models.CASCADE, related_name="checklist")
-    position = models.PositiveSmallIntegerField()
-    text = models.CharField(max_length=500)
-    responsible_role = models.CharField(max_length=32, blank=True)
-    due_at = models.DateTimeField(null=True, blank=True)
-    done_at = models.DateTimeField(null=True, blank=True)
-    done_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    assigned_by_hand = models.BooleanField(default=False)  # then naming a role does not take the step over
-    # The chase's claims (`services/checklist_reminders.py`): each set once by one conditional UPDATE.
-    reminded_soon_at = models.DateTimeField(null=True, blank=True)
-    reminded_due_at = models.DateTimeField(null=True, blank=True)
-    escalated_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["crisis", "position"]
-        indexes = [models.Index(fields=["due_at"], condition=Q(done_at__isnull=True), name="checklist_open_due")]
-
-    def __str__(self) -> str:
-        return self.text[:80]
-
-    @property
-    def is_done(self) -> bool:
-        return self.done_at is not None
-
-    @property
-    def is_overdue(self) -> bool:
-        return self.done_at is None and self.due_at is not None and self.due_at < timezone.now()
-
-    @property
-    def responsible_label(self) -> str:
-        for choices in (Role, IncidentRole):
-            if self.responsible_role in choices.values:
-                return str(choices(self.responsible_role).label)
-        return self.responsible_role
 
 
 class Statement(models.Model):
@@ -404,6 +357,7 @@ class PublishingSuspension(models.Model):
 
 
 from playbooks.models_alerts import AlertDispatch, AlertRoute  # noqa: E402,F401  (kept in a module of their own)
+from playbooks.models_checklist import ChecklistItem  # noqa: E402,F401
 from playbooks.models_digest import WeeklyDigest, WeeklyDigestDelivery  # noqa: E402,F401  (the weekly digest)
 from playbooks.models_drills import Drill, DrillStatus  # noqa: E402,F401
 from playbooks.models_roles import CrisisRole  # noqa: E402,F401

@@ -24,6 +24,7 @@ from crisisdesk.text import SINGLE_LINE_MESSAGE, has_control_characters
 from inbox.hooks import outgoing_event_emit
 from inbox.models import Mention
 from playbooks import events
+from playbooks.choices import IncidentRole
 from playbooks.content import content_clean
 from playbooks.errors import TITLE_REQUIRED, CrisisError, lowercase_lazy
 from playbooks.models import (
@@ -35,7 +36,6 @@ from playbooks.models import (
     CrisisLevel,
     CrisisStatus,
     CrisisType,
-    IncidentRole,
 )
 from playbooks.selectors import alert_mention_ids, brand_default, playbook_version_current
 from playbooks.services.alerts import alert_timeline_params
