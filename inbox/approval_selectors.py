@@ -16,7 +16,7 @@ from inbox.models import Reply, ReplyState
 
 QUEUE_LIMIT = 200
 RECENT_LIMIT = 20
-APPROVERS_CACHE_KEY = "inbox.reply-approvers"
+APPROVERS_CACHE_ENTRY = "inbox.reply-approvers"
 APPROVERS_CACHE_SECONDS = 30
 
 
@@ -43,12 +43,12 @@ def _crisis_owner_id() -> int | None:
 def approvers_named() -> tuple[list[str], list[int], bool]:
     """(roles that approve, named approvers, whether the crisis owner does) as the rule says; cached for
     `APPROVERS_CACHE_SECONDS` because every page's navigation asks, and forgotten when the rule is saved."""
-    cached = cache.get(APPROVERS_CACHE_KEY)
+    cached = cache.get(APPROVERS_CACHE_ENTRY)
     if cached is None:
         rule = approval_rule_current()
         _new_starters, approver_ids = approval_rule_member_ids(rule)
         cached = (list(rule.approver_roles or []), approver_ids, bool(rule.crisis_owner_approves))
-        cache.set(APPROVERS_CACHE_KEY, cached, APPROVERS_CACHE_SECONDS)
+        cache.set(APPROVERS_CACHE_ENTRY, cached, APPROVERS_CACHE_SECONDS)
     roles, approver_ids, owner_approves = cached
     return list(roles), list(approver_ids), bool(owner_approves)
 

@@ -27,7 +27,7 @@ from crisisdesk.models import User
 from crisisdesk.realtime import INBOX_GROUP, publish_on_commit
 from inbox import events
 from inbox.approval_models import RULE_ID, ApprovalDecision, ReplyApproval, ReplyApprovalRule
-from inbox.approval_selectors import APPROVERS_CACHE_KEY
+from inbox.approval_selectors import APPROVERS_CACHE_ENTRY
 from inbox.approvals import approver_may_decide
 from inbox.models import Mention, MentionStatus, Reply, ReplyState
 from inbox.services.approval_gate import approval_groups
@@ -211,7 +211,7 @@ def approval_rule_update(
         rule.save()
         rule.new_starters.set(new_starter_ids)
         rule.approvers.set(approver_ids)
-        transaction.on_commit(lambda: cache.delete(APPROVERS_CACHE_KEY))
+        transaction.on_commit(lambda: cache.delete(APPROVERS_CACHE_ENTRY))
         audit_record(
             actor=actor,
             verb="reply_approval_rule.update",

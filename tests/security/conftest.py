@@ -18,11 +18,14 @@ from escalation.services import escalation_request_create
 from inbox.connectors.base import NormalizedAuthor, NormalizedMention
 from inbox.credentials import credentials_encrypt
 from inbox.models import Channel, ClusterAction, Mention, MentionCluster, Reply, ScheduledPost
+from inbox.models_cases import Case, CaseDelivery
 from inbox.services import mentions_ingest
+from inbox.services.cases import case_open
 from integrations.models import WebhookEndpoint
-from playbooks.models import Alert, AlertRoute, Crisis, Playbook
+from playbooks.models import Alert, AlertRoute, Crisis, Drill, Playbook
 from playbooks.services import (
     crisis_declare,
+    drill_start,
     playbook_revision_propose,
     playbook_version_create,
     statement_submit,
@@ -62,6 +65,9 @@ class World:
     holding_line: HoldingLine
     scheduled_post: ScheduledPost
     alert_route: AlertRoute
+    case: Case
+    case_delivery: CaseDelivery
+    drill: Drill
 
     def users(self) -> dict[str, User | None]:
         return {
@@ -157,6 +163,11 @@ def world(
         created_by=admin_user,
     )
     cluster = MentionCluster.objects.get(pk=mention.cluster_id)
+    with django_capture_on_commit_callbacks(execute=True):
+        case = case_open(actor=community_manager, mention_ids=[mention.pk], case_type="billing")
+    case_delivery = CaseDelivery.objects.create(
+        case=case, kind="private_reply", mention=mention, state="dead", last_error=SCRIPT, created_by=community_manager
+    )
     cluster_action = ClusterAction.objects.create(
         cluster=cluster, kind="hide", actor=community_manager, body=SCRIPT, finished_at=now
     )
@@ -186,4 +197,7 @@ def world(
             created_by=community_manager,
         ),
         alert_route=AlertRoute.objects.create(name=SCRIPT, brand="Telco"),
+        case=case,
+        case_delivery=case_delivery,
+        drill=drill_start(actor=director, compression=10, crisis_id=crisis.pk),
     )

@@ -153,6 +153,8 @@ def url_for(route: str, name: str, world) -> str:
             return ACTIONS[name]
         if kwarg == "chart":
             return "volume"
+        if kwarg == "number":  # a case, by its number
+            return world.case.number
         if kwarg == "role":  # an incident role of the crisis
             return "scribe"
         if kwarg == "token":  # a department channel's link: whoever opens it signs in
@@ -176,6 +178,8 @@ def url_for(route: str, name: str, world) -> str:
             "author_id": world.mention.author,
             "post_id": world.scheduled_post,
             "user_id": world.director,
+            "delivery_id": world.case_delivery,
+            "drill_id": world.drill,
         }
         if kwarg not in objects:
             pytest.fail(f"route {name} takes <{kwarg}>: say which real object fills it")
