@@ -149,7 +149,7 @@ def test_the_crisis_list_query_count_does_not_grow_with_crises(client, community
         )
     with CaptureQueriesContext(connection) as many:
         client.get(reverse("playbooks:crisis_list"))
-    assert len(many) == len(few)
+    assert len(many) <= len(few)  # the second page may read the approvers from the cache
 
 
 # API ------------------------------------------------------------------------------------------
