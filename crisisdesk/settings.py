@@ -318,6 +318,7 @@ POSTMARK_INBOUND_PASSWORD = os.environ.get("POSTMARK_INBOUND_PASSWORD", "")
 ESCALATION_IMAP_URL = os.environ.get("ESCALATION_IMAP_URL", "")
 ESCALATION_IMAP_PASSWORD = os.environ.get("ESCALATION_IMAP_PASSWORD", "")
 CELERY_BEAT_SCHEDULE |= settings_parts.mail_poll_schedule(ESCALATION_IMAP_URL)
+CELERY_BEAT_SCHEDULE |= settings_parts.triage_retrain_schedule(int(os.environ.get("TRIAGE_RETRAIN_HOUR", "3")))
 ALERT_LINK_MAX_AGE_SECONDS = int(os.environ.get("ALERT_LINK_MAX_AGE_SECONDS", str(24 * 3600)))  # "Acknowledge alert"
 CELERY_QUEUES = list(QUEUES)
 if EMBEDDED:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 
 SPECTACULAR_SETTINGS = {
@@ -235,3 +236,8 @@ def mail_poll_schedule(imap_url: str) -> dict[str, dict[str, Any]]:
     if not imap_url:
         return {}
     return {"escalation-mail-poll": {"task": "escalation.mail_answers_poll", "schedule": MAIL_POLL_SECONDS}}
+
+
+def triage_retrain_schedule(hour: int) -> dict[str, dict[str, Any]]:
+    """Nightly, at `hour`:30: each brand's triage model relearns from its new corrections (docs/TRIAGE.md)."""
+    return {"triage-models-retrain": {"task": "triage.models_retrain_due", "schedule": crontab(hour=hour, minute=30)}}

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from crisisdesk.models import User
 from crisisdesk.tasking import reliable_task
+from inbox.models import TriageModelTrigger
+from inbox.triage.selectors import label_corrections_brands_since_last_version
 from inbox.triage.services import mentions_triage_refine
+from inbox.triage.versions import TriageModelError, triage_model_train
 
 # Short tasks keep a shared worker free for escalations: at the embedder's speed (docs/PERFORMANCE.md)
 # 128 texts take well under a second.
@@ -17,3 +21,23 @@ def mentions_refine(mention_ids: list[int]) -> int:
     for start in range(REFINE_CHUNK, len(mention_ids), REFINE_CHUNK):
         mentions_refine.delay(mention_ids[start : start + REFINE_CHUNK])
     return mentions_triage_refine(mention_ids=mention_ids[:REFINE_CHUNK])
+
+
+@reliable_task(name="triage.models_retrain_due")
+def models_retrain_due() -> int:
+    """Nightly: one training task per brand with corrections newer than its latest model version."""
+    brands = label_corrections_brands_since_last_version()
+    for brand in brands:
+        model_retrain.delay(brand, TriageModelTrigger.SCHEDULE)
+    return len(brands)
+
+
+# Training embeds every correction with both embedders (e5 reads ~30 texts/s on a shared worker).
+@reliable_task(name="triage.model_retrain", database_retry=True, max_retries=2, time_limit=900, soft_time_limit=840)
+def model_retrain(brand: str, trigger: str, actor_id: int | None = None) -> str:
+    """Train a version of `brand`'s model; a second delivery trains again and is judged the same way."""
+    actor = User.objects.filter(pk=actor_id).first() if actor_id else None
+    try:
+        return triage_model_train(brand=brand, trigger=trigger, actor=actor).status
+    except TriageModelError as error:
+        return str(error)
