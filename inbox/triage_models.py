@@ -38,7 +38,9 @@ class TriageModelVersion(models.Model):
     version = models.PositiveIntegerField()
     status = models.CharField(max_length=12, choices=TriageModelStatus.choices)
     trigger = models.CharField(max_length=10, choices=TriageModelTrigger.choices)
-    trained_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    trained_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     trained_corrections = models.PositiveIntegerField()
     held_out_corrections = models.PositiveIntegerField()

@@ -14,8 +14,9 @@ from inbox.triage.versions import TriageModelError, triage_model_train
 REFINE_CHUNK = 128
 
 
-@reliable_task(name="triage.mentions_refine", database_retry=True, backoff=True, backoff_max=600, jitter=True,
-               max_retries=3)
+@reliable_task(
+    name="triage.mentions_refine", database_retry=True, backoff=True, backoff_max=600, jitter=True, max_retries=3
+)
 def mentions_refine(mention_ids: list[int]) -> int:
     """Refine freshly ingested mentions with the model tier; safe to run twice. Big batches fan out."""
     for start in range(REFINE_CHUNK, len(mention_ids), REFINE_CHUNK):

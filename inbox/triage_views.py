@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from crisisdesk.models import Role, User
 from crisisdesk.roles import roles_required
-from inbox.models import Channel, TriageModelTrigger, TriageModelVersion
+from inbox.models import Channel, TriageModelStatus, TriageModelTrigger, TriageModelVersion
 from inbox.triage.versions import TriageModelError, triage_model_rollback
 from inbox.triage_tasks import model_retrain
 
@@ -19,16 +19,16 @@ VERSIONS_SHOWN = 10
 
 @roles_required(Role.ADMIN)
 def triage_model_page(request: HttpRequest) -> HttpResponse:
-    brands = sorted(set(Channel.objects.values_list("brand", flat=True)) | set(
-        TriageModelVersion.objects.values_list("brand", flat=True)
-    ))
+    brands = sorted(
+        set(Channel.objects.values_list("brand", flat=True))
+        | set(TriageModelVersion.objects.values_list("brand", flat=True))
+    )
     versions = TriageModelVersion.objects.defer("artefact", "meta").order_by("brand", "-version")
-    rows = [
-        {"brand": brand, "versions": [v for v in versions if v.brand == brand][:VERSIONS_SHOWN]} for brand in brands
-    ]
-    for row in rows:
-        row["active"] = next((v for v in row["versions"] if v.status == "active"), None)
-        row["can_roll_back"] = row["active"] is not None
+    rows = []
+    for brand in brands:
+        shown = [version for version in versions if version.brand == brand][:VERSIONS_SHOWN]
+        active = next((version for version in shown if version.status == TriageModelStatus.ACTIVE), None)
+        rows.append({"brand": brand, "versions": shown, "active": active, "can_roll_back": active is not None})
     return render(request, "inbox/triage_model.html", {"brands": rows})
 
 

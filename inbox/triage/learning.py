@@ -28,7 +28,7 @@ HELD_OUT_PERCENT = 20
 HELD_OUT_SALT = b"crisisdesk-triage-held-out-v1"
 # How hard the brand's heads are pulled towards the shipped ones (on standardised features);
 # with few corrections the pull dominates.
-PRIOR_STRENGTH = 0.05
+PRIOR_STRENGTH = 2.0
 ITERATIONS = 400
 
 
@@ -109,7 +109,7 @@ def features_compute(
     """Embed and read the lexicon signals of the corrected texts, as the model tier does."""
     signals = signal_features(
         [
-            read_signals(TriageInput(text=text, language=language or None), low_accuracy=False)
+            read_signals(TriageInput(text=text, language=language or ""), low_accuracy=False)
             for text, language in zip(texts, languages, strict=True)
         ]
     )
@@ -126,7 +126,9 @@ def _embed(embedder: Embedder, texts: list[str]) -> np.ndarray:
     return np.vstack([embedder.embed(texts[start : start + 64]) for start in range(0, len(texts), 64)])
 
 
-def _heads_adapt(heads: Heads, matrix: np.ndarray, sentiments: list[str], categories: list[str], strength: float) -> Heads:
+def _heads_adapt(
+    heads: Heads, matrix: np.ndarray, sentiments: list[str], categories: list[str], strength: float
+) -> Heads:
     standard = heads.standardise(matrix)
     return Heads(
         mean=heads.mean,

@@ -109,7 +109,8 @@ def _refine_results(*, pending: list[Mention], tier: ModelTriage) -> dict[int, T
         # Each brand's own active model (a version trained on its corrections), else the shipped one.
         mentions = [m for m in pending if m.channel.brand == brand]
         inputs = [_triage_input(m, repeats=repeats[m.pk], in_crisis=crisis_by_brand[brand], now=now) for m in mentions]
-        results.update(zip((m.pk for m in mentions), brand_model_tier(brand, base=tier).triage_batch(inputs), strict=True))
+        answers = brand_model_tier(brand, base=tier).triage_batch(inputs)
+        results.update(zip((m.pk for m in mentions), answers, strict=True))
     return results
 
 

@@ -53,11 +53,17 @@ def corrections_split(rows: list[CorrectedRow]) -> Split:
 
 def model_score(tier: ModelTriage, rows: list[CorrectedRow]) -> dict[str, float]:
     """Macro-F1 of sentiment and category on `rows` through the model tier, and their mean ("score")."""
-    inputs = [TriageInput(text=row.row.text, language=row.row.lang or None) for row in rows]
-    results = [result for start in range(0, len(inputs), 64) for result in tier.triage_batch(inputs[start : start + 64])]
+    inputs = [TriageInput(text=row.row.text, language=row.row.lang or "") for row in rows]
+    results = [
+        result for start in range(0, len(inputs), 64) for result in tier.triage_batch(inputs[start : start + 64])
+    ]
     sentiment = macro_f1([row.row.sentiment for row in rows], [result.sentiment for result in results])
     category = macro_f1([row.row.category for row in rows], [result.category for result in results])
-    return {"sentiment": round(sentiment, 4), "category": round(category, 4), "score": round((sentiment + category) / 2, 4)}
+    return {
+        "sentiment": round(sentiment, 4),
+        "category": round(category, 4),
+        "score": round((sentiment + category) / 2, 4),
+    }
 
 
 def _candidate_fit(*, base: ModelTriage, rows: list[CorrectedRow]) -> Weights:

@@ -68,7 +68,10 @@ def corrected_inbox(channel, manager, *, trained_wrong=False, training=12, held=
         label = wrong if trained_wrong and not held_out(mention.pk) else right
         mention_label_correct(mention_id=mention.pk, field="sentiment", value=label, actor=manager)
         mention_label_correct(
-            mention_id=mention.pk, field="category", value="praise" if label == "positive" else "complaint", actor=manager
+            mention_id=mention.pk,
+            field="category",
+            value="praise" if label == "positive" else "complaint",
+            actor=manager,
         )
         counts["held" if held_out(mention.pk) else "training"] += 1
 
@@ -165,8 +168,14 @@ def always_positive_version(brand: str) -> TriageModelVersion:
         cascade = replace(cascade, sentiment=replace(rigged, coef=np.zeros_like(cascade.sentiment.coef)))
     meta, artefact = weights_to_artefact(replace(shipped, sentiment=rigged, cascade=cascade))
     return TriageModelVersion.objects.create(
-        brand=brand, version=1, status=TriageModelStatus.ACTIVE, trigger="command", trained_corrections=0,
-        held_out_corrections=0, meta=meta, artefact=artefact,
+        brand=brand,
+        version=1,
+        status=TriageModelStatus.ACTIVE,
+        trigger="command",
+        trained_corrections=0,
+        held_out_corrections=0,
+        meta=meta,
+        artefact=artefact,
     )
 
 

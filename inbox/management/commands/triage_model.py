@@ -30,7 +30,7 @@ class Command(BaseCommand):
                 )
             elif action == "rollback":
                 active = triage_model_rollback(brand=brand)
-                self.stdout.write(f"{brand} now runs {'v%d' % active.version if active else 'the shipped model'}")
+                self.stdout.write(f"{brand} now runs {f'v{active.version}' if active else 'the shipped model'}")
             else:
                 self._list(brand)
         except TriageModelError as error:
