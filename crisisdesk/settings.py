@@ -302,6 +302,7 @@ ESCALATION_IMAP_PASSWORD = os.environ.get("ESCALATION_IMAP_PASSWORD", "")
 CELERY_BEAT_SCHEDULE |= settings_parts.mail_poll_schedule(ESCALATION_IMAP_URL)
 # Cases handed off to customer service: HELPDESK_KIND, HELPDESK_URL, HELPDESK_TOKEN… (settings_parts.helpdesk).
 HELPDESK = settings_parts.helpdesk(dict(os.environ))
+CELERY_BEAT_SCHEDULE |= settings_parts.triage_retrain_schedule(int(os.environ.get("TRIAGE_RETRAIN_HOUR", "3")))
 ALERT_LINK_MAX_AGE_SECONDS = int(os.environ.get("ALERT_LINK_MAX_AGE_SECONDS", str(24 * 3600)))  # "Acknowledge alert"
 CELERY_QUEUES = list(QUEUES)
 if EMBEDDED:

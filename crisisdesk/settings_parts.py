@@ -298,3 +298,8 @@ def triage_refine_bounds(environ: dict[str, str]) -> tuple[int, int]:
     """Over TRIAGE_REFINE_BACKLOG_MAX pending mentions (default 2,000), the pending ones under priority
     TRIAGE_REFINE_SHED_BELOW (default 40) keep their fast label ("Model skipped: backlog"); docs/TRIAGE.md."""
     return int(environ.get("TRIAGE_REFINE_BACKLOG_MAX", "2000")), int(environ.get("TRIAGE_REFINE_SHED_BELOW", "40"))
+
+
+def triage_retrain_schedule(hour: int) -> dict[str, dict[str, Any]]:
+    """Nightly, at `hour`:30: each brand's triage model relearns from its new corrections (docs/TRIAGE.md)."""
+    return {"triage-models-retrain": {"task": "triage.models_retrain_due", "schedule": crontab(hour=hour, minute=30)}}

@@ -392,3 +392,4 @@ from inbox.cluster_models import (  # noqa: E402,F401  (models of this app, kept
 from inbox.models_cases import Case, CaseCounter, CaseDelivery  # noqa: E402,F401  (kept in a module of their own)
 from inbox.models_topics import BrandVocabulary  # noqa: E402,F401
 from inbox.post_models import ScheduledPost, ScheduledPostStatus  # noqa: E402,F401  (kept in a module of their own)
+from inbox.triage_models import TriageModelStatus, TriageModelTrigger, TriageModelVersion  # noqa: E402,F401

@@ -6,9 +6,13 @@ import logging
 
 from django.core.cache import cache
 
+from crisisdesk.models import User
 from crisisdesk.tasking import reliable_task
+from inbox.models import TriageModelTrigger
 from inbox.triage.backlog import mentions_refine_drain as refine_queue_drain
+from inbox.triage.selectors import label_corrections_brands_since_last_version
 from inbox.triage.services import mentions_triage_refine
+from inbox.triage.versions import TriageModelError, triage_model_train
 
 logger = logging.getLogger(__name__)
 
@@ -17,8 +21,9 @@ logger = logging.getLogger(__name__)
 REFINE_CHUNK = 128
 
 
-@reliable_task(name="triage.mentions_refine", database_retry=True, backoff=True, backoff_max=600, jitter=True,
-               max_retries=3)
+@reliable_task(
+    name="triage.mentions_refine", database_retry=True, backoff=True, backoff_max=600, jitter=True, max_retries=3
+)
 def mentions_refine(mention_ids: list[int]) -> int:
     """Refine the given mentions (messages sent before the queue moved to the database); safe to run twice."""
     for start in range(REFINE_CHUNK, len(mention_ids), REFINE_CHUNK):
@@ -41,3 +46,23 @@ def refine_wake() -> None:
             mentions_refine_drain.delay()
     except Exception as error:  # noqa: BLE001 - any broker failure; the beat drains what this would have
         logger.warning("Refine wake-up not sent (the beat will drain): %s", error)
+
+
+@reliable_task(name="triage.models_retrain_due")
+def models_retrain_due() -> int:
+    """Nightly: one training task per brand with corrections newer than its latest model version."""
+    brands = label_corrections_brands_since_last_version()
+    for brand in brands:
+        model_retrain.delay(brand, TriageModelTrigger.SCHEDULE)
+    return len(brands)
+
+
+# Training embeds every correction with both embedders (e5 reads ~30 texts/s on a shared worker).
+@reliable_task(name="triage.model_retrain", database_retry=True, max_retries=2, time_limit=900, soft_time_limit=840)
+def model_retrain(brand: str, trigger: str, actor_id: int | None = None) -> str:
+    """Train a version of `brand`'s model; a second delivery trains again and is judged the same way."""
+    actor = User.objects.filter(pk=actor_id).first() if actor_id else None
+    try:
+        return triage_model_train(brand=brand, trigger=trigger, actor=actor).status
+    except TriageModelError as error:
+        return str(error)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from inbox import approval_views, case_views, cluster_views, connect_views, views, views_composer
+from inbox import approval_views, case_views, cluster_views, connect_views, triage_views, views, views_composer
 
 app_name = "inbox"
 
@@ -18,6 +18,9 @@ urlpatterns = [
     path("channels/connect/callback/", connect_views.connect_callback, name="connect_callback"),
     path("channels/<int:channel_id>/test/", connect_views.channel_test, name="channel_test"),
     path("channels/<int:channel_id>/disconnect/", connect_views.channel_disconnect_view, name="channel_disconnect"),
+    path("triage-model/", triage_views.triage_model_page, name="triage_model"),
+    path("triage-model/retrain/", triage_views.triage_model_retrain, name="triage_model_retrain"),
+    path("triage-model/rollback/", triage_views.triage_model_roll_back, name="triage_model_rollback"),
     path("mentions/<int:mention_id>/", views.mention_page, name="detail"),
     path("mentions/<int:mention_id>/assign/", views.mention_assign, name="assign"),
     path("mentions/<int:mention_id>/reply/", views.mention_reply, name="reply"),

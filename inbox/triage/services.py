@@ -104,11 +104,16 @@ def _refine_results(*, pending: list[Mention], tier: ModelTriage) -> dict[int, T
     repeats = mentions_recent_repeats(mentions=pending)
     reader = hooks.crisis_reader()
     crisis_by_brand = {brand: reader.open_crisis_exists(brand=brand) for brand in {m.channel.brand for m in pending}}
-    inputs = [
-        _triage_input(m, repeats=repeats[m.pk], in_crisis=crisis_by_brand[m.channel.brand], now=now)
-        for m in pending
-    ]
-    return dict(zip((m.pk for m in pending), tier.triage_batch(inputs), strict=True))
+    from inbox.triage.brand_models import brand_model_tier  # why: numpy and the weights load only where it runs
+
+    results: dict[int, TriageResult] = {}
+    for brand in crisis_by_brand:
+        # Each brand's own active model (a version trained on its corrections), else the shipped one.
+        mentions = [m for m in pending if m.channel.brand == brand]
+        inputs = [_triage_input(m, repeats=repeats[m.pk], in_crisis=crisis_by_brand[brand], now=now) for m in mentions]
+        answers = brand_model_tier(brand, base=tier).triage_batch(inputs)
+        results.update(zip((m.pk for m in mentions), answers, strict=True))
+    return results
 
 
 def _refined_labels_apply(
