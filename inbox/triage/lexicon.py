@@ -34,6 +34,8 @@ URL = re.compile(r"https?://\S+|www\.\S+")
 HANDLE = re.compile(r"@\w+")
 HASHTAG = re.compile(r"#(\w+)", re.UNICODE)
 TOKEN = re.compile(r"\w+", re.UNICODE)
+# Words between a negator and what it negates that put it out of VADER's three-word reach.
+FILLER = re.compile(r"(?<!\w)(?:a single|one single|even a|even one)(?!\w)", re.IGNORECASE)
 EMOJI = re.compile("[\U0001f300-\U0001faff\u2600-\u27bf\u2764]")
 
 INTENSIFIERS = frozenset(
@@ -83,6 +85,8 @@ class Feeling(NamedTuple):
     negative: int
     positive_words: tuple[str, ...] = ()
     negative_words: tuple[str, ...] = ()
+    # Negative words a negator turned ("nunca un problema"): the model tier tends to mishear them.
+    negated_negatives: int = 0
 
 
 def fold(text: str) -> str:
@@ -272,6 +276,7 @@ def spanish_score(text: str, folded: str) -> Feeling:
     values: dict[int, float] = {}
     shown: dict[int, str] = {}
     spent_negators: set[int] = set()
+    negated_negatives = 0
     word_index = -1
     for index, token in enumerate(tokens):
         if token == BREAK:
@@ -285,6 +290,7 @@ def spanish_score(text: str, folded: str) -> Feeling:
             value *= 1.3
         negator = negated_at(tokens, index) if token not in NEGATORS else None
         if negator is not None:
+            negated_negatives += value < 0
             value *= -0.74
             spent_negators.add(negator)
             shown[index] = " ".join(tokens[negator : index + 1])
@@ -318,6 +324,7 @@ def spanish_score(text: str, folded: str) -> Feeling:
         len(negative_words),
         _counted(positive_words),
         _counted(negative_words),
+        negated_negatives,
     )
 
 
@@ -333,19 +340,29 @@ def english_analyzer():
 def english_score(text: str) -> Feeling:
     """VADER compound for English; handles and links are dropped first (they carry no feeling).
     The words listed are VADER's own, outside a negator's scope."""
-    clean = HANDLE.sub(" ", URL.sub(" ", text))
+    clean = FILLER.sub(" ", HANDLE.sub(" ", URL.sub(" ", text)))
     analyzer = english_analyzer()
     scores = analyzer.polarity_scores(clean)
     positive = round(scores["pos"] * 10)
     negative = round(scores["neg"] * 10)
     tokens = clause_tokens(clean.lower())
     positive_words, negative_words = [], []
+    negated_negatives = 0
     for index, token in enumerate(tokens):
         value = analyzer.lexicon.get(token, 0.0)
-        if value and token not in NEGATORS and negated_at(tokens, index) is None:
+        if not value or token in NEGATORS:
+            continue
+        if negated_at(tokens, index) is None:
             (positive_words if value > 0 else negative_words).append(token)
+        else:
+            negated_negatives += value < 0
     return Feeling(
-        round(scores["compound"], 4), positive, negative, _counted(positive_words), _counted(negative_words)
+        round(scores["compound"], 4),
+        positive,
+        negative,
+        _counted(positive_words),
+        _counted(negative_words),
+        negated_negatives,
     )
 
 

@@ -7,6 +7,7 @@ is stay the same rules, so a better model changes labels, not policy. Reasons ar
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from inbox.triage.base import TriageInput, TriageResult
@@ -59,8 +60,10 @@ class Signals:
     lexicon_positive: int
     lexicon_negative: int
     troll_reasons: list[str] = field(default_factory=list)
+    folded: str = ""
     positive_words: tuple[str, ...] = ()
     negative_words: tuple[str, ...] = ()
+    negated_negatives: int = 0
     sarcasm: list[str] = field(default_factory=list)
     phones: list[str] = field(default_factory=list)
 
@@ -112,6 +115,8 @@ def read_signals(item: TriageInput, *, low_accuracy: bool = True) -> Signals:
         lexicon_negative=feeling.negative + (feeling.positive if sarcasm else 0),
         positive_words=positive_words,
         negative_words=negative_words,
+        negated_negatives=feeling.negated_negatives,
+        folded=folded,
         sarcasm=sarcasm,
         phones=phones(item.text),
     )
@@ -176,7 +181,10 @@ def rule_category(item: TriageInput, signals: Signals, sentiment: str, score: fl
     if is_troll(item, signals, sentiment):
         return "troll"
     strong = signals.has("outage") or signals.has("legal")
-    if sentiment == "negative" and (signals.grievance or score <= -0.5 or not signals.is_question):
+    # A question is a complaint when it is clearly negative or names an outage, a bill or a lawyer;
+    # "How do I cancel my contract?" stays a question.
+    pointed = strong or signals.has("billing") or signals.has("compensation") or score <= -0.5
+    if sentiment == "negative" and (not signals.is_question or pointed):
         return "complaint"
     if strong and score < 0.3 and not signals.is_question:
         return "complaint"
@@ -184,9 +192,17 @@ def rule_category(item: TriageInput, signals: Signals, sentiment: str, score: fl
         return "question"
     if sentiment == "positive":
         return "praise"
-    if signals.has("billing") or signals.has("account") or strong or signals.sarcasm:
+    if strong or signals.sarcasm or ((signals.has("billing") or signals.has("account")) and _personal(signals)):
         return "complaint"
     return "other"
+
+
+PERSONAL = re.compile(r"(?<!\w)(?:me|mi|mis|nos|my|i|we|our|us|meu|minha)(?!\w)")
+
+
+def _personal(signals: Signals) -> bool:
+    """The author speaks about their own bill or account ("me han cobrado", "my bill"), not news."""
+    return bool(PERSONAL.search(signals.folded))
 
 
 def rules_over_model(
@@ -205,6 +221,12 @@ def rules_over_model(
         return sentiment, score, "troll"
     if signals.sarcasm and sentiment != "negative":
         sentiment, score = "negative", min(SARCASM_SCORE, -abs(score))
+    elif sentiment == "negative" and _only_negated_negatives(signals):
+        sentiment, score = sentiment_label(signals.lexicon_score), signals.lexicon_score
+        if category == "complaint":
+            category = rule_category(item, signals, sentiment, score)
+    if category == "other" and sentiment == "negative" and signals.lexicon_score <= NEGATIVE_AT:
+        category = rule_category(item, signals, sentiment, score)
     if category == "troll" and signals.grievance and not signals.has("insult"):
         category = rule_category(item, signals, sentiment, score)
     if (category == "praise" and sentiment != "positive") or (category == "question" and not signals.is_question):
@@ -212,6 +234,17 @@ def rules_over_model(
     if signals.sarcasm and category == "praise":
         category = "complaint"
     return sentiment, score, category
+
+
+def _only_negated_negatives(signals: Signals) -> bool:
+    """Every negative word is negated ("no está mal", "never had a single problem") and the lexicon
+    comes out positive: the model's negative there is the negation it did not hear."""
+    return (
+        signals.negated_negatives > 0
+        and not signals.negative_words
+        and signals.lexicon_score >= POSITIVE_AT
+        and not (signals.has("outage") or signals.has("legal") or signals.has("insult") or signals.sarcasm)
+    )
 
 
 def _reach_points(item: TriageInput) -> tuple[int, list[str]]:
@@ -328,10 +361,10 @@ def _action(signals: Signals, category: str) -> tuple[str, str]:
         return "escalate", "tecnica"
     if signals.has("tragedy") or signals.has("media"):
         return "escalate", "comunicacion"
+    if category not in ("complaint", "question"):
+        return "watch", ""
     if signals.has("billing"):
         return "customer_service", "comercial"
     if signals.has("account"):
         return "customer_service", "atencion-cliente"
-    if category in ("complaint", "question"):
-        return "reply", ""
-    return "watch", ""
+    return "reply", ""
