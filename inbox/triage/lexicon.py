@@ -18,14 +18,15 @@ from typing import NamedTuple
 
 from inbox.triage.patterns import (
     BREAK,
+    CLAUSE_BREAK,
+    NEGATION_SCOPE,
     NEGATORS,
-    PhraseIndex,
     clause_tokens,
     contact_hits,
+    inflected_phrase_regex,
     negated_at,
     negated_before,
     stem,
-    stem_phrase,
 )
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -111,9 +112,9 @@ class SpanishLexicon:
     stems: dict[str, float]
     phrases: tuple[tuple[str, float], ...]
     emoji: dict[str, float]
-    # Snowball stems of the whole words (5+ letters, one polarity), and the stem-matched phrases.
+    # Snowball stems of the whole words (5+ letters, one polarity); the phrases with inflected words.
     word_stems: dict[str, float]
-    stem_phrases: PhraseIndex
+    inflected_phrases: re.Pattern[str] | None
 
     def valence(self, token: str) -> float:
         return _valence(self, token)
@@ -173,14 +174,18 @@ def spanish_lexicon() -> SpanishLexicon:
         if root in by_stem and (by_stem[root] > 0) != (value > 0):
             mixed.add(root)
         by_stem.setdefault(root, value)
-    stemmed = [stem_phrase(phrase.strip(), prefix_last=False, value=value) for phrase, value in phrases]
+    inflected = [
+        f"(?P<p{index}>{regex})"
+        for index, (phrase, _) in enumerate(phrases)
+        if (regex := inflected_phrase_regex(phrase.strip(), prefix_last=False)) is not None
+    ]
     return SpanishLexicon(
         words=words,
         stems=stems,
         phrases=tuple(phrases),
         emoji=emoji,
         word_stems={root: value for root, value in by_stem.items() if root not in mixed},
-        stem_phrases=PhraseIndex([phrase for phrase in stemmed if phrase is not None]),
+        inflected_phrases=re.compile(r"(?<!\w)(?:" + "|".join(inflected) + ")") if inflected else None,
     )
 
 
@@ -189,9 +194,18 @@ def signal_patterns() -> dict[str, re.Pattern[str]]:
     """One compiled alternation per signal; a phrase matches where a word starts."""
     raw = json.loads((DATA_DIR / "signals.json").read_text(encoding="utf-8"))
     return {
-        name: re.compile(r"(?<!\w)(?:" + "|".join(_phrase_regex(p) for p in raw[name]) + ")")
-        for name in SIGNALS
+        name: re.compile(r"(?<!\w)(?:" + "|".join(_phrase_regexes(raw[name])) + ")") for name in SIGNALS
     }
+
+
+def _phrase_regexes(phrases: list[str]) -> list[str]:
+    """Each phrase; one of several words with its words inflected ("prestamos rapidos")."""
+    regexes = []
+    for phrase in phrases:
+        folded = fold(phrase)
+        inflected = inflected_phrase_regex(folded.strip(" .,"), prefix_last=not folded.endswith((" ", ".", ",")))
+        regexes.append(inflected if inflected is not None else _phrase_regex(phrase))
+    return regexes
 
 
 def _phrase_regex(phrase: str) -> str:
@@ -202,22 +216,6 @@ def _phrase_regex(phrase: str) -> str:
     return re.escape(folded) + r"\w*"
 
 
-@lru_cache(maxsize=1)
-def signal_stem_phrases() -> dict[str, PhraseIndex]:
-    """The signals' phrases of two or more words, matched on stems too (inner words inflect)."""
-    raw = json.loads((DATA_DIR / "signals.json").read_text(encoding="utf-8"))
-    indexes = {}
-    for name in SIGNALS:
-        phrases = []
-        for entry in raw[name]:
-            folded = fold(entry)
-            phrase = stem_phrase(folded.strip(" .,"), prefix_last=not folded.endswith((" ", ".", ",")))
-            if phrase is not None:
-                phrases.append(phrase)
-        indexes[name] = PhraseIndex(phrases)
-    return indexes
-
-
 def signal_hits(folded: str) -> dict[str, list[str]]:
     """Which phrases of each signal occur in already folded text.
 
@@ -225,10 +223,7 @@ def signal_hits(folded: str) -> dict[str, list[str]]:
     stems as well ("prestamos rapidos"); a grievance or outage inside a negator's scope does not
     count ("nunca un problema", "sin problemas"); WhatsApp or Telegram as a contact is a spam sign.
     """
-    text = " ".join(HANDLE.sub(" ", folded).split())
-    padded = text + " "
-    tokens = clause_tokens(text)
-    stems = [token if token == BREAK else stem(token) for token in tokens]
+    padded = " ".join(HANDLE.sub(" ", folded).split()) + " "
     hits: dict[str, list[str]] = {}
     for name, pattern in signal_patterns().items():
         found = set()
@@ -237,12 +232,6 @@ def signal_hits(folded: str) -> dict[str, list[str]]:
             if name in NEGATABLE and phrase.split()[0] not in NEGATORS and negated_before(padded[: match.start()]):
                 continue
             found.add(phrase)
-        for index, stem_match in signal_stem_phrases()[name].find(stems):
-            words = stem_match.key.split()
-            if name in NEGATABLE and words[0] not in NEGATORS and negated_at(tokens, index) is not None:
-                continue
-            if not any(phrase.startswith(words[0][:3]) for phrase in found):
-                found.add(" ".join(tokens[index : index + len(words)]))
         if found:
             hits[name] = sorted(found)
     contacts = contact_hits(folded)
@@ -305,10 +294,10 @@ def spanish_score(text: str, folded: str) -> Feeling:
     negative_words = [shown.get(index, tokens[index]) for index, value in values.items() if value < 0]
     total = sum(values.values())
     padded = " " + " ".join(words) + " "
-    stems = [token if token == BREAK else stem(token) for token in tokens]
-    stem_found = {phrase.key for _, phrase in lexicon.stem_phrases.find(stems)}
-    for phrase, value in lexicon.phrases:
-        if phrase in padded or phrase.strip() in stem_found:
+    inflected = lexicon.inflected_phrases
+    found = {int(m.lastgroup[1:]) for m in inflected.finditer(padded) if m.lastgroup} if inflected else set()
+    for index, (phrase, value) in enumerate(lexicon.phrases):
+        if phrase in padded or index in found:
             total += value
             (positive_words if value > 0 else negative_words).append(phrase.strip())
     for char in EMOJI.findall(text):
@@ -345,17 +334,19 @@ def english_score(text: str) -> Feeling:
     scores = analyzer.polarity_scores(clean)
     positive = round(scores["pos"] * 10)
     negative = round(scores["neg"] * 10)
-    tokens = clause_tokens(clean.lower())
     positive_words, negative_words = [], []
     negated_negatives = 0
-    for index, token in enumerate(tokens):
-        value = analyzer.lexicon.get(token, 0.0)
-        if not value or token in NEGATORS:
-            continue
-        if negated_at(tokens, index) is None:
-            (positive_words if value > 0 else negative_words).append(token)
-        else:
-            negated_negatives += value < 0
+    lexicon = analyzer.lexicon
+    for clause in CLAUSE_BREAK.split(clean.lower()):
+        words = TOKEN.findall(clause)
+        for index, token in enumerate(words):
+            value = lexicon.get(token)
+            if not value or token in NEGATORS:
+                continue
+            if NEGATORS.isdisjoint(words[max(0, index - NEGATION_SCOPE) : index]):
+                (positive_words if value > 0 else negative_words).append(token)
+            else:
+                negated_negatives += value < 0
     return Feeling(
         round(scores["compound"], 4),
         positive,

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 import threading
-from dataclasses import dataclass
 from functools import lru_cache
 
 import Stemmer
@@ -27,6 +26,7 @@ NEGATORS = frozenset(
 # Words, or a single clause break, as the tokens the negation and phrase matching walk over.
 CLAUSE_TOKEN = re.compile(r"\w+|[.,;:!?¿¡…()\"“”]+", re.UNICODE)
 BREAK = "|"
+CLAUSE_BREAK = re.compile(r"[.,;:!?¿¡…()\"“”]+")
 
 # Phone numbers, on the original text: Spanish (9 digits from 6, 7, 8 or 9, with or without +34/0034)
 # or international (+ or 00 and 10–15 digits). Separators: spaces, dots, dashes.
@@ -124,55 +124,26 @@ def sarcasm_hits(folded: str) -> list[str]:
     return found
 
 
-@dataclass(frozen=True, slots=True)
-class StemPhrase:
-    """A phrase of two or more words, matched on stems: "prestamo rapido" also finds "préstamos rápidos"."""
+def inflected_phrase_regex(phrase: str, *, prefix_last: bool) -> str | None:
+    """A regex on folded text for a phrase of two or more words whose words may inflect.
 
-    key: str
-    words: tuple[frozenset[str], ...]
-    prefix_last: bool
-    value: float = 0.0
-
-
-def stem_phrase(phrase: str, *, prefix_last: bool, value: float = 0.0) -> StemPhrase | None:
-    """None for a single word or a phrase with signs in it (those match on the folded text only)."""
+    Each word of four letters or more becomes its Snowball stems plus up to four letters
+    ("prestamo rapido" finds "préstamos rápidos", "me gusta" "me gustan"); shorter words stay as
+    written, or take a plural s. The last word of a stem-style phrase takes any ending. None for one
+    word or a phrase with signs in it (those match as written).
+    """
     words = phrase.split()
     if len(words) < 2 or not all(word.isalnum() for word in words):
         return None
-    return StemPhrase(phrase, tuple(word_stems(word) for word in words), prefix_last, value)
-
-
-class PhraseIndex:
-    """Stem phrases by the stems of their first word, so finding them costs one look-up per text word."""
-
-    def __init__(self, phrases: list[StemPhrase]) -> None:
-        self._by_first: dict[str, list[StemPhrase]] = {}
-        for phrase in phrases:
-            for first in phrase.words[0]:
-                self._by_first.setdefault(first, []).append(phrase)
-
-    def find(self, stems: list[str]) -> list[tuple[int, StemPhrase]]:
-        """(position, phrase) for each phrase starting at a position of `stems` (clause tokens' stems)."""
-        found = []
-        for index, first in enumerate(stems):
-            for phrase in self._by_first.get(first, ()):
-                if _phrase_at(phrase, stems, index):
-                    found.append((index, phrase))
-        return found
-
-
-def _phrase_at(phrase: StemPhrase, stems: list[str], index: int) -> bool:
-    last = len(phrase.words) - 1
-    if index + last >= len(stems):
-        return False
-    for offset in range(1, last + 1):
-        token, options = stems[index + offset], phrase.words[offset]
-        if token in options:
+    parts = []
+    for position, word in enumerate(words):
+        last = position == len(words) - 1
+        if len(word) < 4:
+            parts.append(re.escape(word) + (r"\w*" if last and prefix_last else "s?"))
             continue
-        if offset == last and phrase.prefix_last and any(token.startswith(option) for option in options):
-            continue
-        return False
-    return True
+        alternatives = "|".join(sorted({re.escape(s) for s in word_stems(word) if len(s) >= 3} | {re.escape(word)}))
+        parts.append(f"(?:{alternatives})" + (r"\w*" if last and prefix_last else r"\w{0,4}"))
+    return " ".join(parts) + r"(?!\w)"
 
 
 def negated_before(folded_prefix: str) -> bool:
