@@ -154,6 +154,8 @@ class Mention(models.Model):
     suggested_department = models.CharField(max_length=64, blank=True)
     triage_reasons = models.JSONField(default=list, blank=True)
     triage_tier = models.CharField(max_length=16, blank=True)
+    # The model tier's probability for the category; NULL when rules decided (the fast tier, or a rule).
+    triage_confidence = models.FloatField(null=True, blank=True)
     # Likes, reposts, replies the network reported (X public_metrics and the like): reach-weighted detection.
     engagement = models.PositiveIntegerField(default=0, db_default=0)
 

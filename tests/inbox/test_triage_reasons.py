@@ -11,12 +11,13 @@ import csv
 import random
 
 import pytest
+from django.utils import translation
 
 from bench.corpus import mention_text
 from inbox.connectors.simulator import scripted_day
 from inbox.triage import TriageInput, TriageResult, fast_tier
 from inbox.triage.model import WEIGHTS_DIR
-from inbox.triage.reasons import R_INSULTS, R_INSULTS_GRIEVANCE, reason_problems, reasons_consistent
+from inbox.triage.reasons import R_INSULTS, R_INSULTS_GRIEVANCE, reason_display, reason_problems, reasons_consistent
 from inbox.triage.topics import demo_topic_matcher
 from tests.inbox.test_triage_hard_cases import CASES
 
@@ -63,6 +64,12 @@ def test_the_check_catches_a_troll_with_a_real_grievance_and_a_spam_suggested_fo
     assert not reasons_consistent(result("praise", ["Very negative"], sentiment="positive"))
     assert not reasons_consistent(result("complaint", ["Positive words: genial"]))
     assert reasons_consistent(result("troll", [R_INSULTS], action="ignore"))
+
+
+def test_a_reason_is_shown_with_its_label_in_the_page_language():
+    with translation.override("es"):
+        assert reason_display("Legal threat: abogado, ocu") == "Amenaza legal: abogado, ocu"
+    assert reason_display("Open crisis") == "Open crisis"
 
 
 def test_there_are_a_few_hundred_varied_posts():
