@@ -223,7 +223,7 @@ def signal_hits(folded: str) -> dict[str, list[str]]:
     stems as well ("prestamos rapidos"); a grievance or outage inside a negator's scope does not
     count ("nunca un problema", "sin problemas"); WhatsApp or Telegram as a contact is a spam sign.
     """
-    padded = " ".join(HANDLE.sub(" ", folded).split()) + " "
+    padded = " ".join(FILLER.sub(" ", HANDLE.sub(" ", folded)).split()) + " "
     hits: dict[str, list[str]] = {}
     for name, pattern in signal_patterns().items():
         found = set()
@@ -334,7 +334,8 @@ def english_score(text: str) -> Feeling:
     scores = analyzer.polarity_scores(clean)
     positive = round(scores["pos"] * 10)
     negative = round(scores["neg"] * 10)
-    positive_words, negative_words = [], []
+    positive_words: list[str] = []
+    negative_words: list[str] = []
     negated_negatives = 0
     lexicon = analyzer.lexicon
     for clause in CLAUSE_BREAK.split(clean.lower()):

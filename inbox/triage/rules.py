@@ -237,13 +237,14 @@ def rules_over_model(
 
 
 def _only_negated_negatives(signals: Signals) -> bool:
-    """Every negative word is negated ("no está mal", "never had a single problem") and the lexicon
-    comes out positive: the model's negative there is the negation it did not hear."""
+    """Every negative word is negated ("no está mal", "never had a single problem"), the lexicon comes
+    out positive and nothing is wrong (no grievance left): the model's negative there is the negation
+    it did not hear. With a grievance ("seguís sin decir nada… ni un triste café") the model stands."""
     return (
         signals.negated_negatives > 0
         and not signals.negative_words
         and signals.lexicon_score >= POSITIVE_AT
-        and not (signals.has("outage") or signals.has("legal") or signals.has("insult") or signals.sarcasm)
+        and not (signals.grievance or signals.has("insult") or signals.sarcasm)
     )
 
 
