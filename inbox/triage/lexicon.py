@@ -259,41 +259,13 @@ def spanish_score(text: str, folded: str) -> Feeling:
     tokens = clause_tokens(clean)
     original_tokens = TOKEN.findall(HANDLE.sub(" ", URL.sub(" ", text)))
     shouting = [token.isupper() and len(token) > 2 for token in original_tokens]
-    all_caps = bool(shouting) and all(shouting)
-    words = [token for token in tokens if token != BREAK]
-    contrast_at = next((index for index, token in enumerate(words) if token in CONTRAST), None)
-    values: dict[int, float] = {}
-    shown: dict[int, str] = {}
-    spent_negators: set[int] = set()
-    negated_negatives = 0
-    word_index = -1
-    for index, token in enumerate(tokens):
-        if token == BREAK:
-            continue
-        word_index += 1
-        value = lexicon.valence(token)
-        if not value:
-            continue
-        window = words[max(0, word_index - 3) : word_index]
-        if any(word in INTENSIFIERS for word in window[-2:]):
-            value *= 1.3
-        negator = negated_at(tokens, index) if token not in NEGATORS else None
-        if negator is not None:
-            negated_negatives += value < 0
-            value *= -0.74
-            spent_negators.add(negator)
-            shown[index] = " ".join(tokens[negator : index + 1])
-        if word_index < len(shouting) and shouting[word_index] and not all_caps:
-            value *= 1.25
-        if contrast_at is not None:
-            value *= 0.5 if word_index < contrast_at else 1.5
-        values[index] = value
-    for index in spent_negators:
-        values.pop(index, None)
+    if shouting and all(shouting):
+        shouting = [False] * len(shouting)
+    values, shown, negated_negatives = _word_values(lexicon, tokens, shouting)
     positive_words = [shown.get(index, tokens[index]) for index, value in values.items() if value > 0]
     negative_words = [shown.get(index, tokens[index]) for index, value in values.items() if value < 0]
     total = sum(values.values())
-    padded = " " + " ".join(words) + " "
+    padded = " " + " ".join(token for token in tokens if token != BREAK) + " "
     inflected = lexicon.inflected_phrases
     found = {int(m.lastgroup[1:]) for m in inflected.finditer(padded) if m.lastgroup} if inflected else set()
     for index, (phrase, value) in enumerate(lexicon.phrases):
@@ -315,6 +287,43 @@ def spanish_score(text: str, folded: str) -> Feeling:
         _counted(negative_words),
         negated_negatives,
     )
+
+
+def _word_values(
+    lexicon: SpanishLexicon, tokens: list[str], shouting: list[bool]
+) -> tuple[dict[int, float], dict[int, str], int]:
+    """Each feeling word's weighed valence by token index, the negated ones as shown ("no esta mal"),
+    and how many negative words a negator turned. A negator that turned a word loses its own valence."""
+    words = [token for token in tokens if token != BREAK]
+    contrast_at = next((index for index, token in enumerate(words) if token in CONTRAST), None)
+    values: dict[int, float] = {}
+    shown: dict[int, str] = {}
+    spent_negators: set[int] = set()
+    negated_negatives = 0
+    word_index = -1
+    for index, token in enumerate(tokens):
+        if token == BREAK:
+            continue
+        word_index += 1
+        value = lexicon.valence(token)
+        if not value:
+            continue
+        if any(word in INTENSIFIERS for word in words[max(0, word_index - 2) : word_index]):
+            value *= 1.3
+        negator = negated_at(tokens, index) if token not in NEGATORS else None
+        if negator is not None:
+            negated_negatives += value < 0
+            value *= -0.74
+            spent_negators.add(negator)
+            shown[index] = " ".join(tokens[negator : index + 1])
+        if word_index < len(shouting) and shouting[word_index]:
+            value *= 1.25
+        if contrast_at is not None:
+            value *= 0.5 if word_index < contrast_at else 1.5
+        values[index] = value
+    for index in spent_negators:
+        values.pop(index, None)
+    return values, shown, negated_negatives
 
 
 @lru_cache(maxsize=1)
