@@ -169,6 +169,8 @@ class Mention(models.Model):
         max_length=8, choices=TriageRefine.choices, blank=True, default="", db_default=""
     )
     triage_refine_claimed_until = models.DateTimeField(null=True, blank=True)
+    # The model tier's probability for the category; NULL when rules decided (the fast tier, or a rule).
+    triage_confidence = models.FloatField(null=True, blank=True)
     # Likes, reposts, replies the network reported (X public_metrics and the like): reach-weighted detection.
     engagement = models.PositiveIntegerField(default=0, db_default=0)
 

@@ -299,7 +299,13 @@ def mention_relabel(request: HttpRequest, mention_id: int) -> HttpResponse:
     except TriageError as error:
         if not Mention.objects.filter(pk=mention_id).exists():
             raise Http404(str(error)) from error
+        if _wants_json(request):
+            return JsonResponse({"error": str(error)}, status=400)
         return _refused(request, mention_id, str(error))
+    done = _("Corrected: %(label)s.") % {"label": dict(Category.choices + Sentiment.choices).get(value, value)}
+    if _wants_json(request):
+        return JsonResponse({"message": done, "ids": [mention_id]})
+    messages.success(request, done)
     return redirect("inbox:detail", mention_id=mention_id)
 
 

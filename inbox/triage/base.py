@@ -37,6 +37,9 @@ class TriageResult:
     reasons: list[str] = field(default_factory=list)
     topics: list[str] = field(default_factory=list)
     tier: str = "fast"
+    # The model tier's probability for the category it chose; None when rules decided (the fast tier,
+    # or a rule that overrode the model: spam, troll history, sarcasm).
+    confidence: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -27,7 +27,7 @@ import numpy as np
 from inbox.triage.base import TriageInput, TriageResult
 from inbox.triage.fast import FastTriage
 from inbox.triage.lexicon import URL
-from inbox.triage.rules import Signals, decide, is_spam, is_troll, read_signals
+from inbox.triage.rules import Signals, decide, read_signals, rules_over_model
 
 logger = logging.getLogger(__name__)
 
@@ -384,10 +384,11 @@ class ModelTriage:
         sentiment = classes[int(sentiment_row.argmax())]
         probability = dict(zip(classes, sentiment_row.tolist(), strict=True))
         score = probability.get("positive", 0.0) - probability.get("negative", 0.0)
-        category = self._weights.category.classes[int(category_row.argmax())]
-        # Author history and spam patterns are not in the text the model saw; the shared rules are.
-        if is_spam(signals):
-            category = "spam"
-        elif is_troll(item, signals, sentiment):
-            category = "troll"
-        return decide(item, signals, sentiment=sentiment, score=score, category=category, tier=self.name)
+        categories = self._weights.category.classes
+        category = categories[int(category_row.argmax())]
+        # Author history, spam patterns and sarcasm are not in what the model saw; the shared rules are.
+        sentiment, score, final = rules_over_model(item, signals, sentiment=sentiment, score=score, category=category)
+        confidence = float(category_row[categories.index(final)]) if final == category else None
+        return decide(
+            item, signals, sentiment=sentiment, score=score, category=final, tier=self.name, confidence=confidence
+        )

@@ -33,6 +33,7 @@ REFINED_FIELDS = (
     "triage_tier",
     "triage_refine",
     "triage_refine_claimed_until",
+    "triage_confidence",
 )
 CORRECTABLE: dict[str, tuple[str, ...]] = {
     "sentiment": tuple(Sentiment.values),
@@ -140,9 +141,13 @@ def _refined_labels_apply(
             "suggested_department": result.suggested_department,
             "triage_reasons": result.reasons,
             "triage_tier": result.tier,
+            "triage_confidence": result.confidence,
         }
+        kept = corrected.get(mention.pk, set())
+        if "category" in kept:
+            kept = kept | {"triage_confidence"}
         for field, value in values.items():
-            if field not in corrected.get(mention.pk, set()):
+            if field not in kept:
                 setattr(mention, field, value)
         # Out of the refine queue (inbox/triage/backlog.py) in the same write.
         mention.triage_refine, mention.triage_refine_claimed_until = "", None
@@ -195,7 +200,11 @@ def mention_label_correct(*, mention_id: int, field: str, value: str, actor: Use
             mention=mention, field=field, old_value=old_value[:40], new_value=value, corrected_by=actor
         )
         setattr(mention, field, int(value) if field == "priority" else value)
-        mention.save(update_fields=[field])
+        # A person's category has no model probability behind it.
+        confidence = ["triage_confidence"] if field == "category" else []
+        if confidence:
+            mention.triage_confidence = None
+        mention.save(update_fields=[field, *confidence])
         if field == "category":
             _author_troll_history_update(mention=mention, old_value=old_value, new_value=value)
         audit_record(

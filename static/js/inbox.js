@@ -1,5 +1,6 @@
 // Keyboard-driven triage. On the inbox: j/k move, Enter/o open, a assign to me, r reply, e escalate,
-// h hide (asks a reason), x select for bulk, / search. On a mention: r, e, h, a act on it. ? shows help.
+// h hide (asks a reason), x select for bulk, / search, 1–6 correct the category. On a mention: r, e, h,
+// a and 1–6 act on it. ? shows help.
 // Rows are server-rendered; this script only moves focus, ticks boxes and submits forms.
 (function () {
   "use strict";
@@ -10,6 +11,9 @@
   }
 
   function helpDialog() { return document.getElementById("shortcuts-help"); }
+
+  // One key corrects triage's category; the order of the categories in the model (and in the help).
+  const CATEGORY_KEYS = { 1: "complaint", 2: "question", 3: "praise", 4: "troll", 5: "spam", 6: "other" };
 
   function showHelp() {
     const dialog = helpDialog();
@@ -114,6 +118,27 @@
     updateCount();
   }
 
+  async function correctRow(row, category) {
+    const table = document.getElementById("mention-table");
+    const form = document.getElementById("bulk-form");
+    if (!row || !table || !form || !table.dataset.mayAct || !row.dataset.relabelUrl) return false;
+    const data = new FormData();
+    data.set("csrfmiddlewaretoken", form.querySelector("[name=csrfmiddlewaretoken]").value);
+    data.set("field", "category");
+    data.set("value", category);
+    if (window.CrisisDeskNotifications) window.CrisisDeskNotifications.markOwn([row.dataset.mentionId]);
+    const response = await fetch(row.dataset.relabelUrl, {
+      method: "POST", body: data, credentials: "same-origin", headers: { Accept: "application/json" },
+    });
+    let answer = {};
+    try { answer = await response.json(); } catch (error) { answer = {}; }
+    if (window.CrisisDesk) {
+      window.CrisisDesk.toast(String(answer.message || answer.error || response.status));
+      if (response.ok) window.CrisisDesk.refreshRow(Number(row.dataset.mentionId));
+    }
+    return true;
+  }
+
   function askHideReason(row) {
     const reason = document.getElementById("bulk-reason");
     if (!reason || !row) return;
@@ -133,6 +158,8 @@
       case "a": assignToMe(row); return Boolean(row);
       case "x": toggleSelected(row); return Boolean(row);
       case "h": askHideReason(row); return Boolean(row);
+      case "1": case "2": case "3": case "4": case "5": case "6":
+        correctRow(row, CATEGORY_KEYS[event.key]); return Boolean(row);
       case "/": {
         const search = document.getElementById("id_q");
         if (search) { search.focus(); search.select(); return true; }
@@ -190,6 +217,13 @@
       case "r": return focusField("id_body");
       case "e": return focusField("escalate-question");
       case "h": return focusField("id_reason");
+      case "1": case "2": case "3": case "4": case "5": case "6": {
+        const select = document.getElementById("relabel-category");
+        if (!select || !select.form) return false;
+        select.value = CATEGORY_KEYS[event.key];
+        select.form.requestSubmit();
+        return true;
+      }
       case "a": {
         const form = document.getElementById("assign-to-me-form");
         if (form) { form.requestSubmit(); return true; }

@@ -46,3 +46,36 @@ def test_relabelling_an_unknown_mention_is_404_and_directors_may_not_relabel(cli
     client.force_login(director)
     response = client.post(f"/inbox/mentions/{mention.pk}/relabel/", {"field": "category", "value": "spam"})
     assert response.status_code == 403
+
+
+def test_the_inbox_script_corrects_a_category_and_gets_a_message_back(client, community_manager):
+    mention = MentionFactory(category="spam")
+    client.force_login(community_manager)
+    response = client.post(
+        f"/inbox/mentions/{mention.pk}/relabel/",
+        {"field": "category", "value": "question"},
+        headers={"Accept": "application/json"},
+    )
+    assert response.status_code == 200
+    assert response.json() == {"message": "Corrected: Question.", "ids": [mention.pk]}
+    refused = client.post(
+        f"/inbox/mentions/{mention.pk}/relabel/",
+        {"field": "category", "value": "furious"},
+        headers={"Accept": "application/json"},
+    )
+    assert refused.status_code == 400
+    assert "furious" in refused.json()["error"]
+
+
+def test_the_mention_and_its_queue_row_show_the_reasons_and_the_confidence(client, community_manager):
+    mention = MentionFactory(
+        text="Me vais a oír, abogado ya", triage_tier="model", triage_confidence=0.873,
+        triage_reasons=["Legal threat: abogado"],
+    )
+    client.force_login(community_manager)
+    page = client.get(f"/inbox/mentions/{mention.pk}/").content.decode()
+    assert 'data-testid="triage-confidence">87 %<' in page
+    assert '<span class="tag">Legal threat: abogado</span>' in page
+    rows = client.get("/inbox/").content.decode()
+    assert 'data-testid="row-confidence">87 %<' in rows
+    assert "Legal threat: abogado" in rows

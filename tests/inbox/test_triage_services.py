@@ -101,7 +101,17 @@ def test_refine_relabels_with_the_model_and_keeps_human_corrections(community_ma
     corrected.refresh_from_db()
     assert (question.category, question.triage_tier) == ("question", "model")
     assert (corrected.category, corrected.triage_tier, corrected.sentiment) == ("other", "model", "positive")
+    # The model's confidence comes with its category, and not over a person's category
+    assert 0.0 < question.triage_confidence <= 1.0
+    assert corrected.triage_confidence is None
     assert mentions_triage_refine(mention_ids=[question.pk, corrected.pk]) == 0
+
+
+def test_a_corrected_category_drops_the_models_confidence(community_manager):
+    mention = MentionFactory(category="spam", triage_tier="model", triage_confidence=0.55)
+    mention_label_correct(mention_id=mention.pk, field="category", value="question", actor=community_manager)
+    mention.refresh_from_db()
+    assert (mention.category, mention.triage_confidence) == ("question", None)
 
 
 def test_refine_sees_an_author_repeating_the_same_message():
