@@ -29,6 +29,16 @@ def crisis_roles(*, crisis_id: int) -> list[CrisisRole]:
     )
 
 
+def crisis_approvers(*, crisis_id: int) -> list[User]:
+    """The people named approvers of this crisis, in the order they were named (active accounts only)."""
+    return [
+        role.user
+        for role in CrisisRole.objects.filter(crisis_id=crisis_id, role=IncidentRole.APPROVER, user__is_active=True)
+        .select_related("user")
+        .order_by("assigned_at", "id")
+    ]
+
+
 def crisis_role_holder(*, crisis_id: int, role: str) -> int | None:
     """The person holding `role` (the first named, for approvers); None when nobody does."""
     return (

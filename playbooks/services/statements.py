@@ -18,6 +18,7 @@ from inbox.post_checks import post_refusal
 from playbooks import events
 from playbooks.content import content_clean
 from playbooks.errors import CrisisError, CrisisForbidden, CrisisNotFound
+from playbooks.incident_selectors import crisis_approvers
 from playbooks.models import (
     ACTIVE_CRISIS_STATUSES,
     ApprovalMode,
@@ -34,7 +35,8 @@ MAX_STATEMENT_LENGTH = 5000
 
 
 def statement_submit(*, crisis_id: int, author: User, body: str) -> Statement:
-    """A public statement waits for the playbook's approvers, who see it live in their user groups.
+    """A public statement waits for the crisis's named approvers (its incident roles), else the playbook's;
+    they see it live in their user groups.
 
     Four eyes: the author is never one of its approvers. If the playbook names only the author, the
     statement waits with no approver and the crisis room says another approver is needed.
@@ -50,7 +52,9 @@ def statement_submit(*, crisis_id: int, author: User, body: str) -> Statement:
         if crisis.status not in ACTIVE_CRISIS_STATUSES:
             raise CrisisError(_("Statements need an active crisis."))
         content = content_clean(crisis.playbook_content)
-        named = users_named(content["approvers"] or content["decision_makers"] or ["role:director"])
+        named = crisis_approvers(crisis_id=crisis.pk) or users_named(
+            content["approvers"] or content["decision_makers"] or ["role:director"]
+        )
         if not named:
             raise CrisisError(_("The playbook names no one who can approve statements."))
         approvers = [user for user in named if user.pk != author.pk]

@@ -119,6 +119,20 @@ def test_approvers_are_several_and_one_can_be_taken_off(outage, community_manage
     ]
 
 
+def test_the_named_approvers_are_the_ones_a_statement_waits_for(
+    outage, community_manager, other_community_manager, director
+):
+    services.crisis_role_assign(
+        crisis_id=outage.pk, role="approver", user_id=other_community_manager.pk, actor=community_manager
+    )
+    services.crisis_role_assign(crisis_id=outage.pk, role="approver", user_id=community_manager.pk, actor=director)
+
+    statement = services.statement_submit(crisis_id=outage.pk, author=community_manager, body="Estamos en ello.")
+
+    # The author is never their own approver (four eyes); the playbook's directors are not asked.
+    assert list(statement.approvers.values_list("pk", flat=True)) == [other_community_manager.pk]
+
+
 def test_a_community_manager_outside_the_crisis_team_cannot_name_roles_or_assign_steps(
     client, outage, outsider, other_community_manager
 ):
