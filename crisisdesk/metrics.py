@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import cast
 
 import redis
 from django.conf import settings
@@ -150,7 +150,7 @@ def broker_unacknowledged() -> float:
     url = settings.CELERY_BROKER_URL
     if not _is_redis(url):
         return 0.0
-    return float(_broker_client(url).hlen(_REDIS_UNACKED_KEY))
+    return float(cast(int, _broker_client(url).hlen(_REDIS_UNACKED_KEY)))  # the synchronous client: an int
 
 
 def broker_unacknowledged_gauge() -> ScrapeGauge:
@@ -210,4 +210,3 @@ def metric_samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], f
         for sample in family.samples:
             samples[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
     return samples
-

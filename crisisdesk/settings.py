@@ -149,7 +149,7 @@ if DATABASE_URL:
                 "RECYCLE": 900,
             },
         )
-    # A read replica for what is marked replica-tolerant (dashboards, selectors: crisisdesk/dbrouter.py; docs/SCALING.md).
+    # A read replica for what is marked replica-tolerant (the dashboard: crisisdesk/dbrouter.py, docs/SCALING.md).
     DATABASES |= settings_parts.database_replica(DATABASES["default"], os.environ.get("DATABASE_REPLICA_URL", ""))
 else:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
@@ -343,6 +343,7 @@ EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(DATA_DIR / "mail"))  # the file backend's (tests, demos)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Crisis Desk <crisisdesk@localhost>")
 
 # Channel credentials are encrypted at rest with this key (Fernet, urlsafe base64 of 32 bytes).
@@ -389,5 +390,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
-# /metrics (METRICS_TOKEN, METRICS_ALLOWED_NETWORKS) and the logs (LOG_FORMAT=json, LOG_ACCESS, LOG_LEVEL): settings_parts.py.
-globals().update(settings_parts.observability(dict(os.environ)))
+# /metrics (METRICS_TOKEN, METRICS_ALLOWED_NETWORKS), the logs (LOG_FORMAT=json, LOG_ACCESS, LOG_LEVEL): settings_parts.
+_observability = settings_parts.observability(dict(os.environ))
+METRICS_TOKEN: str = _observability["METRICS_TOKEN"]
+METRICS_ALLOWED_NETWORKS: list[str] = _observability["METRICS_ALLOWED_NETWORKS"]
+LOGGING = _observability["LOGGING"]

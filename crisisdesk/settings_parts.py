@@ -257,7 +257,8 @@ def observability(environ: dict[str, str]) -> dict[str, Any]:
     # why: crisisdesk.logs connects Celery signals; the settings are where the logging is configured
     from crisisdesk.logs import logging_config
 
-    networks = [str(ipaddress.ip_network(item, strict=False)) for item in _items(environ.get("METRICS_ALLOWED_NETWORKS", ""))]
+    allowed = _items(environ.get("METRICS_ALLOWED_NETWORKS", ""))
+    networks = [str(ipaddress.ip_network(item, strict=False)) for item in allowed]
     log_format = environ.get("LOG_FORMAT", "plain").strip().lower()
     access_default = "1" if log_format == "json" else "0"
     access_log = environ.get("LOG_ACCESS", access_default).strip().lower() in {"1", "true", "yes", "on"}
@@ -277,7 +278,8 @@ def database_replica(default: dict[str, Any], replica_url: str) -> dict[str, dic
     the replica's address and credentials. Tests mirror it onto the primary's test database."""
     if not replica_url:
         return {}
-    address = dj_database_url.parse(replica_url)
-    replica = {**default, **{key: address[key] for key in ("NAME", "USER", "PASSWORD", "HOST", "PORT") if key in address}}
+    address: dict[str, Any] = dict(dj_database_url.parse(replica_url))
+    where = {key: address[key] for key in ("NAME", "USER", "PASSWORD", "HOST", "PORT") if key in address}
+    replica = {**default, **where}
     replica["TEST"] = {"MIRROR": "default"}
     return {"replica": replica}

@@ -102,9 +102,9 @@ def test_the_queue_depths_are_read_from_the_broker(scraper, redis_broker):
     redis_broker.send_task("escalation.escalations_sweep", queue="escalation")
     # Then the scrape says so, queue by queue
     samples = scraper()
-    depth = {queue: samples[("crisisdesk_celery_queue_depth", (("queue", queue),))] for queue in ("ingest", "escalation")}
-    assert depth == {"ingest": 3, "escalation": 1}
-    assert samples[("crisisdesk_celery_queue_depth", (("queue", "notify"),))] == 0
+    depth = {queue: samples[("crisisdesk_celery_queue_depth", (("queue", queue),))] for queue in ("ingest", "notify")}
+    assert depth == {"ingest": 3, "notify": 0}
+    assert samples[("crisisdesk_celery_queue_depth", (("queue", "escalation"),))] == 1
     assert samples[("crisisdesk_celery_unacknowledged", ())] == 0
 
 
