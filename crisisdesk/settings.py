@@ -391,7 +391,8 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
 # /metrics (METRICS_TOKEN, METRICS_ALLOWED_NETWORKS), the logs (LOG_FORMAT=json, LOG_ACCESS, LOG_LEVEL): settings_parts.
-_observability = settings_parts.observability(dict(os.environ))
+_observability = settings_parts.observability(dict(os.environ), middleware=MIDDLEWARE)
+MIDDLEWARE = _observability["MIDDLEWARE"]  # without django-prometheus's with METRICS_REQUEST_FIGURES=0
 METRICS_TOKEN: str = _observability["METRICS_TOKEN"]
 METRICS_ALLOWED_NETWORKS: list[str] = _observability["METRICS_ALLOWED_NETWORKS"]
 LOGGING = _observability["LOGGING"]

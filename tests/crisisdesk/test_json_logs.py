@@ -39,7 +39,7 @@ class JsonLines:
 @pytest.fixture
 def json_logs() -> Iterator[JsonLines]:
     """The logging a deployment with LOG_FORMAT=json configures, its console handler writing into a buffer."""
-    config = settings_parts.observability({"LOG_FORMAT": "json", "LOG_LEVEL": "INFO"})["LOGGING"]
+    config = settings_parts.observability({"LOG_FORMAT": "json", "LOG_LEVEL": "INFO"}, middleware=[])["LOGGING"]
     stream = io.StringIO()
     config["handlers"]["console"]["stream"] = stream
     logging.config.dictConfig(config)
@@ -112,7 +112,7 @@ def test_a_task_queued_during_a_request_carries_the_request_id_in_its_message():
 
 
 def test_the_default_log_line_stays_readable_and_names_the_task(settings):
-    config = settings_parts.observability({"LOG_LEVEL": "INFO"})["LOGGING"]
+    config = settings_parts.observability({"LOG_LEVEL": "INFO"}, middleware=[])["LOGGING"]
     assert config["handlers"]["console"]["formatter"] == "plain"
     assert config["loggers"]["crisisdesk.access"]["level"] == "WARNING"  # no line per request unless asked
     stream = io.StringIO()

@@ -10,6 +10,7 @@ import redis
 from celery import Celery
 from django.utils import timezone
 
+from crisisdesk import settings_parts
 from crisisdesk.metrics import metric_samples
 from escalation import services as escalation_services
 from escalation.models import EscalationRequest, RequestStatus
@@ -73,6 +74,14 @@ def test_the_request_figures_of_django_prometheus_are_exposed(scraper, client):
     client.get("/healthz")
     samples = scraper()
     assert any(name.startswith("django_http_responses_total_by_status") for name, _ in samples)
+
+
+def test_the_request_figures_can_be_turned_off_where_every_tenth_of_a_millisecond_counts():
+    middleware = ["crisisdesk.middleware.RequestIdMiddleware", "django_prometheus.middleware.PrometheusAfterMiddleware"]
+    on = settings_parts.observability({}, middleware=middleware)
+    off = settings_parts.observability({"METRICS_REQUEST_FIGURES": "0"}, middleware=middleware)
+    assert on["MIDDLEWARE"] == middleware
+    assert off["MIDDLEWARE"] == ["crisisdesk.middleware.RequestIdMiddleware"]
 
 
 @pytest.fixture
