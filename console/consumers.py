@@ -7,6 +7,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from console.selectors import console_groups_for_user
+from crisisdesk.metrics import push_latency_observe
 from crisisdesk.parsers import JsonDocumentInvalid, json_loads_bounded
 from crisisdesk.realtime import group_for_session, group_for_user
 from inbox.consumers import MentionPresenceMixin
@@ -76,6 +77,8 @@ class ConsoleConsumer(MentionPresenceMixin, AsyncJsonWebsocketConsumer):
 
     async def console_event(self, message: dict) -> None:
         await self.send(text_data=message["text"])
+        if "published_at" in message:
+            push_latency_observe(event_type=message.get("event_type") or "", published_at=message["published_at"])
 
     async def console_close(self, message: dict) -> None:
         """The session ended or the access changed (console.access): leave every group first, so that

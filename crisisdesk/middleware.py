@@ -1,16 +1,47 @@
-"""Request-wide behaviour: the user's chosen language, and a clean 503 when the database is gone."""
+"""Request-wide behaviour: the request's id in logs and headers, the user's chosen language, and a clean 503
+when the database is gone."""
 
 from __future__ import annotations
 
 import logging
 import sys
+import time
 
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import translation
 from django.views import defaults
 
+from crisisdesk.logs import REQUEST_ID, REQUEST_ID_HEADER, request_id_from
+
 logger = logging.getLogger(__name__)
+access_logger = logging.getLogger("crisisdesk.access")
+
+
+class RequestIdMiddleware:
+    """Every request is logged under one id, sent back as `X-Request-ID` (the proxy's, when it set a sane one);
+    with the access log on (LOG_ACCESS, on by default with LOG_FORMAT=json), one line per request says how it went."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request_id = request_id_from(request.headers.get(REQUEST_ID_HEADER))
+        token = REQUEST_ID.set(request_id)
+        started = time.perf_counter()
+        try:
+            response = self.get_response(request)
+            response[REQUEST_ID_HEADER] = request_id
+            if access_logger.isEnabledFor(logging.INFO):
+                duration_ms = round((time.perf_counter() - started) * 1000, 1)
+                access_logger.info(
+                    "%s %s %s %.1f ms", request.method, request.path, response.status_code, duration_ms,
+                    extra={"method": request.method, "path": request.path, "status": response.status_code,
+                           "duration_ms": duration_ms},
+                )
+            return response
+        finally:
+            REQUEST_ID.reset(token)
 
 
 class UserLanguageMiddleware:

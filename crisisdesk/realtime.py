@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -47,8 +48,14 @@ def event(event_type: str, **payload: Any) -> dict[str, Any]:
 
 def console_message(payload: dict[str, Any]) -> dict[str, Any]:
     """The channel-layer message that carries an event to the console's sockets, its JSON encoded once:
-    a broadcast reaches every open console, and encoding it per socket was most of a delivery's cost."""
-    return {"type": "console.event", "text": json.dumps(payload)}
+    a broadcast reaches every open console, and encoding it per socket was most of a delivery's cost.
+    `published_at` (wall clock, any host) lets each console time the delivery (crisisdesk.metrics.PUSH_LATENCY)."""
+    return {
+        "type": "console.event",
+        "text": json.dumps(payload),
+        "event_type": payload.get("type"),
+        "published_at": time.time(),
+    }
 
 
 # Close codes the console's script acts on: 4401 reloads the page (the login page, if the session is gone);

@@ -77,6 +77,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",  # request counts and latency for /metrics
+    "crisisdesk.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "crisisdesk.content_security.ContentSecurityPolicyMiddleware",
@@ -90,6 +92,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "crisisdesk.middleware.DatabaseUnavailableMiddleware",
     "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "crisisdesk.urls"
@@ -146,6 +149,8 @@ if DATABASE_URL:
                 "RECYCLE": 900,
             },
         )
+    # A read replica for what is marked replica-tolerant (the dashboard: crisisdesk/dbrouter.py, docs/SCALING.md).
+    DATABASES |= settings_parts.database_replica(DATABASES["default"], os.environ.get("DATABASE_REPLICA_URL", ""))
 else:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
@@ -161,6 +166,7 @@ else:
             },
         }
     }
+DATABASE_ROUTERS = [settings_parts.REPLICA_ROUTER]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "crisisdesk.User"
 AUTHENTICATION_BACKENDS = [
@@ -322,6 +328,7 @@ EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(DATA_DIR / "mail"))  # the file backend's (tests, demos)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Crisis Desk <crisisdesk@localhost>")
 
 # Channel credentials are encrypted at rest with this key (Fernet, urlsafe base64 of 32 bytes).
@@ -356,7 +363,7 @@ if SECURE_PRODUCTION:
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     # Probes on the host (the compose healthcheck, a load balancer) ask over plain http, past the proxy.
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
@@ -369,16 +376,9 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {
-        "django.channels.server": {"level": "WARNING"},
-        "daphne": {"level": "WARNING"},
-        "celery": {"level": "WARNING"},
-        "httpx": {"level": "WARNING"},  # its INFO lines carry whole URLs, and some APIs take tokens in the query
-    },
-}
+# /metrics (METRICS_TOKEN, METRICS_ALLOWED_NETWORKS), the logs (LOG_FORMAT=json, LOG_ACCESS, LOG_LEVEL): settings_parts.
+_observability = settings_parts.observability(dict(os.environ), middleware=MIDDLEWARE)
+MIDDLEWARE = _observability["MIDDLEWARE"]  # without django-prometheus's with METRICS_REQUEST_FIGURES=0
+METRICS_TOKEN: str = _observability["METRICS_TOKEN"]
+METRICS_ALLOWED_NETWORKS: list[str] = _observability["METRICS_ALLOWED_NETWORKS"]
+LOGGING = _observability["LOGGING"]

@@ -5,8 +5,10 @@ Nothing here reads the environment: `crisisdesk.settings` stays the one place th
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
+import dj_database_url
 from celery.schedules import crontab
 from csp.constants import NONE, SELF
 
@@ -303,3 +305,41 @@ def triage_refine_bounds(environ: dict[str, str]) -> tuple[int, int]:
 def triage_retrain_schedule(hour: int) -> dict[str, dict[str, Any]]:
     """Nightly, at `hour`:30: each brand's triage model relearns from its new corrections (docs/TRIAGE.md)."""
     return {"triage-models-retrain": {"task": "triage.models_retrain_due", "schedule": crontab(hour=hour, minute=30)}}
+
+
+def observability(environ: dict[str, str], *, middleware: list[str]) -> dict[str, Any]:
+    """/metrics' access (METRICS_TOKEN, METRICS_ALLOWED_NETWORKS: addresses or CIDRs; neither set, no one gets in),
+    django-prometheus's request figures (METRICS_REQUEST_FIGURES, on: about 0.2 ms of CPU a request, measured in
+    docs/PERFORMANCE.md) and the logs: LOG_FORMAT=json for one JSON object per line, LOG_ACCESS for a line per
+    request (on by default with JSON), LOG_LEVEL (crisisdesk/logs.py)."""
+    # why: crisisdesk.logs connects Celery signals; the settings are where the logging is configured
+    from crisisdesk.logs import logging_config
+
+    allowed = _items(environ.get("METRICS_ALLOWED_NETWORKS", ""))
+    networks = [str(ipaddress.ip_network(item, strict=False)) for item in allowed]
+    log_format = environ.get("LOG_FORMAT", "plain").strip().lower()
+    access_default = "1" if log_format == "json" else "0"
+    access_log = environ.get("LOG_ACCESS", access_default).strip().lower() in {"1", "true", "yes", "on"}
+    request_figures = environ.get("METRICS_REQUEST_FIGURES", "1").strip().lower() in {"1", "true", "yes", "on"}
+    return {
+        "MIDDLEWARE": [item for item in middleware if request_figures or not item.startswith("django_prometheus.")],
+        "METRICS_TOKEN": environ.get("METRICS_TOKEN", "").strip(),
+        "METRICS_ALLOWED_NETWORKS": networks,
+        "LOG_FORMAT": log_format,
+        "LOGGING": logging_config(log_format=log_format, level=environ.get("LOG_LEVEL", "INFO"), access_log=access_log),
+    }
+
+
+REPLICA_ROUTER = "crisisdesk.dbrouter.ReplicaRouter"
+
+
+def database_replica(default: dict[str, Any], replica_url: str) -> dict[str, dict[str, Any]]:
+    """The `replica` alias when DATABASE_REPLICA_URL names a read replica: the primary's engine, pool and options,
+    the replica's address and credentials. Tests mirror it onto the primary's test database."""
+    if not replica_url:
+        return {}
+    address: dict[str, Any] = dict(dj_database_url.parse(replica_url))
+    where = {key: address[key] for key in ("NAME", "USER", "PASSWORD", "HOST", "PORT") if key in address}
+    replica = {**default, **where}
+    replica["TEST"] = {"MIRROR": "default"}
+    return {"replica": replica}

@@ -26,6 +26,7 @@ urlpatterns = [
     path("sso/", include("console.urls")),
     path("language/", views.language_set, name="language_set"),
     path("healthz", views.healthz, name="healthz"),
+    path("metrics", views.metrics, name="metrics"),
     path("settings/", include("integrations.urls")),
     path("admin/", admin.site.urls),
     path("inbox/", include("inbox.urls")),

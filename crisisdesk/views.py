@@ -1,6 +1,8 @@
-"""Pages every role shares: login, the role's start page, the language switch and /healthz."""
+"""Pages every role shares: login, the role's start page, the language switch, /healthz and /metrics."""
 
 from __future__ import annotations
+
+import ipaddress
 
 from django.conf import settings
 from django.contrib.auth import views as auth_views
@@ -11,6 +13,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from crisisdesk.clientip import client_ip
+from crisisdesk.metrics import metrics_exposition
 from crisisdesk.models import Role
 from crisisdesk.roles import EVERYONE, SignedInRequest, public, roles_required, start_url_for, user_role
 from crisisdesk.selectors import health_report
@@ -65,3 +69,27 @@ def healthz(request: HttpRequest) -> JsonResponse:
     if health_details_allowed(request):
         body.update(parts)
     return JsonResponse(body, status=200 if healthy else 503)
+
+
+def metrics_allowed(request: HttpRequest) -> bool:
+    """/metrics is for Prometheus only: `Authorization: Bearer <METRICS_TOKEN>` (constant-time), or a client
+    address (as `crisisdesk.clientip` reads it) inside METRICS_ALLOWED_NETWORKS. With neither set, no one."""
+    scheme, _, credential = request.headers.get("Authorization", "").partition(" ")
+    if settings.METRICS_TOKEN and scheme.lower() == "bearer" and credential:
+        return constant_time_compare(credential.strip(), settings.METRICS_TOKEN)
+    if not settings.METRICS_ALLOWED_NETWORKS:
+        return False
+    try:
+        address = ipaddress.ip_address(client_ip(request))
+    except ValueError:
+        return False
+    return any(address in ipaddress.ip_network(network, strict=False) for network in settings.METRICS_ALLOWED_NETWORKS)
+
+
+@public
+@never_cache
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus' text exposition (crisisdesk.metrics); 403 for anyone `metrics_allowed` refuses."""
+    if not metrics_allowed(request):
+        return JsonResponse({"detail": "Metrics are for the monitoring system."}, status=403)
+    return HttpResponse(metrics_exposition(), content_type="text/plain; version=0.0.4; charset=utf-8")

@@ -11,3 +11,7 @@ class InboxConfig(AppConfig):
         from inbox.case_selectors import case_reply_templates  # why: imports models, not ready at import time
 
         hooks.mention_reply_templates_register(case_reply_templates)
+
+        from inbox.metrics import inbox_metrics_register  # why: reads models, needs apps ready
+
+        inbox_metrics_register()

@@ -15,12 +15,13 @@ from datetime import datetime, timedelta
 from statistics import quantiles
 from typing import Any
 
-from django.db import connection
+from django.db import connection, connections
 from django.db.models import Count, Max, Min, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
+from crisisdesk.dbrouter import read_alias, replica_tolerant
 from escalation import silence
 from escalation.models import PENDING_STATUSES, EscalationRequest
 from inbox.drills import DRILL_BRAND_PREFIX, DRILL_KIND
@@ -122,6 +123,7 @@ class DashboardFigures:
         return asdict(self)
 
 
+@replica_tolerant  # a director's figures may be a moment old: from the read replica when there is one
 def dashboard_figures(*, window: DashboardRange | None = None, now: datetime | None = None) -> DashboardFigures:
     """Every figure of the dashboard for one range, in a fixed number of queries whatever the data size."""
     now = now or timezone.now()
@@ -239,7 +241,7 @@ def _first_response(*, window: DashboardRange, now: datetime) -> FirstResponse:
 
 def _first_response_sql(*, window: DashboardRange, now: datetime) -> FirstResponse:
     inner, params = _responding(window).values("received_at", "first_response_at").query.sql_with_params()
-    with connection.cursor() as cursor:
+    with connections[read_alias()].cursor() as cursor:
         cursor.execute(
             "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds), "
             "percentile_cont(0.9) WITHIN GROUP (ORDER BY seconds), "

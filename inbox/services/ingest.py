@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
+from crisisdesk.metrics import mentions_stored_count
 from crisisdesk.realtime import INBOX_GROUP, event, publish_on_commit
 from inbox import hooks
 from inbox.clusters import clusters_plan, clusters_record
@@ -226,3 +227,5 @@ def _publish_new(*, channel: Channel, inserted: list[tuple[int, str]], rows: dic
             }
         )
     publish_on_commit([INBOX_GROUP], event("mention.new", count=len(inserted), mentions=summaries))
+    kind, count = channel.kind, len(inserted)
+    transaction.on_commit(lambda: mentions_stored_count(channel_kind=kind, count=count))

@@ -32,6 +32,8 @@ PUBLIC = {
     "login",
     "logout",
     "healthz",
+    # Prometheus: a bearer METRICS_TOKEN or an address in METRICS_ALLOWED_NETWORKS, else 403 (crisisdesk.views.metrics)
+    "metrics",
     "hooks:meta",
     "hooks:generic",
     "hooks:discourse",
