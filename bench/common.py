@@ -299,3 +299,31 @@ def tree_rss(pid: int) -> tuple[int, int]:
 
 
 LOG_DIR = ROOT / "test-artifacts" / "bench"
+
+
+@contextmanager
+def redis_server(directory: Path) -> Iterator[str]:
+    """A private `redis-server` on a free port for one run (broker, channel layer, cache): nothing shared
+    is touched and no other run's keys are measured. Yields its URL."""
+    port = free_port()
+    server = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+         "--dir", str(directory), "--maxclients", "10000"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        wait_until(lambda: listening(port), timeout=20, what="redis-server")
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def listening(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
