@@ -68,6 +68,8 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--escalate-every", type=float, default=20.0, help="seconds between a manager's escalations")
     parser.add_argument("--web-processes", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=2, help="the worker's pool, as docker-compose")
+    parser.add_argument("--model-tier", choices=["on", "off"], default="on",
+                        help="the model tier (TRIAGE_MODEL_TIER); off measures the pipeline without it")
     parser.add_argument("--drain", type=float, default=60.0, help="seconds the queues get to empty after the load")
     parser.add_argument("--targets", choices=["all", "errors"], default="all", help="what decides the exit status")
     parser.add_argument("--out", type=Path, default=common.LOG_DIR, help="where the PNG and the JSON go")
@@ -105,7 +107,7 @@ def _main(args: argparse.Namespace) -> int:
                 CRISISDESK_DATA_DIR=str(directory),
                 API_THROTTLE_USER="6000/min",  # the production default
                 EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend",
-                TRIAGE_MODEL_TIER="1",
+                TRIAGE_MODEL_TIER="1" if args.model_tier == "on" else "0",
                 INBOX_CLUSTERING="1",
             )
             common.database_create(DATABASE)

@@ -42,14 +42,13 @@ def _font(size: int):
 
 
 def _panel(draw: ImageDraw.ImageDraw, *, box: tuple[int, int, int, int], title: str, unit: str, series: Series,
-           seconds: float, targets: dict[str, float], log: bool = False) -> None:
+           seconds: float, span: float, targets: dict[str, float], log: bool = False) -> None:
     left, top, right, bottom = box
     font, small = _font(14), _font(11)
     draw.rectangle(box, outline=(90, 90, 90))
     draw.text((left, top - 22), title, fill=(0, 0, 0), font=font)
     values = [value for points in series.values() for _, value in points] + list(targets.values())
     peak = max(values, default=1.0) * 1.05 or 1.0
-    span = max([moment for points in series.values() for moment, _ in points] + [seconds, 1.0])
 
     def x(moment: float) -> float:
         return left + (right - left) * moment / span
@@ -80,7 +79,7 @@ def _panel(draw: ImageDraw.ImageDraw, *, box: tuple[int, int, int, int], title: 
             moment, value = points[0]
             draw.ellipse([x(moment) - 2, y(value) - 2, x(moment) + 2, y(value) + 2], fill=colour)
         draw.rectangle([right + 12, legend + 3, right + 24, legend + 11], fill=colour)
-        draw.text((right + 30, legend), name[:36], fill=(0, 0, 0), font=small)
+        draw.text((right + 30, legend), name[:40], fill=(0, 0, 0), font=small)
         legend += 16
     for name, value in targets.items():
         for step in range(left, right, 6):
@@ -94,10 +93,13 @@ def chart_write(path: Path, *, queues: Series, latencies: Series, seconds: float
     draw = ImageDraw.Draw(image)
     draw.text((LEFT, 8), title, fill=(0, 0, 0), font=_font(13))
     panel_height = (HEIGHT - TOP - GAP - 40) // 2
+    moments = [moment for points in [*queues.values(), *latencies.values()] for moment, _ in points]
+    span = max([*moments, seconds, 1.0])
     upper = (LEFT, TOP + 30, WIDTH - RIGHT, TOP + 30 + panel_height)
     lower = (LEFT, upper[3] + GAP, WIDTH - RIGHT, upper[3] + GAP + panel_height - 20)
-    _panel(draw, box=upper, title="Queue depth (items)", unit="", series=queues, seconds=seconds, targets={})
+    _panel(draw, box=upper, title="Queue depth (items)", unit="", series=queues, seconds=seconds, span=span,
+           targets={})
     _panel(draw, box=lower, title="Latency per second (ms, logarithmic)", unit="ms", series=latencies,
-           seconds=seconds, targets=targets, log=True)
+           seconds=seconds, span=span, targets=targets, log=True)
     path.parent.mkdir(parents=True, exist_ok=True)
     image.save(path)

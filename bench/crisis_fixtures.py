@@ -67,8 +67,12 @@ def fixtures_create(*, sockets: int, graph_url: str) -> dict[str, Any]:
         Department.objects.create(name=f"Departamento {n}", slug=f"dept-{n}") for n in range(DEPARTMENTS)
     ]
     roles = roles_for(sockets)
+    # The assigner hands mentions to the managers on duty: the team's 20; the other consoles watch.
     users = User.objects.bulk_create(
-        [User(username=f"crisis{n}", role=role, first_name=f"U{n}", password="!") for n, role in enumerate(roles)]
+        [
+            User(username=f"crisis{n}", role=role, first_name=f"U{n}", password="!", is_on_duty=n < TEAM_MANAGERS)
+            for n, role in enumerate(roles)
+        ]
     )
     heads = [user for user in users if user.role == "department_head"]
     designated: dict[int, dict[str, Any]] = {}
@@ -154,7 +158,8 @@ def _history_ingest(*, channel, mentions: int, seed: int) -> None:
 
 
 class FakeGraph:
-    """Meta's Graph API as the replies see it: every POST is answered with a new id, and counted."""
+    """Meta's Graph API as the product sees it: every POST (a reply) is answered with a new id and counted;
+    the poll of the page's recent posts finds nothing the webhooks did not already deliver."""
 
     def __init__(self) -> None:
         self.posts = 0
@@ -167,12 +172,18 @@ class FakeGraph:
             def log_message(self, format: str, *args: Any) -> None:
                 return None
 
+            def do_GET(self) -> None:  # the poll of the page's recent posts: nothing the webhooks missed
+                self._answer({"data": []})
+
             def do_POST(self) -> None:
                 self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 with fake.lock:
                     fake.posts += 1
                     number = fake.posts
-                body = json.dumps({"id": f"reply_{number}", "success": True}).encode()
+                self._answer({"id": f"reply_{number}", "success": True})
+
+            def _answer(self, payload: dict[str, Any]) -> None:
+                body = json.dumps(payload).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))

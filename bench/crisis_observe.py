@@ -11,6 +11,7 @@ PostgreSQL backends serving the benchmark's database are summed as one.
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -108,7 +109,8 @@ class Sampler:
         for label, pid in self.processes.items():
             with contextlib.suppress(psutil.NoSuchProcess):
                 root = psutil.Process(pid)
-                members[label] = [root, *root.children(recursive=True)]
+                alone = pid == os.getpid()  # this process alone: its children are the others
+                members[label] = [root] if alone else [root, *root.children(recursive=True)]
         with database.cursor() as cursor:
             cursor.execute(
                 "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", [self.database]

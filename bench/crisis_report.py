@@ -139,11 +139,11 @@ def _chart(outcome: dict[str, Any], push: dict[str, Any], args, out: Path) -> No
               if max(values, default=0) > 0}
     paths = {**outcome["intake"].get("paths", {}), **outcome["team"].get("paths", {})}
     latencies = {
-        "posted → visible, p99": per_second(outcome["sockets"].get("visible", []), 0.99),
+        "posted -> visible, p99": per_second(outcome["sockets"].get("visible", []), 0.99),
         "inbox page, p95": per_second(paths.get(INBOX, []), 0.95),
         "dashboard data, p95": per_second(paths.get(DASHBOARD, []), 0.95),
         "webhook intake, p95": per_second(next((v for k, v in paths.items() if k.startswith("POST /hooks")), []), 0.95),
-        "push raise → head (each)": [(moment, value * 1000) for moment, value in push["created"]],
+        "push raise -> head (each)": sorted((moment, value * 1000) for moment, value in push["created"]),
     }
     title = (f"bench/crisis.py: {args.rate:g} mentions/s for {args.seconds:g} s, {args.sockets} sockets; "
              f"{common.cpu_model()}, {common.psutil.cpu_count()} cores")
