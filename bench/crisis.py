@@ -64,7 +64,7 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--batch", type=int, default=25, help="comments per webhook delivery")
     parser.add_argument("--history", type=int, help="mentions of the day before (20,000; quick 2,000)")
     parser.add_argument("--think", type=float, default=2.0, help="a manager's pause between mentions, seconds")
-    parser.add_argument("--cluster-every", type=float, default=60.0, help="seconds between a manager's cluster answers")
+    parser.add_argument("--cluster-every", type=float, default=120.0, help="seconds between cluster answers")
     parser.add_argument("--escalate-every", type=float, default=20.0, help="seconds between a manager's escalations")
     parser.add_argument("--web-processes", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=2, help="the worker's pool, as docker-compose")
