@@ -5,6 +5,7 @@ Nothing here asserts a speed; the figures themselves come from `make bench` on a
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -12,15 +13,16 @@ import sys
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.services, pytest.mark.slow, pytest.mark.timeout(960)]
 
 
-def _run(script: str) -> str:
+def _run(script: str, *extra: str) -> str:
     env = {key: value for key, value in os.environ.items() if key not in {"DATABASE_URL", "REDIS_URL"}}
     result = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / script), "--quick"],
+        [sys.executable, str(ROOT / "bench" / script), "--quick", *extra],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -62,3 +64,30 @@ def test_inbox_query_benchmark_reports_api_and_dashboard_at_two_sizes():
     assert re.search(r"dashboard p95: [\d.]+ ms at [\d,]+", output)
     assert "growth" in output
     assert "search 'factura'" in output
+
+
+def test_crisis_benchmark_reports_every_path_queue_and_process(tmp_path):
+    # given a small crisis run as docker-compose runs the product (web, worker and beat processes): a signed
+    # webhook feed, consoles, the team working the inbox and escalations, smaller and shorter than --quick
+    output = _run(
+        "crisis.py", "--seconds", "10", "--rate", "50", "--sockets", "40", "--history", "240",
+        "--model-tier", "off", "--targets", "errors", "--out", str(tmp_path),
+    )
+    # then every accepted mention was stored, and the latencies the issue names are printed
+    accepted = re.search(r"(\d+) accepted, (\d+) stored", output)
+    assert accepted and accepted.group(1) == accepted.group(2) and int(accepted.group(1)) > 0
+    assert re.search(r"posted on the platform → visible in the inbox .*: n=[1-9]\d* p50=[\d.]+ms .*p99=", output)
+    assert re.search(r"push latency POST /api/escalations/ → designated head's socket: n=\d+", output)
+    assert re.search(r"crisis path GET /api/mentions/\?sort=priority \(inbox\): n=[1-9]\d* p50=.+p95=", output)
+    assert re.search(r"crisis path POST /hooks/meta/<channel>/ \(signed intake\): n=[1-9]", output)
+    assert "crisis errors: 0 (target 0)" in output
+    # and every Celery queue's depth over time, and every process's CPU and RSS
+    for queue in ("default", "ingest", "triage", "escalation", "notify"):
+        assert re.search(rf"crisis queue redis: {queue}: start \d+ max \d+ end \d+, slope over the last half", output)
+    for process in ("web", "worker", "beat", "postgres backends"):
+        assert re.search(rf"crisis process {process}.*: CPU [\d.]+s .* RSS start \d+ MB", output)
+    assert "load average at the start" in output and "load average at the end" in output
+    # and the chart is a PNG beside the JSON figures
+    with Image.open(tmp_path / "crisis.png") as chart:
+        assert chart.format == "PNG" and chart.size[0] > 500
+    assert json.loads((tmp_path / "crisis-report.json").read_text())["errors"] == {}
