@@ -13,12 +13,13 @@ the minute rollups, the beat's detection, the model tier (the real embedders, wi
 sent to a stand-in for Meta's Graph API, escalations and their chain.
 
 The load, in three more processes started together (bench/crisis_intake.py, crisis_sockets.py,
-crisis_team.py): Meta delivering `--rate` new comments a second to /hooks/meta/<channel>/ for
-`--minutes`; `--sockets` consoles of logged-in users; 20 community managers paging the priority-sorted
-inbox, opening mentions, replying, answering clusters and raising escalations, which the departments'
-heads answer; 5 directors on the dashboard. From outside, once a second (bench/crisis_observe.py): the
-depth of every queue, the CPU and RSS of every process. When the load stops, the pipeline is given
-`--drain` seconds to empty its queues; then every accepted mention must be stored and announced.
+crisis_team.py): Meta delivering `--rate` new comments a second to /hooks/meta/<channel>/ for `--minutes`;
+`--sockets` consoles of logged-in users; 20 community managers paging the priority-sorted inbox, opening
+mentions, replying, answering clusters and raising escalations, which the departments' heads answer; 5
+directors on the dashboard; Prometheus scraping /metrics every 15 s. From outside, once a second
+(bench/crisis_observe.py): the depth of every queue, the CPU and RSS of every process. When the load stops,
+the pipeline is given `--drain` seconds to empty its queues; then every accepted mention must be stored and
+announced.
 
 Printed: p50/p95/p99 of every path; posted on the platform → visible in the inbox (target p99 < 2 s); push
 latency, escalation raised → the head's socket (p99 < 100 ms); the inbox page's p95 (< 50 ms); errors (0);
@@ -53,6 +54,7 @@ from bench.crisis_team import team_main  # noqa: E402
 DATABASE = "crisisdesk_bench_crisis"
 PREFIX = "bench_crisis"
 WARM_DELIVERIES = 2
+METRICS_TOKEN = "bench-crisis-metrics-token"
 
 
 def _arguments() -> argparse.Namespace:
@@ -109,6 +111,10 @@ def _main(args: argparse.Namespace) -> int:
                 EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend",
                 TRIAGE_MODEL_TIER="1" if args.model_tier == "on" else "0",
                 INBOX_CLUSTERING="1",
+                # As docker-compose: JSON logs, and every process's metrics in one directory the web's /metrics sums.
+                LOG_FORMAT="json",
+                PROMETHEUS_MULTIPROC_DIR=str(_directory(directory / "metrics")),
+                METRICS_TOKEN=METRICS_TOKEN,
             )
             common.database_create(DATABASE)
             try:
@@ -192,8 +198,9 @@ def _load(args, *, base_url: str, fixtures: dict, directory: Path, redis_url: st
     from bench.crisis_observe import Sampler
 
     context = multiprocessing.get_context("spawn")
-    config = {**fixtures, "base_url": base_url, "rate": args.rate, "batch": args.batch, "seconds": args.seconds,
-              "think": args.think, "cluster_every": args.cluster_every, "escalate_every": args.escalate_every}
+    config = {**fixtures, "base_url": base_url, "metrics_token": METRICS_TOKEN, "rate": args.rate,
+              "batch": args.batch, "seconds": args.seconds, "think": args.think, "cluster_every": args.cluster_every,
+              "escalate_every": args.escalate_every}
     files = {name: str(directory / f"{name}.json") for name in ("config", "sockets", "team", "intake")}
     ready, stop = str(directory / "sockets.ready"), str(directory / "sockets.stop")
     Path(files["config"]).write_text(json.dumps(config))
@@ -241,6 +248,11 @@ def _drain(sampler, *, limit: float) -> float | None:
             return round(time.monotonic() - started, 1)
         time.sleep(0.5)
     return None
+
+
+def _directory(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 def _read(path: str) -> dict:

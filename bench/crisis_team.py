@@ -7,8 +7,9 @@ them (from that page, else from the "Mine" view, else an unassigned one) and rep
 every `cluster_every` seconds answers the biggest crisis cluster; every `escalate_every` seconds raises
 an escalation about the mention to a department, whose designated head answers it 1-3 s later. Then
 thinks for `think` seconds (± half). Each director fetches `/dashboard/data/` and waits 2 s, as the
-dashboard's script does while `mention.new` events arrive. Closed loops: a slower server means fewer
-requests, never a pile of them; the figures are the time of each request, by path.
+dashboard's script does while `mention.new` events arrive. Prometheus scrapes `/metrics` every 15 s.
+Closed loops: a slower server means fewer requests, never a pile of them; the figures are the time of
+each request, by path.
 
 A 400 with a reason from the service (the mention was taken by a colleague in the meantime) is a
 refusal, counted apart; any other unexpected status, and any transport failure, is an error.
@@ -39,6 +40,8 @@ CLUSTER_ANSWER_PATH = "POST /api/clusters/<id>/answer/"
 RAISE = "POST /api/escalations/ (raise)"
 ANSWER_PATH = "POST /api/escalations/<id>/answer/"
 DASHBOARD = "GET /dashboard/data/ (director)"
+METRICS = "GET /metrics (Prometheus)"
+SCRAPE_SECONDS = 15.0
 
 
 def _pick(rows: list[dict[str, Any]], *, me: str, number: int, free: bool = True) -> dict[str, Any] | None:
@@ -152,6 +155,11 @@ class Team:
             await self.call(client, "GET", "/dashboard/data/", label=DASHBOARD, expect=200)
             await asyncio.sleep(DASHBOARD_PAUSE)
 
+    async def prometheus(self, client) -> None:
+        while time.time() < self.end_at:
+            await self.call(client, "GET", "/metrics", label=METRICS, expect=200)
+            await asyncio.sleep(SCRAPE_SECONDS)
+
     async def run(self) -> dict[str, Any]:
         import httpx
 
@@ -172,6 +180,10 @@ class Team:
         managers = len(self.config["managers"])
         work = [self.manager(n, clients[n]) for n in range(managers)]
         work += [self.director(client) for client in clients[managers:]]
+        scraper = httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {self.config['metrics_token']}"},
+                                    timeout=TIMEOUT)
+        clients.append(scraper)
+        work.append(self.prometheus(scraper))
         await asyncio.gather(*work)
         if self.answers:
             await asyncio.wait(self.answers, timeout=TIMEOUT)
