@@ -224,7 +224,8 @@ def _load(args, *, base_url: str, fixtures: dict, directory: Path, redis_url: st
                   "load: this process (sampler)": os.getpid()}
     redis_pid = _redis_pid(redis_url)
     watched = {**pids, **({"redis-server": redis_pid} if redis_pid else {}), **generators}
-    with Sampler(redis_url=redis_url, database=DATABASE, processes=watched, start_at=start_at) as sampler:
+    with Sampler(redis_url=redis_url, database=DATABASE, processes=watched, start_at=start_at,
+                 layer_prefix=PREFIX) as sampler:
         for process in workers:
             process.join(args.seconds + 180)
         drained = _drain(sampler, limit=args.drain)

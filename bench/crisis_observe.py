@@ -2,8 +2,12 @@
 
 Queues: the Redis list of each Celery queue in crisisdesk/queues.py (kombu keeps a priority's messages in
 `<queue>\\x06\\x16<priority>` beside it: they are added in), the `unacked` hash (messages a worker holds:
-running, prefetched, or waiting for their ETA), and the PostgreSQL queues the product keeps in tables: intake
-rows not yet ingested, mentions waiting for the model tier, cluster replies scheduled, replies queued.
+running, prefetched, or waiting for their ETA), the channel layer's inbox of each web process (channels_redis
+keeps every message to the sockets of one process in one sorted set, `<prefix>specific.<process>!`, and drops
+what waits there longer than its expiry, 30 s here, or over its capacity), and the PostgreSQL queues the product
+keeps in tables: intake rows not yet ingested, mentions waiting for the model tier, cluster replies scheduled,
+replies queued.
+
 Processes: user + system CPU (as a share of one core) and RSS of each process tree, from psutil; the
 PostgreSQL backends serving the benchmark's database are summed as one.
 """
@@ -44,8 +48,10 @@ class Samples:
 class Sampler:
     """A thread sampling once a second from `start_at` (wall clock) until stopped."""
 
-    def __init__(self, *, redis_url: str, database: str, processes: dict[str, int], start_at: float) -> None:
+    def __init__(self, *, redis_url: str, database: str, processes: dict[str, int], start_at: float,
+                 layer_prefix: str) -> None:
         self.redis_url = redis_url
+        self.layer_prefix = layer_prefix
         self.database = database
         self.processes = processes  # label → pid of the root of its tree
         self.start_at = start_at
@@ -95,6 +101,9 @@ class Sampler:
             width = len(PRIORITY_SUFFIXES)
             samples.queues.setdefault(f"redis: {queue}", []).append(sum(depths[number * width : (number + 1) * width]))
         samples.queues.setdefault("redis: unacked (held by workers)", []).append(depths[-1])
+        inboxes = list(client.scan_iter(match=f"{self.layer_prefix}specific.*", count=1000))
+        waiting = sum(client.zcard(key) for key in inboxes)
+        samples.queues.setdefault("redis: channel layer, web inboxes", []).append(waiting)
         with database.cursor() as cursor:
             cursor.execute(TABLE_QUEUES_SQL)
             for name, value in zip(TABLE_QUEUES, cursor.fetchone(), strict=True):
