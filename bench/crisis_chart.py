@@ -2,7 +2,7 @@
 
 Two panels sharing the time axis (seconds into the run; the dashed line is the end of the load): the
 depth of every queue that was ever non-empty, and the latencies per second (p99 posted → visible, p95 of
-the inbox page, each escalation's push), with the targets as dotted lines. Each panel has its own scale,
+the inbox page; a dot per escalation's push), with the targets as dotted lines. Each panel has its own scale,
 printed on its axis; the latencies' is logarithmic.
 """
 
@@ -67,17 +67,18 @@ def _panel(draw: ImageDraw.ImageDraw, *, box: tuple[int, int, int, int], title: 
         draw.text((4, y(value) - 7), f"{value:,.0f} {unit}", fill=(60, 60, 60), font=small)
     for tick in range(6):
         moment = span * tick / 5
-        draw.text((x(moment) - 10, bottom + 4), f"{moment:.0f}s", fill=(60, 60, 60), font=small)
+        label = f"{moment:.0f}s" if span >= 10 else f"{moment:.1f}s"
+        draw.text((x(moment) - 10, bottom + 4), label, fill=(60, 60, 60), font=small)
     for step in range(0, bottom - top, 8):  # the end of the load
         draw.line([(x(seconds), top + step), (x(seconds), top + step + 4)], fill=(120, 120, 120))
     legend = top
     for number, (name, points) in enumerate(series.items()):
         colour = COLOURS[number % len(COLOURS)]
-        if len(points) > 1:
+        if len(points) > 1 and not name.endswith("(each)"):
             draw.line([(x(moment), y(value)) for moment, value in points], fill=colour, width=2)
-        elif points:
-            moment, value = points[0]
-            draw.ellipse([x(moment) - 2, y(value) - 2, x(moment) + 2, y(value) + 2], fill=colour)
+        else:  # one mark per event
+            for moment, value in points:
+                draw.ellipse([x(moment) - 3, y(value) - 3, x(moment) + 3, y(value) + 3], fill=colour)
         draw.rectangle([right + 12, legend + 3, right + 24, legend + 11], fill=colour)
         draw.text((right + 30, legend), name[:40], fill=(0, 0, 0), font=small)
         legend += 16
