@@ -51,7 +51,7 @@ def _pick(rows: list[dict[str, Any]], *, me: str, number: int, free: bool = True
     if mine or not free:
         return mine[0] if mine else None
     unassigned = [row for row in new if row.get("assignee") is None]
-    return unassigned[number % len(unassigned)] if unassigned else None
+    return unassigned[number] if number < len(unassigned) else None  # else a colleague would race for it
 
 
 class Team:
