@@ -98,8 +98,7 @@ def fixtures_create(*, sockets: int, graph_url: str) -> dict[str, Any]:
         config={"page_id": PAGE_ID},
         credentials_encrypted=credentials_encrypt({"app_secret": APP_SECRET, "access_token": "bench-page-token"}),
     )
-    managers = [user for user in users if user.role == "community_manager"][:TEAM_MANAGERS]
-    directors = [user for user in users if user.role == "director"][:TEAM_DIRECTORS]
+    managers, directors = users[:TEAM_MANAGERS], users[TEAM_MANAGERS : TEAM_MANAGERS + TEAM_DIRECTORS]
     return {
         "channel_id": channel.pk,
         "consoles": consoles,
