@@ -33,8 +33,12 @@ def mentions_refine(mention_ids: list[int]) -> int:
 
 @reliable_task(name="triage.mentions_refine_drain")
 def mentions_refine_drain() -> int:
-    """Work the refine queue (highest priority first, shedding over the bound); the next beat is its retry."""
-    return refine_queue_drain().refined
+    """Work the refine queue (highest priority first, shedding over the bound) for a few seconds, then ask for
+    the next drain if work is left, so other tasks get the worker in between; the next beat is its retry."""
+    report = refine_queue_drain()
+    if report.out_of_time:
+        refine_wake()
+    return report.refined
 
 
 def refine_wake() -> None:

@@ -30,9 +30,11 @@ from inbox.triage.services import mentions_triage_refine
 R_SHED = gettext_noop("Model skipped")
 SHED_REASON = f"{R_SHED}: backlog"
 CLAIM_BATCH = 128
-# A claim is leased this long (far more than a batch takes); a drain task works this long, then the next one.
+# A claim is leased this long (far more than a batch takes). A drain task works a few seconds, then hands the
+# worker process back and asks for the next drain: a worker serving every queue (docker-compose's) must not
+# leave the intake waiting behind the model tier (bench/crisis.py found ingestion starved with 20 s drains).
 LEASE_SECONDS = 120
-DRAIN_SECONDS = 20.0
+DRAIN_SECONDS = 3.0
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,7 @@ class DrainReport:
     refined: int = 0
     shed: int = 0
     batches: int = 0
+    out_of_time: bool = False  # stopped for its time budget, not because the queue was empty
 
 
 def _claimable(now) -> Q:
@@ -114,6 +117,7 @@ def mentions_refine_drain(*, seconds: float | None = None, batch: int = CLAIM_BA
         return DrainReport(shed=mentions_refine_shed())
     started = time.monotonic()
     claimed = refined = shed = batches = 0
+    out_of_time = False
     while True:
         shed += mentions_refine_shed()
         ids = mentions_refine_claim(limit=batch)
@@ -124,5 +128,6 @@ def mentions_refine_drain(*, seconds: float | None = None, batch: int = CLAIM_BA
         refined += mentions_triage_refine(mention_ids=ids)
         mentions_refine_release(mention_ids=ids)
         if time.monotonic() - started >= budget:
+            out_of_time = True
             break
-    return DrainReport(claimed=claimed, refined=refined, shed=shed, batches=batches)
+    return DrainReport(claimed=claimed, refined=refined, shed=shed, batches=batches, out_of_time=out_of_time)

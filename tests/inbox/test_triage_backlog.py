@@ -19,6 +19,7 @@ from inbox.triage import backlog as backlog_module
 from inbox.triage import services as triage_services
 from inbox.triage.backlog import (
     SHED_REASON,
+    DrainReport,
     mentions_refine_claim,
     mentions_refine_drain,
     mentions_refine_shed,
@@ -73,7 +74,27 @@ def test_the_highest_priority_is_refined_first(model):
         {"priority 10"},
     ]
     assert (report.claimed, report.refined, report.batches) == (5, 5, 3)
+    assert not report.out_of_time
     assert set(Mention.objects.values_list("triage_tier", "triage_refine")) == {("model", "")}
+
+
+@pytest.mark.django_db
+def test_a_drain_out_of_time_hands_the_worker_back_and_asks_for_the_next(model, monkeypatch):
+    # given three waiting, refined one at a time
+    for priority in (10, 80, 30):
+        pending(priority)
+    # when the drain's time is up after its first batch
+    report = mentions_refine_drain(batch=1, seconds=0)
+    # then it stopped there, saying work is left, and the rest still waits
+    assert (report.batches, report.out_of_time) == (1, True)
+    assert triage_backlog().pending == 2
+    # and the drain task then asks for the next drain instead of keeping the worker process
+    woken: list[bool] = []
+    monkeypatch.setattr(triage_tasks, "refine_wake", lambda: woken.append(True))
+    monkeypatch.setattr(triage_tasks, "refine_queue_drain", lambda: DrainReport(refined=1, out_of_time=True))
+    assert triage_tasks.mentions_refine_drain() == 1 and woken == [True]
+    monkeypatch.setattr(triage_tasks, "refine_queue_drain", lambda: DrainReport(refined=2))
+    assert triage_tasks.mentions_refine_drain() == 2 and woken == [True]
 
 
 @pytest.mark.django_db
