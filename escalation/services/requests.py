@@ -332,19 +332,25 @@ def escalation_request_close(*, request_id: int, actor: User, now: datetime | No
             raise EscalationPermissionError(_("You may not close this request."))
         if request.status == RequestStatus.CLOSED:
             return request
-        previous = request.status
-        request.status = RequestStatus.CLOSED
-        request.closed_at = now
-        request.next_action_at = request.reminder_at = None
-        request.save(update_fields=["status", "closed_at", "next_action_at", "reminder_at"])
-        EscalationEvent.objects.create(
-            request=request, kind=EventKind.CLOSED, actor=actor, created_at=now, data={"from": previous}
-        )
+        previous = _request_closed(request, actor=actor, now=now)
         audit_record(actor=actor, verb="escalation.close", target=request, data={"from": previous})
         escalation_publish(
             "escalation.closed", request, mention_ids=request_mention_ids(request=request), include_team=True
         )
     return request
+
+
+def _request_closed(request: EscalationRequest, *, actor: User | None, now: datetime, **data: Any) -> str:
+    """Close a locked request, stop its chain and write it on its timeline; the status it had."""
+    previous = request.status
+    request.status = RequestStatus.CLOSED
+    request.closed_at = now
+    request.next_action_at = request.reminder_at = None
+    request.save(update_fields=["status", "closed_at", "next_action_at", "reminder_at"])
+    EscalationEvent.objects.create(
+        request=request, kind=EventKind.CLOSED, actor=actor, created_at=now, data={"from": previous, **data}
+    )
+    return previous
 
 
 def drill_requests_close(*, request_ids: Sequence[int], now: datetime | None = None) -> int:
@@ -364,14 +370,7 @@ def drill_requests_close(*, request_ids: Sequence[int], now: datetime | None = N
             .order_by("pk")
         )
         for request in pending:
-            previous = request.status
-            request.status = RequestStatus.CLOSED
-            request.closed_at = now
-            request.next_action_at = request.reminder_at = None
-            request.save(update_fields=["status", "closed_at", "next_action_at", "reminder_at"])
-            EscalationEvent.objects.create(
-                request=request, kind=EventKind.CLOSED, created_at=now, data={"from": previous, "drill_ended": True}
-            )
+            previous = _request_closed(request, actor=None, now=now, drill_ended=True)
             audit_record(actor=None, verb="escalation.close", target=request, data={"from": previous, "drill": True})
             escalation_publish(
                 "escalation.closed", request, mention_ids=request_mention_ids(request=request), include_team=True

@@ -22,6 +22,17 @@ from playbooks.services.common import DECLARERS, crisis_for_update, display_name
 from playbooks.services.timeline import crisis_event_add
 
 
+def checklist_item_for_step(*, crisis: Crisis, position: int, step: dict, now: datetime) -> ChecklistItem:
+    """A playbook step as the crisis's checklist item (unsaved), due its minutes after `now`."""
+    return ChecklistItem(
+        crisis=crisis,
+        position=position,
+        text=step["text"],
+        responsible_role=step["role"],
+        due_at=now + timedelta(minutes=step["minutes"]),
+    )
+
+
 def checklist_item_set(
     *, crisis_id: int, item_id: int, done: bool, actor: User, now: datetime | None = None
 ) -> ChecklistItem:
@@ -184,15 +195,7 @@ def checklist_level_steps_add(*, crisis: Crisis, level: int, actor: User | None,
             continue
         seen.add(_step_key(step["text"]))
         position += 1
-        added.append(
-            ChecklistItem(
-                crisis=crisis,
-                position=position,
-                text=step["text"],
-                responsible_role=step["role"],
-                due_at=now + timedelta(minutes=step["minutes"]),
-            )
-        )
+        added.append(checklist_item_for_step(crisis=crisis, position=position, step=step, now=now))
     if not added:
         return []
     ChecklistItem.objects.bulk_create(added)

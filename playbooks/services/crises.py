@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -39,7 +39,7 @@ from playbooks.models import (
 )
 from playbooks.selectors import alert_mention_ids, brand_default, playbook_version_current
 from playbooks.services.alerts import alert_timeline_params
-from playbooks.services.checklist import checklist_level_steps_add
+from playbooks.services.checklist import checklist_item_for_step, checklist_level_steps_add
 from playbooks.services.common import DECLARERS, crisis_for_update, display_name, role_require, users_named
 from playbooks.services.departments import crisis_departments_ask
 from playbooks.services.incident_roles import crisis_role_put
@@ -163,13 +163,7 @@ def _crisis_create(
     )
     ChecklistItem.objects.bulk_create(
         [
-            ChecklistItem(
-                crisis=crisis,
-                position=position,
-                text=step["text"],
-                responsible_role=step["role"],
-                due_at=now + timedelta(minutes=step["minutes"]),
-            )
+            checklist_item_for_step(crisis=crisis, position=position, step=step, now=now)
             for position, step in enumerate(content["steps"], start=1)
         ]
     )

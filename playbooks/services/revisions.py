@@ -92,6 +92,30 @@ def _revision_change(*, case: str, step_text: str, role: str, minutes: int, prin
     return change
 
 
+def _revision_proposal(
+    *, case: str, step_text: str, role: str, minutes: int, principle: str
+) -> tuple[str, dict[str, Any]]:
+    """The case, stripped, and the change it proposes; CrisisError for an empty one."""
+    case = (case or "").strip()
+    change = _revision_change(
+        case=case, step_text=(step_text or "").strip(), role=role, minutes=minutes, principle=principle.strip()
+    )
+    return case, change
+
+
+def _revision_record(
+    *, base: PlaybookVersion, case: str, change: dict[str, Any], actor: User, **source: Any
+) -> PlaybookRevision:
+    """Check the change applies to `base`, then store it as proposed, from a crisis or a drill (`source`)."""
+    try:
+        revision_apply(base.content, change)
+    except ContentInvalid as error:
+        raise CrisisError(error.message, **error.params) from error
+    return PlaybookRevision.objects.create(
+        playbook_id=base.playbook_id, base_version=base, case=case, change=change, proposed_by=actor, **source
+    )
+
+
 def playbook_revision_propose(
     *,
     crisis_id: int,
@@ -104,27 +128,13 @@ def playbook_revision_propose(
 ) -> PlaybookRevision:
     """Record a case the manual did not foresee as a proposed change to the playbook the crisis ran."""
     role_require(actor, DECLARERS, _("Only the crisis team can propose playbook changes."))
-    case = (case or "").strip()
-    change = _revision_change(
-        case=case, step_text=(step_text or "").strip(), role=role, minutes=minutes, principle=principle.strip()
-    )
+    case, change = _revision_proposal(case=case, step_text=step_text, role=role, minutes=minutes, principle=principle)
     with transaction.atomic():
         crisis = crisis_for_update(crisis_id)
         base = crisis.playbook_version
         if base is None:
             raise CrisisError(_("This crisis ran without a playbook; edit the playbook directly."))
-        try:
-            revision_apply(base.content, change)
-        except ContentInvalid as error:
-            raise CrisisError(error.message, **error.params) from error
-        revision = PlaybookRevision.objects.create(
-            playbook_id=base.playbook_id,
-            crisis=crisis,
-            base_version=base,
-            case=case,
-            change=change,
-            proposed_by=actor,
-        )
+        revision = _revision_record(base=base, case=case, change=change, actor=actor, crisis=crisis)
         crisis_event_add(
             crisis=crisis,
             kind=CrisisEventKind.NOTE,
@@ -149,10 +159,7 @@ def playbook_revision_propose_for_drill(
 ) -> PlaybookRevision:
     """Record what a drill showed as a proposed change to the drill's playbook, against its latest version."""
     role_require(actor, DRILL_LEADS, _("Only administrators and directors can run drills."))
-    case = (case or "").strip()
-    change = _revision_change(
-        case=case, step_text=(step_text or "").strip(), role=role, minutes=minutes, principle=principle.strip()
-    )
+    case, change = _revision_proposal(case=case, step_text=step_text, role=role, minutes=minutes, principle=principle)
     with transaction.atomic():
         drill = Drill.objects.select_for_update().filter(pk=drill_id).first()
         if drill is None:
@@ -164,13 +171,7 @@ def playbook_revision_propose_for_drill(
         )
         if base is None:
             raise CrisisError(_("This drill ran without a playbook; edit the playbook directly."))
-        try:
-            revision_apply(base.content, change)
-        except ContentInvalid as error:
-            raise CrisisError(error.message, **error.params) from error
-        revision = PlaybookRevision.objects.create(
-            playbook_id=base.playbook_id, drill=drill, base_version=base, case=case, change=change, proposed_by=actor
-        )
+        revision = _revision_record(base=base, case=case, change=change, actor=actor, drill=drill)
         audit_record(actor=actor, verb="playbook.revision.propose", target=revision, data={"drill": drill.pk})
     return revision
 

@@ -75,16 +75,14 @@
     if (row && row.dataset.detailUrl) location.assign(row.dataset.detailUrl + (hash || ""));
   }
 
-  async function assignToMe(row) {
-    const table = document.getElementById("mention-table");
+  // One action on the row under the cursor (assign to me, correct the category): posted, told, the row refreshed.
+  async function postRowAction(row, url, fields) {
     const form = document.getElementById("bulk-form");
-    if (!row || !table || !form || !table.dataset.mayAct) return;
     const data = new FormData();
     data.set("csrfmiddlewaretoken", form.querySelector("[name=csrfmiddlewaretoken]").value);
-    data.set("action", "assign");
-    data.append("ids", row.dataset.mentionId);
+    Object.entries(fields).forEach(([name, value]) => data.append(name, value));
     if (window.CrisisDeskNotifications) window.CrisisDeskNotifications.markOwn([row.dataset.mentionId]);
-    const response = await fetch(table.dataset.assignUrl, {
+    const response = await fetch(url, {
       method: "POST", body: data, credentials: "same-origin", headers: { Accept: "application/json" },
     });
     let answer = {};
@@ -93,6 +91,13 @@
       window.CrisisDesk.toast(String(answer.message || answer.error || response.status));
       if (response.ok) window.CrisisDesk.refreshRow(Number(row.dataset.mentionId));
     }
+  }
+
+  async function assignToMe(row) {
+    const table = document.getElementById("mention-table");
+    const form = document.getElementById("bulk-form");
+    if (!row || !table || !form || !table.dataset.mayAct) return;
+    await postRowAction(row, table.dataset.assignUrl, { action: "assign", ids: row.dataset.mentionId });
   }
 
   async function submitBulk(form, submitter) {
@@ -122,20 +127,7 @@
     const table = document.getElementById("mention-table");
     const form = document.getElementById("bulk-form");
     if (!row || !table || !form || !table.dataset.mayAct || !row.dataset.relabelUrl) return false;
-    const data = new FormData();
-    data.set("csrfmiddlewaretoken", form.querySelector("[name=csrfmiddlewaretoken]").value);
-    data.set("field", "category");
-    data.set("value", category);
-    if (window.CrisisDeskNotifications) window.CrisisDeskNotifications.markOwn([row.dataset.mentionId]);
-    const response = await fetch(row.dataset.relabelUrl, {
-      method: "POST", body: data, credentials: "same-origin", headers: { Accept: "application/json" },
-    });
-    let answer = {};
-    try { answer = await response.json(); } catch (error) { answer = {}; }
-    if (window.CrisisDesk) {
-      window.CrisisDesk.toast(String(answer.message || answer.error || response.status));
-      if (response.ok) window.CrisisDesk.refreshRow(Number(row.dataset.mentionId));
-    }
+    await postRowAction(row, row.dataset.relabelUrl, { field: "category", value: category });
     return true;
   }
 
