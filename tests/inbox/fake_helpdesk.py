@@ -7,6 +7,7 @@ the ticket and then not answer (`lose_next_answer()`, a timeout after the write)
 
 from __future__ import annotations
 
+import abc
 import base64
 import json
 import threading
@@ -23,7 +24,7 @@ ZENDESK_FIELDS = {"subject", "comment", "requester", "priority", "external_id", 
 ZAMMAD_FIELDS = {"title", "group", "customer", "priority", "article"}
 
 
-class FakeHelpdesk:
+class FakeHelpdesk(abc.ABC):
     kind = ""
 
     def __init__(self) -> None:
@@ -91,11 +92,13 @@ class FakeHelpdesk:
             return status, {"error": f"scripted failure {status}"}, False
         return self.route(method, path, query, body)
 
+    @abc.abstractmethod
     def auth_problem(self, authorization: str) -> str:
-        raise NotImplementedError
+        """Why the Authorization header is refused ("" when it is accepted): each helpdesk has its own."""
 
+    @abc.abstractmethod
     def route(self, method: str, path: str, query: dict, body: Any) -> tuple[int, Any, bool]:
-        raise NotImplementedError
+        """The helpdesk's answer to one request: status, JSON body, whether it created a ticket."""
 
     def stop(self) -> None:
         self.server.shutdown()
