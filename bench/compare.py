@@ -15,6 +15,7 @@ median of the rounds for each commit and head ÷ base (for times < 1 is faster, 
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import statistics
 import subprocess
@@ -53,9 +54,18 @@ def figures(output: str) -> dict[tuple[str, int], tuple[str, float]]:
     return found
 
 
+# The venv installs the project in editable mode from ROOT: its import finder would hand the base tree
+# any module the base lacks (Django's template-tag discovery finds them) from the head's code. Python
+# imports `sitecustomize` from PYTHONPATH at start-up, which the benchmarks set to their own tree.
+ISOLATE = """import sys
+sys.meta_path[:] = [f for f in sys.meta_path if "__editable__" not in getattr(f, "__module__", "")]
+"""
+
+
 def run_script(tree: Path, script: str, args: list[str]) -> str:
     command = [sys.executable, str(tree / "bench" / script), *args]
-    result = subprocess.run(command, cwd=tree, capture_output=True, text=True, timeout=1800)
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    result = subprocess.run(command, cwd=tree, env=env, capture_output=True, text=True, timeout=1800)
     if result.returncode != 0:
         sys.stdout.write(result.stdout[-2000:] + result.stderr[-4000:])
         raise SystemExit(f"{script} failed on {tree}")
@@ -104,6 +114,7 @@ def main() -> int:
         base_tree = Path(scratch) / "base"
         subprocess.run(["git", "worktree", "add", "--detach", str(base_tree), base_rev], cwd=ROOT, check=True,
                        capture_output=True)
+        (base_tree / "sitecustomize.py").write_text(ISOLATE)
         try:
             for script in args.only:
                 script_args = ["--quick"] if args.quick else DEFAULT_ARGS[script]

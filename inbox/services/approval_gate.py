@@ -52,9 +52,10 @@ def reply_approval_need(*, mention: Mention, author: User, body: str) -> Approva
     if author.pk in new_starters:
         reasons.append({"code": ApprovalReason.NEW_STARTER.value, "detail": ""})
     patterns, _errors = patterns_parse(rule.risky_patterns, probe=False)
-    reasons += [{"code": ApprovalReason.RISKY_PHRASE.value, "detail": phrase} for phrase in risky_matches(
-        patterns=patterns, text=body
-    )]
+    reasons += [
+        {"code": ApprovalReason.RISKY_PHRASE.value, "detail": phrase}
+        for phrase in risky_matches(patterns=patterns, text=body)
+    ]
     if not reasons:
         return None
     owner_id = getattr(crisis, "owner_id", None)

@@ -216,7 +216,10 @@ def approval_rule_update(
             actor=actor,
             verb="reply_approval_rule.update",
             target=rule,
-            data={**{name: value for name, value in fields.items()}, "new_starters": new_starter_ids,
-                  "approvers": approver_ids},
+            data={
+                **{name: value for name, value in fields.items()},
+                "new_starters": new_starter_ids,
+                "approvers": approver_ids,
+            },
         )
     return rule

@@ -71,9 +71,7 @@ def mention_take_over(*, mention_id: int, actor: User) -> Mention:
         audit_record(actor=actor, verb="mention.take_over", target=mention, data={"from": previous})
         _publish_changed(mention, "taken_over")
         if previous:
-            publish_on_commit(
-                [group_for_user(previous)], events.mention_changed(mention, change="taken_over")
-            )
+            publish_on_commit([group_for_user(previous)], events.mention_changed(mention, change="taken_over"))
     return mention
 
 

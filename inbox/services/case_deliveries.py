@@ -124,8 +124,10 @@ def case_ticket(case: Case) -> CaseTicket:
 def _private_reply_deliver(delivery: CaseDelivery) -> str:
     if delivery.attempts > 1 and not delivery.last_error:
         raise DeliveryFailed(
-            _("The network's answer to an earlier attempt was lost: check on the network whether the private "
-              "reply arrived before trying again."),
+            _(
+                "The network's answer to an earlier attempt was lost: check on the network whether the private "
+                "reply arrived before trying again."
+            ),
             transient=False,
         )
     mention = delivery.mention
@@ -152,8 +154,12 @@ def _record_success(delivery_id: int, external_id: str) -> CaseDelivery:
         delivery.state, delivery.external_id = DeliveryState.DONE, external_id[:128]
         delivery.delivered_at, delivery.last_error, delivery.next_attempt_at = timezone.now(), "", None
         delivery.save(update_fields=["state", "external_id", "delivered_at", "last_error", "next_attempt_at"])
-        audit_record(actor=None, verb="case.delivered", target=delivery.case,
-                     data={"delivery": delivery.pk, "kind": delivery.kind, "external_id": delivery.external_id})
+        audit_record(
+            actor=None,
+            verb="case.delivered",
+            target=delivery.case,
+            data={"delivery": delivery.pk, "kind": delivery.kind, "external_id": delivery.external_id},
+        )
         _publish_case(delivery.case)
     return delivery
 
@@ -168,8 +174,12 @@ def _record_failure(delivery_id: int, message: str, *, transient: bool) -> CaseD
         else:
             delivery.state, delivery.next_attempt_at = DeliveryState.DEAD, None
         delivery.save(update_fields=["state", "last_error", "next_attempt_at"])
-        audit_record(actor=None, verb="case.delivery_failed", target=delivery.case,
-                     data={"delivery": delivery.pk, "attempt": delivery.attempts, "error": delivery.last_error[:200]})
+        audit_record(
+            actor=None,
+            verb="case.delivery_failed",
+            target=delivery.case,
+            data={"delivery": delivery.pk, "attempt": delivery.attempts, "error": delivery.last_error[:200]},
+        )
         _publish_case(delivery.case)
     return delivery
 

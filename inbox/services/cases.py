@@ -94,8 +94,12 @@ def case_open(
     with transaction.atomic():
         number = case_number_next(year=timezone.localdate().year)
         case = Case.objects.create(
-            number=number, case_type=case_type, priority=priority, subject=subject,
-            summary=(summary or "").strip()[:5000], owner=actor,
+            number=number,
+            case_type=case_type,
+            priority=priority,
+            subject=subject,
+            summary=(summary or "").strip()[:5000],
+            owner=actor,
         )
         case.mentions.set(mentions)
         audit_record(actor=actor, verb="case.open", target=case, data={"mentions": [m.pk for m in mentions]})
@@ -180,7 +184,11 @@ def case_private_reply_queue(*, case_id: int, actor: User, mention_id: int, body
         if taken.exists():
             raise CaseError(_("This author has already been answered privately about this mention."))
         delivery = CaseDelivery.objects.create(
-            case=case, kind=DeliveryKind.PRIVATE_REPLY, mention=mention, body=body, created_by=actor,
+            case=case,
+            kind=DeliveryKind.PRIVATE_REPLY,
+            mention=mention,
+            body=body,
+            created_by=actor,
             next_attempt_at=timezone.now(),
         )
         audit_record(actor=actor, verb="case.private_reply", target=case, data={"delivery": delivery.pk})

@@ -1,17 +1,19 @@
 """Ingestion of a batch: validate, upsert the authors, triage, insert the mentions, count and announce.
 
-Ingestion works on batches: one bulk upsert of authors, one INSERT … ON CONFLICT DO NOTHING of
-mentions, one upsert of the minute counters, one live event per batch. The same mention twice is
-stored once, and a batch that fails leaves the channel's cursor where it was.
+Ingestion works on batches, in two steps: `mentions_prepare` (validation, one bulk upsert of authors,
+fast triage; no lock held) and `mentions_store` (one INSERT … ON CONFLICT DO NOTHING of mentions, the
+authors' history, clusters and minute counters in one transaction; one live event per batch). The
+same mention twice is stored once, and a batch that fails leaves the channel's cursor where it was.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from crisisdesk.metrics import mentions_stored_count
@@ -23,12 +25,24 @@ from inbox.connectors.base import ItemInvalid, NormalizedMention, RejectedItem
 from inbox.connectors.normalise import http_url, mention_checked
 from inbox.drills import is_drill_channel
 from inbox.models import Author, Channel, MentionStatus, TriageRefine
-from inbox.services.common import LIVE_EVENT_MENTIONS, IngestReport, dead_letters_record, logger
-from inbox.services.sql import _authors_build, _authors_insert, _authors_refresh, _authors_upsert, _mentions_insert
+from inbox.services.common import LIVE_EVENT_MENTIONS, IngestReport, dead_letters_record
+from inbox.services.sql import _authors_refresh, _authors_upsert, _mentions_insert
 from inbox.stats import minute_stats_record
 from inbox.triage import TriageInput, fast_tier
 from inbox.triage_tasks import refine_wake
 from inbox.vocabulary import brand_vocabulary
+
+
+@dataclass
+class PreparedBatch:
+    """A batch validated, with its authors stored and its mentions triaged: what `mentions_store` writes."""
+
+    channel: Channel
+    source: str
+    report: IngestReport
+    rejected: list[RejectedItem]
+    authors: dict[str, Author] = field(default_factory=dict)
+    rows: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def mentions_ingest(
@@ -43,25 +57,51 @@ def mentions_ingest(
 
     What the brand's own account wrote (its replies, its posts: `Connector.own_account`) is counted
     in `report.own` and never stored as a mention.
+    """
+    batch = mentions_prepare(channel=channel, mentions=mentions, rejected=rejected, source=source, now=now)
+    return mentions_store(batch)
 
-    Runs in one transaction: authors, mentions, counters and dead letters are all written or none.
+
+def mentions_prepare(
+    *,
+    channel: Channel,
+    mentions: list[NormalizedMention],
+    rejected: list[RejectedItem] | None = None,
+    source: str = "poll",
+    now: datetime | None = None,
+) -> PreparedBatch:
+    """The part of ingestion that needs no lock: validate, store the new authors, read their history, triage.
+
+    Run outside a transaction (the intake and polling paths do), the authors' INSERT commits on its own
+    and the triage's CPU time is spent before any row is locked, so two workers whose batches share
+    authors wait for each other only during the short write that follows. Authors are reference rows:
+    one kept after its batch fails is reused when the batch is retried.
     """
     report = IngestReport()
     rejected = list(rejected or [])
     unique = _batch_unique(channel=channel, mentions=mentions, rejected=rejected, report=report)
+    batch = PreparedBatch(channel=channel, source=source, report=report, rejected=rejected)
+    if unique:
+        batch.authors = _authors_upsert(platform=_platform(channel), items=list(unique.values()))
+        batch.rows = _mention_rows(channel=channel, items=list(unique.values()), authors=batch.authors, now=now)
+    return batch
+
+
+def mentions_store(batch: PreparedBatch) -> IngestReport:
+    """Write a prepared batch in one transaction: dead letters, mentions, history, clusters and counters
+    are all written or none."""
+    channel, report, rows = batch.channel, batch.report, batch.rows
     with transaction.atomic():
-        if rejected:
-            dead_letters_record(channel=channel, source=source, rejected=rejected)
-            report.rejected = len(rejected)
-            report.reasons.update(item.reason.split(":")[0] for item in rejected)
-        if not unique:
+        if batch.rejected:
+            dead_letters_record(channel=channel, source=batch.source, rejected=batch.rejected)
+            report.rejected = len(batch.rejected)
+            report.reasons.update(item.reason.split(":")[0] for item in batch.rejected)
+        if not rows:
             return report
-        authors = _authors_upsert(platform=_platform(channel), items=list(unique.values()))
-        rows = _mention_rows(channel=channel, items=list(unique.values()), authors=authors, now=now)
         cluster_plan = clusters_plan(channel=channel, rows=rows)
         inserted = _mentions_insert(rows)
         report.created = len(inserted)
-        report.duplicates += len(unique) - len(inserted)
+        report.duplicates += len(rows) - len(inserted)
         report.created_ids = [mention_id for mention_id, _ in inserted]
         new_rows = [rows[external_id] for _, external_id in inserted]
         if inserted:
@@ -73,35 +113,11 @@ def mentions_ingest(
                 hooks.mentions_created(mention_ids=report.created_ids)
         # Shared rows last, always in this order (authors, clusters, minutes; each in key order): concurrent
         # batches update them, so their row locks are held from here to the commit only, and never deadlock.
-        _authors_refresh(authors, new_rows)
+        _authors_refresh(batch.authors, new_rows)
         clusters_record(plan=cluster_plan, inserted=inserted, rows=rows)
         if inserted:
             minute_stats_record(channel=channel, rows=new_rows)
     return report
-
-
-def authors_ensure(*, channel: Channel, mentions: list[NormalizedMention]) -> None:
-    """Insert a batch's new authors in a short transaction of their own, before the batch's.
-
-    Two workers whose batches share an author never seen before would otherwise wait for each other's
-    whole ingest transaction (the second INSERT of that author waits for the first to commit); inside
-    the batch's transaction the authors then exist and their upsert waits for nobody. Authors are
-    reference rows: one kept after a batch fails is reused when it is retried. Inside a caller's
-    transaction this would buy nothing, so it does nothing there.
-    """
-    if connection.in_atomic_block:
-        return
-    own = own_account_for(channel)
-    items = [item for item in mentions if isinstance(item, NormalizedMention) and not own.wrote(item.author)]
-    if not items:
-        return
-    try:
-        with transaction.atomic():
-            _authors_insert(_authors_build(platform=_platform(channel), items=items))
-    except (DatabaseError, ValueError, TypeError, AttributeError) as error:
-        # Unvalidated on purpose (validating twice cost more than the wait it saves): an author the
-        # database refuses is left to the batch's own transaction, which validates and dead-letters it.
-        logger.info("Authors of a %s batch left to its own transaction: %s", channel.kind, error)
 
 
 def _batch_unique(

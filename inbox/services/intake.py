@@ -31,7 +31,7 @@ from inbox.services.common import (
     dead_letters_record,
     logger,
 )
-from inbox.services.ingest import authors_ensure, mentions_ingest
+from inbox.services.ingest import PreparedBatch, mentions_prepare, mentions_store
 
 
 def mentions_ingest_batch(
@@ -175,19 +175,27 @@ def intake_process(*, intake_id: int) -> IngestReport | None:
         return None
 
 
-def _intake_parse_unlocked(intake_id: int) -> FetchResult | str | None:
-    """Parse a pending intake before its row is locked, and insert its new authors (`authors_ensure`).
+def _intake_parse_unlocked(intake_id: int) -> PreparedBatch | str | None:
+    """Parse and prepare a pending intake before its row is locked (`mentions_prepare`: its new authors
+    are committed and its mentions triaged outside the transaction that writes them).
 
-    The body never changes once written, so parsing it first is safe; a row another run has taken
-    meanwhile is skipped under the lock all the same. Returns what `_intake_parse` returns.
+    The body never changes once written, so preparing it first is safe; a row another run has taken
+    meanwhile is skipped under the lock all the same. None for a row already processed; the reason
+    for a body that is refused (`_intake_parse`).
     """
     intake = Intake.objects.select_related("channel").filter(pk=intake_id, processed_at__isnull=True).first()
     if intake is None:
         return None
     parsed = _intake_parse(intake)
-    if isinstance(parsed, FetchResult):
-        authors_ensure(channel=intake.channel, mentions=parsed.mentions)
-    return parsed
+    if isinstance(parsed, str):
+        return parsed
+    return _prepared(intake, parsed)
+
+
+def _prepared(intake: Intake, parsed: FetchResult) -> PreparedBatch:
+    return mentions_prepare(
+        channel=intake.channel, mentions=parsed.mentions, rejected=parsed.rejected, source=intake.source
+    )
 
 
 def _intake_parse(intake: Intake) -> FetchResult | str:
@@ -207,24 +215,21 @@ def _intake_parse(intake: Intake) -> FetchResult | str:
         return f"unrecognised payload: {error}"
 
 
-def _intake_ingest(intake: Intake, *, parsed: FetchResult | str | None = None) -> IngestReport:
+def _intake_ingest(intake: Intake, *, parsed: PreparedBatch | str | None = None) -> IngestReport:
     channel = intake.channel
     if parsed is None or not channel.is_enabled:
-        parsed = _intake_parse(intake)
+        fresh = _intake_parse(intake)
+        parsed = fresh if isinstance(fresh, str) else _prepared(intake, fresh)
     if isinstance(parsed, str):
         body = bytes(intake.body)
-        dead_letters_record(
-            channel=channel, source=intake.source, rejected=[RejectedItem(reason=parsed, payload=body)]
-        )
+        dead_letters_record(channel=channel, source=intake.source, rejected=[RejectedItem(reason=parsed, payload=body)])
         return IngestReport(rejected=1, reasons=Counter([parsed.split(":")[0]]))
-    return mentions_ingest(channel=channel, mentions=parsed.mentions, rejected=parsed.rejected, source=intake.source)
+    return mentions_store(parsed)
 
 
 def _intake_failure_record(*, intake_id: int, message: str) -> None:
     with transaction.atomic():
-        intake = (
-            Intake.objects.select_for_update(of=("self",)).select_related("channel").filter(pk=intake_id).first()
-        )
+        intake = Intake.objects.select_for_update(of=("self",)).select_related("channel").filter(pk=intake_id).first()
         if intake is None or intake.processed_at is not None:
             return
         intake.attempts += 1

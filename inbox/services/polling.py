@@ -12,7 +12,7 @@ from inbox.connectors import connector_class, connector_for
 from inbox.connectors.base import ChannelGone, ConnectorError, RateLimited
 from inbox.models import PUSH_ONLY_KINDS, Channel
 from inbox.services.common import CLAIM_LEASE, MAX_BACKOFF_SECONDS, IngestReport, commit_asynchronously, logger
-from inbox.services.ingest import authors_ensure, mentions_ingest
+from inbox.services.ingest import mentions_prepare, mentions_store
 
 
 def channel_poll(*, channel_id: int) -> IngestReport | None:
@@ -28,16 +28,17 @@ def channel_poll(*, channel_id: int) -> IngestReport | None:
     try:
         connector = connector_for(channel)
         result = connector.fetch_since(dict(channel.cursor or {}))
-        authors_ensure(channel=channel, mentions=result.mentions)
+        # Authors and triage before the channel's lock (`mentions_prepare`); the write under it.
+        batch = mentions_prepare(
+            channel=channel, mentions=result.mentions, rejected=result.rejected, source=f"poll:{channel.kind}"
+        )
         with transaction.atomic():
             locked = Channel.objects.select_for_update().get(pk=channel.pk)
             if locked.cursor != channel.cursor:
                 logger.info("Channel %s was polled concurrently; this run gives way.", channel.pk)
                 return None
             commit_asynchronously()
-            report = mentions_ingest(
-                channel=locked, mentions=result.mentions, rejected=result.rejected, source=f"poll:{channel.kind}"
-            )
+            report = mentions_store(batch)
             locked.cursor = result.next_cursor
             locked.last_polled_at = now
             locked.last_success_at = now
@@ -95,7 +96,12 @@ def channel_disable(*, channel_id: int, message: str) -> None:
         channel.next_poll_at = None
         channel.save(
             update_fields=[
-                "is_enabled", "consecutive_failures", "last_error", "last_error_at", "last_polled_at", "next_poll_at"
+                "is_enabled",
+                "consecutive_failures",
+                "last_error",
+                "last_error_at",
+                "last_polled_at",
+                "next_poll_at",
             ]
         )
     logger.warning("Channel %s disabled: %s", channel_id, message)

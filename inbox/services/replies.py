@@ -174,9 +174,8 @@ def reply_cancel(*, reply_id: int, actor: User) -> Reply:
     now = timezone.now()
     with transaction.atomic():
         undoable = Q(state=ReplyState.QUEUED, attempts=0, send_after__gt=now) | Q(state=ReplyState.PENDING_APPROVAL)
-        claimed = (
-            Reply.objects.filter(undoable, pk=reply_id, author=actor)
-            .update(state=ReplyState.CANCELLED, cancelled_at=now)
+        claimed = Reply.objects.filter(undoable, pk=reply_id, author=actor).update(
+            state=ReplyState.CANCELLED, cancelled_at=now
         )
         reply = Reply.objects.select_related("mention").filter(pk=reply_id).first()
         if reply is None:

@@ -23,6 +23,7 @@ from inbox.triage.patterns import (
     NEGATORS,
     clause_tokens,
     contact_hits,
+    inflected_phrase_openings,
     inflected_phrase_regex,
     negated_at,
     negated_before,
@@ -189,23 +190,51 @@ def spanish_lexicon() -> SpanishLexicon:
     )
 
 
+class SignalPattern(NamedTuple):
+    """A signal's phrases as one alternation, and the first characters one of them must start with.
+
+    Python's `re` tries every alternative at every word start, so a text is first checked for the
+    openings: a signal none of whose phrases can start in it is not searched at all (most texts name
+    two or three signals of thirteen). `openings` is None when some phrase could start anywhere.
+    """
+
+    pattern: re.Pattern[str]
+    openings: frozenset[str] | None
+
+
+# The three characters (two at the end) at every word start of a text: `(?<!\w)` is where a phrase begins.
+WORD_OPENING = re.compile(r"(?<!\w)(?=(...?))", re.DOTALL)
+
+
+def word_openings(padded: str) -> set[str]:
+    """The first three and the first two characters at each word start, which `SignalPattern.openings`
+    holds one of for each phrase (two where a phrase's first word is short)."""
+    found = WORD_OPENING.findall(padded)
+    return {*found, *(opening[:2] for opening in found)}
+
+
 @lru_cache(maxsize=1)
-def signal_patterns() -> dict[str, re.Pattern[str]]:
+def signal_patterns() -> dict[str, SignalPattern]:
     """One compiled alternation per signal; a phrase matches where a word starts."""
     raw = json.loads((DATA_DIR / "signals.json").read_text(encoding="utf-8"))
-    return {
-        name: re.compile(r"(?<!\w)(?:" + "|".join(_phrase_regexes(raw[name])) + ")") for name in SIGNALS
-    }
+    patterns = {}
+    for name in SIGNALS:
+        regexes, openings = zip(*(_phrase_regex_and_openings(phrase) for phrase in raw[name]), strict=True)
+        patterns[name] = SignalPattern(
+            re.compile(r"(?<!\w)(?:" + "|".join(regexes) + ")"),
+            None if None in openings else frozenset().union(*openings),
+        )
+    return patterns
 
 
-def _phrase_regexes(phrases: list[str]) -> list[str]:
-    """Each phrase; one of several words with its words inflected ("prestamos rapidos")."""
-    regexes = []
-    for phrase in phrases:
-        folded = fold(phrase)
-        inflected = inflected_phrase_regex(folded.strip(" .,"), prefix_last=not folded.endswith((" ", ".", ",")))
-        regexes.append(inflected if inflected is not None else _phrase_regex(phrase))
-    return regexes
+def _phrase_regex_and_openings(phrase: str) -> tuple[str, frozenset[str] | None]:
+    """The phrase's regex (a phrase of several words inflected: "prestamos rapidos") and its openings."""
+    folded = fold(phrase)
+    inflected = inflected_phrase_regex(folded.strip(" .,"), prefix_last=not folded.endswith((" ", ".", ",")))
+    if inflected is not None:
+        return inflected, inflected_phrase_openings(folded.strip(" .,"))
+    literal = folded.rstrip(" .,")
+    return _phrase_regex(phrase), frozenset({literal[:3]}) if len(literal) >= 2 else None
 
 
 def _phrase_regex(phrase: str) -> str:
@@ -225,9 +254,12 @@ def signal_hits(folded: str) -> dict[str, list[str]]:
     """
     padded = " ".join(FILLER.sub(" ", HANDLE.sub(" ", folded)).split()) + " "
     hits: dict[str, list[str]] = {}
-    for name, pattern in signal_patterns().items():
+    openings = word_openings(padded)
+    for name, signal in signal_patterns().items():
+        if signal.openings is not None and signal.openings.isdisjoint(openings):
+            continue
         found = set()
-        for match in pattern.finditer(padded):
+        for match in signal.pattern.finditer(padded):
             phrase = match.group().strip(" .,")
             if name in NEGATABLE and phrase.split()[0] not in NEGATORS and negated_before(padded[: match.start()]):
                 continue

@@ -19,8 +19,27 @@ import Stemmer
 NEGATION_SCOPE = 3
 NEGATORS = frozenset(
     {
-        "no", "nunca", "ni", "tampoco", "nada", "sin", "jamas", "ningun", "ninguna", "ninguno", "ningunos",
-        "nao", "nem", "mai", "not", "never", "without", "zero", "nothing", "cannot", "t",
+        "no",
+        "nunca",
+        "ni",
+        "tampoco",
+        "nada",
+        "sin",
+        "jamas",
+        "ningun",
+        "ninguna",
+        "ninguno",
+        "ningunos",
+        "nao",
+        "nem",
+        "mai",
+        "not",
+        "never",
+        "without",
+        "zero",
+        "nothing",
+        "cannot",
+        "t",
     }
 )
 # Words, or a single clause break, as the tokens the negation and phrase matching walk over.
@@ -144,6 +163,18 @@ def inflected_phrase_regex(phrase: str, *, prefix_last: bool) -> str | None:
         alternatives = "|".join(sorted({re.escape(s) for s in word_stems(word) if len(s) >= 3} | {re.escape(word)}))
         parts.append(f"(?:{alternatives})" + (r"\w*" if last and prefix_last else r"\w{0,4}"))
     return " ".join(parts) + r"(?!\w)"
+
+
+def inflected_phrase_openings(phrase: str) -> frozenset[str]:
+    """The first three characters a match of `inflected_phrase_regex(phrase)` can start with (two for
+    a word of one letter): those of the first word's stems and of the word, or of a short word and its
+    plural ("de " and "des")."""
+    first = phrase.split()[0]
+    if len(first) >= 4:
+        return frozenset(alternative[:3] for alternative in {*word_stems(first), first} if len(alternative) >= 3)
+    if len(first) == 3:
+        return frozenset({first})
+    return frozenset({first + "s", first + " "})
 
 
 def negated_before(folded_prefix: str) -> bool:

@@ -260,19 +260,35 @@ def test_ingestion_fills_the_search_vector_on_postgresql():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_batchs_new_authors_are_committed_before_its_own_transaction_and_reused_by_it():
-    """Two workers sharing new authors wait on each other only for this short transaction."""
+def test_a_batchs_authors_are_committed_and_its_mentions_triaged_before_its_own_transaction():
+    """Two workers sharing new authors wait on each other only for the short write that follows."""
     channel = ChannelFactory()
     batch = [normalized(f"a-{index}", author=f"new-{index}") for index in range(5)]
     batch.append(normalized("own-1", author="brand"))
     channel.config = {"own_handles": ["brand"]}
     channel.save(update_fields=["config"])
 
-    services.ingest.authors_ensure(channel=channel, mentions=batch)
+    prepared = services.ingest.mentions_prepare(channel=channel, mentions=batch)
 
     assert sorted(Author.objects.values_list("handle", flat=True)) == [f"new-{index}" for index in range(5)]
-    report = services.mentions_ingest(channel=channel, mentions=batch)
+    assert not Mention.objects.exists()
+    assert {row["category"] for row in prepared.rows.values()} == {"complaint"}
+    report = services.ingest.mentions_store(prepared)
     assert (report.created, report.own, Author.objects.count()) == (5, 1, 5)
-    with transaction.atomic():  # inside a caller's transaction it would hold the locks all the same: no-op
-        services.ingest.authors_ensure(channel=channel, mentions=[normalized("b-1", author="later")])
-    assert not Author.objects.filter(handle="later").exists()
+    assert Author.objects.get(handle="new-0").mention_count == 1
+
+
+def test_a_stored_mention_reads_back_exactly_as_the_network_sent_it():
+    """The batch reaches PostgreSQL as one JSON document: times keep their microseconds and offset,
+    texts their quotes, backslashes, emoji and right-to-left marks, the raw payload its nesting."""
+    channel = ChannelFactory()
+    posted = datetime(2026, 11, 20, 8, 0, 0, 123456, tzinfo=timezone.get_fixed_timezone(90))
+    text = 'Dijo "nunca" \\ sin red 😡 \u202eעברית\u202c\n¿y ahora?'
+    raw = {"id": "m-1", "nested": {"list": [1, 2.5, None, True], "quote": '"'}, "emoji": "🙂"}
+    odd = replace(normalized("m-1", text=text, raw=raw, engagement=7), posted_at=posted)
+
+    services.mentions_ingest(channel=channel, mentions=[odd, normalized("m-2")])
+
+    mention = Mention.objects.get(external_id="m-1")
+    assert (mention.text, mention.raw, mention.engagement, mention.posted_at) == (text, raw, 7, posted)
+    assert Mention.objects.filter(channel=channel).count() == 2

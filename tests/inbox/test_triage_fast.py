@@ -193,3 +193,40 @@ def test_priority_always_stays_between_0_and_100():
     )
     assert worst.priority == 100
     assert triage("").priority >= 0
+
+
+def _texts_to_check(shared_root) -> list[str]:
+    """Every phrase of every signal as written, the hard cases, the bench's synthetic day and, when
+    present, the 2,000 real posts: texts that name many signals, few, or none."""
+    import csv
+    import json
+
+    from bench.corpus import webhook_items
+    from inbox.triage.lexicon import DATA_DIR
+    from tests.inbox.test_triage_hard_cases import CASES
+
+    phrases = [phrase for group in json.loads((DATA_DIR / "signals.json").read_text()).values() for phrase in group]
+    texts = [*phrases, *(f"¡{phrase}!" for phrase in phrases), *(case.text for case in CASES)]
+    texts += [item["text"] for item in webhook_items(count=2_000, seed=3)]
+    real = shared_root / "realdata" / "texts" / "social_sentiment_es_en.csv"
+    if real.exists():
+        with real.open(encoding="utf-8") as handle:
+            texts += [row["text"] for row in csv.DictReader(handle)]
+    return texts
+
+
+def test_skipping_signals_by_their_openings_never_loses_a_match(settings):
+    """A signal is not searched in a text that has none of its phrases' first two letters at a word
+    start; searching every signal in every text finds nothing more."""
+    from inbox.triage.lexicon import FILLER, HANDLE, fold, signal_patterns, word_openings
+
+    checked = skipped = 0
+    for text in _texts_to_check(settings.BASE_DIR.parent / "shared"):
+        padded = " ".join(FILLER.sub(" ", HANDLE.sub(" ", fold(text))).split()) + " "
+        openings = word_openings(padded)
+        for name, signal in signal_patterns().items():
+            checked += 1
+            if signal.openings is not None and signal.openings.isdisjoint(openings):
+                skipped += 1
+                assert signal.pattern.search(padded) is None, (name, text)
+    assert skipped > checked / 2  # the check is worth having: most signals are skipped
