@@ -15,6 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from crisisdesk.conditional import ConditionalListMixin
 from crisisdesk.models import Role, User
 from crisisdesk.roles import EVERYONE
 from escalation import selectors, services
@@ -64,8 +65,11 @@ def _run(action: Callable[[], T]) -> T:
         raise ValidationError({"detail": str(error)}) from error
 
 
-class EscalationListCreateView(generics.ListAPIView):
+class EscalationListCreateView(ConditionalListMixin, generics.ListAPIView):
+    """Each viewer's visible requests; tagged by the body, since `is_overdue` moves with the clock."""
+
     allowed_roles = EVERYONE
+    etag_from = "body"
     serializer_class = EscalationRequestSerializer
     filterset_class = EscalationRequestFilter
     pagination_class = EscalationCursorPagination

@@ -8,6 +8,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from crisisdesk.conditional import ConditionalListMixin
 from crisisdesk.roles import CONSOLE_STAFF
 from inbox import cluster_actions, cluster_selectors, selectors, services
 from inbox.api.views import ACTORS
@@ -94,7 +95,9 @@ class ClusterActionSerializer(serializers.Serializer):
     finished = serializers.BooleanField()
 
 
-class ClusterListView(generics.ListAPIView):
+class ClusterListView(ConditionalListMixin, generics.ListAPIView):
+    """Polled by wallboards: a weak ETag from the clusters as read (with their channel), 304 when unchanged."""
+
     allowed_roles = CONSOLE_STAFF
     serializer_class = ClusterSerializer
     pagination_class = None

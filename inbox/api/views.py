@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
+from crisisdesk.conditional import ConditionalListMixin
 from crisisdesk.models import Role
 from crisisdesk.roles import CONSOLE_STAFF
 from inbox import selectors, services
@@ -119,12 +120,19 @@ class MentionCursorPagination(CursorPagination):
         return parameters
 
 
-class MentionListView(generics.ListAPIView):
+class MentionListView(ConditionalListMixin, generics.ListAPIView):
+    """The inbox as polled: a weak ETag from the page's plain rows, 304 when nothing on it changed."""
+
     allowed_roles = CONSOLE_STAFF
     serializer_class = MentionSerializer
     filterset_class = MentionFilter
     filter_backends = [MentionFilterBackend]
     pagination_class = MentionCursorPagination
+
+    @property
+    def etag_from(self):
+        """Plain rows are the whole representation; model instances may be read further, so their body is."""
+        return "body" if mention_list_lookups() is None else "rows"
 
     def get_queryset(self):
         """Only the columns the page shows, as plain rows: a mention's raw payload and its channel's

@@ -91,3 +91,14 @@ def test_crisis_benchmark_reports_every_path_queue_and_process(tmp_path):
     with Image.open(tmp_path / "crisis.png") as chart:
         assert chart.format == "PNG" and chart.size[0] > 500
     assert json.loads((tmp_path / "crisis-report.json").read_text())["errors"] == {}
+
+
+def test_asgi_servers_benchmark_compares_daphne_uvicorn_and_granian():
+    # given the same app under each server in turn, when the quick comparison runs
+    output = _run("asgi_servers.py", "--sockets", "20", "--seconds", "4", "--saturation-seconds", "3")
+    # then each server has a row: the rate answered, sockets opened, pushes timed, saturation, and no error
+    rows = {line.split()[1]: [cell.strip() for cell in line.strip("|").split("|")]
+            for line in output.splitlines() if re.match(r"\| (daphne|uvicorn|granian) \d", line)}
+    assert set(rows) == {"daphne", "uvicorn", "granian"}, output[-3000:]
+    for cells in rows.values():
+        assert cells[1].startswith("50 → ") and cells[4] == "20/20" and cells[-1] == "0"
