@@ -330,12 +330,19 @@ def _clusters_check(channel_id: int, *, stored: int) -> None:
     from django.db.models import Sum
 
     from inbox.clusters import clusters_fold
-    from inbox.models import Mention, MentionCluster
+    from inbox.models import Mention, MentionCluster, MentionClusterTally
 
     clustered = Mention.objects.filter(channel_id=channel_id, cluster__isnull=False).count()
     if not clustered:
         return
-    left = clusters_fold()  # what the beat would fold: tallies of workers that found the fold lock taken
+    # What the beat would fold: tallies of workers that found the fold lock taken. A worker may still be
+    # folding after its last commit (the lock is taken, so this fold returns at once): wait for it.
+    left, deadline = 0, time.monotonic() + 30
+    while True:
+        left += clusters_fold()
+        if not MentionClusterTally.objects.exists() or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
     counted = MentionCluster.objects.filter(channel_id=channel_id).aggregate(total=Sum("mention_count"))["total"]
     print(f"ingest clusters: {counted} mentions counted in clusters, {left} folded after the run", flush=True)
     if counted != clustered or clustered != stored:

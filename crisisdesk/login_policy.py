@@ -134,9 +134,7 @@ class LoginPolicyHandler(AxesCacheHandler):
         request.axes_failures_since_start = account
         if account >= _account_limit() or address >= _address_limit():
             username = get_client_username(request, credentials)
-            logger.warning(
-                "Login held: %d recent failures for the account, %d from the address", account, address
-            )
+            logger.warning("Login held: %d recent failures for the account, %d from the address", account, address)
             request.axes_locked_out = True
             request.axes_credentials = credentials
             user_locked_out.send("axes", request=request, username=username, ip_address=request.axes_ip_address)

@@ -35,9 +35,17 @@ class RequestIdMiddleware:
             if access_logger.isEnabledFor(logging.INFO):
                 duration_ms = round((time.perf_counter() - started) * 1000, 1)
                 access_logger.info(
-                    "%s %s %s %.1f ms", request.method, request.path, response.status_code, duration_ms,
-                    extra={"method": request.method, "path": request.path, "status": response.status_code,
-                           "duration_ms": duration_ms},
+                    "%s %s %s %.1f ms",
+                    request.method,
+                    request.path,
+                    response.status_code,
+                    duration_ms,
+                    extra={
+                        "method": request.method,
+                        "path": request.path,
+                        "status": response.status_code,
+                        "duration_ms": duration_ms,
+                    },
                 )
             return response
         finally:
@@ -85,4 +93,3 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if isinstance(exception, OperationalError | InterfaceError):
         return database_unavailable(exception)
     return defaults.server_error(request)
-

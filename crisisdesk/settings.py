@@ -41,9 +41,7 @@ EMBEDDED = not REDIS_URL
 DEBUG = env_bool("DEBUG", default=not DATABASE_URL)
 # The embedded demo needs no configuration, so it has a key of its own; a deployment must set one.
 SECRET_KEY = os.environ.get("SECRET_KEY") or (
-    "embedded-demo-only-key-never-used-in-production-8d1f0c6b1e2a4f7c9b3d5e7a"
-    if not DATABASE_URL
-    else ""
+    "embedded-demo-only-key-never-used-in-production-8d1f0c6b1e2a4f7c9b3d5e7a" if not DATABASE_URL else ""
 )
 if not SECRET_KEY:
     raise RuntimeError("SECRET_KEY must be set when DATABASE_URL is set.")

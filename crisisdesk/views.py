@@ -45,8 +45,9 @@ def language_set(request: SignedInRequest) -> HttpResponse:
     request.user.language = language
     request.user.save(update_fields=["language"])
     next_url = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()},
-                                           require_https=request.is_secure()):
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         next_url = start_url_for(request.user)
     return redirect(next_url)
 

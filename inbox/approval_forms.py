@@ -40,7 +40,9 @@ class ApprovalRuleForm(forms.ModelForm):
         ),
     )
     approver_roles = forms.TypedMultipleChoiceField(
-        label=_("Who approves, by role"), choices=APPROVER_ROLE_CHOICES, required=False,
+        label=_("Who approves, by role"),
+        choices=APPROVER_ROLE_CHOICES,
+        required=False,
         widget=forms.CheckboxSelectMultiple,
     )
     approvers = _People(
@@ -52,15 +54,23 @@ class ApprovalRuleForm(forms.ModelForm):
         widget=forms.CheckboxSelectMultiple,
     )
     time_limit_minutes = forms.IntegerField(
-        label=_("Time limit (minutes)"), min_value=1, max_value=240,
+        label=_("Time limit (minutes)"),
+        min_value=1,
+        max_value=240,
         help_text=_("Past it the reply is not sent: its author and the approvers are told."),
     )
 
     class Meta:
         model = ReplyApprovalRule
         fields = [
-            "enabled", "minimum_crisis_level", "new_starters", "risky_patterns", "approver_roles", "approvers",
-            "crisis_owner_approves", "time_limit_minutes",
+            "enabled",
+            "minimum_crisis_level",
+            "new_starters",
+            "risky_patterns",
+            "approver_roles",
+            "approvers",
+            "crisis_owner_approves",
+            "time_limit_minutes",
         ]
         labels = {
             "enabled": _("Hold replies for approval during a crisis"),
@@ -76,8 +86,10 @@ class ApprovalRuleForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        if not cleaned.get("approver_roles") and not cleaned.get("approvers") and not cleaned.get(
-            "crisis_owner_approves"
+        if (
+            not cleaned.get("approver_roles")
+            and not cleaned.get("approvers")
+            and not cleaned.get("crisis_owner_approves")
         ):
             raise forms.ValidationError(_("Name at least one approver: a role, a person or the crisis owner."))
         return cleaned

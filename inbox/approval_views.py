@@ -115,9 +115,15 @@ def approval_rule_page(request: HttpRequest) -> HttpResponse:
                 actor=_signed_in(request),
                 fields={
                     name: data[name]
-                    for name in ("enabled", "minimum_crisis_level", "risky_patterns", "crisis_owner_approves",
-                                 "time_limit_minutes")
-                } | {"approver_roles": list(data["approver_roles"])},
+                    for name in (
+                        "enabled",
+                        "minimum_crisis_level",
+                        "risky_patterns",
+                        "crisis_owner_approves",
+                        "time_limit_minutes",
+                    )
+                }
+                | {"approver_roles": list(data["approver_roles"])},
                 new_starter_ids=[user.pk for user in data["new_starters"]],
                 approver_ids=[user.pk for user in data["approvers"]],
             )

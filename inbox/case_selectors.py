@@ -77,9 +77,9 @@ def case_reply_templates(*, mention: Mention) -> list[tuple[str, str, str]]:
     templates = []
     for case in mention_active_cases(mention_id=mention.pk):
         for language in _languages_for(mention):
-            name = (
-                _("Case %(number)s, in Spanish") if language == "es" else _("Case %(number)s, in English")
-            ) % {"number": case.number}
+            name = (_("Case %(number)s, in Spanish") if language == "es" else _("Case %(number)s, in English")) % {
+                "number": case.number
+            }
             templates.append(("case", name, CASE_NUMBER_REPLIES[language].replace("{case}", case.number)))
     return templates
 

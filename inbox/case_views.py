@@ -24,9 +24,7 @@ from inbox.helpdesk import helpdesk_config
 from inbox.models_cases import Case, CasePriority, CaseStatus, DeliveryKind
 
 ACTORS = (Role.COMMUNITY_MANAGER, Role.ADMIN)
-STATUS_FILTERS = [
-    ("active", gettext_lazy("Open and handed off")), *CaseStatus.choices, ("all", gettext_lazy("All"))
-]
+STATUS_FILTERS = [("active", gettext_lazy("Open and handed off")), *CaseStatus.choices, ("all", gettext_lazy("All"))]
 
 
 def _signed_in(request: HttpRequest) -> User:
@@ -162,4 +160,3 @@ def case_delivery_retry(request: HttpRequest, number: str, delivery_id: int) -> 
         lambda: services.case_delivery_retry(delivery_id=delivery_id, actor=_signed_in(request)),
         done=_("Trying the hand-off again."),
     )
-

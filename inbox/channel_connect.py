@@ -289,8 +289,12 @@ def _meta_page(
         raise ConnectError(_("Meta did not give the Page's token: %(reason)s") % {"reason": error}) from error
     config = {**request.config, "page_id": page.page_id, "page_name": page.page_name, "token_health": page.health}
     if request.kind == "instagram":
-        config = {**request.config, "ig_user_id": page.instagram_id, "page_id_linked": page.page_id,
-                  "token_health": page.health}
+        config = {
+            **request.config,
+            "ig_user_id": page.instagram_id,
+            "page_id_linked": page.page_id,
+            "token_health": page.health,
+        }
         if not page.instagram_id:
             raise ConnectError(
                 _("The Page %(page)s has no Instagram business account linked.") % {"page": page.page_name}

@@ -153,9 +153,7 @@ class ClusterReply(models.Model):
     error = models.TextField(blank=True)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["cluster", "author"], name="cluster_reply_once_per_author")
-        ]
+        constraints = [models.UniqueConstraint(fields=["cluster", "author"], name="cluster_reply_once_per_author")]
         indexes = [
             models.Index(fields=["channel", "-scheduled_at"], name="cluster_reply_channel_slot"),
             models.Index(fields=["action", "state"], name="cluster_reply_progress"),

@@ -29,9 +29,7 @@ def clusters_list(
 
 
 def cluster_detail(*, cluster_id: int) -> MentionCluster | None:
-    return (
-        MentionCluster.objects.select_related("channel", "sample_mention__author").filter(pk=cluster_id).first()
-    )
+    return MentionCluster.objects.select_related("channel", "sample_mention__author").filter(pk=cluster_id).first()
 
 
 def clusters_trends(

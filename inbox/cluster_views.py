@@ -161,9 +161,7 @@ def _bulk(request: HttpRequest, cluster_id: int, act) -> HttpResponse:
         raise Http404 from error
     except services.InboxError as error:
         return _refused(request, cluster_id, str(error))
-    messages.success(
-        request, _("%(done)s of %(total)s mentions done.") % {"done": action.sent, "total": action.total}
-    )
+    messages.success(request, _("%(done)s of %(total)s mentions done.") % {"done": action.sent, "total": action.total})
     return redirect("inbox:cluster", cluster_id=cluster_id)
 
 

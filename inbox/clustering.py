@@ -141,6 +141,8 @@ def normalised_signatures(normalised: Sequence[str]) -> np.ndarray:
         permuted += _OFFSETS[:, None]  # in place: the temporaries of a batch are megabytes
         permuted >>= np.uint64(32)
     return np.minimum.reduceat(permuted, starts, axis=1).T
+
+
 def band_keys(signature_rows: np.ndarray) -> np.ndarray:
     """The LSH keys of each signature, shape (n, BANDS), as non-negative int64 (PostgreSQL bigint)."""
     grouped = signature_rows.reshape(len(signature_rows), BANDS, ROWS)

@@ -33,6 +33,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from crisisdesk.locks import transaction_lock_try
+from crisisdesk.transactions import commit_asynchronously
 from inbox import clustering
 from inbox.cluster_models import ClusterStatus, MentionCluster, MentionClusterAuthor, MentionClusterTally
 from inbox.models import Channel
@@ -218,6 +219,7 @@ def clusters_fold(*, rounds: int = 20) -> int:
         with transaction.atomic():
             if not transaction_lock_try(FOLD_LOCK):
                 return folded
+            commit_asynchronously()
             with connection.cursor() as cursor:
                 cursor.execute(
                     f"DELETE FROM {TALLIES_TABLE} WHERE id IN (SELECT id FROM {TALLIES_TABLE} ORDER BY id LIMIT %s) "

@@ -361,4 +361,3 @@ def reply_templates(*, mention: Mention, author: User) -> list[ReplyTemplate]:
     for department, text in hooks.department_answers(limit=TEMPLATE_LIMIT):
         templates.append(ReplyTemplate("department", department, _fill(text, variables)))
     return templates[:TEMPLATE_LIMIT]
-

@@ -40,12 +40,7 @@ class MentionPresenceMixin:
     async def presence_receive(self, content: dict[str, Any]) -> None:
         state = PRESENCE_TYPES.get(str(content.get("type")))
         mention_id = content.get("mention_id")
-        if (
-            state is None
-            or not isinstance(mention_id, int)
-            or isinstance(mention_id, bool)
-            or mention_id <= 0
-        ):
+        if state is None or not isinstance(mention_id, int) or isinstance(mention_id, bool) or mention_id <= 0:
             await self.send_json({"type": "error", "version": 1, "error": "invalid presence message"})
             return
         joined: set[int] = self.__dict__.setdefault("presence_mentions", set())

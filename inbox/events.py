@@ -19,8 +19,6 @@ class PresenceUser(TypedDict):
     name: str
 
 
-
-
 def mention_changed(mention: Mention, *, change: str) -> dict[str, Any]:
     return event(
         "mention.changed",
@@ -34,9 +32,7 @@ def mention_changed(mention: Mention, *, change: str) -> dict[str, Any]:
     )
 
 
-def mention_returned(
-    mention: Mention, *, previous_assignee_id: int, previous_assignee: str
-) -> dict[str, Any]:
+def mention_returned(mention: Mention, *, previous_assignee_id: int, previous_assignee: str) -> dict[str, Any]:
     return event(
         "mention.returned",
         id=mention.pk,

@@ -23,9 +23,7 @@ class InboxFilterForm(forms.Form):
         required=False, choices=[("", _("Open"))] + list(MentionStatus.choices) + [("all", _("All"))]
     )
     category = forms.ChoiceField(required=False, choices=[("", _("Any category"))] + list(Category.choices))
-    sentiment = forms.ChoiceField(
-        required=False, choices=[("", _("Any sentiment"))] + list(Sentiment.choices)
-    )
+    sentiment = forms.ChoiceField(required=False, choices=[("", _("Any sentiment"))] + list(Sentiment.choices))
     channel = forms.ChoiceField(required=False, choices=[("", _("Any channel"))] + list(ChannelKind.choices))
     language = forms.CharField(
         required=False,

@@ -118,13 +118,15 @@ def zammad_body(ticket: CaseTicket, *, config: HelpdeskConfig) -> dict[str, Any]
 def _zendesk(ticket: CaseTicket, *, config: HelpdeskConfig, http: httpx.Client, look_up_first: bool) -> TicketCreated:
     auth = httpx.BasicAuth(f"{config.email}/token", config.token)
     if look_up_first:
-        found = _json(_call(http, "GET", f"{config.url}/api/v2/tickets.json", auth=auth,
-                            params={"external_id": ticket.number}))
+        found = _json(
+            _call(http, "GET", f"{config.url}/api/v2/tickets.json", auth=auth, params={"external_id": ticket.number})
+        )
         tickets = found.get("tickets") if isinstance(found, dict) else None
         if isinstance(tickets, list) and tickets and isinstance(tickets[0], dict) and tickets[0].get("id"):
             return TicketCreated(ticket_id=str(tickets[0]["id"]), number=str(tickets[0]["id"]))
-    body = _json(_call(http, "POST", f"{config.url}/api/v2/tickets.json", auth=auth,
-                       json=zendesk_body(ticket, config=config)))
+    body = _json(
+        _call(http, "POST", f"{config.url}/api/v2/tickets.json", auth=auth, json=zendesk_body(ticket, config=config))
+    )
     created = body.get("ticket") if isinstance(body, dict) else None
     if not isinstance(created, dict) or not created.get("id"):
         raise HelpdeskError(_("The helpdesk did not return the new ticket's id."), transient=True)
@@ -134,12 +136,20 @@ def _zendesk(ticket: CaseTicket, *, config: HelpdeskConfig, http: httpx.Client, 
 def _zammad(ticket: CaseTicket, *, config: HelpdeskConfig, http: httpx.Client, look_up_first: bool) -> TicketCreated:
     headers = {"Authorization": f"Token token={config.token}"}
     if look_up_first:
-        found = _json(_call(http, "GET", f"{config.url}/api/v1/tickets/search", headers=headers,
-                            params={"query": f'title:"[{ticket.number}]"', "limit": 1, "expand": "true"}))
+        found = _json(
+            _call(
+                http,
+                "GET",
+                f"{config.url}/api/v1/tickets/search",
+                headers=headers,
+                params={"query": f'title:"[{ticket.number}]"', "limit": 1, "expand": "true"},
+            )
+        )
         if isinstance(found, list) and found and isinstance(found[0], dict) and found[0].get("id"):
             return TicketCreated(ticket_id=str(found[0]["id"]), number=str(found[0].get("number") or ""))
-    body = _json(_call(http, "POST", f"{config.url}/api/v1/tickets", headers=headers,
-                       json=zammad_body(ticket, config=config)))
+    body = _json(
+        _call(http, "POST", f"{config.url}/api/v1/tickets", headers=headers, json=zammad_body(ticket, config=config))
+    )
     if not isinstance(body, dict) or not body.get("id"):
         raise HelpdeskError(_("The helpdesk did not return the new ticket's id."), transient=True)
     return TicketCreated(ticket_id=str(body["id"]), number=str(body.get("number") or ""))

@@ -165,9 +165,7 @@ class Mention(models.Model):
     triage_tier = models.CharField(max_length=16, blank=True)
     # The refine queue lives here, not in the broker (inbox/triage/backlog.py): pending rows are claimed by
     # priority, a claim is a lease until `triage_refine_claimed_until`, and low priority is shed over a bound.
-    triage_refine = models.CharField(
-        max_length=8, choices=TriageRefine.choices, blank=True, default="", db_default=""
-    )
+    triage_refine = models.CharField(max_length=8, choices=TriageRefine.choices, blank=True, default="", db_default="")
     triage_refine_claimed_until = models.DateTimeField(null=True, blank=True)
     # The model tier's probability for the category; NULL when rules decided (the fast tier, or a rule).
     triage_confidence = models.FloatField(null=True, blank=True)
@@ -193,7 +191,11 @@ class Mention(models.Model):
     hidden_at = models.DateTimeField(null=True, blank=True)
     # Set in the ingestion insert itself (`inbox.clusters.clusters_plan`), so a row is written once.
     cluster = models.ForeignKey(
-        "inbox.MentionCluster", null=True, blank=True, on_delete=models.SET_NULL, related_name="mentions",
+        "inbox.MentionCluster",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="mentions",
         db_index=False,
     )
     # Defaults live in the database too: the ingestion INSERT names only the columns a new mention fills.

@@ -26,9 +26,7 @@ class SavedView:
         return urlencode(self.parameters)
 
     def matches(self, query: Mapping[str, str]) -> bool:
-        given = {
-            name: value for name, value in query.items() if value and name not in IGNORED_PARAMETERS
-        }
+        given = {name: value for name, value in query.items() if value and name not in IGNORED_PARAMETERS}
         return given == self.parameters
 
 

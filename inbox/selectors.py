@@ -91,9 +91,7 @@ def inbox_filter(
     search = (search or "").strip()
     if search:
         if connection.vendor == "postgresql":
-            queryset = queryset.filter(
-                search_vector=SearchQuery(search, config="simple", search_type="websearch")
-            )
+            queryset = queryset.filter(search_vector=SearchQuery(search, config="simple", search_type="websearch"))
         else:
             for word in search.split()[:10]:
                 queryset = queryset.filter(text__icontains=word)

@@ -78,9 +78,7 @@ def mentions_return_unanswered() -> int:
 def mentions_ingest_batch(self, channel_id: int, items: list[dict]) -> int:
     """A batch of items in the webhook's JSON shape (the bench, scripts): kept as an intake row keyed by
     this task's id first, so a redelivered message is a no-op; safe to run twice."""
-    report = services.mentions_ingest_batch(
-        channel_id=channel_id, items=items, delivery_key=self.request.id or ""
-    )
+    report = services.mentions_ingest_batch(channel_id=channel_id, items=items, delivery_key=self.request.id or "")
     return report.created if report else 0
 
 

@@ -26,9 +26,7 @@ urlpatterns = [
     path("mentions/<int:mention_id>/reply/", views.mention_reply, name="reply"),
     path("mentions/<int:mention_id>/take-over/", views.mention_take_over, name="take_over"),
     path("mentions/<int:mention_id>/replies/<int:reply_id>/retry/", views.reply_retry, name="reply_retry"),
-    path(
-        "mentions/<int:mention_id>/replies/<int:reply_id>/cancel/", views_composer.reply_cancel, name="reply_cancel"
-    ),
+    path("mentions/<int:mention_id>/replies/<int:reply_id>/cancel/", views_composer.reply_cancel, name="reply_cancel"),
     path("mentions/<int:mention_id>/reply-templates/", views_composer.reply_templates, name="reply_templates"),
     path("mentions/<int:mention_id>/reply-anyway/", views_composer.mention_reply_anyway, name="reply_anyway"),
     path("mentions/<int:mention_id>/hide/", views.mention_hide, name="hide"),

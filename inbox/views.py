@@ -153,9 +153,7 @@ def _detail(request: HttpRequest, mention_id: int, *, status: int = 200, reply_f
         {
             "mention": mention,
             "thread": selectors.mention_thread(mention=mention),
-            "author_history": selectors.author_history(
-                author_id=mention.author_id, exclude_mention_id=mention.pk
-            ),
+            "author_history": selectors.author_history(author_id=mention.author_id, exclude_mention_id=mention.pk),
             "crisis": crisis,
             "reply_templates": templates,
             "reply_templates_data": [template.as_dict() for template in templates],
@@ -312,17 +310,13 @@ def mention_relabel(request: HttpRequest, mention_id: int) -> HttpResponse:
 @require_POST
 @roles_required(Role.COMMUNITY_MANAGER, Role.ADMIN)
 def mention_close(request: HttpRequest, mention_id: int) -> HttpResponse:
-    return _act(
-        request, mention_id, lambda: services.mention_close(mention_id=mention_id, actor=_signed_in(request))
-    )
+    return _act(request, mention_id, lambda: services.mention_close(mention_id=mention_id, actor=_signed_in(request)))
 
 
 @require_POST
 @roles_required(Role.COMMUNITY_MANAGER, Role.ADMIN)
 def mention_reopen(request: HttpRequest, mention_id: int) -> HttpResponse:
-    return _act(
-        request, mention_id, lambda: services.mention_reopen(mention_id=mention_id, actor=_signed_in(request))
-    )
+    return _act(request, mention_id, lambda: services.mention_reopen(mention_id=mention_id, actor=_signed_in(request)))
 
 
 def _back_to_inbox(request: HttpRequest) -> str:

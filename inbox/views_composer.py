@@ -70,11 +70,15 @@ def composer_context(*, mention: Mention, user: User) -> dict[str, Any]:
     undoable = [
         reply.pk
         for reply in mention.replies.all()
-        if reply.state == ReplyState.QUEUED and reply.author_id == user.pk and reply.send_after
-        and reply.send_after > now and not reply.attempts
+        if reply.state == ReplyState.QUEUED
+        and reply.author_id == user.pk
+        and reply.send_after
+        and reply.send_after > now
+        and not reply.attempts
     ]
     withdrawable = [
-        reply.pk for reply in mention.replies.all()
+        reply.pk
+        for reply in mention.replies.all()
         if reply.state == ReplyState.PENDING_APPROVAL and reply.author_id == user.pk
     ]
     return {

@@ -142,9 +142,7 @@ def generic_webhook(request: HttpRequest, channel_id: int) -> HttpResponse:
     presented = authorization[7:].strip() if authorization.lower().startswith("bearer ") else ""
     presented = presented or request.headers.get("X-CrisisDesk-Token", "")
     if not presented:
-        return _error(
-            401, "Send the channel token as 'Authorization: Bearer <token>' or 'X-CrisisDesk-Token'."
-        )
+        return _error(401, "Send the channel token as 'Authorization: Bearer <token>' or 'X-CrisisDesk-Token'.")
     if not connector.token_matches(presented):
         return _error(403, "The token does not match this channel.")
     if request.content_type != "application/json":

@@ -11,8 +11,17 @@ from inbox.models import Author, Channel, Mention, Reply, ReplyApproval
 class AuthorSerializer(PlainAttributesMixin, serializers.ModelSerializer):
     class Meta:
         model = Author
-        fields = ["id", "platform", "handle", "display_name", "followers", "verified", "mention_count",
-                  "complaint_count", "hidden_as_troll_count"]
+        fields = [
+            "id",
+            "platform",
+            "handle",
+            "display_name",
+            "followers",
+            "verified",
+            "mention_count",
+            "complaint_count",
+            "hidden_as_troll_count",
+        ]
 
 
 class ReplyApprovalSerializer(serializers.ModelSerializer):
@@ -22,8 +31,18 @@ class ReplyApprovalSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ReplyApproval
-        fields = ["decision", "reasons", "crisis_id", "crisis_level", "requested_at", "expires_at", "decided_by",
-                  "decided_at", "comment", "original_body"]
+        fields = [
+            "decision",
+            "reasons",
+            "crisis_id",
+            "crisis_level",
+            "requested_at",
+            "expires_at",
+            "decided_by",
+            "decided_at",
+            "comment",
+            "original_body",
+        ]
 
 
 class ReplySerializer(serializers.ModelSerializer):
@@ -32,13 +51,32 @@ class ReplySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Reply
-        fields = ["id", "mention", "author", "body", "signature", "state", "error", "attempts", "external_id",
-                  "created_at", "sent_at", "send_after", "cancelled_at", "approval"]
+        fields = [
+            "id",
+            "mention",
+            "author",
+            "body",
+            "signature",
+            "state",
+            "error",
+            "attempts",
+            "external_id",
+            "created_at",
+            "sent_at",
+            "send_after",
+            "cancelled_at",
+            "approval",
+        ]
 
 
 class ReplyApproveSerializer(serializers.Serializer):
-    body = serializers.CharField(max_length=20000, required=False, allow_blank=True, trim_whitespace=True,
-                                 help_text="A corrected text: edit and approve. Omitted approves it as written.")
+    body = serializers.CharField(
+        max_length=20000,
+        required=False,
+        allow_blank=True,
+        trim_whitespace=True,
+        help_text="A corrected text: edit and approve. Omitted approves it as written.",
+    )
     confirm = serializers.BooleanField(
         default=False, help_text="Approve although the mention was answered, hidden or closed meanwhile."
     )
@@ -56,10 +94,32 @@ class MentionSerializer(PlainAttributesMixin, serializers.ModelSerializer):
 
     class Meta:
         model = Mention
-        fields = ["id", "channel", "channel_name", "external_id", "conversation_id", "in_reply_to_external_id",
-                  "author", "text", "language", "url", "posted_at", "received_at", "sentiment", "sentiment_score",
-                  "category", "priority", "suggested_action", "suggested_department", "triage_reasons",
-                  "triage_tier", "status", "assignee", "is_hidden", "hidden_reason"]
+        fields = [
+            "id",
+            "channel",
+            "channel_name",
+            "external_id",
+            "conversation_id",
+            "in_reply_to_external_id",
+            "author",
+            "text",
+            "language",
+            "url",
+            "posted_at",
+            "received_at",
+            "sentiment",
+            "sentiment_score",
+            "category",
+            "priority",
+            "suggested_action",
+            "suggested_department",
+            "triage_reasons",
+            "triage_tier",
+            "status",
+            "assignee",
+            "is_hidden",
+            "hidden_reason",
+        ]
         list_serializer_class = PlainRowsListSerializer
 
 
@@ -71,8 +131,9 @@ class MentionDetailSerializer(MentionSerializer):
 
 
 class AssignSerializer(serializers.Serializer):
-    assignee = serializers.IntegerField(required=False, allow_null=True,
-                                        help_text="A community manager's user id; omitted means me, null unassigns.")
+    assignee = serializers.IntegerField(
+        required=False, allow_null=True, help_text="A community manager's user id; omitted means me, null unassigns."
+    )
 
 
 class ReplyCreateSerializer(serializers.Serializer):
@@ -105,6 +166,18 @@ class ChannelHealthSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Channel
-        fields = ["id", "name", "kind", "brand", "is_enabled", "poll_interval_seconds", "last_polled_at",
-                  "last_success_at", "last_error", "last_error_at", "consecutive_failures", "next_poll_at",
-                  "is_healthy"]
+        fields = [
+            "id",
+            "name",
+            "kind",
+            "brand",
+            "is_enabled",
+            "poll_interval_seconds",
+            "last_polled_at",
+            "last_success_at",
+            "last_error",
+            "last_error_at",
+            "consecutive_failures",
+            "next_poll_at",
+            "is_healthy",
+        ]

@@ -188,9 +188,7 @@ class MentionReplyView(MentionActionView):
     def post(self, request, pk: int):
         serializer = ReplyCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        reply = self.run(
-            lambda: services.reply_queue(mention_id=pk, author=request.user, **serializer.validated_data)
-        )
+        reply = self.run(lambda: services.reply_queue(mention_id=pk, author=request.user, **serializer.validated_data))
         return Response(ReplySerializer(reply).data, status=status.HTTP_201_CREATED)
 
 

@@ -116,9 +116,7 @@ class FetchResult:
     rejected: list[RejectedItem] = field(default_factory=list)
     next_cursor: dict[str, Any] = field(default_factory=dict)
 
-    def collect(
-        self, payload: Any, build: Callable[..., NormalizedMention | None], *args: Any, **kwargs: Any
-    ) -> None:
+    def collect(self, payload: Any, build: Callable[..., NormalizedMention | None], *args: Any, **kwargs: Any) -> None:
         """Keep the mention `build(*args, **kwargs)` makes of one item, or dead-letter the item it cannot
         read: one bad item never fails the batch. A `None` (not a mention, e.g. a like) is skipped."""
         try:
@@ -157,8 +155,15 @@ class Connector:
     default_wait: ClassVar[timedelta] = timedelta(seconds=60)  # a refusal that names no time waits this long
     poll_config_key: ClassVar[str] = ""  # a push-only network polls too when its config names this key
 
-    def __init__(self, *, base_url: str = "", config: dict | None = None, credentials: dict | None = None,
-                 http: httpx.Client | None = None, credentials_store: CredentialsStore | None = None):
+    def __init__(
+        self,
+        *,
+        base_url: str = "",
+        config: dict | None = None,
+        credentials: dict | None = None,
+        http: httpx.Client | None = None,
+        credentials_store: CredentialsStore | None = None,
+    ):
         self.base_url = base_url.rstrip("/")
         self.config = config or {}
         self.credentials = credentials or {}
@@ -180,8 +185,9 @@ class Connector:
         )
 
     @classmethod
-    def authorization_completed(cls, *, body: dict[str, Any], client_secret: str, api_url: str,
-                                http: httpx.Client) -> dict[str, Any]:
+    def authorization_completed(
+        cls, *, body: dict[str, Any], client_secret: str, api_url: str, http: httpx.Client
+    ) -> dict[str, Any]:
         """What "Connect a channel" keeps of the token endpoint's answer; a network whose code gives a
         short-lived token (Threads) trades it here for the one the channel keeps."""
         return body
@@ -213,8 +219,9 @@ class Connector:
         """Publish `text` as the brand's own post (where `capabilities.publish`); return the platform's id."""
         raise ConnectorError(f"{self.kind} cannot publish posts.")
 
-    def publish_private_reply(self, *, mention_external_id: str, author_external_id: str, text: str,
-                              context: dict[str, Any] | None = None) -> str:
+    def publish_private_reply(
+        self, *, mention_external_id: str, author_external_id: str, text: str, context: dict[str, Any] | None = None
+    ) -> str:
         """Answer the author of a public mention privately (where `capabilities.private_reply`): Meta's private
         reply to a comment, an X direct message, a Mastodon direct status. Returns the platform's message id.
 
@@ -229,13 +236,22 @@ class Connector:
         """GET with the error handling every adapter needs: redirects, 410, 429, 5xx, timeouts."""
         return self.request("GET", path_or_url, params=params, headers=headers)
 
-    def send(self, method: str, path_or_url: str, *, json: Any = None, data: Any = None,
-             headers: dict | None = None) -> httpx.Response:
+    def send(
+        self, method: str, path_or_url: str, *, json: Any = None, data: Any = None, headers: dict | None = None
+    ) -> httpx.Response:
         """POST/DELETE with the same error handling as `get_json`, for replies and moderation."""
         return self.request(method, path_or_url, json=json, data=data, headers=headers)
 
-    def request(self, method: str, path_or_url: str, *, params: Any = None, json: Any = None, data: Any = None,
-                headers: dict | None = None) -> httpx.Response:
+    def request(
+        self,
+        method: str,
+        path_or_url: str,
+        *,
+        params: Any = None,
+        json: Any = None,
+        data: Any = None,
+        headers: dict | None = None,
+    ) -> httpx.Response:
         """One call with bounded redirects, whatever client was injected.
 
         A GET follows up to `max_redirects` redirects (a feed that moved answers 301); a write follows

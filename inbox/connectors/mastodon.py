@@ -73,11 +73,7 @@ class MastodonConnector(Connector):
                 break
             notifications += page
             for item in page:
-                if (
-                    isinstance(item, dict)
-                    and isinstance(item.get("id"), str)
-                    and _id_key(item["id"]) > _id_key(newest)
-                ):
+                if isinstance(item, dict) and isinstance(item.get("id"), str) and _id_key(item["id"]) > _id_key(newest):
                     newest = item["id"]
             link = response.links.get(follow, {}).get("url")
             if not link or self.backoff_until:
@@ -104,9 +100,7 @@ class MastodonConnector(Connector):
                 if item["type"] != "mention":
                     continue
                 if not isinstance(item.get("status"), dict):
-                    result.rejected.append(
-                        RejectedItem(reason="mention notification without a status", payload=item)
-                    )
+                    result.rejected.append(RejectedItem(reason="mention notification without a status", payload=item))
                     continue
                 statuses.append((item["status"], item))
             else:
@@ -208,8 +202,9 @@ class MastodonConnector(Connector):
         response = self.send("POST", "/api/v1/statuses", json={"status": text}, headers=self._headers())
         return _created_id(self.decode_json(response))
 
-    def publish_private_reply(self, *, mention_external_id: str, author_external_id: str, text: str,
-                              context: dict[str, Any] | None = None) -> str:
+    def publish_private_reply(
+        self, *, mention_external_id: str, author_external_id: str, text: str, context: dict[str, Any] | None = None
+    ) -> str:
         """Mastodon's private message: a `direct` status addressed to the author (only those it mentions see it).
 
         The Idempotency-Key makes a retried send publish once."""
@@ -222,7 +217,9 @@ class MastodonConnector(Connector):
         text = addressed(text, acct)
         key = hashlib.sha256(f"private\n{mention_external_id}\n{text}".encode()).hexdigest()
         response = self.send(
-            "POST", "/api/v1/statuses", json={"status": text, "visibility": "direct"},
+            "POST",
+            "/api/v1/statuses",
+            json={"status": text, "visibility": "direct"},
             headers=self._headers() | {"Idempotency-Key": key},
         )
         return _created_id(self.decode_json(response))

@@ -319,8 +319,9 @@ class MetaConnector(GraphApiLimits):
         item = str(raw.get("item") or "")
         return super().reply_context(raw=raw, author_handle=author_handle) | ({"item": item} if item else {})
 
-    def publish_private_reply(self, *, mention_external_id: str, author_external_id: str, text: str,
-                              context: dict[str, Any] | None = None) -> str:
+    def publish_private_reply(
+        self, *, mention_external_id: str, author_external_id: str, text: str, context: dict[str, Any] | None = None
+    ) -> str:
         """Meta's private reply: the Send API on the account (`POST /{page-id}/messages`) with the comment (or
         the visitor's post) as recipient; one per comment, within 7 days, which Meta enforces."""
         account = str(self.config.get("page_id") or self.config.get(self.poll_config_key) or "")
@@ -328,7 +329,9 @@ class MetaConnector(GraphApiLimits):
             raise ConnectorError(f"The {self.kind} channel names no '{self.poll_config_key}' to answer privately from.")
         recipient = "post_id" if (context or {}).get("item") in POST_ITEMS else "comment_id"
         response = self.request(
-            "POST", f"/{account}/messages", params={"access_token": self._token()},
+            "POST",
+            f"/{account}/messages",
+            params={"access_token": self._token()},
             json={"recipient": {recipient: mention_external_id}, "message": {"text": text}},
         )
         body = self.decode_json(response)

@@ -113,6 +113,7 @@ def engagement_sum(metrics: Any, *names: str) -> int:
 
 # The pipeline's one validation step -----------------------------------------------------------
 
+
 def as_object(value: Any) -> dict[str, Any]:
     """A payload's nested object, or an empty one when it is missing or not an object."""
     return value if isinstance(value, dict) else {}

@@ -68,9 +68,7 @@ class RssConnector(Connector):
         result = FetchResult()
         title = str(feed.feed.get("title", ""))
         for entry in feed.entries:
-            result.collect(
-                dict(entry), self.normalise, entry, source=source, source_title=title
-            )
+            result.collect(dict(entry), self.normalise, entry, source=source, source_title=title)
         return result
 
     def normalise(self, entry: Any, *, source: str, source_title: str) -> NormalizedMention:

@@ -115,9 +115,31 @@ DAY_MINUTES = ACTS[-1].end_minute
 def scripted_day(*, brand: str = "Telco", seed: int = 12, cycle: int = 0) -> list[tuple[float, dict[str, Any]]]:
     """Every mention of the day as (simulated second, fields), in order."""
     rng = random.Random(seed + cycle)
-    handles = [f"{name}{rng.randint(1, 999)}" for name in (
-        "lucia", "javi", "marta", "pablo", "irene", "sergio", "nuria", "dani", "elena", "raul", "carmen",
-        "alvaro", "laura", "hugo", "sofia", "mario", "paula", "ivan", "alba", "diego")]
+    handles = [
+        f"{name}{rng.randint(1, 999)}"
+        for name in (
+            "lucia",
+            "javi",
+            "marta",
+            "pablo",
+            "irene",
+            "sergio",
+            "nuria",
+            "dani",
+            "elena",
+            "raul",
+            "carmen",
+            "alvaro",
+            "laura",
+            "hugo",
+            "sofia",
+            "mario",
+            "paula",
+            "ivan",
+            "alba",
+            "diego",
+        )
+    ]
     handles += [f"user{index}" for index in range(200)]
     events: list[tuple[float, dict[str, Any]]] = []
     sequence = 0

@@ -73,12 +73,16 @@ class ThreadsConnector(GraphApiLimits):
         )
 
     @classmethod
-    def authorization_completed(cls, *, body: dict[str, Any], client_secret: str, api_url: str,
-                                http: httpx.Client) -> dict[str, Any]:
+    def authorization_completed(
+        cls, *, body: dict[str, Any], client_secret: str, api_url: str, http: httpx.Client
+    ) -> dict[str, Any]:
         """The code gave a short-lived token (an hour): trade it for a long-lived one (60 days)."""
         connector = cls(base_url=api_url, http=http)
-        params = {"grant_type": "th_exchange_token", "client_secret": client_secret,
-                  "access_token": str(body.get("access_token") or "")}
+        params = {
+            "grant_type": "th_exchange_token",
+            "client_secret": client_secret,
+            "access_token": str(body.get("access_token") or ""),
+        }
         return {**connector._token_call("/access_token", params, action="exchange"), "user_id": body.get("user_id")}
 
     def _token_call(self, path: str, params: dict[str, str], *, action: str) -> dict[str, Any]:
@@ -203,22 +207,36 @@ class ThreadsConnector(GraphApiLimits):
     def publish_reply(self, *, in_reply_to: str, text: str, context: dict[str, Any] | None = None) -> str:
         headers = self._headers()
         form = {"media_type": "TEXT", "text": text, "reply_to_id": in_reply_to}
-        container = as_object(self.decode_json(self.send("POST", f"/{self._user()}/threads", data=form,
-                                                         headers=headers)))
+        container = as_object(
+            self.decode_json(self.send("POST", f"/{self._user()}/threads", data=form, headers=headers))
+        )
         if not container.get("id"):
             raise ConnectorError(f"Threads did not return the reply container's id: {str(container)[:200]}")
-        published = as_object(self.decode_json(self.send(
-            "POST", f"/{self._user()}/threads_publish", data={"creation_id": str(container["id"])}, headers=headers
-        )))
+        published = as_object(
+            self.decode_json(
+                self.send(
+                    "POST",
+                    f"/{self._user()}/threads_publish",
+                    data={"creation_id": str(container["id"])},
+                    headers=headers,
+                )
+            )
+        )
         if not published.get("id"):
             raise ConnectorError(f"Threads did not publish the reply: {str(published)[:200]}")
         return str(published["id"])
 
     def hide(self, *, external_id: str, hidden: bool = True) -> None:
-        body = as_object(self.decode_json(self.send(
-            "POST", f"/{external_id}/manage_reply", data={"hide": "true" if hidden else "false"},
-            headers=self._headers(),
-        )))
+        body = as_object(
+            self.decode_json(
+                self.send(
+                    "POST",
+                    f"/{external_id}/manage_reply",
+                    data={"hide": "true" if hidden else "false"},
+                    headers=self._headers(),
+                )
+            )
+        )
         if body.get("success") is not True:
             raise ConnectorError(f"Threads did not confirm hiding the reply: {str(body)[:200]}")
 

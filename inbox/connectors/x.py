@@ -41,9 +41,7 @@ from inbox.connectors.normalise import (
 from inbox.connectors.oauth2 import UserTokens
 
 X_EPOCH_MS = 1288834974657
-TWEET_FIELDS = (
-    "created_at,conversation_id,in_reply_to_user_id,referenced_tweets,lang,public_metrics,author_id"
-)
+TWEET_FIELDS = "created_at,conversation_id,in_reply_to_user_id,referenced_tweets,lang,public_metrics,author_id"
 USER_FIELDS = "username,name,public_metrics,verified,verified_type,created_at"
 VERIFIED_TYPES = frozenset({"blue", "business", "government"})
 
@@ -97,9 +95,7 @@ class XConnector(Connector):
             if not isinstance(body, dict):
                 raise ConnectorError(f"Unexpected X response: {str(body)[:200]}")
             if "data" not in body and body.get("errors"):
-                raise ConnectorError(
-                    f"X answered with errors: {body['errors'][0].get('detail', body['errors'][0])}"
-                )
+                raise ConnectorError(f"X answered with errors: {body['errors'][0].get('detail', body['errors'][0])}")
             pages.append(body)
             meta = body.get("meta") or {}
             newest_id = newest_id or meta.get("newest_id")
@@ -155,9 +151,7 @@ class XConnector(Connector):
             result.collect(tweet, self.normalise, tweet, users=users, parents=parents)
         return result
 
-    def normalise(
-        self, tweet: Any, *, users: dict[str, dict[str, Any]], parents: dict[str, str]
-    ) -> NormalizedMention:
+    def normalise(self, tweet: Any, *, users: dict[str, dict[str, Any]], parents: dict[str, str]) -> NormalizedMention:
         if not isinstance(tweet, dict):
             raise ItemInvalid(f"tweet is not an object: {str(tweet)[:80]}")
         tweet_id = require_id(tweet.get("id"), field_name="id")
@@ -208,8 +202,9 @@ class XConnector(Connector):
     def publish_post(self, *, text: str) -> str:
         return self._post_tweet({"text": text})
 
-    def publish_private_reply(self, *, mention_external_id: str, author_external_id: str, text: str,
-                              context: dict[str, Any] | None = None) -> str:
+    def publish_private_reply(
+        self, *, mention_external_id: str, author_external_id: str, text: str, context: dict[str, Any] | None = None
+    ) -> str:
         """A direct message to the author (`POST /2/dm_conversations/with/:participant_id/messages`, user
         context); returns the new `dm_event_id`. X delivers it only where the author accepts messages."""
         if not author_external_id.isdigit():

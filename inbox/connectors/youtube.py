@@ -221,9 +221,7 @@ class YouTubeConnector(Connector):
         status = str(self.config.get("hide_status") or HIDE_STATUSES[0]) if hidden else "published"
         if hidden and status not in HIDE_STATUSES:
             raise ConnectorError(f"hide_status must be one of {HIDE_STATUSES}, not {status!r}.")
-        self.api(
-            "POST", "/comments/setModerationStatus", params={"id": external_id, "moderationStatus": status}
-        )
+        self.api("POST", "/comments/setModerationStatus", params={"id": external_id, "moderationStatus": status})
 
 
 def _error_reason(response: httpx.Response) -> str:

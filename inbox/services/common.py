@@ -11,7 +11,6 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
 from django.utils.translation import gettext as _
 
 from crisisdesk.models import Role, User
@@ -93,21 +92,6 @@ def _payload_text(payload: Any) -> str:
         except (TypeError, ValueError, RecursionError):
             text = repr(payload)[:100_000]
     return storable_text(text)
-
-
-def commit_asynchronously() -> None:
-    """Let this transaction's COMMIT return before its WAL reaches the disk (PostgreSQL's
-    `synchronous_commit = off`, for this transaction only).
-
-    Only for transactions whose loss in a database crash is harmless because their input is already
-    durable and redoing them is idempotent: processing an intake row (it stays unprocessed and the
-    sweeper queues it again) and a poll (the cursor stays, the page is fetched again). The database
-    stays consistent; a crash can only undo the last fraction of a second of such commits, which are
-    then redone. Each batch is spared a wait for the disk.
-    """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit = off")
 
 
 def assign_cap() -> int:

@@ -8,10 +8,11 @@ from django.db import DatabaseError, InterfaceError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from crisisdesk.transactions import commit_asynchronously
 from inbox.connectors import connector_class, connector_for
 from inbox.connectors.base import ChannelGone, ConnectorError, RateLimited
 from inbox.models import PUSH_ONLY_KINDS, Channel
-from inbox.services.common import CLAIM_LEASE, MAX_BACKOFF_SECONDS, IngestReport, commit_asynchronously, logger
+from inbox.services.common import CLAIM_LEASE, MAX_BACKOFF_SECONDS, IngestReport, logger
 from inbox.services.ingest import mentions_prepare, mentions_store
 
 

@@ -11,7 +11,7 @@ register = template.Library()
 
 @register.filter
 def triage_reason(reason: str) -> str:
-    """"Legal threat: abogado" with the label in the page's language."""
+    """ "Legal threat: abogado" with the label in the page's language."""
     return reason_display(str(reason))
 
 

@@ -41,8 +41,16 @@ CASCADE_SHARE = 0.2
 CASCADE_THRESHOLD = 0.8
 HANDLE = re.compile(r"(?<!\w)@\w+")
 SIGNAL_FEATURES = (
-    "lexicon_score", "lexicon_positive", "lexicon_negative", "is_question", "insult",
-    "spam", "grievance", "outage", "billing", "links",
+    "lexicon_score",
+    "lexicon_positive",
+    "lexicon_negative",
+    "is_question",
+    "insult",
+    "spam",
+    "grievance",
+    "outage",
+    "billing",
+    "links",
 )
 
 

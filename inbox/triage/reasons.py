@@ -59,9 +59,7 @@ def reason_display(reason: str) -> str:
 def reason_problems(result: TriageResult) -> list[str]:
     """Why a result's reasons or action contradict its labels; empty when they agree."""
     labels = [reason_label(reason) for reason in result.reasons]
-    problems = [
-        f"{result.category} with reason {label!r}" for label in labels if label in FORBIDDEN[result.category]
-    ]
+    problems = [f"{result.category} with reason {label!r}" for label in labels if label in FORBIDDEN[result.category]]
     if result.category == "spam" and R_SPAM not in labels:
         problems.append("spam without a spam reason")
     if (result.suggested_action == "ignore") != (result.category in ("spam", "troll")):

@@ -72,9 +72,7 @@ class Signals:
 
     @property
     def grievance(self) -> bool:
-        return any(
-            self.has(name) for name in ("outage", "billing", "account", "legal", "grievance", "compensation")
-        )
+        return any(self.has(name) for name in ("outage", "billing", "account", "legal", "grievance", "compensation"))
 
 
 def lexicon_sentiment(text: str, folded: str, language: str) -> Feeling:
@@ -98,9 +96,7 @@ def read_signals(item: TriageInput, *, low_accuracy: bool = True) -> Signals:
     is_question = (
         "?" in folded
         or "¿" in folded
-        or (
-            "question_start" in hits and any(stripped.startswith(phrase) for phrase in hits["question_start"])
-        )
+        or ("question_start" in hits and any(stripped.startswith(phrase) for phrase in hits["question_start"]))
     )
     named = item.vocabulary.topics_in(folded) if item.vocabulary is not None else []
     topics = named + hashtags(item.text)

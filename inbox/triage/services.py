@@ -85,10 +85,7 @@ def mentions_triage_refine(*, mention_ids: list[int]) -> int:
     results = _refine_results(pending=pending, tier=tier)
     with transaction.atomic():
         locked = list(
-            Mention.objects.select_for_update()
-            .filter(pk__in=results)
-            .exclude(triage_tier=tier.name)
-            .order_by("id")
+            Mention.objects.select_for_update().filter(pk__in=results).exclude(triage_tier=tier.name).order_by("id")
         )
         changed = _refined_labels_apply(mentions=locked, results=results, tier_name=tier.name)
         if not changed:
@@ -122,9 +119,7 @@ def _refined_labels_apply(
 ) -> list[Mention]:
     """Set the model tier's labels on each mention it answered for, except the fields a person corrected."""
     corrected: dict[int, set[str]] = {}
-    for mention_id, field in LabelCorrection.objects.filter(mention__in=mentions).values_list(
-        "mention_id", "field"
-    ):
+    for mention_id, field in LabelCorrection.objects.filter(mention__in=mentions).values_list("mention_id", "field"):
         corrected.setdefault(mention_id, set()).add(field)
     changed = []
     for mention in mentions:
@@ -235,8 +230,6 @@ def _author_troll_history_update(*, mention: Mention, old_value: str, new_value:
         authors.update(hidden_as_troll_count=F("hidden_as_troll_count") + 1)
     elif (
         old_value == Category.TROLL
-        and LabelCorrection.objects.filter(
-            mention=mention, field="category", new_value=Category.TROLL
-        ).exists()
+        and LabelCorrection.objects.filter(mention=mention, field="category", new_value=Category.TROLL).exists()
     ):
         authors.update(hidden_as_troll_count=Greatest(F("hidden_as_troll_count") - 1, 0))

@@ -44,9 +44,7 @@ class TrainingRow:
 def training_rows_read(path: Path = TRAINING_CSV) -> list[TrainingRow]:
     with path.open(encoding="utf-8", newline="") as handle:
         return [
-            TrainingRow(
-                text=row["text"], lang=row["lang"], sentiment=row["sentiment"], category=row["category"]
-            )
+            TrainingRow(text=row["text"], lang=row["lang"], sentiment=row["sentiment"], category=row["category"])
             for row in csv.DictReader(handle)
             if row["sentiment"] in SENTIMENTS and row["category"] in CATEGORIES and row["text"].strip()
         ]

@@ -34,9 +34,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", type=Path)
         parser.add_argument("--kind", required=True, choices=KINDS)
-        parser.add_argument(
-            "--channel", help="Channel name; created (disabled for polling) if it does not exist."
-        )
+        parser.add_argument("--channel", help="Channel name; created (disabled for polling) if it does not exist.")
         parser.add_argument("--batch-size", type=int, default=500)
         parser.add_argument("--progress-every", type=int, default=5000, help="Report progress every N items.")
 
@@ -55,13 +53,9 @@ class Command(BaseCommand):
         next_progress = options["progress_every"]
         source = f"import:{kind}"
         with transaction.atomic():
-            channel = channel_for_import(
-                name=options["channel"] or f"Import {channel_kind}", kind=channel_kind
-            )
+            channel = channel_for_import(name=options["channel"] or f"Import {channel_kind}", kind=channel_kind)
             if result.rejected:
-                report.merge(
-                    mentions_ingest(channel=channel, mentions=[], rejected=result.rejected, source=source)
-                )
+                report.merge(mentions_ingest(channel=channel, mentions=[], rejected=result.rejected, source=source))
             for start in range(0, total, batch_size):
                 batch = result.mentions[start : start + batch_size]
                 report.merge(mentions_ingest(channel=channel, mentions=batch, source=source))
@@ -85,9 +79,7 @@ def parse_file(*, kind: str, raw: bytes, name: str) -> tuple[str, FetchResult]:
         if kind == "rss":
             return ChannelKind.RSS, connector_class(ChannelKind.RSS)().parse_payload(raw)
         if kind == "csv":
-            return ChannelKind.WEBHOOK, connector_class(ChannelKind.WEBHOOK)().parse_payload(
-                _csv_rows(raw, name)
-            )
+            return ChannelKind.WEBHOOK, connector_class(ChannelKind.WEBHOOK)().parse_payload(_csv_rows(raw, name))
         try:
             payload = json.loads(raw)
         except ValueError as error:
@@ -106,9 +98,7 @@ def _csv_rows(raw: bytes, name: str) -> list[dict[str, Any]]:
     reader = csv.DictReader(io.StringIO(text, newline=""))
     missing = [column for column in CSV_REQUIRED if column not in (reader.fieldnames or [])]
     if missing:
-        raise CommandError(
-            f"{name} lacks the column(s) {', '.join(missing)}; needed: {', '.join(CSV_REQUIRED)}."
-        )
+        raise CommandError(f"{name} lacks the column(s) {', '.join(missing)}; needed: {', '.join(CSV_REQUIRED)}.")
     rows = []
     try:
         for row in reader:

@@ -89,10 +89,7 @@ class Command(BaseCommand):
         if tier == "both":
             fast = fast_tier().triage_batch(inputs)
             model = model_tier().triage_batch(inputs)
-            return {
-                n: {"fast": _output(f), "model": _output(m)}
-                for n, f, m in zip(numbers, fast, model, strict=True)
-            }
+            return {n: {"fast": _output(f), "model": _output(m)} for n, f, m in zip(numbers, fast, model, strict=True)}
         chosen = fast_tier() if tier == "fast" else model_tier()
         return {n: _output(r) for n, r in zip(numbers, chosen.triage_batch(inputs), strict=True)}
 

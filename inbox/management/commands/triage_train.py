@@ -19,14 +19,10 @@ class Command(BaseCommand):
         parser.add_argument(
             "--csv", type=Path, default=TRAINING_CSV, help="Labelled rows: text,lang,sentiment,category."
         )
-        parser.add_argument(
-            "--out", type=Path, default=WEIGHTS_DIR, help="Where model.npz and model.json go."
-        )
+        parser.add_argument("--out", type=Path, default=WEIGHTS_DIR, help="Where model.npz and model.json go.")
         parser.add_argument("--no-corrections", action="store_true", help="Leave label corrections out.")
         parser.add_argument("--no-cv", action="store_true", help="Skip the 5-fold cross-validation.")
-        parser.add_argument(
-            "--c", type=float, default=0.01, help="Inverse regularisation of the classifiers."
-        )
+        parser.add_argument("--c", type=float, default=0.01, help="Inverse regularisation of the classifiers.")
         parser.add_argument(
             "--embedder",
             choices=sorted(EMBEDDERS),
