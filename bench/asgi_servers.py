@@ -153,7 +153,7 @@ async def saturation(*, base_url: str, tokens: list[str], concurrency: int, seco
         while time.monotonic() < stop_at:
             started = time.monotonic()
             try:
-                status, body = await asyncio.wait_for(client.get(PATH, headers[number % len(headers)]), 30)
+                status, body, _etag = await asyncio.wait_for(client.get(PATH, headers[number % len(headers)]), 30)
             except Exception as error:  # every failure is an error of the run, by kind
                 errors[f"{type(error).__name__}: {error}"[:200]] += 1
                 continue

@@ -120,7 +120,7 @@ class HttpConnections:
         self.slots = asyncio.Semaphore(limit)
         self.reused_closed = 0
 
-    async def get(self, path: str, headers: bytes) -> tuple[int, bytes]:
+    async def get(self, path: str, headers: bytes) -> tuple[int, bytes, bytes]:
         """A GET on a kept-alive connection if there is one. The server closes a connection idle for a
         minute (Twisted's default); a GET on such a connection that gets no byte back is sent again on
         a new one, as HTTP clients do with idempotent requests, and counted in `reused_closed`."""
@@ -136,15 +136,18 @@ class HttpConnections:
             reader, writer = await asyncio.open_connection(self.host, self.port)
             return await self._exchange(reader, writer, path, headers)
 
-    async def _exchange(self, reader, writer, path: str, headers: bytes) -> tuple[int, bytes]:
+    async def _exchange(self, reader, writer, path: str, headers: bytes) -> tuple[int, bytes, bytes]:
+        """(status, body, the ETag as sent, or b"")."""
         try:
             writer.write(f"GET {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n".encode() + headers + b"\r\n")
             head = await reader.readuntil(b"\r\n\r\n")
             status = int(head[9:12])
-            fields = {}
+            fields, etag = {}, b""
             for line in head.split(b"\r\n")[1:]:
                 name, _, value = line.partition(b":")
                 fields[name.strip().lower()] = value.strip().lower()
+                if name.strip().lower() == b"etag":
+                    etag = value.strip()
             if b"chunked" in fields.get(b"transfer-encoding", b""):
                 body = await self._chunked(reader)
             elif b"content-length" in fields:
@@ -159,7 +162,7 @@ class HttpConnections:
             writer.close()
         else:
             self.idle.append((reader, writer))
-        return status, body
+        return status, body, etag
 
     @staticmethod
     async def _chunked(reader: asyncio.StreamReader) -> bytes:
@@ -186,8 +189,13 @@ class Load:
         rate: float,
         seconds: float,
         server_pid: int,
+        revalidate: bool = False,
     ) -> None:
         self.base_url = base_url
+        # As a browser polling with `Cache-Control: no-cache`: each console sends its last ETag back.
+        self.revalidate = revalidate
+        self.etags: dict[bytes, bytes] = {}
+        self.not_modified = 0
         self.server_pid = server_pid
         self.database_connections: list[int] = []
         self.session = session
@@ -288,11 +296,18 @@ class Load:
         client.close()
 
     async def api_request(self, client: HttpConnections, token: bytes, scheduled: float) -> None:
+        headers = token
+        if self.revalidate and token in self.etags:
+            headers += b"If-None-Match: " + self.etags[token] + b"\r\n"
         try:
-            status, body = await asyncio.wait_for(client.get("/api/mentions/", token), 30)
-            if status != 200:
+            status, body, etag = await asyncio.wait_for(client.get("/api/mentions/", headers), 30)
+            if status not in (200, 304) or (status == 304 and not self.revalidate):
                 self.error(f"GET /api/mentions/ → {status} {body[:200]!r}")
                 return
+            if status == 304:
+                self.not_modified += 1
+            elif etag:
+                self.etags[token] = etag
             self.api_latencies.append(time.monotonic() - scheduled)
         except Exception as error:
             self.error(f"GET /api/mentions/: {type(error).__name__}: {error}")
@@ -320,9 +335,12 @@ class Load:
         import psycopg2
 
         def count() -> int:
-            with contextlib.closing(
-                psycopg2.connect(host=common.PG_HOST, port=common.PG_PORT, user=common.PG_USER, dbname="postgres")
-            ) as connection, connection.cursor() as cursor:
+            with (
+                contextlib.closing(
+                    psycopg2.connect(host=common.PG_HOST, port=common.PG_PORT, user=common.PG_USER, dbname="postgres")
+                ) as connection,
+                connection.cursor() as cursor,
+            ):
                 cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s", [DATABASE])
                 return cursor.fetchone()[0]
 
@@ -364,6 +382,7 @@ class Load:
             "sockets_open_seconds": round(connect_seconds, 1),
             "api_rate_target": self.rate,
             "api_requests": len(self.api_latencies),
+            "api_requests_not_modified": self.not_modified,
             "api_rate_achieved": round(len(self.api_latencies) / self.seconds, 1),
             "seconds": round(elapsed, 1),
             "api_latency": percentiles(self.api_latencies),
@@ -410,7 +429,11 @@ def main() -> int:
     parser.add_argument("--sockets", type=int)
     parser.add_argument("--rate", type=float)
     parser.add_argument("--seconds", type=float)
-    parser.add_argument("--web-processes", type=int, help="Daphne processes (default: one per core)")
+    parser.add_argument("--web-processes", type=int, help="web processes (default: one per core)")
+    parser.add_argument("--server", choices=("daphne", "uvicorn"), default="daphne", help="`serve --server`")
+    parser.add_argument(
+        "--revalidate", action="store_true", help="each console sends its last ETag back (If-None-Match)"
+    )
     parser.add_argument("--pool-size", type=int, default=8, help="database connections per web process")
     parser.add_argument("--json", type=Path, help="also write the report here")
     args = parser.parse_args()
@@ -488,6 +511,8 @@ def main() -> int:
                 str(port),
                 "--web-processes",
                 str(web_processes),
+                "--server",
+                args.server,
             ],
             cwd=common.ROOT,
             env=env,
@@ -505,10 +530,12 @@ def main() -> int:
             rate=rate,
             seconds=seconds,
             server_pid=server.pid,
+            revalidate=args.revalidate,
         )
         common.django_setup(env)  # events are published through the web's own channel layer settings
         report = asyncio.run(load.run())
         report["web_processes"] = web_processes
+        report["web_server"] = args.server
         report["database_pool_per_process"] = args.pool_size
         report["machine"] = common.machine()
     finally:

@@ -95,6 +95,7 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "crisisdesk.urls"
 ASGI_APPLICATION = "crisisdesk.asgi.application"
+WEB_SERVER = os.environ.get("WEB_SERVER", "daphne")  # the full stack's web processes: daphne or uvicorn
 # Garbage-collector thresholds of the web processes (crisisdesk.asgi.garbage_collection_tune); empty: Python's.
 WEB_GC_THRESHOLDS = tuple(int(part) for part in os.environ.get("WEB_GC_THRESHOLDS", "10000,20,100").split(",") if part)
 WSGI_APPLICATION = None

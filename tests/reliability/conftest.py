@@ -200,9 +200,7 @@ class Service:
             self.kill9()
 
     def tail(self, lines: int = 60) -> str:
-        return (
-            "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:]) if self.log.exists() else ""
-        )
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:]) if self.log.exists() else ""
 
 
 class Stack:
@@ -292,34 +290,30 @@ class Stack:
         )
 
     def daphne(self, name: str = "daphne", **extra: str) -> tuple[Service, str]:
+        """One Daphne process on a free port."""
         port = free_port()
-        service = self._add(
-            name,
-            [
-                sys.executable,
-                "-m",
-                "daphne",
-                "-b",
-                "127.0.0.1",
-                "-p",
-                str(port),
-                "crisisdesk.asgi:application",
-            ],
-            **extra,
-        )
-        base_url = f"http://127.0.0.1:{port}"
+        command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "crisisdesk.asgi:application"]
+        return self._listening(self._add(name, command, **extra), port)
 
+    def serve(self, name: str, *, server: str, processes: int = 1, **extra: str) -> tuple[Service, str]:
+        """The web as docker-compose runs it: `manage.py serve --no-worker` with `--server` and its processes."""
+        port = free_port()
+        command = [sys.executable, "manage.py", "serve", "--no-demo", "--no-worker", "--port", str(port)]
+        command += ["--web-processes", str(processes), "--server", server]
+        return self._listening(self._add(name, command, **extra), port)
+
+    def _listening(self, service: Service, port: int) -> tuple[Service, str]:
         def answers() -> bool:
             if not service.alive:
-                pytest.fail(f"daphne exited:\n{service.tail()}")
+                pytest.fail(f"{service.name} exited:\n{service.tail()}")
             try:
                 with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                     return True
             except OSError:
                 return False
 
-        wait_until(answers, timeout=60, what="daphne to listen")
-        return service, base_url
+        wait_until(answers, timeout=60, what=f"{service.name} to listen")
+        return service, f"http://127.0.0.1:{port}"
 
     def manage(self, code: str) -> Any:
         """Run Python inside Django on this stack's database; the code sets `result`, returned as JSON."""

@@ -17,13 +17,9 @@ from tests.inbox.test_connector_x import page, tweet, x_channel
 pytestmark = pytest.mark.django_db
 
 
-def test_a_mention_deleted_upstream_is_kept_once_and_a_reply_to_it_fails_cleanly(
-    fake_platform, community_manager
-):
+def test_a_mention_deleted_upstream_is_kept_once_and_a_reply_to_it_fails_cleanly(fake_platform, community_manager):
     # Given a mention we stored from X
-    fake_platform.script(
-        "GET", "/2/users/42/mentions", Reply(json=page([tweet("2001", "Sin fibra en Vigo")]))
-    )
+    fake_platform.script("GET", "/2/users/42/mentions", Reply(json=page([tweet("2001", "Sin fibra en Vigo")])))
     channel = x_channel(fake_platform.url)
     channel_poll(channel_id=channel.pk)
     stored = Mention.objects.get(channel=channel, external_id="2001")
@@ -45,9 +41,7 @@ def test_a_mention_deleted_upstream_is_kept_once_and_a_reply_to_it_fails_cleanly
     assert channel.consecutive_failures == 0
 
     # And a reply to it fails with the platform's reason instead of retrying for ever or crashing
-    reply = ReplyModel.objects.create(
-        mention=stored, author=community_manager, body="Lo miramos", signature="— Ana"
-    )
+    reply = ReplyModel.objects.create(mention=stored, author=community_manager, body="Lo miramos", signature="— Ana")
     for _ in range(6):
         try:
             reply_send(reply_id=reply.pk)
@@ -62,9 +56,7 @@ def test_a_mention_deleted_upstream_is_kept_once_and_a_reply_to_it_fails_cleanly
 
 def test_one_channel_failing_for_ever_does_not_hold_back_the_others(fake_platform, settings):
     # Given two X channels: one whose API keeps failing, one healthy
-    fake_platform.script(
-        "GET", "/2/users/1/mentions", Reply(status=503, json={"title": "Service Unavailable"})
-    )
+    fake_platform.script("GET", "/2/users/1/mentions", Reply(status=503, json={"title": "Service Unavailable"}))
     fake_platform.script(
         "GET",
         "/2/users/2/mentions",

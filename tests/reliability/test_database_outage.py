@@ -44,9 +44,7 @@ def test_requests_get_a_clean_503_during_an_outage_and_everything_recovers_by_it
     client = stack.celery_client()
     items = webhook_items(count=BATCHES * BATCH, prefix="o")
     for start in range(0, len(items), BATCH):
-        client.send_task(
-            "inbox.mentions_ingest_batch", args=[channel_id, items[start : start + BATCH]], queue="ingest"
-        )
+        client.send_task("inbox.mentions_ingest_batch", args=[channel_id, items[start : start + BATCH]], queue="ingest")
 
     # Then pages, the API and anonymous pages answer 503 with a JSON reason and Retry-After, never a 500
     try:

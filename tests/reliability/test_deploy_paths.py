@@ -116,9 +116,21 @@ def deployment(tmp_path_factory) -> Iterator[Deployment]:
     _admin(f'CREATE DATABASE "{database.name}"')  # empty: `serve` must migrate it
     redis = RedisServer(directory / "redis")
     redis.start()
-    env = {key: value for key, value in os.environ.items()
-           if key not in {"DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE", "DEBUG", "SECURE_PRODUCTION",
-                          "TEST_DATABASE_URL", "TEST_REDIS_URL", "CHANNEL_LAYER_PREFIX", "CELERY_TASK_ALWAYS_EAGER"}}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key
+        not in {
+            "DJANGO_SETTINGS_MODULE",
+            "DJANGO_ALLOW_ASYNC_UNSAFE",
+            "DEBUG",
+            "SECURE_PRODUCTION",
+            "TEST_DATABASE_URL",
+            "TEST_REDIS_URL",
+            "CHANNEL_LAYER_PREFIX",
+            "CELERY_TASK_ALWAYS_EAGER",
+        }
+    }
     env.update(
         DEBUG="0",
         SECRET_KEY=SECRET,
@@ -134,8 +146,12 @@ def deployment(tmp_path_factory) -> Iterator[Deployment]:
         for command in readme_by_hand_commands():
             assignments, argv = parse(command)
             if is_daemon(argv):
-                service = Service(f"{argv[0]}-{len(deployment.services)}", [executable(argv[0]), *argv[1:]],
-                                  {**env, **assignments}, directory)
+                service = Service(
+                    f"{argv[0]}-{len(deployment.services)}",
+                    [executable(argv[0]), *argv[1:]],
+                    {**env, **assignments},
+                    directory,
+                )
                 deployment.services.append(service.start())
             else:
                 result = deployment.run(argv, extra=assignments)
@@ -228,7 +244,10 @@ def test_the_readme_commands_serve_the_login_inbox_and_dashboard_with_their_stat
             asset = http.get(reference, headers=PROXY)
             assert asset.status_code == 200, (path, reference, asset.status_code)
             assert asset.headers["content-type"].split(";")[0] in {
-                "text/css", "text/javascript", "application/javascript", "image/svg+xml"
+                "text/css",
+                "text/javascript",
+                "application/javascript",
+                "image/svg+xml",
             }, reference
     # And without the proxy's header a page is sent to https, as DEBUG=0 means
     plain = http.get("/login/")
@@ -241,16 +260,23 @@ def test_the_compose_healthchecks_pass_against_that_deployment(deployment):
     http = httpx.Client(base_url=BASE_URL, timeout=30)
     ana = log_in(http, "ana")
     sockets = [
-        websocket_connect("ws://127.0.0.1:8000/ws/console/", open_timeout=10,
-                          additional_headers={**cookie_header(ana), "Origin": BASE_URL})
+        websocket_connect(
+            "ws://127.0.0.1:8000/ws/console/",
+            open_timeout=10,
+            additional_headers={**cookie_header(ana), "Origin": BASE_URL},
+        )
         for _ in range(6)
     ]
     try:
         for live in sockets:
             assert '"hello"' in live.recv(timeout=10)
         # and the worker's first heartbeat arrived (beat sends one every 10 s)
-        wait_until(lambda: http.get("/healthz").status_code == 200, timeout=120, interval=1,
-                   what="/healthz to answer 200 once the worker's heartbeat arrived")
+        wait_until(
+            lambda: http.get("/healthz").status_code == 200,
+            timeout=120,
+            interval=1,
+            what="/healthz to answer 200 once the worker's heartbeat arrived",
+        )
 
         # When compose's healthchecks run as written: the web's urlopen over plain http, the worker's ping
         web_check, web_timeout = compose_healthcheck("web")

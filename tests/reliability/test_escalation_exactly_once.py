@@ -77,9 +77,7 @@ def test_two_beats_two_workers_and_a_killed_worker_climb_each_step_exactly_once(
     stack.worker("worker-1-restarted", concurrency=1)
 
     # Then every request reaches its last step
-    wait_until(
-        lambda: notified_steps() >= REQUESTS * STEPS, timeout=300, what="every request to climb 3 steps"
-    )
+    wait_until(lambda: notified_steps() >= REQUESTS * STEPS, timeout=300, what="every request to climb 3 steps")
     climbed = time.monotonic() - started
     # and, after a few more sweeps by both beats, nothing moves twice
     time.sleep(2 * 5 + 2)
@@ -91,9 +89,7 @@ def test_two_beats_two_workers_and_a_killed_worker_climb_each_step_exactly_once(
     assert all(row[3] == 1 for row in rows), [row for row in rows if row[3] != 1]
     assert Counter(row[0] for row in rows) == Counter({request_id: STEPS for request_id in request_ids})
     assert (
-        database.scalar(
-            "SELECT count(*) FROM escalation_escalationrequest WHERE current_step = %s", [STEPS - 1]
-        )
+        database.scalar("SELECT count(*) FROM escalation_escalationrequest WHERE current_step = %s", [STEPS - 1])
         == REQUESTS
     )
 
@@ -103,8 +99,7 @@ def test_two_beats_two_workers_and_a_killed_worker_climb_each_step_exactly_once(
     def states() -> dict[str, int]:
         return dict(
             database.sql(
-                "SELECT state, count(*) FROM escalation_escalationnotification "
-                "WHERE medium = 'webhook' GROUP BY state"
+                "SELECT state, count(*) FROM escalation_escalationnotification WHERE medium = 'webhook' GROUP BY state"
             )
         )
 

@@ -61,9 +61,7 @@ def test_after_a_redis_crash_the_ingest_finishes_exactly_once_and_live_pushes_re
     items = webhook_items(count=BATCHES * BATCH, prefix="r")
     client = stack.celery_client()
     for start in range(0, len(items), BATCH):
-        client.send_task(
-            "inbox.mentions_ingest_batch", args=[channel_id, items[start : start + BATCH]], queue="ingest"
-        )
+        client.send_task("inbox.mentions_ingest_batch", args=[channel_id, items[start : start + BATCH]], queue="ingest")
     assert _next_event(before, "mention.new", timeout=120)["count"] > 0
 
     # When Redis is killed mid-way and started again a few seconds later on the same port

@@ -141,7 +141,8 @@ def scaled_out(template_database, data_dir, tmp_path_factory) -> Iterator[Scaled
         for number in (1, 2):
             stack.worker(f"worker-{number}", concurrency=1, **common)
             stack.beat(f"beat-{number}", **common)
-        webs = [stack.daphne(f"web-{number}", **common)[1] for number in (1, 2)]
+        # One web on Daphne, the other on uvicorn the way `WEB_SERVER=uvicorn` runs it: either server, one product.
+        webs = [stack.daphne("web-1", **common)[1], stack.serve("web-2", server="uvicorn", **common)[1]]
         consoles = [Console(web, session) for web, session in zip(webs, seed["sessions"], strict=True)]
         yield ScaledOut(stack, webs, seed, mail_dir, consoles)
     finally:
@@ -252,9 +253,7 @@ def test_a_request_whose_step_deadline_passes_climbs_once_with_two_workers_and_t
     # Then it climbed once: one `escalated` event, one notification per person and step, one e-mail to Elena
     kinds = Counter(
         kind
-        for (kind,) in database.sql(
-            "SELECT kind FROM escalation_escalationevent WHERE request_id = %s", [request_id]
-        )
+        for (kind,) in database.sql("SELECT kind FROM escalation_escalationevent WHERE request_id = %s", [request_id])
     )
     assert kinds["escalated"] == 1
     notified = database.sql(

@@ -34,9 +34,7 @@ def test_a_worker_killed_mid_ingest_and_restarted_stores_every_mention_exactly_o
     items = webhook_items(count=MENTIONS, prefix="k")
     client = stack.celery_client()
     for start in range(0, MENTIONS, BATCH):
-        client.send_task(
-            "inbox.mentions_ingest_batch", args=[channel_id, items[start : start + BATCH]], queue="ingest"
-        )
+        client.send_task("inbox.mentions_ingest_batch", args=[channel_id, items[start : start + BATCH]], queue="ingest")
     database = stack.database
 
     def stored() -> int:

@@ -3,7 +3,9 @@
 This is the embedded default: with no configuration the broker is kombu's in-process memory
 transport, so the worker must live in this process to see the tasks. With REDIS_URL set, run
 web, worker and beat as separate processes instead (see docker-compose.yml); `--no-worker` serves
-only the web part, and `--web-processes N` serves it from N Daphne processes (one core each).
+only the web part, and `--web-processes N` serves it from N processes (one core each) of the ASGI
+server `--server` (or WEB_SERVER) names: Daphne, or uvicorn with uvloop and httptools, which served
+more requests per core in `bench/asgi_servers.py` (docs/PERFORMANCE.md).
 """
 
 from __future__ import annotations
@@ -43,12 +45,32 @@ class Command(BaseCommand):
             "--web-processes",
             type=int,
             default=1,
-            help="Daphne processes sharing the port (full stack only; the embedded mode is one process).",
+            help="Web processes sharing the port (full stack only; the embedded mode is one process).",
+        )
+        parser.add_argument(
+            "--server",
+            choices=sorted(WEB_SERVERS),
+            default=settings.WEB_SERVER,
+            help="The ASGI server of the full stack's web processes (default: WEB_SERVER, else daphne).",
         )
 
-    def handle(self, *args, host: str, port: int, no_demo: bool, no_worker: bool, web_processes: int, **options):
+    def handle(
+        self,
+        *args,
+        host: str,
+        port: int,
+        no_demo: bool,
+        no_worker: bool,
+        web_processes: int,
+        server: str,
+        **options,
+    ):
         if web_processes < 1:
             raise CommandError("--web-processes must be at least 1.")
+        if server not in WEB_SERVERS:
+            raise CommandError(f"Unknown web server {server!r}: choose one of {', '.join(sorted(WEB_SERVERS))}.")
+        if server != "daphne" and settings.EMBEDDED:
+            raise CommandError("The embedded mode serves with Daphne in its own process; set REDIS_URL for --server.")
         if web_processes > 1 and settings.EMBEDDED:
             # The in-memory channel layer and broker exist once per process: a second process would
             # neither see the worker's tasks nor deliver its events to the first one's websockets.
@@ -69,10 +91,10 @@ class Command(BaseCommand):
             for username, password, role in logins:
                 self.stdout.write(f"  {username:<8} / {password}   ({role})")
         self.stdout.flush()
-        if web_processes == 1:
+        if web_processes == 1 and server == "daphne":
             serve_asgi(host=host, port=port)
         else:
-            serve_asgi_processes(host=host, port=port, processes=web_processes)
+            serve_asgi_processes(host=host, port=port, processes=web_processes, server=server)
 
 
 def start_embedded_worker_and_beat() -> None:
@@ -112,8 +134,25 @@ def serve_asgi(*, host: str, port: int) -> None:
     ).run()
 
 
-def serve_asgi_processes(*, host: str, port: int, processes: int) -> None:
-    """Several Daphne processes, each accepting on its own SO_REUSEPORT socket bound to the same address.
+def web_server_command(server: str, descriptor: int) -> list[str]:
+    """The command of one web process serving the ASGI application on an inherited listening socket."""
+    module, attribute = settings.ASGI_APPLICATION.rsplit(".", 1)
+    return [sys.executable, "-m", *WEB_SERVERS[server], "--fd", str(descriptor), f"{module}:{attribute}"]
+
+
+# Channels' router speaks no lifespan protocol, so uvicorn's is off (its "auto" would log a traceback).
+WEB_SERVERS = {
+    "daphne": ["daphne", "-v", "0"],
+    "uvicorn": [
+        "uvicorn",
+        *("--loop", "uvloop", "--http", "httptools", "--ws", "websockets", "--lifespan", "off"),
+        *("--no-access-log", "--log-level", "warning"),
+    ],
+}
+
+
+def serve_asgi_processes(*, host: str, port: int, processes: int, server: str = "daphne") -> None:
+    """Several web processes, each accepting on its own SO_REUSEPORT socket bound to the same address.
 
     The kernel spreads new connections evenly over the sockets, long-lived websockets included (with one
     shared listening socket, whichever process wakes first may take a whole burst). Every process uses the
@@ -131,13 +170,11 @@ def serve_asgi_processes(*, host: str, port: int, processes: int) -> None:
         port = listener.getsockname()[1]  # port 0: the others join the port the first one got
         listener.listen(1024)
         sockets.append(listener)
-    module, attribute = settings.ASGI_APPLICATION.rsplit(".", 1)
     stopping = threading.Event()
 
     def start(listener: socket.socket) -> subprocess.Popen:
         descriptor = listener.fileno()
-        command = [sys.executable, "-m", "daphne", "--fd", str(descriptor), "-v", "0", f"{module}:{attribute}"]
-        return subprocess.Popen(command, pass_fds=(descriptor,))
+        return subprocess.Popen(web_server_command(server, descriptor), pass_fds=(descriptor,))
 
     def stop(signum, frame) -> None:
         stopping.set()
