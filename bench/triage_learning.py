@@ -5,8 +5,9 @@
 For this benchmark only, the shared labelled set (shared/realdata/texts/social_sentiment_es_en.csv,
 Spanish and English airline customers and members of parliament) plays the brand's inbox: N of its
 posts, drawn at random with a fixed seed per repetition, are "corrected" (their gold label becomes a
-correction), the brand's model is adapted from the shipped one on them exactly as
-`inbox/triage/versions.py` does, and it is scored on the other posts — never on a corrected one.
+correction), the brand's model is fitted on them with `learning.weights_adapt` exactly as
+`inbox/triage/versions.py` does (brand heads stacked on the shipped ones), and it is scored on the
+other posts — never on a corrected one.
 Two rows per N: the model adapted on all N corrections, and what the product would run (trained on
 the corrections not held out, kept only if no worse than the shipped model on the held-out ones).
 The shipped model itself is never trained on this set: N = 0 is its score on every row.
@@ -38,7 +39,7 @@ from bench.triage_eval import DEFAULT_CSV, LABELS, LANGUAGES, machine, rows_read
 from inbox.triage import TriageInput, model_tier  # noqa: E402
 from inbox.triage.brand_models import tier_from_weights  # noqa: E402
 from inbox.triage.learning import (  # noqa: E402
-    PRIOR_STRENGTH,
+    STACK_C,
     Features,
     features_compute,
     held_out,
@@ -62,15 +63,13 @@ def per_language(rows: list[dict[str, str]], indices: list[int], predicted: list
     return scores
 
 
-def adapted(
-    shipped: Weights, features: Features, rows: list[dict[str, str]], chosen: list[int], strength: float
-) -> Weights:
+def adapted(shipped: Weights, features: Features, rows: list[dict[str, str]], chosen: list[int], c: float) -> Weights:
     subset = Features(
         first=features.first[chosen], cascade=features.cascade[chosen] if features.cascade is not None else None
     )
     # The set has sentiment only; its category stays what the shipped model says (no category correction).
     return weights_adapt(
-        base=shipped, features=subset, sentiments=[rows[i]["label"] for i in chosen], categories=[], strength=strength
+        base=shipped, features=subset, sentiments=[rows[i]["label"] for i in chosen], categories=[], c=c
     )
 
 
@@ -97,12 +96,12 @@ def run(args: argparse.Namespace) -> dict:
             order = np.random.default_rng(1000 + repeat).permutation(len(rows)).tolist()
             chosen, rest = sorted(order[:size]), sorted(order[size:])
             rest_inputs = [inputs[i] for i in rest]
-            model = tier_from_weights(adapted(shipped, features, rows, chosen, args.strength), base=shipped_tier)
+            model = tier_from_weights(adapted(shipped, features, rows, chosen, args.c), base=shipped_tier)
             adapted_scores = per_language(rows, rest, predictions(model, rest_inputs))
             curve[size]["adapted"].append(adapted_scores)
             curve[size]["shipped"].append(per_language(rows, rest, [shipped_predicted[i] for i in rest]))
             curve[size]["product"].append(
-                product_scores(shipped, shipped_tier, features, rows, inputs, chosen, rest, args.strength)
+                product_scores(shipped, shipped_tier, features, rows, inputs, chosen, rest, args.c)
             )
             if curve[size]["product"][-1].pop("kept"):
                 curve[size]["kept"] += 1
@@ -110,11 +109,11 @@ def run(args: argparse.Namespace) -> dict:
     return curve
 
 
-def product_scores(shipped, shipped_tier, features, rows, inputs, chosen, rest, strength) -> dict:
+def product_scores(shipped, shipped_tier, features, rows, inputs, chosen, rest, c) -> dict:
     """What the product would run after these corrections: the held-out gate decides (index = mention id)."""
     training = [i for i in chosen if not held_out(i)]
     judged = [i for i in chosen if held_out(i)]
-    candidate = tier_from_weights(adapted(shipped, features, rows, training, strength), base=shipped_tier)
+    candidate = tier_from_weights(adapted(shipped, features, rows, training, c), base=shipped_tier)
     judged_inputs = [inputs[i] for i in judged]
     gold = [rows[i]["label"] for i in judged]
     kept = bool(judged) and macro_f1(gold, predictions(candidate, judged_inputs)) >= macro_f1(
@@ -139,7 +138,7 @@ def report(curve: dict, args: argparse.Namespace) -> None:
             print(f"{size:>5}  {label:<9}" + "".join(f"{cell:>28}" for cell in cells))
         if size:
             print(f"{'':>5}  (the gate kept the new model in {runs['kept']} of {args.repeats} repetitions)")
-    print(f"\nprior strength {args.strength}; machine: {machine()}")
+    print(f"\nbrand heads stacked on the shipped ones, C {args.c}; machine: {machine()}")
     print("load average during the run: " + ", ".join(f"{value:.1f}" for value in os.getloadavg()))
 
 
@@ -149,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="200 rows, sizes 50 and 100, two repetitions.")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--sizes", default=",".join(map(str, SIZES)))
-    parser.add_argument("--strength", type=float, default=PRIOR_STRENGTH, help="Pull towards the shipped heads.")
+    parser.add_argument("--c", type=float, default=STACK_C, help="Inverse L2 strength of the brand heads.")
     args = parser.parse_args(argv)
     args.sizes = [int(size) for size in args.sizes.split(",")]
     if args.quick:

@@ -1,11 +1,12 @@
-"""Learning a brand's inbox: the shipped heads adapted to its community managers' corrections.
+"""Learning a brand's inbox: stacked heads over the shipped model, fitted to its managers' corrections.
 
-Pure numpy (no scikit-learn, so a production worker can retrain): each head of the shipped model
-(sentiment and category, for USE's features and again for the cascade's) is refitted on the
-brand's corrections as a logistic regression whose weights are pulled towards the shipped ones
-(an L2 penalty on the difference, not on the weights). With few corrections the brand model is
-the shipped one; the more there are, the further it may move. The embedders, the features and
-the stored layout are the shipped model's, so `ModelTriage` runs a brand model unchanged.
+Pure numpy (no scikit-learn, so a production worker can retrain). The shipped heads stay as they
+are; for each layout (USE's features, and the cascade's) and each corrected field, a brand head
+reads the shipped head's log-probabilities beside the standardised features and is fitted on the
+brand's corrections as a class-balanced logistic regression, strongly regularised (`STACK_C`).
+It learns how far to trust the shipped model, the brand's class balance and what the features
+say that the shipped model missed. The embedders and the cascade's choice of rows are the
+shipped model's, so `ModelTriage` runs a brand model at the shipped cost.
 
 A fixed share of the corrections is held out by a hash of the mention id, never trained on, and
 used to decide whether a new model may replace the brand's active one.
@@ -15,20 +16,25 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from inbox.triage.base import TriageInput
-from inbox.triage.model import Embedder, Heads, LinearHead, Weights, signal_features
+from inbox.triage.model import Embedder, Heads, LinearHead, Stacked, Weights, signal_features, stacked_input
 from inbox.triage.rules import read_signals
 
 # One correction in five is kept for judging models, never for training them.
 HELD_OUT_PERCENT = 20
 HELD_OUT_SALT = b"crisisdesk-triage-held-out-v1"
-# How hard the brand's heads are pulled towards the shipped ones (on standardised features);
-# with few corrections the pull dominates.
-PRIOR_STRENGTH = 2.0
+# Inverse L2 strength on the summed loss (scikit-learn's C), fixed, not chosen per brand: the value
+# the earlier exploration of stacking used on the learning benchmark (docs/TRIAGE.md, "Learning
+# curve"). Being on the sum, the pull towards zero weakens as corrections accumulate.
+STACK_C = 0.001
+# Where the weights on the shipped log-probabilities are pulled (1: the shipped head, 0: nothing),
+# in this order of preference, chosen per head by cross-validation on the trained-on corrections.
+ANCHORS = (1.0, 0.0)
+ANCHOR_FOLDS = 5
 ITERATIONS = 400
 
 
@@ -51,35 +57,38 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
     return exp / exp.sum(axis=1, keepdims=True)
 
 
-def head_adapt(
-    head: LinearHead,
+def logistic_fit(
     matrix: np.ndarray,
     labels: Sequence[str],
+    classes: Sequence[str],
     *,
-    strength: float = PRIOR_STRENGTH,
+    c: float = STACK_C,
+    prior: np.ndarray | None = None,
     iterations: int = ITERATIONS,
-) -> LinearHead:
-    """Refit `head` on standardised `matrix` and `labels`, pulled towards its own weights.
+) -> LinearHead | None:
+    """A class-balanced multinomial logistic regression on `matrix`, L2 ½|W − prior|²/c on the summed
+    loss (the intercept is free; prior zero by default), by accelerated gradient descent from the
+    prior (convex, so it converges).
 
-    Minimises the class-balanced cross-entropy + strength/2 · |W − W_shipped|² by accelerated
-    gradient descent (convex, so it converges from the shipped weights). Labels outside the
-    head's classes are skipped; no rows leaves the head as it is.
+    Labels outside `classes` are skipped; None when no row is left.
     """
-    index = {label: i for i, label in enumerate(head.classes)}
+    index = {label: i for i, label in enumerate(classes)}
     keep = [i for i, label in enumerate(labels) if label in index]
     if not keep:
-        return head
+        return None
     x = np.asarray(matrix, dtype=np.float64)[keep]
     kept_labels = [labels[i] for i in keep]
-    target = np.zeros((len(keep), len(head.classes)))
+    target = np.zeros((len(keep), len(classes)))
     target[np.arange(len(keep)), [index[label] for label in kept_labels]] = 1.0
     weight = balanced_weights(kept_labels)
     weight = (weight / weight.sum())[:, None]
-    prior_coef, prior_intercept = head.coef.astype(np.float64), head.intercept.astype(np.float64)
-    # Step 1/L, L bounding the curvature: ½·|√w·x|² (softmax) + the pull.
+    # The balanced weights sum to one, so the summed loss's penalty becomes 1/(c·n) here.
+    strength = 1.0 / (c * len(keep))
+    # Step 1/L, L bounding the curvature: ½·|√w·[x 1]|² (softmax) + the penalty.
     lipschitz = 0.5 * float(np.linalg.norm(x * np.sqrt(weight), 2) ** 2 + weight.sum()) + strength
     step = 1.0 / lipschitz
-    coef, intercept = prior_coef.copy(), prior_intercept.copy()
+    prior_coef = np.zeros((len(classes), x.shape[1])) if prior is None else np.asarray(prior, dtype=np.float64)
+    coef, intercept = prior_coef.copy(), np.zeros(len(classes))
     ahead_coef, ahead_intercept, momentum = coef.copy(), intercept.copy(), 1.0
     for _ in range(iterations):
         error = (_softmax(x @ ahead_coef.T + ahead_intercept) - target) * weight
@@ -92,7 +101,57 @@ def head_adapt(
         ahead_coef = new_coef + blend * (new_coef - coef)
         ahead_intercept = new_intercept + blend * (new_intercept - intercept)
         coef, intercept, momentum = new_coef, new_intercept, next_momentum
-    return LinearHead(head.classes, coef.astype(np.float32), intercept.astype(np.float32))
+    return LinearHead(tuple(classes), coef.astype(np.float32), intercept.astype(np.float32))
+
+
+def head_stack(head: LinearHead, matrix: np.ndarray, labels: Sequence[str], *, c: float = STACK_C) -> LinearHead | None:
+    """A brand head over `head`'s log-probabilities and the standardised `matrix`, fitted to `labels`.
+
+    Its weights on the shipped log-probabilities are pulled either towards the shipped head itself
+    (anchor 1: a correction of it) or towards zero like every other weight (anchor 0: the shipped
+    model is one opinion among the features); `anchor_choose` picks by cross-validation.
+    """
+    stacked = stacked_input(head.probabilities(matrix), matrix)
+    anchor = anchor_choose(stacked, labels, head.classes, c=c)
+    return logistic_fit(stacked, labels, head.classes, c=c, prior=anchor_prior(anchor, len(head.classes), stacked))
+
+
+def anchor_prior(anchor: float, classes: int, stacked: np.ndarray) -> np.ndarray:
+    prior = np.zeros((classes, stacked.shape[1]))
+    prior[:, :classes] = anchor * np.eye(classes)
+    return prior
+
+
+def anchor_choose(stacked: np.ndarray, labels: Sequence[str], classes: Sequence[str], *, c: float) -> float:
+    """The anchor whose out-of-fold macro-F1 on the corrections is best (ties: 1, the shipped side).
+
+    Only the given rows are used (the held-out corrections are never seen); with too few rows per
+    fold the shipped side is kept.
+    """
+    labels = list(labels)
+    if len(labels) < ANCHOR_FOLDS * 10:
+        return 1.0
+    fold = np.random.default_rng(0).permutation(len(labels)) % ANCHOR_FOLDS
+    best_anchor, best_score = 1.0, -1.0
+    for anchor in ANCHORS:
+        predicted = [""] * len(labels)
+        for number in range(ANCHOR_FOLDS):
+            train, test = np.flatnonzero(fold != number), np.flatnonzero(fold == number)
+            fitted = logistic_fit(
+                stacked[train],
+                [labels[i] for i in train],
+                classes,
+                c=c,
+                prior=anchor_prior(anchor, len(classes), stacked),
+            )
+            if fitted is None:
+                return 1.0
+            for i, row in zip(test, fitted.probabilities(stacked[test]).argmax(axis=1), strict=True):
+                predicted[i] = fitted.classes[int(row)]
+        score = macro_f1(labels, predicted)
+        if score > best_score:
+            best_anchor, best_score = anchor, score
+    return best_anchor
 
 
 @dataclass(frozen=True)
@@ -126,15 +185,11 @@ def _embed(embedder: Embedder, texts: list[str]) -> np.ndarray:
     return np.vstack([embedder.embed(texts[start : start + 64]) for start in range(0, len(texts), 64)])
 
 
-def _heads_adapt(
-    heads: Heads, matrix: np.ndarray, sentiments: list[str], categories: list[str], strength: float
-) -> Heads:
+def _stacked_fit(heads: Heads, matrix: np.ndarray, sentiments: list[str], categories: list[str], c: float) -> Stacked:
     standard = heads.standardise(matrix)
-    return Heads(
-        mean=heads.mean,
-        scale=heads.scale,
-        sentiment=head_adapt(heads.sentiment, standard, sentiments, strength=strength),
-        category=head_adapt(heads.category, standard, categories, strength=strength),
+    return Stacked(
+        sentiment=head_stack(heads.sentiment, standard, sentiments, c=c),
+        category=head_stack(heads.category, standard, categories, c=c),
     )
 
 
@@ -144,14 +199,17 @@ def weights_adapt(
     features: Features,
     sentiments: list[str],
     categories: list[str],
-    strength: float = PRIOR_STRENGTH,
+    c: float = STACK_C,
 ) -> Weights:
-    """The shipped weights with every head adapted to the given rows (the standardisation is kept)."""
-    first = _heads_adapt(base, features.first, sentiments, categories, strength)
+    """The shipped weights with a brand head stacked on each of their heads, for the given rows.
+
+    A field with no rows (the learning benchmark has no categories) keeps the shipped head alone.
+    """
     cascade = base.cascade
     if cascade is not None and features.cascade is not None:
-        cascade = _heads_adapt(cascade, features.cascade, sentiments, categories, strength)
-    return Weights(**vars(first), meta=dict(base.meta), cascade=cascade)
+        cascade = replace(cascade, stacked=_stacked_fit(cascade, features.cascade, sentiments, categories, c))
+    stacked = _stacked_fit(base, features.first, sentiments, categories, c)
+    return replace(base, stacked=stacked, meta=dict(base.meta), cascade=cascade)
 
 
 def macro_f1(gold: Sequence[str], predicted: Sequence[str], classes: Sequence[str] | None = None) -> float:

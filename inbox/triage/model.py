@@ -183,17 +183,42 @@ class LinearHead:
         return exp / exp.sum(axis=1, keepdims=True)
 
 
+def stacked_input(probabilities: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    """What a brand's stacked head reads: the shipped head's log-probabilities beside the features."""
+    return np.hstack([np.log(np.clip(probabilities, 1e-6, 1.0)), matrix])
+
+
+@dataclass(frozen=True)
+class Stacked:
+    """A brand's heads over one layout (`learning.py`): each reads the shipped head's log-probabilities
+    and the standardised features; a field with no brand head keeps the shipped probabilities."""
+
+    sentiment: LinearHead | None = None
+    category: LinearHead | None = None
+
+
 @dataclass(frozen=True)
 class Heads:
-    """Standardisation and the two linear heads for one feature layout."""
+    """Standardisation and the two linear heads for one feature layout (and a brand's stacked ones)."""
 
     mean: np.ndarray
     scale: np.ndarray
     sentiment: LinearHead
     category: LinearHead
+    stacked: Stacked | None = None
 
     def standardise(self, matrix: np.ndarray) -> np.ndarray:
         return (matrix - self.mean) / self.scale
+
+    def probabilities(self, matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Sentiment and category probabilities of standardised rows: the brand's stacked heads when
+        it has them, over the shipped heads' output."""
+        sentiment, category = self.sentiment.probabilities(matrix), self.category.probabilities(matrix)
+        if self.stacked is not None and self.stacked.sentiment is not None:
+            sentiment = self.stacked.sentiment.probabilities(stacked_input(sentiment, matrix))
+        if self.stacked is not None and self.stacked.category is not None:
+            category = self.stacked.category.probabilities(stacked_input(category, matrix))
+        return sentiment, category
 
 
 @dataclass(frozen=True)
@@ -202,6 +227,17 @@ class Weights(Heads):
 
     meta: dict = field(default_factory=dict)
     cascade: Heads | None = None
+
+
+def _stacked_read(arrays, meta: dict, prefix: str) -> Stacked | None:
+    def head(field: str) -> LinearHead | None:
+        name = f"{prefix}stacked_{field}_coef"
+        if name not in arrays.files:
+            return None
+        return LinearHead(tuple(meta[f"{field}_classes"]), arrays[name], arrays[f"{prefix}stacked_{field}_intercept"])
+
+    sentiment, category = head("sentiment"), head("category")
+    return None if sentiment is None and category is None else Stacked(sentiment=sentiment, category=category)
 
 
 def _heads_read(arrays, meta: dict, prefix: str) -> Heads:
@@ -214,6 +250,7 @@ def _heads_read(arrays, meta: dict, prefix: str) -> Heads:
         category=LinearHead(
             tuple(meta["category_classes"]), arrays[f"{prefix}category_coef"], arrays[f"{prefix}category_intercept"]
         ),
+        stacked=_stacked_read(arrays, meta, prefix),
     )
 
 
@@ -226,7 +263,13 @@ def weights_load(directory: Path = WEIGHTS_DIR) -> Weights:
 
 
 def _heads_arrays(heads: Heads, prefix: str) -> dict[str, np.ndarray]:
-    return {
+    stacked: dict[str, np.ndarray] = {}
+    for field_name in ("sentiment", "category"):
+        head = getattr(heads.stacked, field_name) if heads.stacked is not None else None
+        if head is not None:
+            stacked[f"{prefix}stacked_{field_name}_coef"] = head.coef.astype(np.float32)
+            stacked[f"{prefix}stacked_{field_name}_intercept"] = head.intercept.astype(np.float32)
+    return stacked | {
         f"{prefix}mean": heads.mean.astype(np.float32),
         f"{prefix}scale": heads.scale.astype(np.float32),
         f"{prefix}sentiment_coef": heads.sentiment.coef.astype(np.float32),
@@ -348,10 +391,11 @@ class ModelTriage:
         embeddings = self._embedder.embed(texts)
         signal_matrix = signal_features(signals)
         matrix = self._weights.standardise(np.hstack([embeddings, signal_matrix]))
-        sentiment_probabilities = self._weights.sentiment.probabilities(matrix)
-        category_probabilities = self._weights.category.probabilities(matrix)
+        # why the shipped heads pick the cascade's rows: a brand model changes labels, never the cost.
+        confidence = self._weights.sentiment.probabilities(matrix).max(axis=1)
+        sentiment_probabilities, category_probabilities = self._weights.probabilities(matrix)
         if self.cascade_available():
-            self._cascade(texts, embeddings, signal_matrix, sentiment_probabilities, category_probabilities)
+            self._cascade(texts, embeddings, signal_matrix, confidence, sentiment_probabilities, category_probabilities)
         return [
             self._result(item, item_signals, sentiment_row, category_row)
             for item, item_signals, sentiment_row, category_row in zip(
@@ -364,6 +408,7 @@ class ModelTriage:
         texts: list[str],
         embeddings: np.ndarray,
         signal_matrix: np.ndarray,
+        confidence: np.ndarray,
         sentiment_probabilities: np.ndarray,
         category_probabilities: np.ndarray,
     ) -> None:
@@ -371,7 +416,7 @@ class ModelTriage:
         assert self._weights is not None and self._weights.cascade is not None and self._cascade_embedder is not None
         settings = self._weights.meta["cascade"]
         rows = uncertain_rows(
-            sentiment_probabilities.max(axis=1),
+            confidence,
             share=float(settings.get("share", CASCADE_SHARE)),
             threshold=float(settings.get("threshold", CASCADE_THRESHOLD)),
         )
@@ -381,8 +426,7 @@ class ModelTriage:
         self.cascaded_texts += len(rows)
         heads = self._weights.cascade
         matrix = heads.standardise(np.hstack([embeddings[rows], second, signal_matrix[rows]]))
-        sentiment_probabilities[rows] = heads.sentiment.probabilities(matrix)
-        category_probabilities[rows] = heads.category.probabilities(matrix)
+        sentiment_probabilities[rows], category_probabilities[rows] = heads.probabilities(matrix)
 
     def _result(
         self, item: TriageInput, signals: Signals, sentiment_row: np.ndarray, category_row: np.ndarray

@@ -10,11 +10,11 @@ from django.urls import reverse
 from crisisdesk.celery import app as celery_app
 from crisisdesk.models import AuditEvent
 from inbox.models import Mention, TriageModelStatus, TriageModelVersion
-from inbox.triage import model_tier
+from inbox.triage import TriageInput, model_tier
 from inbox.triage import versions as versions_module
-from inbox.triage.brand_models import brand_model_tier, weights_to_artefact
-from inbox.triage.learning import held_out, macro_f1
-from inbox.triage.model import LinearHead, weights_load
+from inbox.triage.brand_models import artefact_arrays, brand_model_tier, weights_to_artefact
+from inbox.triage.learning import STACK_C, anchor_choose, head_stack, held_out, macro_f1
+from inbox.triage.model import LinearHead, stacked_input, weights_load
 from inbox.triage.selectors import label_corrections_brands_since_last_version, label_corrections_rows
 from inbox.triage.services import mention_label_correct, mentions_triage_refine
 from inbox.triage.versions import (
@@ -49,11 +49,12 @@ def brand():
     return ChannelFactory(brand="Telco")
 
 
-def corrected_inbox(channel, manager, *, trained_wrong=False, training=12, held=4):
+def corrected_inbox(channel, manager, *, trained_wrong=False, everywhere_flipped=False, training=12, held=4):
     """Corrected mentions of praise and complaints, until enough of each side of the split exist.
 
     With `trained_wrong` the rows that will be trained on carry the opposite sentiment (a careless
-    batch of corrections); the held-out ones are always right.
+    batch of corrections); the held-out ones are always right. With `everywhere_flipped` every row
+    does: a brand whose managers consistently disagree with what the shipped model says.
     """
     counts = {"training": 0, "held": 0}
     for number in count():
@@ -65,7 +66,7 @@ def corrected_inbox(channel, manager, *, trained_wrong=False, training=12, held=
         mention = MentionFactory(channel=channel, text=text, sentiment="neutral", category="other")
         right = "positive" if positive else "negative"
         wrong = "negative" if positive else "positive"
-        label = wrong if trained_wrong and not held_out(mention.pk) else right
+        label = wrong if everywhere_flipped or (trained_wrong and not held_out(mention.pk)) else right
         mention_label_correct(mention_id=mention.pk, field="sentiment", value=label, actor=manager)
         mention_label_correct(
             mention_id=mention.pk,
@@ -124,6 +125,45 @@ def test_a_worse_model_is_rejected_and_the_active_one_stays(brand, community_man
     assert second.metrics["against"] == "v1"
     assert first.status == TriageModelStatus.ACTIVE
     assert brand_model_tier("Telco") is brand_model_tier("Telco")
+
+
+def test_a_systematic_mistake_the_managers_correct_is_learned(brand, community_manager):
+    # Enough corrections for the cross-validation to weigh letting go of the shipped model.
+    corrected_inbox(brand, community_manager, everywhere_flipped=True, training=60, held=15)
+    new_praise = MentionFactory(channel=brand, text="Thank you so much, the support team was wonderful today")
+    assert model_tier().triage_batch([TriageInput(text=new_praise.text)])[0].sentiment == "positive"
+    version = triage_model_train(brand="Telco", trigger="command")
+    assert version.status == TriageModelStatus.ACTIVE
+    assert version.metrics["candidate"]["sentiment"] > version.metrics["active"]["sentiment"]
+    mentions_triage_refine(mention_ids=[new_praise.pk])
+    # Never corrected itself: the brand's model says what this brand's managers would.
+    assert Mention.objects.get(pk=new_praise.pk).sentiment == "negative"
+    arrays = artefact_arrays(bytes(version.artefact))
+    assert {"stacked_sentiment_coef", "cascade_stacked_sentiment_coef"} <= set(arrays)
+    assert np.array_equal(arrays["sentiment_coef"], weights_load().sentiment.coef)  # the shipped heads stay
+
+
+def test_a_stacked_head_learns_to_overrule_a_shipped_head_that_is_always_wrong():
+    classes = ("negative", "neutral", "positive")
+    # The shipped head reads feature 0 the wrong way round; corrections say positive when it is above 0.
+    shipped = LinearHead(classes, np.array([[3.0, 0, 0, 0], [0, 0, 0, 0], [-3.0, 0, 0, 0]]), np.zeros(3))
+    rng = np.random.default_rng(3)
+
+    def corrected(n):
+        matrix = rng.standard_normal((n, 4))
+        return matrix, ["positive" if value > 0 else "negative" for value in matrix[:, 0]]
+
+    def accuracy(probabilities, labels):
+        return np.mean([classes[i] == label for i, label in zip(probabilities.argmax(axis=1), labels, strict=True)])
+
+    matrix, labels = corrected(60)
+    head = head_stack(shipped, matrix, labels)
+    assert head is not None
+    assert anchor_choose(stacked_input(shipped.probabilities(matrix), matrix), labels, classes, c=STACK_C) == 0.0
+    unseen, truth = corrected(300)
+    assert accuracy(shipped.probabilities(unseen), truth) == 0.0
+    assert accuracy(head.probabilities(stacked_input(shipped.probabilities(unseen), unseen)), truth) > 0.9
+    assert head_stack(shipped, matrix, ["troll"] * len(labels)) is None  # no row of its classes: no head
 
 
 def test_rollback_restores_the_previous_model_then_the_shipped_one(brand, community_manager, admin_user):
