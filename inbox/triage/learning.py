@@ -35,6 +35,10 @@ STACK_C = 0.001
 # in this order of preference, chosen per head by cross-validation on the trained-on corrections.
 ANCHORS = (1.0, 0.0)
 ANCHOR_FOLDS = 5
+# Letting go of the shipped head is tried only from this many trained-on corrections: below it, one
+# unlucky draw lost up to 0.11 of macro-F1 on the learning benchmark and the gate, judging on a fifth
+# of so few, did not always catch it (docs/TRIAGE.md, "Learning curve").
+LET_GO_FROM = 200
 ITERATIONS = 400
 
 
@@ -125,11 +129,11 @@ def anchor_prior(anchor: float, classes: int, stacked: np.ndarray) -> np.ndarray
 def anchor_choose(stacked: np.ndarray, labels: Sequence[str], classes: Sequence[str], *, c: float) -> float:
     """The anchor whose out-of-fold macro-F1 on the corrections is best (ties: 1, the shipped side).
 
-    Only the given rows are used (the held-out corrections are never seen); with too few rows per
-    fold the shipped side is kept.
+    Only the given rows are used (the held-out corrections are never seen); with fewer than
+    `LET_GO_FROM` the shipped side is kept.
     """
     labels = list(labels)
-    if len(labels) < ANCHOR_FOLDS * 10:
+    if len(labels) < LET_GO_FROM:
         return 1.0
     fold = np.random.default_rng(0).permutation(len(labels)) % ANCHOR_FOLDS
     best_anchor, best_score = 1.0, -1.0

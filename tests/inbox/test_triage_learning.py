@@ -13,7 +13,7 @@ from inbox.models import Mention, TriageModelStatus, TriageModelVersion
 from inbox.triage import TriageInput, model_tier
 from inbox.triage import versions as versions_module
 from inbox.triage.brand_models import artefact_arrays, brand_model_tier, weights_to_artefact
-from inbox.triage.learning import STACK_C, anchor_choose, head_stack, held_out, macro_f1
+from inbox.triage.learning import LET_GO_FROM, STACK_C, anchor_choose, head_stack, held_out, macro_f1
 from inbox.triage.model import LinearHead, stacked_input, weights_load
 from inbox.triage.selectors import label_corrections_brands_since_last_version, label_corrections_rows
 from inbox.triage.services import mention_label_correct, mentions_triage_refine
@@ -129,7 +129,7 @@ def test_a_worse_model_is_rejected_and_the_active_one_stays(brand, community_man
 
 def test_a_systematic_mistake_the_managers_correct_is_learned(brand, community_manager):
     # Enough corrections for the cross-validation to weigh letting go of the shipped model.
-    corrected_inbox(brand, community_manager, everywhere_flipped=True, training=60, held=15)
+    corrected_inbox(brand, community_manager, everywhere_flipped=True, training=LET_GO_FROM, held=50)
     new_praise = MentionFactory(channel=brand, text="Thank you so much, the support team was wonderful today")
     assert model_tier().triage_batch([TriageInput(text=new_praise.text)])[0].sentiment == "positive"
     version = triage_model_train(brand="Telco", trigger="command")
@@ -156,7 +156,9 @@ def test_a_stacked_head_learns_to_overrule_a_shipped_head_that_is_always_wrong()
     def accuracy(probabilities, labels):
         return np.mean([classes[i] == label for i, label in zip(probabilities.argmax(axis=1), labels, strict=True)])
 
-    matrix, labels = corrected(60)
+    few, few_labels = corrected(LET_GO_FROM - 1)  # too few to judge by: the shipped side is kept
+    assert anchor_choose(stacked_input(shipped.probabilities(few), few), few_labels, classes, c=STACK_C) == 1.0
+    matrix, labels = corrected(LET_GO_FROM)
     head = head_stack(shipped, matrix, labels)
     assert head is not None
     assert anchor_choose(stacked_input(shipped.probabilities(matrix), matrix), labels, classes, c=STACK_C) == 0.0
