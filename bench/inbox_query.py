@@ -315,7 +315,7 @@ def fixtures_create(
         cursor.execute(
             "INSERT INTO inbox_author (platform, external_id, handle, display_name, followers, verified,"
             " first_seen_at, mention_count, complaint_count, hidden_as_troll_count) "
-            "SELECT 'x', 'a' || n, 'user' || n, 'User ' || n, (n * 7919) %% 20000, n %% 97 = 0, %s, 0, 0, 0 "
+            "SELECT 'x', 'a' || n, 'user' || n, 'User ' || n, (n::bigint * 7919) %% 20000, n %% 97 = 0, %s, 0, 0, 0 "
             "FROM generate_series(1, %s) AS n",
             [now - history, authors],
         )

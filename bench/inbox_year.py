@@ -29,7 +29,9 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -42,6 +44,9 @@ from bench.inbox_query import (  # noqa: E402
     secondary_indexes_dropped,
     staging_move,
 )
+
+if TYPE_CHECKING:
+    from playbooks.dashboard import DashboardRange
 
 DATABASE = "crisisdesk_bench_year"
 PREFIX = "bench_year"
@@ -134,7 +139,7 @@ def year_rows(
             received = base + timedelta(seconds=second)
             age = (now - received).total_seconds()
             in_crisis = crisis is not None and rng.random() < crisis_share
-            if in_crisis:
+            if in_crisis and crisis is not None:
                 text, sentiment, category, topic, score = rng.choice(crisis_texts)
                 channel_id = rng.choice(crisis_channels[crisis])
                 cluster_id: int | None = 1 + crisis * CRISIS_CLUSTERS + rng.randrange(CRISIS_CLUSTERS)
@@ -337,7 +342,7 @@ def inbox_measure(client, *, repeats: int) -> list[Path_]:
     for name, query in INBOX_PATHS:
         url = f"/api/mentions/{query}"
         body = _get(client, url)
-        timings = timed(lambda url=url: _get(client, url), repeats=repeats)
+        timings = timed(partial(_get, client, url), repeats=repeats)
         sql = database_times(client, url, repeats=3)
         path = Path_(name, INBOX_TARGET, timings, sql, f"{len(body['results'])} rows")
         paths.append(path)
@@ -350,14 +355,14 @@ def inbox_measure(client, *, repeats: int) -> list[Path_]:
                 break
             url = following.split("testserver", 1)[-1].split("127.0.0.1", 1)[-1]
         else:
-            timings = timed(lambda url=url: _get(client, url), repeats=repeats)
+            timings = timed(partial(_get, client, url), repeats=repeats)
             path = Path_(f"page {page} of '{query or 'newest'}' (keyset)", INBOX_TARGET, timings)
             path.sql = database_times(client, url, repeats=3)
             paths.append(path)
             _print(path)
     url = "/api/clusters/"
     body = _get(client, url)
-    path = Path_("clusters list", INBOX_TARGET, timed(lambda: _get(client, url), repeats=repeats))
+    path = Path_("clusters list", INBOX_TARGET, timed(partial(_get, client, url), repeats=repeats))
     path.sql, path.note = database_times(client, url, repeats=3), f"{len(body)} clusters"
     paths.append(path)
     _print(path)
@@ -371,11 +376,11 @@ def _get(client, url: str):
     return json.loads(response.content)
 
 
-def dashboard_windows(now: datetime) -> list[tuple[str, object]]:
+def dashboard_windows(now: datetime) -> list[tuple[str, DashboardRange]]:
     """Every range the dashboard offers at `now`: the presets and custom ranges up to its longest."""
     from playbooks.dashboard import CUSTOM_RANGE_MAX, RANGES, dashboard_range_parse
 
-    windows: list[tuple[str, object]] = [(key, dashboard_range_parse(key=key, now=now)) for key in RANGES]
+    windows: list[tuple[str, DashboardRange]] = [(key, dashboard_range_parse(key=key, now=now)) for key in RANGES]
     longest = CUSTOM_RANGE_MAX.days
     for label, days_back in ((f"custom last {longest} d", 0), (f"custom {longest} d, a year ago", DAYS - longest)):
         until = now - timedelta(days=days_back)
@@ -392,7 +397,7 @@ def dashboard_measure(*, now: datetime, repeats: int) -> list[Path_]:
     paths = []
     for label, window in dashboard_windows(now):
         figures = dashboard_figures(window=window, now=now)
-        timings = timed(lambda window=window: dashboard_figures(window=window, now=now), repeats=repeats)
+        timings = timed(partial(dashboard_figures, window=window, now=now), repeats=repeats)
         note = f"volume {figures.volume:,}, unanswered {figures.unanswered:,}"
         path = Path_(f"dashboard {label}", DASHBOARD_TARGET, timings, note=note)
         paths.append(path)

@@ -107,6 +107,12 @@ def intakes_prune() -> int:
     return services.intakes_prune()
 
 
+@reliable_task(name="inbox.mentions_archive")
+def mentions_archive() -> int:
+    """Beat: archive then delete the mentions past MENTION_RETENTION_MONTHS (nothing when it is 0)."""
+    return services.mentions_archive_due().archived
+
+
 @reliable_task(name="notify.cluster_reply_send", database_retry=True)
 def cluster_reply_send(cluster_reply_id: int) -> None:
     """One author's reply of an answered cluster, at its rate-limited slot; a redelivery is a no-op."""
