@@ -449,12 +449,12 @@ def sizes_print() -> None:
             " pg_size_pretty(pg_indexes_size('inbox_mention')),"
             " (SELECT reltuples::bigint FROM pg_class WHERE relname = 'inbox_mention'),"
             " (SELECT count(*) FROM inbox_mentioncluster),"
-            " (SELECT count(*) FROM inbox_mentionminutestat)"
+            " (SELECT count(*) FROM inbox_mentionminutestat), (SELECT count(*) FROM inbox_mentionhourstat)"
         )
-        database, heap, indexes, mentions, clusters, minutes = cursor.fetchone()
+        database, heap, indexes, mentions, clusters, minutes, hours = cursor.fetchone()
     print(
         f"sizes: database {database}, inbox_mention heap {heap} + indexes {indexes}, ~{mentions:,} mentions, "
-        f"{clusters:,} clusters, {minutes:,} rollup rows",
+        f"{clusters:,} clusters, {minutes:,} minute and {hours:,} hour rollup rows",
         flush=True,
     )
 
@@ -512,6 +512,14 @@ def _main(args: argparse.Namespace) -> int:
         else:
             now = loaded_now
             print(f"reusing the {args.mentions:,} mentions loaded at {now.isoformat()}", flush=True)
+        from inbox.stats import hour_stats_roll
+
+        started = time.perf_counter()
+        rolled = hour_stats_roll(now=now)
+        print(
+            f"hourly rollup: {rolled:,} rows summed in {time.perf_counter() - started:.1f}s (what beat does)",
+            flush=True,
+        )
         sizes_print()
         common.print_load("before measuring")
         if args.load_only:

@@ -365,6 +365,32 @@ class MentionMinuteStat(models.Model):
         return f"{self.brand}/{self.topic or '*'} {self.minute:%Y-%m-%d %H:%M}: {self.volume}"
 
 
+class MentionHourStat(models.Model):
+    """The per-minute rollup summed per hour (`inbox.stats.hour_stats_roll`, every minute by beat).
+
+    A year holds as many minute rows as mentions (a row per minute, channel and topic); a dashboard
+    range of days reads its whole hours here, 60 times fewer rows, and only its ragged ends per minute.
+    Hours are rolled oldest first without a gap, so every hour between the first and the last is here.
+    """
+
+    hour = models.DateTimeField()
+    brand = models.CharField(max_length=80)
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="+", db_index=False)
+    topic = models.CharField(max_length=80, default="", blank=True)
+    volume = models.PositiveIntegerField(default=0)
+    negative = models.PositiveIntegerField(default=0)
+    positive = models.PositiveIntegerField(default=0)
+    complaints = models.PositiveIntegerField(default=0)
+    high_reach = models.PositiveIntegerField(default=0)
+    reach = models.FloatField(default=0.0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["hour", "brand", "channel", "topic"], name="hour_stat_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.brand}/{self.topic or '*'} {self.hour:%Y-%m-%d %H}h: {self.volume}"
+
+
 class LabelCorrection(models.Model):
     """A community manager's correction of a triage label; exported as extra training rows."""
 

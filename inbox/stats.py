@@ -1,16 +1,27 @@
-"""The per-minute rollup the pipeline keeps in bulk: one upsert per batch, never a query per mention."""
+"""The per-minute rollup the pipeline keeps in bulk: one upsert per batch, never a query per mention.
+
+The hourly rollup (`MentionHourStat`) is summed from it by beat, so long dashboard ranges read hours.
+"""
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import connection
+from django.db.models import Max, Min, Sum
+from django.db.models.functions import TruncHour
+from django.utils import timezone
 
-from inbox.models import Channel, MentionMinuteStat
+from inbox.models import Channel, MentionHourStat, MentionMinuteStat
 
 HIGH_REACH_FOLLOWERS = 10_000
+COUNTERS = ("volume", "negative", "positive", "complaints", "high_reach", "reach")
+# Each roll sums again the hours just before the last one rolled: a batch may commit a moment after its minute.
+HOUR_ROLL_OVERLAP = timedelta(hours=2)
+HOUR_ROLL_STEP = timedelta(days=1)
 ALL_TOPICS = ""
 # One like, repost or reply counts as this many people reached; an audience is measured in thousands.
 ENGAGEMENT_AUDIENCE = 20
@@ -60,3 +71,52 @@ def minute_stats_record(*, channel: Channel, rows: list[dict[str, Any]]) -> None
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
+
+
+def hour_floor(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def hours_rolled() -> tuple[datetime | None, datetime | None]:
+    """The first and the last hour in the hourly rollup; every hour between them has been rolled."""
+    bounds = MentionHourStat.objects.aggregate(first=Min("hour"), last=Max("hour"))
+    return bounds["first"], bounds["last"]
+
+
+def hour_stats_roll(*, now: datetime | None = None) -> int:
+    """Sum the minute rollup into whole hours up to the last complete hour; returns the rows written.
+
+    Starts a little before the last hour rolled (or at the first minute, to fill an empty rollup), a
+    day per statement, oldest first, so the rolled hours never have a gap. Idempotent: each hour's
+    rows are replaced by the sums of its minutes, so two beats or a re-run do no harm.
+    """
+    until = hour_floor(now or timezone.now())
+    _first, last = hours_rolled()
+    if last is not None:
+        since = last - HOUR_ROLL_OVERLAP
+    else:
+        first_minute = MentionMinuteStat.objects.aggregate(first=Min("minute"))["first"]
+        if first_minute is None:
+            return 0
+        since = hour_floor(first_minute)
+    written = 0
+    while since < until:
+        step_end = min(since + HOUR_ROLL_STEP, until)
+        rows = (
+            MentionMinuteStat.objects.filter(minute__gte=since, minute__lt=step_end)
+            .annotate(hour=TruncHour("minute", tzinfo=UTC))
+            .values("hour", "brand", "channel_id", "topic")
+            .annotate(**{name: Sum(name) for name in COUNTERS})
+            .order_by()
+        )
+        stats = [MentionHourStat(**row) for row in rows]
+        MentionHourStat.objects.bulk_create(
+            stats,
+            batch_size=2000,
+            update_conflicts=True,
+            unique_fields=["hour", "brand", "channel", "topic"],
+            update_fields=list(COUNTERS),
+        )
+        written += len(stats)
+        since = step_end
+    return written
