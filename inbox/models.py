@@ -391,6 +391,26 @@ class MentionHourStat(models.Model):
         return f"{self.brand}/{self.topic or '*'} {self.hour:%Y-%m-%d %H}h: {self.volume}"
 
 
+class MentionResponseStat(models.Model):
+    """How many of a brand's mentions received in an hour were first answered after how long.
+
+    A histogram of first-response times (`inbox.stats.response_bucket`: buckets 25% wide), counted by
+    the reply services as a first response is given or taken back: the dashboard's response times over
+    weeks read it instead of every mention of the range.
+    """
+
+    hour = models.DateTimeField()
+    brand = models.CharField(max_length=80)
+    bucket = models.PositiveSmallIntegerField()
+    answered = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["hour", "brand", "bucket"], name="response_stat_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.brand} {self.hour:%Y-%m-%d %H}h bucket {self.bucket}: {self.answered}"
+
+
 class LabelCorrection(models.Model):
     """A community manager's correction of a triage label; exported as extra training rows."""
 

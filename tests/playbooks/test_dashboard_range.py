@@ -10,8 +10,8 @@ import pytest
 from django.utils import timezone
 
 from inbox.models import MentionMinuteStat
-from inbox.stats import hour_stats_roll
-from playbooks.dashboard import DashboardRangeInvalid, dashboard_figures, dashboard_range_parse
+from inbox.stats import hour_stats_roll, response_stat_add
+from playbooks.dashboard import DashboardRangeInvalid, _first_response_sql, dashboard_figures, dashboard_range_parse
 from playbooks.models import Alert
 from tests.factories import ChannelFactory, MentionFactory
 
@@ -176,3 +176,30 @@ def test_a_week_reads_whole_hours_from_the_hourly_rollup_with_the_same_figures()
     # and rolling again changes nothing
     hour_stats_roll(now=now)
     assert dashboard_figures(window=window, now=now).channels == by_minute.channels
+
+
+def test_a_week_of_response_times_reads_the_histogram_and_stays_close_to_exact():
+    # given a week of answered mentions, counted in the response histogram as the reply services count them,
+    # and a few complaints still waiting since this morning
+    now = timezone.now()
+    channel = ChannelFactory()
+    for index in range(300):
+        received = now - timedelta(days=7) + timedelta(minutes=33 * index + 7)
+        mention = MentionFactory(
+            channel=channel,
+            received_at=received,
+            first_response_at=received + timedelta(seconds=30 + 11 * index),
+            status="replied",
+        )
+        response_stat_add(mention=mention, delta=1)
+    MentionFactory.create_batch(5, channel=channel, received_at=now - timedelta(hours=6))
+    window = dashboard_range_parse(key="7d", now=now)
+
+    # when the dashboard shows the week
+    histogram = dashboard_figures(window=window, now=now).first_response
+    exact = _first_response_sql(window=window, now=now)
+
+    # then it counts every answered and waiting mention, with quantiles within a few percent of exact
+    assert (histogram.answered, histogram.waiting) == (exact.answered, exact.waiting) == (300, 5)
+    assert histogram.p50_seconds == pytest.approx(exact.p50_seconds, rel=0.06)
+    assert histogram.p90_seconds == pytest.approx(exact.p90_seconds, rel=0.06)
