@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from playbooks.dashboard import DashboardRange
 
 DATABASE = "crisisdesk_bench_year"
+QUICK_DATABASE = "crisisdesk_bench_year_quick"  # a smoke run never drops a kept year
 PREFIX = "bench_year"
 BRANDS = ("Telco", "Banco", "Viajes")
 DAYS = 365
@@ -287,12 +288,12 @@ def response_histogram_fill() -> None:
         cursor.execute("VACUUM ANALYZE inbox_mentionresponsestat")
 
 
-def loaded(mentions: int) -> datetime | None:
+def loaded(database: str, mentions: int) -> datetime | None:
     """The load's "now" if the bench database already holds a complete load of `mentions` mentions."""
     import psycopg2
 
     try:
-        connection = psycopg2.connect(common.database_url(DATABASE))
+        connection = psycopg2.connect(common.database_url(database))
     except psycopg2.OperationalError:
         return None
     try:
@@ -494,9 +495,10 @@ def _arguments() -> argparse.Namespace:
 
 
 def _main(args: argparse.Namespace) -> int:
-    loaded_now = loaded(args.mentions) if args.reuse else None
+    database = QUICK_DATABASE if args.quick else DATABASE
+    loaded_now = loaded(database, args.mentions) if args.reuse else None
     with common.bench_database(
-        database=DATABASE,
+        database=database,
         prefix=PREFIX,
         keep=args.keep or args.load_only or loaded_now is not None,
         reuse=loaded_now is not None,
