@@ -218,7 +218,8 @@ class Mention(models.Model):
         ]
         indexes = [
             models.Index(fields=["-received_at", "-id"], name="mention_recent"),
-            models.Index(fields=["status", "-priority", "-received_at"], name="mention_queue"),
+            # One status in the work queue's order (priority, then waiting longest): replied and closed history too.
+            models.Index(fields=["status", "-priority", "received_at", "id"], name="mention_queue"),
             # The work queue's default order (priority, then waiting longest) over what it shows by default.
             models.Index(
                 fields=["-priority", "received_at", "id"],
