@@ -361,7 +361,15 @@ def _first_response_histogram(*, window: DashboardRange, now: datetime) -> First
         counts[bucket] = counts.get(bucket, 0) + 1
         answered += 1
     waiting = 0
-    for (received,) in _responding(window).filter(first_response_at__isnull=True).values_list("received_at"):
+    # The waiting ones spelled out (not `_responding`'s OR): the planner then reads the work queue's partial index.
+    still_waiting = Mention.objects.filter(
+        received_at__gte=window.since,
+        received_at__lt=window.until,
+        status__in=UNANSWERED_STATUSES,
+        is_hidden=False,
+        first_response_at__isnull=True,
+    ).exclude(channel__kind=DRILL_KIND)
+    for (received,) in still_waiting.values_list("received_at"):
         bucket = response_bucket((now - received).total_seconds())
         counts[bucket] = counts.get(bucket, 0) + 1
         waiting += 1
