@@ -119,6 +119,10 @@ def database_create(name: str) -> None:
     _psql_admin(f'CREATE DATABASE "{name}"')
 
 
+def database_exists(name: str) -> bool:
+    return _psql("-Atc", f"SELECT 1 FROM pg_database WHERE datname = '{name}'") == "1"
+
+
 def database_drop(name: str) -> None:
     if not name.startswith("crisisdesk_bench_"):
         raise ValueError("benchmarks only drop databases named crisisdesk_bench_*")
@@ -164,11 +168,17 @@ def django_setup(env: dict[str, str]) -> None:
 
 
 @contextmanager
-def bench_database(*, database: str, prefix: str, keep: bool = False, **extra: str) -> Iterator[dict[str, str]]:
-    """A migrated database of the benchmark's own (and a clean Redis bench db), dropped afterwards."""
+def bench_database(
+    *, database: str, prefix: str, keep: bool = False, reuse: bool = False, **extra: str
+) -> Iterator[dict[str, str]]:
+    """A migrated database of the benchmark's own (and a clean Redis bench db), dropped afterwards.
+
+    `reuse` keeps what a previous run left with `keep` (an expensive load), migrated to the current code.
+    """
     print_machine()
     env = bench_env(database=database, prefix=prefix, **extra)
-    database_create(database)
+    if not (reuse and database_exists(database)):
+        database_create(database)
     redis_flush_bench_db()
     try:
         migrate(env)

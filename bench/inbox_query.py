@@ -20,6 +20,8 @@ import random
 import statistics
 import sys
 import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -34,11 +36,11 @@ AUTHORS = 50_000
 RECENT = 3 * 86400  # the small data set: the last three days
 HISTORY = 30 * 86400  # the large one adds the 27 days before
 CHANNELS = [
-    ("X Telco", "x"),
-    ("Mastodon Telco", "mastodon"),
-    ("Facebook Telco", "facebook"),
-    ("Instagram Telco", "instagram"),
-    ("Webhook Telco", "webhook"),
+    ("X", "x"),
+    ("Mastodon", "mastodon"),
+    ("Facebook", "facebook"),
+    ("Instagram", "instagram"),
+    ("Webhook", "webhook"),
 ]
 NEGATIVE_WORDS = ("sin ", "vergüenza", "inútiles", "fatal", "cobrado", "no ")
 POSITIVE_WORDS = ("gracias", "genial", "perfecto", "contento", "thanks")
@@ -77,6 +79,7 @@ STAGING_COLUMNS = [
     "first_response_at",
     "is_hidden",
     "topic",
+    "cluster_id",
 ]
 
 
@@ -90,19 +93,20 @@ CREATE UNLOGGED TABLE IF NOT EXISTS bench_staging (
     received_at timestamptz, sentiment text, sentiment_score double precision, category text,
     priority smallint,
     suggested_action text, status text, assignee_id bigint, assigned_at timestamptz,
-    first_response_at timestamptz, is_hidden boolean, topic text
+    first_response_at timestamptz, is_hidden boolean, topic text, cluster_id bigint
 )
 """
 # The rollup as the pipeline keeps it: per minute, channel and topic ("" counts everything).
 ROLLUP_SQL = """
 INSERT INTO inbox_mentionminutestat
     (minute, brand, channel_id, topic, volume, negative, positive, complaints, high_reach)
-SELECT date_trunc('minute', received_at), 'Telco', channel_id, topic_name, count(*),
+SELECT date_trunc('minute', received_at), channel.brand, channel_id, topic_name, count(*),
        count(*) FILTER (WHERE sentiment = 'negative'), count(*) FILTER (WHERE sentiment = 'positive'),
        count(*) FILTER (WHERE category = 'complaint'), 0
-FROM bench_staging CROSS JOIN LATERAL (VALUES (''), (NULLIF(topic, ''))) AS topics(topic_name)
+FROM bench_staging JOIN inbox_channel AS channel ON channel.id = channel_id
+CROSS JOIN LATERAL (VALUES (''), (NULLIF(topic, ''))) AS topics(topic_name)
 WHERE topic_name IS NOT NULL
-GROUP BY 1, 3, 4
+GROUP BY 1, 2, 3, 4
 ON CONFLICT (minute, brand, channel_id, topic) DO UPDATE SET
     volume = inbox_mentionminutestat.volume + excluded.volume,
     negative = inbox_mentionminutestat.negative + excluded.negative,
@@ -158,18 +162,14 @@ def _text_pool(rng: random.Random, size: int = 5000) -> list[tuple[str, str, str
         negative = any(word in lowered for word in NEGATIVE_WORDS)
         positive = any(word in lowered for word in POSITIVE_WORDS)
         sentiment = "negative" if negative and not positive else "positive" if positive else "neutral"
-        category = (
-            "complaint" if negative else "praise" if positive else "question" if "?" in text else "other"
-        )
+        category = "complaint" if negative else "praise" if positive else "question" if "?" in text else "other"
         topic = next((name for name, words in TOPICS if any(word in lowered for word in words)), "")
         score = {"negative": -0.6, "positive": 0.6}.get(sentiment, 0.0)
         pool.append((text, sentiment, category, topic, score))
     return pool
 
 
-def mention_rows(
-    *, start_number: int, count: int, now: datetime, ages: tuple[float, float], seed: int, ids: dict
-):
+def mention_rows(*, start_number: int, count: int, now: datetime, ages: tuple[float, float], seed: int, ids: dict):
     """Mentions received between `ages` (seconds before now), in arrival order like the pipeline.
 
     The last hours are mostly open, the last days partly, history almost all answered.
@@ -212,6 +212,7 @@ def mention_rows(
             first_response,
             rng.random() < 0.02,
             topic,
+            None,
         )
 
 
@@ -221,63 +222,88 @@ def mentions_load(
     """COPY `count` mentions in, with the secondary indexes dropped and rebuilt; returns seconds."""
     from django.db import connection
 
-    from inbox.models import Mention
-
     started = time.perf_counter()
-    targets = {field.column: field for field in Mention._meta.concrete_fields if field.column != "id"}
-    with connection.cursor() as cursor:
-        cursor.execute("SET maintenance_work_mem = '512MB'")
-        cursor.execute(SECONDARY_INDEXES_SQL)
-        indexes = cursor.fetchall()
-        for name, _ in indexes:
-            cursor.execute(f'DROP INDEX "{name}"')
-        cursor.execute(STAGING_SQL)
-        cursor.execute("TRUNCATE bench_staging")
+    with connection.cursor() as cursor, secondary_indexes_dropped(cursor):
         rows = mention_rows(start_number=start_number, count=count, now=now, ages=ages, seed=seed, ids=ids)
-        cursor.cursor.copy_expert(
-            f"COPY bench_staging ({', '.join(STAGING_COLUMNS)}) FROM STDIN", RowStream(rows), size=1 << 20
-        )
-        select = {column: column for column in STAGING_COLUMNS if column in targets}
-        select.update(
-            {
-                "conversation_id": "external_id",
-                "search_vector": "to_tsvector('simple'::regconfig, text)",
-                "raw": "'{}'::jsonb",
-                "triage_reasons": "'[]'::jsonb",
-                "triage_tier": "'fast'",
-            }
-        )
-        for column, field in targets.items():
-            if column in select:
-                continue
-            if field.null:
-                select[column] = "NULL"
-            else:
-                cursor.execute("SELECT %s", [field.get_db_prep_save(field.get_default(), connection)])
-                select[column] = connection.ops.compose_sql("%s", [cursor.fetchone()[0]])
-        columns = [column for column in select if column in targets]
-        cursor.execute(
-            f"INSERT INTO inbox_mention ({', '.join(columns)}) "
-            f"SELECT {', '.join(select[column] for column in columns)} "
-            "FROM bench_staging ORDER BY received_at"
-        )
-        cursor.execute(ROLLUP_SQL)
-        cursor.execute("TRUNCATE bench_staging")
-        for _, definition in indexes:
-            cursor.execute(definition)
-        # What autovacuum does on a live system: statistics, and a visibility map for index-only scans.
-        cursor.execute("VACUUM ANALYZE inbox_mention")
-        cursor.execute("VACUUM ANALYZE inbox_mentionminutestat")
+        staging_move(cursor, rows)
     return time.perf_counter() - started
 
 
-def fixtures_create(now: datetime) -> dict:
+@contextmanager
+def secondary_indexes_dropped(cursor) -> Iterator[None]:
+    """The mention table's secondary indexes dropped for a load, rebuilt from their own definitions after it."""
+    cursor.execute("SET maintenance_work_mem = '512MB'")
+    cursor.execute(SECONDARY_INDEXES_SQL)
+    indexes = cursor.fetchall()
+    for name, _ in indexes:
+        cursor.execute(f'DROP INDEX "{name}"')
+    yield
+    for _, definition in indexes:
+        cursor.execute(definition)
+    # What autovacuum does on a live system: statistics, and a visibility map for index-only scans.
+    cursor.execute("VACUUM ANALYZE inbox_mention")
+    cursor.execute("VACUUM ANALYZE inbox_mentionminutestat")
+
+
+def staging_move(cursor, rows: Iterable[tuple]) -> None:
+    """COPY `rows` (in `STAGING_COLUMNS` order) into the staging table, then into `inbox_mention` with
+    their full-text vector, oldest first, and add them to the per-minute rollup."""
+    from django.db import connection
+
+    from inbox.models import Mention
+
+    targets = {field.column: field for field in Mention._meta.concrete_fields if field.column != "id"}
+    cursor.execute(STAGING_SQL)
+    cursor.execute("TRUNCATE bench_staging")
+    cursor.cursor.copy_expert(
+        f"COPY bench_staging ({', '.join(STAGING_COLUMNS)}) FROM STDIN", RowStream(iter(rows)), size=1 << 20
+    )
+    select = {column: column for column in STAGING_COLUMNS if column in targets}
+    select.update(
+        {
+            "conversation_id": "external_id",
+            "search_vector": "to_tsvector('simple'::regconfig, text)",
+            "raw": "'{}'::jsonb",
+            "triage_reasons": "'[]'::jsonb",
+            "triage_tier": "'fast'",
+        }
+    )
+    for column, field in targets.items():
+        if column in select:
+            continue
+        if field.null:
+            select[column] = "NULL"
+        else:
+            cursor.execute("SELECT %s", [field.get_db_prep_save(field.get_default(), connection)])
+            select[column] = connection.ops.compose_sql("%s", [cursor.fetchone()[0]])
+    columns = [column for column in select if column in targets]
+    cursor.execute(
+        f"INSERT INTO inbox_mention ({', '.join(columns)}) "
+        f"SELECT {', '.join(select[column] for column in columns)} "
+        "FROM bench_staging ORDER BY received_at"
+    )
+    cursor.execute(ROLLUP_SQL)
+    cursor.execute("TRUNCATE bench_staging")
+
+
+def fixtures_create(
+    now: datetime,
+    *,
+    brands: Sequence[str] = ("Telco",),
+    authors: int = AUTHORS,
+    history: timedelta = timedelta(days=60),
+) -> dict:
+    """Each brand's channels, eight community managers, a director and `authors` authors."""
     from django.db import connection
 
     from crisisdesk.models import User
     from inbox.models import Channel
 
-    channel_ids = [Channel.objects.create(name=name, kind=kind, brand="Telco").pk for name, kind in CHANNELS]
+    channel_ids = [
+        Channel.objects.create(name=f"{label} {brand}", kind=kind, brand=brand).pk
+        for brand in brands
+        for label, kind in CHANNELS
+    ]
     managers = [
         User.objects.create_user(
             username=f"cm{number}", password=None, role="community_manager", first_name=f"CM {number}"
@@ -289,9 +315,9 @@ def fixtures_create(now: datetime) -> dict:
         cursor.execute(
             "INSERT INTO inbox_author (platform, external_id, handle, display_name, followers, verified,"
             " first_seen_at, mention_count, complaint_count, hidden_as_troll_count) "
-            "SELECT 'x', 'a' || n, 'user' || n, 'User ' || n, (n * 7919) %% 20000, n %% 97 = 0, %s, 0, 0, 0 "
+            "SELECT 'x', 'a' || n, 'user' || n, 'User ' || n, (n::bigint * 7919) %% 20000, n %% 97 = 0, %s, 0, 0, 0 "
             "FROM generate_series(1, %s) AS n",
-            [now - timedelta(days=60), AUTHORS],
+            [now - history, authors],
         )
         cursor.execute("SELECT id FROM inbox_author")
         author_ids = [row[0] for row in cursor.fetchall()]
@@ -380,12 +406,7 @@ def measure(*, repeats: int, label: str) -> dict[str, list[float]]:
         assert response.status_code == 200, response.status_code
     results["dashboard over HTTP"] = timings
     print(f"  [{label}] GET /dashboard/data/ (director)   {common.summary_ms(timings)}", flush=True)
-    api = [
-        value
-        for name, values in results.items()
-        if not name.startswith(("dashboard", "db: "))
-        for value in values
-    ]
+    api = [value for name, values in results.items() if not name.startswith(("dashboard", "db: ")) for value in values]
     sql = [value for name, values in results.items() if name.startswith("db: ") for value in values]
     print(
         f"inbox API all queries at {label}: {common.summary_ms(api)}; SQL alone: {common.summary_ms(sql)}",

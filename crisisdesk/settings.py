@@ -292,6 +292,10 @@ INBOX_BREACH_WARNING_MINUTES = int(os.environ.get("INBOX_BREACH_WARNING_MINUTES"
 # seconds is queued again; processed ones are deleted after this many hours (≥ the webhooks' 24 h replay window).
 INTAKE_REQUEUE_SECONDS = int(os.environ.get("INTAKE_REQUEUE_SECONDS", "30"))
 INTAKE_RETENTION_HOURS = max(24, int(os.environ.get("INTAKE_RETENTION_HOURS", "48")))
+# Mentions older than this many months (30 days each) move to gzip JSON-lines files in MENTION_ARCHIVE_DIR, checked
+# before they are deleted (inbox/services/retention.py); 0, the default, keeps every mention in PostgreSQL.
+MENTION_RETENTION_MONTHS = max(0, int(os.environ.get("MENTION_RETENTION_MONTHS", "0")))
+MENTION_ARCHIVE_DIR = Path(os.environ.get("MENTION_ARCHIVE_DIR", DATA_DIR / "archive" / "mentions"))
 ESCALATION_NOTIFY_GRACE_SECONDS = int(os.environ.get("ESCALATION_NOTIFY_GRACE_SECONDS", "60"))  # lost step tasks
 # How long a request's signed link opens its phone page; Slack's signing secret, bot token (modals) and API (tests).
 ESCALATION_LINK_MAX_AGE_SECONDS = int(os.environ.get("ESCALATION_LINK_MAX_AGE_SECONDS", str(72 * 3600)))

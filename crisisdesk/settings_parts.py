@@ -273,7 +273,10 @@ def beat_schedule(*, escalation_sweep_seconds: float) -> dict[str, dict[str, Any
         "poll-due-channels": {"task": "inbox.channels_poll_due", "schedule": 2.0},
         "intakes-requeue-stale": {"task": "inbox.intakes_requeue_stale", "schedule": 15.0},
         "intakes-prune": {"task": "inbox.intakes_prune", "schedule": 3600.0},
+        # Does nothing unless MENTION_RETENTION_MONTHS is set; off-peak, as it reads the oldest months.
+        "mentions-archive": {"task": "inbox.mentions_archive", "schedule": crontab(hour=4, minute=15)},
         "clusters-fold": {"task": "inbox.clusters_fold", "schedule": 5.0},
+        "hour-stats-roll": {"task": "inbox.hour_stats_roll", "schedule": 60.0},
         # The model tier's refine queue is in PostgreSQL (inbox/triage/backlog.py): a lost wake-up waits for this.
         "triage-refine-drain": {"task": "triage.mentions_refine_drain", "schedule": 5.0},
         "webhook-deliveries-sweep": {"task": "notify.webhook_deliveries_sweep", "schedule": 60.0},

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import heapq
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
+from inbox.models import MentionStatus
 from inbox.selectors import newest_first_windows, search_reads_windows
 
 # Each order is a list of (field, descending); the last field is unique, so the order is total.
@@ -151,6 +153,8 @@ def inbox_queue_page(
     its part after a cursor: a window that fills a page and one more row gave the page the whole
     table would.
     """
+    if sort == "priority" and status == "all":
+        return _queue_page_merged(queryset, cursor=cursor, limit=limit)
     if sort != "newest" or not search_reads_windows(search=search, status=status):
         return queue_page(queryset, sort=sort, cursor=cursor, limit=limit)
     for windowed in newest_first_windows(queryset):
@@ -158,3 +162,24 @@ def inbox_queue_page(
         if page.next_cursor:
             break
     return page
+
+
+def _queue_page_merged(queryset: QuerySet, *, cursor: str, limit: int) -> QueuePage:
+    """Every status by priority: each status's page read in order from `mention_queue`, merged here.
+
+    Over all statuses PostgreSQL has no index in this order and sorts the whole history (14 s at
+    20,000,000 mentions); one status at a time each page is an index range. The first `limit` rows of
+    the merged pages are the first `limit` of the whole order, and the same cursor starts each status.
+    """
+    pages = [
+        queue_page(queryset.filter(status=value), sort="priority", cursor=cursor, limit=limit + 1).rows
+        for value in MentionStatus.values
+    ]
+    rows = list(heapq.merge(*pages, key=_priority_key))[: limit + 1]
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return QueuePage(rows=rows, next_cursor=queue_cursor_encode(rows[-1], sort="priority") if more else "")
+
+
+def _priority_key(row: Any) -> tuple[int, datetime, int]:
+    return (-_value(row, "priority"), _value(row, "received_at"), _value(row, "id"))

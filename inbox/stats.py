@@ -1,16 +1,29 @@
-"""The per-minute rollup the pipeline keeps in bulk: one upsert per batch, never a query per mention."""
+"""The per-minute rollup the pipeline keeps in bulk: one upsert per batch, never a query per mention.
+
+The hourly rollup (`MentionHourStat`) is summed from it by beat, so long dashboard ranges read hours.
+"""
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import connection
+from django.db.models import Max, Min, Sum
+from django.db.models.functions import TruncHour
+from django.utils import timezone
 
-from inbox.models import Channel, MentionMinuteStat
+from inbox.models import Channel, Mention, MentionHourStat, MentionMinuteStat, MentionResponseStat
 
 HIGH_REACH_FOLLOWERS = 10_000
+COUNTERS = ("volume", "negative", "positive", "complaints", "high_reach", "reach")
+# Each roll sums again the hours just before the last one rolled: a batch may commit a moment after its minute.
+HOUR_ROLL_OVERLAP = timedelta(hours=2)
+HOUR_ROLL_STEP = timedelta(days=1)
+# First-response buckets: 0 is under a second, bucket b (b ≥ 1) from 1.25^(b-1) to 1.25^b seconds.
+RESPONSE_BUCKET_RATIO = 1.25
 ALL_TOPICS = ""
 # One like, repost or reply counts as this many people reached; an audience is measured in thousands.
 ENGAGEMENT_AUDIENCE = 20
@@ -60,3 +73,99 @@ def minute_stats_record(*, channel: Channel, rows: list[dict[str, Any]]) -> None
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
+
+
+def hour_floor(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def hours_rolled() -> tuple[datetime | None, datetime | None]:
+    """The first and the last hour in the hourly rollup; every hour between them has been rolled."""
+    bounds = MentionHourStat.objects.aggregate(first=Min("hour"), last=Max("hour"))
+    return bounds["first"], bounds["last"]
+
+
+def hour_stats_roll(*, now: datetime | None = None) -> int:
+    """Sum the minute rollup into whole hours up to the last complete hour; returns the rows written.
+
+    Starts a little before the last hour rolled (or at the first minute, to fill an empty rollup), a
+    day per statement, oldest first, so the rolled hours never have a gap. Idempotent: each hour's
+    rows are replaced by the sums of its minutes, so two beats or a re-run do no harm.
+    """
+    until = hour_floor(now or timezone.now())
+    _first, last = hours_rolled()
+    if last is not None:
+        since = last - HOUR_ROLL_OVERLAP
+    else:
+        first_minute = MentionMinuteStat.objects.aggregate(first=Min("minute"))["first"]
+        if first_minute is None:
+            return 0
+        since = hour_floor(first_minute)
+    written = 0
+    while since < until:
+        step_end = min(since + HOUR_ROLL_STEP, until)
+        rows = (
+            MentionMinuteStat.objects.filter(minute__gte=since, minute__lt=step_end)
+            .annotate(hour=TruncHour("minute", tzinfo=UTC))
+            .values("hour", "brand", "channel_id", "topic")
+            .annotate(**{name: Sum(name) for name in COUNTERS})
+            .order_by()
+        )
+        stats = [MentionHourStat(**row) for row in rows]
+        MentionHourStat.objects.bulk_create(
+            stats,
+            batch_size=2000,
+            update_conflicts=True,
+            unique_fields=["hour", "brand", "channel", "topic"],
+            update_fields=list(COUNTERS),
+        )
+        written += len(stats)
+        since = step_end
+    return written
+
+
+def response_bucket(seconds: float) -> int:
+    return 0 if seconds < 1 else 1 + int(math.log(seconds) / math.log(RESPONSE_BUCKET_RATIO))
+
+
+def response_bucket_bounds(bucket: int) -> tuple[float, float]:
+    return (0.0, 1.0) if bucket == 0 else (RESPONSE_BUCKET_RATIO ** (bucket - 1), RESPONSE_BUCKET_RATIO**bucket)
+
+
+def response_stat_add(*, mention: Mention, delta: int) -> None:
+    """Count (`delta` 1) or take back (-1) a mention's first response in its hour's histogram.
+
+    Called in the transaction that sets or clears `first_response_at`, so the two never disagree.
+    """
+    if mention.first_response_at is None:
+        return
+    seconds = (mention.first_response_at - mention.received_at).total_seconds()
+    table = connection.ops.quote_name(MentionResponseStat._meta.db_table)
+    hour_field = MentionResponseStat._meta.get_field("hour")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (hour, brand, bucket, answered) VALUES (%s, %s, %s, %s) "
+            f"ON CONFLICT (hour, brand, bucket) DO UPDATE SET answered = {table}.answered + excluded.answered",
+            [
+                hour_field.get_db_prep_save(hour_floor(mention.received_at), connection),
+                mention.channel.brand,
+                response_bucket(seconds),
+                delta,
+            ],
+        )
+
+
+def histogram_percentile(counts: dict[int, int], fraction: float) -> float | None:
+    """The `fraction` quantile of a first-response histogram, interpolated inside its bucket."""
+    total = sum(counts.values())
+    if total <= 0:
+        return None
+    rank = fraction * total
+    seen = 0
+    for bucket in sorted(counts):
+        count = counts[bucket]
+        if count > 0 and seen + count >= rank:
+            low, high = response_bucket_bounds(bucket)
+            return low + (high - low) * (rank - seen) / count
+        seen += count
+    return response_bucket_bounds(max(counts))[1]

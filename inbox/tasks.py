@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from crisisdesk.tasking import reliable_task
-from inbox import channel_tokens, cluster_actions, clusters, services
+from inbox import channel_tokens, cluster_actions, clusters, services, stats
 
 
 @reliable_task(name="inbox.channels_poll_due")
@@ -105,6 +105,18 @@ def clusters_fold() -> int:
 def intakes_prune() -> int:
     """Beat: delete processed intake rows past their retention."""
     return services.intakes_prune()
+
+
+@reliable_task(name="inbox.hour_stats_roll")
+def hour_stats_roll() -> int:
+    """Beat: sum the per-minute rollup into the hourly one the dashboard reads for long ranges."""
+    return stats.hour_stats_roll()
+
+
+@reliable_task(name="inbox.mentions_archive")
+def mentions_archive() -> int:
+    """Beat: archive then delete the mentions past MENTION_RETENTION_MONTHS (nothing when it is 0)."""
+    return services.mentions_archive_due().archived
 
 
 @reliable_task(name="notify.cluster_reply_send", database_retry=True)

@@ -1,8 +1,8 @@
 """Writes for the inbox: the ingestion pipeline, channel polling, and what community managers do.
 
 One module per part (`common`, `sql`, `ingest`, `intake`, `polling`, `assignment`, `moderation`,
-`replies`, `approval_gate` and `approvals`, `cases` and their outbox `case_deliveries`); every public name is importable
-from here, as callers always have.
+`replies`, `retention`, `approval_gate` and `approvals`, `cases` and their outbox `case_deliveries`); every public
+name is importable from here, as callers always have.
 """
 
 from inbox.services.approval_gate import reply_approval_need
@@ -78,6 +78,13 @@ from inbox.services.replies import (
     reply_undo_window,
     signature_render,
 )
+from inbox.services.retention import (
+    ArchiveVerificationFailed,
+    mentions_archivable,
+    mentions_archive,
+    mentions_archive_due,
+    retention_cutoff,
+)
 
 __all__ = [
     "CASE_DELIVERY_MAX_ATTEMPTS",
@@ -138,5 +145,10 @@ __all__ = [
     "reply_send_later",
     "reply_undo_window",
     "return_after",
+    "ArchiveVerificationFailed",
+    "mentions_archivable",
+    "mentions_archive",
+    "mentions_archive_due",
+    "retention_cutoff",
     "signature_render",
 ]

@@ -34,6 +34,7 @@ from inbox.services.common import (
     _publish_changed,
     _require_console_staff,
 )
+from inbox.stats import response_stat_add
 
 MAX_BODY = 20000  # far above every network's limit: the networks' own limits refuse long before
 SWEEP_GRACE = timedelta(seconds=30)
@@ -134,12 +135,16 @@ def reply_queue(
 
 
 def mention_mark_answered(*, mention: Mention, now: datetime) -> None:
-    """A reply is on its way: the mention is replied (unless closed) and its first response is now."""
+    """A reply is on its way: the mention is replied (unless closed) and its first response is now,
+    counted in the dashboard's response histogram."""
     if mention.status != MentionStatus.CLOSED:
         mention.status = MentionStatus.REPLIED
-    if mention.first_response_at is None:
+    first = mention.first_response_at is None
+    if first:
         mention.first_response_at = now
     mention.save(update_fields=["assignee", "assigned_at", "status", "first_response_at"])
+    if first:
+        response_stat_add(mention=mention, delta=1)
 
 
 def _reply_hold(*, mention: Mention, author: User, body: str, signature: str, need: ApprovalNeed) -> Reply:
@@ -191,6 +196,7 @@ def reply_cancel(*, reply_id: int, actor: User) -> Reply:
         mention = _mention_for_update(reply.mention_id)
         reply_approval_withdrawn(reply=reply, actor=actor)
         if not mention.replies.exclude(state__in=UNANSWERED_STATES).exists():
+            response_stat_add(mention=mention, delta=-1)
             mention.first_response_at = None
             if mention.status == MentionStatus.REPLIED:
                 mention.status = MentionStatus.ASSIGNED if mention.assignee_id else MentionStatus.NEW

@@ -102,3 +102,15 @@ def test_asgi_servers_benchmark_compares_daphne_uvicorn_and_granian():
     assert set(rows) == {"daphne", "uvicorn", "granian"}, output[-3000:]
     for cells in rows.values():
         assert cells[1].startswith("50 → ") and cells[4] == "20/20" and cells[-1] == "0"
+
+
+def test_inbox_year_benchmark_reports_every_path_and_range_against_its_target():
+    # given a small year of mentions loaded with COPY a month at a time, when the inbox and the dashboard are timed
+    output = _run("inbox_year.py")
+    # then each inbox path, the keyset pages, the clusters and every dashboard range have their percentiles
+    assert re.search(r"loaded [\d,]+ mentions over 12 months in \d+s", output)
+    assert re.search(r"\| work queue by priority \| < 50 ms \| \d+ \| [\d.]+ \| [\d.]+ \| [\d.]+ \|", output)
+    for path in ("about to breach", "search all 'factura'", "clusters list", "(keyset)", "dashboard 7d"):
+        assert path in output
+    assert re.search(r"\| dashboard custom last 31 d \| < 300 ms \|", output)
+    assert re.search(r"year inbox p95 \(all paths\): [\d.]+ ms; dashboard p95 \(all ranges\): [\d.]+ ms", output)

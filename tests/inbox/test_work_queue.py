@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from inbox.models import OPEN_STATUSES, Mention, MentionStatus
-from inbox.queue import QueueCursorInvalid, queue_cursor_encode, queue_order, queue_page
+from inbox.queue import QueueCursorInvalid, inbox_queue_page, queue_cursor_encode, queue_order, queue_page
 from inbox.saved_views import saved_views
 from inbox.selectors import inbox_list
 from tests.factories import ChannelFactory, MentionFactory
@@ -114,8 +114,9 @@ def test_unassigned_and_about_to_breach_views(manager_client, community_manager)
     with override_settings(INBOX_RESPONSE_TARGET_MINUTES=30, INBOX_BREACH_WARNING_MINUTES=10):
         fresh = MentionFactory(received_at=now - timedelta(minutes=5))
         close_to_target = MentionFactory(received_at=now - timedelta(minutes=22))
-        late = MentionFactory(received_at=now - timedelta(minutes=45), assignee=community_manager,
-                              status=MentionStatus.ASSIGNED)
+        late = MentionFactory(
+            received_at=now - timedelta(minutes=45), assignee=community_manager, status=MentionStatus.ASSIGNED
+        )
         MentionFactory(received_at=now - timedelta(minutes=45), status=MentionStatus.REPLIED)
         views = {view.key: view for view in saved_views()}
 
@@ -168,11 +169,47 @@ def test_the_default_order_and_its_next_page_read_the_work_queue_index():
 
 def test_a_search_through_answered_history_defaults_to_newest_first(manager_client):
     now = timezone.now()
-    old_urgent = MentionFactory(priority=90, status=MentionStatus.CLOSED, received_at=now - timedelta(days=3),
-                                text="fibra caída")
+    old_urgent = MentionFactory(
+        priority=90, status=MentionStatus.CLOSED, received_at=now - timedelta(days=3), text="fibra caída"
+    )
     recent = MentionFactory(priority=10, status=MentionStatus.CLOSED, received_at=now, text="fibra caída")
 
     response = manager_client.get(reverse("inbox:list"), {"q": "fibra", "status": "all"})
 
     assert response.context["sort"] == "newest"
     assert [m.pk for m in response.context["mentions"]] == [recent.pk, old_urgent.pk]
+
+
+def test_every_status_by_priority_pages_in_order_merged_from_each_status():
+    # given open mentions and answered history with the same priorities and arrival times
+    mentions = _queue(23)
+    statuses = [MentionStatus.REPLIED, MentionStatus.CLOSED, MentionStatus.NEW, MentionStatus.ASSIGNED]
+    for index, mention in enumerate(mentions):
+        mention.status = statuses[index % len(statuses)]
+        mention.save(update_fields=["status"])
+
+    # when the whole inbox is paged by priority, four at a time
+    seen, cursor = [], ""
+    while True:
+        page = inbox_queue_page(inbox_list(), sort="priority", cursor=cursor, limit=4, status="all")
+        seen += [mention.pk for mention in page.rows]
+        if not page.next_cursor:
+            break
+        cursor = page.next_cursor
+
+    # then every mention comes once, in the order of one query over all of them
+    assert seen == _expected(mentions, "priority")
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="EXPLAIN plans are PostgreSQL's")
+def test_one_status_of_history_by_priority_reads_the_queue_index_in_order():
+    _queue(30)
+    queryset = queue_order(inbox_list().filter(status=MentionStatus.REPLIED), sort="priority")
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_seqscan = off; SET enable_bitmapscan = off; SET enable_sort = off")
+        try:
+            plan = queryset[:51].explain()
+        finally:
+            cursor.execute("RESET enable_seqscan; RESET enable_bitmapscan; RESET enable_sort")
+    assert "Index Scan using mention_queue" in plan, plan
+    assert "Sort Key" not in plan, plan

@@ -10,7 +10,8 @@ import pytest
 from django.utils import timezone
 
 from inbox.models import MentionMinuteStat
-from playbooks.dashboard import DashboardRangeInvalid, dashboard_figures, dashboard_range_parse
+from inbox.stats import hour_stats_roll, response_stat_add
+from playbooks.dashboard import DashboardRangeInvalid, _first_response_sql, dashboard_figures, dashboard_range_parse
 from playbooks.models import Alert
 from tests.factories import ChannelFactory, MentionFactory
 
@@ -32,8 +33,13 @@ def test_presets_choose_a_bucket_that_keeps_the_outage_readable():
 
 @pytest.mark.parametrize(
     ("key", "start", "end"),
-    [("forever", "", ""), ("custom", "", ""), ("custom", "2026-12-02T10:00", "2026-12-02T09:00"),
-     ("custom", "2026-10-01T00:00", "2026-12-01T00:00"), ("custom", "ayer", "hoy")],
+    [
+        ("forever", "", ""),
+        ("custom", "", ""),
+        ("custom", "2026-12-02T10:00", "2026-12-02T09:00"),
+        ("custom", "2026-10-01T00:00", "2026-12-01T00:00"),
+        ("custom", "ayer", "hoy"),
+    ],
 )
 def test_a_range_that_cannot_be_shown_is_refused_with_a_reason(key, start, end):
     with pytest.raises(DashboardRangeInvalid) as refused:
@@ -91,15 +97,25 @@ def test_first_response_counts_the_waiting_at_their_age_and_names_the_oldest():
 def test_open_alerts_are_on_the_dashboard():
     now = timezone.now()
     Alert.objects.create(
-        brand="Telco", signal="volume", topic="fibra", severity=8, observed=40, baseline_mean=2, baseline_std=1,
-        threshold=10, suggested_level=2, suggested_type="technical", started_at=now, last_seen_at=now,
+        brand="Telco",
+        signal="volume",
+        topic="fibra",
+        severity=8,
+        observed=40,
+        baseline_mean=2,
+        baseline_std=1,
+        threshold=10,
+        suggested_level=2,
+        suggested_type="technical",
+        started_at=now,
+        last_seen_at=now,
     )
     figures = dashboard_figures(now=now)
     assert [(alert["topic"], alert["severity"]) for alert in figures.open_alerts] == [("fibra", 8)]
 
 
 def test_each_chart_exports_as_csv_for_the_range_and_formulas_are_defused(client, director):
-    channel = ChannelFactory(name="=HYPERLINK(\"http://evil\")")
+    channel = ChannelFactory(name='=HYPERLINK("http://evil")')
     now = timezone.now().replace(second=0, microsecond=0)
     _minute_stat(channel, now - timedelta(minutes=2), volume=12, negative=3)
     client.force_login(director)
@@ -128,3 +144,62 @@ def test_the_page_and_data_take_the_range_and_refuse_a_bad_one_with_a_message(cl
     assert client.get("/api/dashboard/?range=nope").status_code == 400
     client.force_login(department_head)
     assert client.get("/dashboard/export/volume.csv").status_code == 403
+
+
+def test_a_week_reads_whole_hours_from_the_hourly_rollup_with_the_same_figures():
+    # given a week of minutes on two channels, with topics, partly rolled into hours
+    now = timezone.now().replace(second=0, microsecond=0) + timedelta(seconds=20)
+    x, facebook = ChannelFactory(name="X Telco"), ChannelFactory(name="Facebook Telco")
+    start = now - timedelta(days=7, minutes=30)
+    for step in range(0, 7 * 24 * 60 + 30, 7):
+        minute = (start + timedelta(minutes=step)).replace(second=0)
+        _minute_stat(x, minute, volume=3, negative=1)
+        _minute_stat(x, minute, volume=2, negative=1, topic="outage")
+        _minute_stat(facebook, minute, volume=1)
+    window = dashboard_range_parse(key="7d", now=now)
+    by_minute = dashboard_figures(window=window, now=now)
+
+    # when the beat rolls the minutes into hours
+    assert hour_stats_roll(now=now) > 0
+    by_hour = dashboard_figures(window=window, now=now)
+
+    # then the week's totals, topics and channels are the same, and the chart's buckets start on the hour
+    assert by_hour.volume == by_minute.volume > 0
+    assert by_hour.sentiment_share == by_minute.sentiment_share
+    assert by_hour.top_topics == by_minute.top_topics
+    assert [topic["topic"] for topic in by_hour.top_topics] == ["outage"]
+    assert by_hour.channels == by_minute.channels
+    assert sum(point["negative"] for point in by_hour.per_minute) == sum(
+        point["negative"] for point in by_minute.per_minute
+    )
+    assert all(point["start"].endswith(":00:00+00:00") for point in by_hour.per_minute)
+    # and rolling again changes nothing
+    hour_stats_roll(now=now)
+    assert dashboard_figures(window=window, now=now).channels == by_minute.channels
+
+
+def test_a_week_of_response_times_reads_the_histogram_and_stays_close_to_exact():
+    # given a week of answered mentions, counted in the response histogram as the reply services count them,
+    # and a few complaints still waiting since this morning
+    now = timezone.now()
+    channel = ChannelFactory()
+    for index in range(300):
+        received = now - timedelta(days=7) + timedelta(minutes=33 * index + 7)
+        mention = MentionFactory(
+            channel=channel,
+            received_at=received,
+            first_response_at=received + timedelta(seconds=30 + 11 * index),
+            status="replied",
+        )
+        response_stat_add(mention=mention, delta=1)
+    MentionFactory.create_batch(5, channel=channel, received_at=now - timedelta(hours=6))
+    window = dashboard_range_parse(key="7d", now=now)
+
+    # when the dashboard shows the week
+    histogram = dashboard_figures(window=window, now=now).first_response
+    exact = _first_response_sql(window=window, now=now)
+
+    # then it counts every answered and waiting mention, with quantiles within a few percent of exact
+    assert (histogram.answered, histogram.waiting) == (exact.answered, exact.waiting) == (300, 5)
+    assert histogram.p50_seconds == pytest.approx(exact.p50_seconds, rel=0.06)
+    assert histogram.p90_seconds == pytest.approx(exact.p90_seconds, rel=0.06)
