@@ -13,25 +13,28 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from statistics import quantiles
 from typing import Any
 
-from django.db import connection, connections
 from django.db.models import Count, Max, Min, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
-from crisisdesk.dbrouter import read_alias, replica_tolerant
+from crisisdesk.dbrouter import replica_tolerant
 from escalation import silence
 from escalation.models import PENDING_STATUSES, EscalationRequest
 from inbox.drills import DRILL_BRAND_PREFIX, DRILL_KIND
-from inbox.models import Channel, Mention, MentionHourStat, MentionMinuteStat, MentionResponseStat, MentionStatus
-from inbox.stats import histogram_percentile, hour_floor, hours_rolled, response_bucket
+from inbox.models import Channel, Mention, MentionHourStat, MentionMinuteStat
+from inbox.stats import hour_floor, hours_rolled
+from playbooks.dashboard_response import (
+    UNANSWERED_STATUSES,
+    FirstResponse,
+    _first_response,
+    _hour_ceil,
+)
 from playbooks.errors import TranslatableError
 from playbooks.models import OPEN_CRISIS_STATUSES, Alert, AlertStatus, Crisis, Drill, DrillStatus
 
-UNANSWERED_STATUSES = (MentionStatus.NEW, MentionStatus.ASSIGNED)
 # The preset ranges and the bucket (minutes) that gives each chart a readable number of points.
 RANGES: dict[str, tuple[timedelta, int]] = {
     "1h": (timedelta(hours=1), 1),
@@ -44,8 +47,6 @@ CUSTOM_RANGE_MAX = timedelta(days=31)
 BUCKET_STEPS = (1, 5, 15, 30, 60, 120, 360, 720, 1440)
 MAX_POINTS = 200
 COST_OF_SILENCE_ROWS = 5
-# Up to a day, response times are exact from the range's mentions; longer ranges read the response histogram.
-EXACT_RESPONSE_RANGE = timedelta(days=1)
 
 
 class DashboardRangeInvalid(TranslatableError):
@@ -94,16 +95,6 @@ def dashboard_range_parse(
     minutes = (until - since).total_seconds() / 60
     bucket = next((step for step in BUCKET_STEPS if minutes / step <= MAX_POINTS), BUCKET_STEPS[-1])
     return DashboardRange(key="custom", since=since, until=min(until, now), bucket_minutes=bucket)
-
-
-@dataclass
-class FirstResponse:
-    """Seconds from arrival to first reply; a mention still waiting counts at its current age."""
-
-    p50_seconds: float | None = None
-    p90_seconds: float | None = None
-    answered: int = 0
-    waiting: int = 0
 
 
 @dataclass
@@ -164,11 +155,6 @@ def _levels() -> list[dict[str, Any]]:
 
 # A slice of the range's rollup: a queryset of minute or hour rows, and the name of its time column.
 RollupPart = tuple[QuerySet[Any], str]
-
-
-def _hour_ceil(moment: datetime) -> datetime:
-    floor = hour_floor(moment)
-    return floor if floor == moment else floor + timedelta(hours=1)
 
 
 def _rollup_parts(window: DashboardRange) -> list[RollupPart]:
@@ -301,106 +287,6 @@ def _channels(totals: dict[tuple[int, str], _Tally]) -> list[dict[str, Any]]:
         }
         for channel_id, tally in rows
     ]
-
-
-def _responding(window: DashboardRange) -> QuerySet[Mention]:
-    """The range's mentions that were answered or are still waiting (hidden and closed ones wait no more)."""
-    return (
-        Mention.objects.filter(received_at__gte=window.since, received_at__lt=window.until)
-        .filter(Q(first_response_at__isnull=False) | Q(status__in=UNANSWERED_STATUSES, is_hidden=False))
-        .exclude(channel__kind=DRILL_KIND)
-    )
-
-
-def _first_response(*, window: DashboardRange, now: datetime) -> FirstResponse:
-    if window.until - window.since > EXACT_RESPONSE_RANGE:
-        return _first_response_histogram(window=window, now=now)
-    if connection.vendor == "postgresql":
-        return _first_response_sql(window=window, now=now)
-    seconds, answered = [], 0
-    for first, received in _responding(window).values_list("first_response_at", "received_at"):
-        answered += first is not None
-        seconds.append(((first or now) - received).total_seconds())
-    result = FirstResponse(answered=answered, waiting=len(seconds) - answered)
-    if len(seconds) == 1:
-        result.p50_seconds = result.p90_seconds = round(seconds[0], 1)
-    elif seconds:
-        cuts = quantiles(seconds, n=10, method="inclusive")
-        result.p50_seconds, result.p90_seconds = round(cuts[4], 1), round(cuts[8], 1)
-    return result
-
-
-def _first_response_histogram(*, window: DashboardRange, now: datetime) -> FirstResponse:
-    """Response times over a long range: whole hours from the response histogram the reply services keep,
-    the ragged ends and the mentions still waiting read one by one into the same buckets.
-
-    Quantiles are interpolated inside buckets 25% wide, so they are within a few percent of exact.
-    """
-    start, end = _hour_ceil(window.since), hour_floor(window.until)
-    counts: dict[int, int] = {}
-    hours = (
-        MentionResponseStat.objects.filter(hour__gte=start, hour__lt=end)
-        .exclude(brand__startswith=DRILL_BRAND_PREFIX)
-        .values("bucket")
-        .annotate(summed=Sum("answered"))
-        .values_list("bucket", "summed")
-        .order_by()
-    )
-    for bucket, answered in hours:
-        counts[bucket] = counts.get(bucket, 0) + answered
-    answered = sum(counts.values())
-    edges = Q(received_at__gte=window.since, received_at__lt=start) | Q(
-        received_at__gte=end, received_at__lt=window.until
-    )
-    for first, received in (
-        _responding(window)
-        .filter(edges, first_response_at__isnull=False)
-        .values_list("first_response_at", "received_at")
-    ):
-        bucket = response_bucket(((first or now) - received).total_seconds())
-        counts[bucket] = counts.get(bucket, 0) + 1
-        answered += 1
-    waiting = 0
-    # The waiting ones spelled out (not `_responding`'s OR): the planner then reads the work queue's partial index.
-    still_waiting = Mention.objects.filter(
-        received_at__gte=window.since,
-        received_at__lt=window.until,
-        status__in=UNANSWERED_STATUSES,
-        is_hidden=False,
-        first_response_at__isnull=True,
-    ).exclude(channel__kind=DRILL_KIND)
-    for (received,) in still_waiting.values_list("received_at"):
-        bucket = response_bucket((now - received).total_seconds())
-        counts[bucket] = counts.get(bucket, 0) + 1
-        waiting += 1
-    p50, p90 = histogram_percentile(counts, 0.5), histogram_percentile(counts, 0.9)
-    return FirstResponse(
-        p50_seconds=round(p50, 1) if p50 is not None else None,
-        p90_seconds=round(p90, 1) if p90 is not None else None,
-        answered=answered,
-        waiting=waiting,
-    )
-
-
-def _first_response_sql(*, window: DashboardRange, now: datetime) -> FirstResponse:
-    inner, params = _responding(window).values("received_at", "first_response_at").query.sql_with_params()
-    with connections[read_alias()].cursor() as cursor:
-        cursor.execute(
-            "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds), "
-            "percentile_cont(0.9) WITHIN GROUP (ORDER BY seconds), "
-            "count(*) FILTER (WHERE answered), count(*) FILTER (WHERE NOT answered) FROM ("
-            "  SELECT EXTRACT(EPOCH FROM COALESCE(r.first_response_at, %s) - r.received_at) AS seconds,"
-            "         r.first_response_at IS NOT NULL AS answered"
-            f"  FROM ({inner}) AS r) AS responses",
-            [now, *params],
-        )
-        p50, p90, answered, waiting = cursor.fetchone()
-    return FirstResponse(
-        p50_seconds=round(p50, 1) if p50 is not None else None,
-        p90_seconds=round(p90, 1) if p90 is not None else None,
-        answered=answered,
-        waiting=waiting,
-    )
 
 
 def _escalations(*, now: datetime) -> list[dict[str, Any]]:

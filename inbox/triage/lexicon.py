@@ -28,6 +28,7 @@ from inbox.triage.patterns import (
     negated_at,
     negated_before,
     stem,
+    word_openings,
 )
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -200,17 +201,6 @@ class SignalPattern(NamedTuple):
 
     pattern: re.Pattern[str]
     openings: frozenset[str] | None
-
-
-# The three characters (two at the end) at every word start of a text: `(?<!\w)` is where a phrase begins.
-WORD_OPENING = re.compile(r"(?<!\w)(?=(...?))", re.DOTALL)
-
-
-def word_openings(padded: str) -> set[str]:
-    """The first three and the first two characters at each word start, which `SignalPattern.openings`
-    holds one of for each phrase (two where a phrase's first word is short)."""
-    found = WORD_OPENING.findall(padded)
-    return {*found, *(opening[:2] for opening in found)}
 
 
 @lru_cache(maxsize=1)

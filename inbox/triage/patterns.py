@@ -165,6 +165,17 @@ def inflected_phrase_regex(phrase: str, *, prefix_last: bool) -> str | None:
     return " ".join(parts) + r"(?!\w)"
 
 
+# The three characters (two at the end) at every word start of a text: `(?<!\w)` is where a phrase begins.
+WORD_OPENING = re.compile(r"(?<!\w)(?=(...?))", re.DOTALL)
+
+
+def word_openings(padded: str) -> set[str]:
+    """The first three and the first two characters at each word start, which `SignalPattern.openings`
+    holds one of for each phrase (two where a phrase's first word is short)."""
+    found = WORD_OPENING.findall(padded)
+    return {*found, *(opening[:2] for opening in found)}
+
+
 def inflected_phrase_openings(phrase: str) -> frozenset[str]:
     """The first three characters a match of `inflected_phrase_regex(phrase)` can start with (two for
     a word of one letter): those of the first word's stems and of the word, or of a short word and its

@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from inbox.models import MentionMinuteStat
 from inbox.stats import hour_stats_roll, response_stat_add
-from playbooks.dashboard import DashboardRangeInvalid, _first_response_sql, dashboard_figures, dashboard_range_parse
+from playbooks.dashboard import DashboardRangeInvalid, dashboard_figures, dashboard_range_parse
+from playbooks.dashboard_response import _first_response_sql
 from playbooks.models import Alert
 from tests.factories import ChannelFactory, MentionFactory
 
