@@ -243,21 +243,6 @@ def table(results: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def seed(env: dict[str, str]) -> tuple[str, list[str]]:
-    """`bench/load.py`'s data: 2,000 mentions, a team of community managers with tokens, one session."""
-    seeded = subprocess.run(
-        [common.PYTHON, "manage.py", "shell", "-c", f"TEAM = {load.TEAM}\n{load.SEED}"],
-        cwd=common.ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=300,
-    ).stdout
-    session, *tokens = next(line for line in seeded.splitlines() if line.startswith("SEED="))[5:].split(",")
-    return session, tokens
-
-
 def main() -> int:
     parser = common.arguments(__doc__, quick_help="50 req/s for 10 s with 50 sockets, 8 s at saturation")
     parser.add_argument("--servers", default=",".join(SERVERS), help="comma-separated, in this order")
@@ -303,7 +288,7 @@ def main() -> int:
                 API_THROTTLE_USER="6000/min",
             )
             common.migrate(env)
-            session, tokens = seed(env)
+            session, tokens = load.seed(env)
             common.django_setup(env)  # the pushes go through the web's own channel layer settings
             for _ in range(args.rounds):
                 for server in servers:

@@ -405,6 +405,22 @@ class Load:
         }
 
 
+def seed(env: dict[str, str]) -> tuple[str, list[str]]:
+    """The load's data on a migrated database: mentions, a team of community managers with tokens, one
+    console session; (the session key, the tokens)."""
+    seeded = subprocess.run(
+        [common.PYTHON, "manage.py", "shell", "-c", f"TEAM = {TEAM}\n{SEED}"],
+        cwd=common.ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    ).stdout
+    session, *tokens = next(line for line in seeded.splitlines() if line.startswith("SEED="))[5:].split(",")
+    return session, tokens
+
+
 def web_ready(base_url: str, server: subprocess.Popen, log: Path) -> None:
     """Every web process answers (any status: /healthz also reports the absent worker); each new
     connection may land on any of them, so ask a few times."""
@@ -487,16 +503,7 @@ def main() -> int:
             API_THROTTLE_USER="6000/min",  # the production default: the team's members share the rate
         )
         common.migrate(env)
-        seeded = subprocess.run(
-            [common.PYTHON, "manage.py", "shell", "-c", f"TEAM = {TEAM}\n{SEED}"],
-            cwd=common.ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=300,
-        ).stdout
-        session, *tokens = next(line for line in seeded.splitlines() if line.startswith("SEED="))[5:].split(",")
+        session, tokens = seed(env)
         port = common.free_port()
         server = subprocess.Popen(
             [
