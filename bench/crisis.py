@@ -6,7 +6,7 @@
 
 Separate processes, as in docker-compose.yml: the web (`manage.py serve --no-worker --web-processes 2`,
 two Daphne processes, a pool of 8 database connections each), one Celery worker on every queue
-(concurrency 2, DATABASE_CONN_MAX_AGE=60) and Celery beat, on a throw-away PostgreSQL database
+(concurrency 2, a persistent connection per pool process) and Celery beat, on a throw-away PostgreSQL database
 (`crisisdesk_bench_crisis`, migrated, a day of history loaded, dropped at the end) and a private
 `redis-server` on a free port. The whole pipeline runs: signed webhook intake, fast triage, clustering,
 the minute rollups, the beat's detection, the model tier (the real embedders, with its shedding), replies
@@ -156,7 +156,7 @@ def _stack(args, *, env: dict[str, str], fixtures: dict, directory: Path, redis_
           f"{args.concurrency} on {','.join(QUEUES)}, beat; logs in {logs}/crisis-*.log", flush=True)
     with (
         common.process(web, env={**env, "DATABASE_POOL_SIZE": "8"}, log=logs / "crisis-web.log") as web_process,
-        common.process(worker, env={**env, "DATABASE_CONN_MAX_AGE": "60"},
+        common.process(worker, env=env,
                        log=logs / "crisis-worker.log") as worker_process,
         common.process(beat, env=env, log=logs / "crisis-beat.log") as beat_process,
     ):

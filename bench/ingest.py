@@ -2,7 +2,8 @@
 
     python bench/ingest.py [--quick] [--mentions 200000] [--batch 500] [--naive 5000] [--clustering on|off|both]
 
-A `celery -A crisisdesk worker` subprocess on the bench database and Redis db 12 consumes
+A `celery -A crisisdesk worker` subprocess (one persistent database connection per pool process, as
+`crisisdesk.celery` sets) on the bench database and Redis db 12 consumes
 `inbox.mentions_ingest_batch` tasks (normalise, validate, dedupe, author upsert, fast triage,
 INSERT … ON CONFLICT, minute counters, `mention.new` push after commit). The clock starts before
 the first task is enqueued and stops when the last mention is committed, so enqueueing, the

@@ -5,9 +5,13 @@ from functools import cached_property
 
 from celery import Celery
 from celery.app import backends
+from celery.signals import worker_process_init
 from kombu import Queue
 
 from crisisdesk.queues import QUEUES
+
+# How long a worker process keeps its database connection when DATABASE_CONN_MAX_AGE does not say.
+WORKER_CONN_MAX_AGE = 60
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crisisdesk.settings")
 
@@ -35,3 +39,20 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.task_queues = [Queue(name) for name in QUEUES]
 app.autodiscover_tasks()
 app.autodiscover_tasks(related_name="triage_tasks")
+
+
+@worker_process_init.connect
+def worker_connections_persistent(**_: object) -> None:
+    """A pool process runs task after task: it keeps one PostgreSQL connection instead of one per task.
+
+    Django's default for the web (a connection per request, or the bounded pool of crisisdesk/dbpool)
+    would start a PostgreSQL backend for every task: 19 % of ingest throughput with clustering on
+    (bench/ingest.py, docs/PERFORMANCE.md). `DATABASE_CONN_MAX_AGE`, when set, is kept as it is.
+    """
+    if "DATABASE_CONN_MAX_AGE" in os.environ:
+        return
+    from django.conf import settings
+
+    for database in settings.DATABASES.values():
+        if database.get("ENGINE") == "django.db.backends.postgresql":
+            database["CONN_MAX_AGE"] = WORKER_CONN_MAX_AGE
