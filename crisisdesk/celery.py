@@ -6,6 +6,7 @@ from functools import cached_property
 from celery import Celery
 from celery.app import backends
 from celery.signals import worker_process_init
+from django.conf import settings
 from kombu import Queue
 
 from crisisdesk.queues import QUEUES
@@ -51,8 +52,6 @@ def worker_connections_persistent(**_: object) -> None:
     """
     if "DATABASE_CONN_MAX_AGE" in os.environ:
         return
-    from django.conf import settings
-
     for database in settings.DATABASES.values():
         if database.get("ENGINE") == "django.db.backends.postgresql":
             database["CONN_MAX_AGE"] = WORKER_CONN_MAX_AGE

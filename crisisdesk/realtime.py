@@ -14,11 +14,14 @@ from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.core.cache import cache
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
 
 EVENT_VERSION = 1
+SEQUENCE_KEY = "realtime:sequence:{}"
+SEQUENCE_IDLE_SECONDS = 24 * 3600
 
 
 def group_for_user(user_id: int) -> str:
@@ -70,8 +73,58 @@ def close_message(payload: dict[str, Any], code: int) -> dict[str, Any]:
 
 
 def publish_now(groups: Iterable[str], payload: dict[str, Any]) -> None:
-    """Send to every group in one trip to the event loop: a hop per group was a queue per group under load."""
-    _send_now(groups, console_message(payload), payload.get("type"))
+    """Send to every group in one trip to the event loop: a hop per group was a queue per group under load.
+
+    Each group's copy carries its stream and the stream's next number (`stream_numbers`).
+    """
+    group_list = list(dict.fromkeys(groups))
+    messages = [
+        (group, console_message({**payload, "stream": stream_name(group), "seq": number}))
+        for group, number in zip(group_list, stream_numbers(group_list), strict=True)
+    ]
+    _send_all(messages, payload.get("type"))
+
+
+def stream_name(group: str) -> str:
+    """What a console calls a group's stream of events: a digest, so no group's name reaches a browser."""
+    return hashlib.sha256(f"stream:{group}".encode()).hexdigest()[:12]
+
+
+def stream_numbers(groups: list[str]) -> list[int]:
+    """The next number of each group's stream, one Redis round trip for all of them (0: not numbered).
+
+    A console that sees a number skipped knows it missed an event, which the channel layer drops without
+    a word when it waited longer than the layer's expiry or the socket's queue was full, and re-loads what
+    it shows (`console:resync` in static/js/console.js). A stream idle for a day starts again at 1, which
+    the console takes as a new start, not a gap.
+    """
+    if not groups:
+        return []
+    keys = [SEQUENCE_KEY.format(group) for group in groups]
+    try:
+        client = _redis_client(keys[0])
+        if client is None:
+            numbers = []
+            for key in keys:
+                cache.add(key, 0, timeout=SEQUENCE_IDLE_SECONDS)
+                numbers.append(int(cache.incr(key)))
+            return numbers
+        pipeline = client.pipeline(transaction=False)
+        for key in keys:
+            stored = cache.make_and_validate_key(key)
+            pipeline.incr(stored)
+            pipeline.expire(stored, SEQUENCE_IDLE_SECONDS)
+        return [int(number) for number in pipeline.execute()[::2]]
+    except Exception:  # numbering is a hint for the console; the event itself must still go
+        logger.exception("Could not number the events of %s", ", ".join(groups))
+        return [0] * len(groups)
+
+
+def _redis_client(key: str) -> Any:
+    """The cache's Redis client when the cache is Django's Redis backend, else None (the embedded mode)."""
+    backend = getattr(cache, "_cache", None)
+    get_client = getattr(backend, "get_client", None)
+    return get_client(cache.make_and_validate_key(key), write=True) if callable(get_client) else None
 
 
 def sockets_close_now(groups: Iterable[str], payload: dict[str, Any], *, code: int) -> None:
@@ -80,17 +133,21 @@ def sockets_close_now(groups: Iterable[str], payload: dict[str, Any], *, code: i
 
 
 def _send_now(groups: Iterable[str], message: dict[str, Any], event_type: str | None) -> None:
+    _send_all([(group, message) for group in dict.fromkeys(groups)], event_type)
+
+
+def _send_all(messages: list[tuple[str, dict[str, Any]]], event_type: str | None) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
     try:
-        async_to_sync(_groups_send)(layer, list(dict.fromkeys(groups)), message, event_type)
+        async_to_sync(_groups_send)(layer, messages, event_type)
     except Exception:  # e.g. called from a thread that runs an event loop: the write stands, the push is lost
         logger.exception("Could not push %s", event_type)
 
 
-async def _groups_send(layer, groups: list[str], message: dict[str, Any], event_type: str | None) -> None:
-    for group in groups:
+async def _groups_send(layer, messages: list[tuple[str, dict[str, Any]]], event_type: str | None) -> None:
+    for group, message in messages:
         try:
             await layer.group_send(group, message)
         except Exception:  # a lost push must never undo the write that caused it

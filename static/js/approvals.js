@@ -22,5 +22,5 @@
   }
 
   document.addEventListener("console:reply.approval", () => { refresh(); });
-  document.addEventListener("console:reconnected", () => { refresh(); });
+  document.addEventListener("console:resync", () => { refresh(); });
 })();

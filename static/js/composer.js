@@ -221,7 +221,7 @@
     document.addEventListener("console:escalation.answered", refreshTemplates);
     // An approved crisis statement becomes a template too.
     document.addEventListener("console:statement.template_added", refreshTemplates);
-    document.addEventListener("console:reconnected", refreshTemplates);
+    document.addEventListener("console:resync", refreshTemplates);
 
     async function check() {
       const text = box.value;

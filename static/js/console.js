@@ -6,6 +6,21 @@
   const status = () => document.getElementById("live-status");
   let socket = null;
   let attempts = 0;
+  // Each group's events are numbered (crisisdesk.realtime.stream_numbers): a number skipped is an event
+  // the server dropped on the way, so what the page shows may be stale.
+  const streams = new Map();
+
+  function missedBefore(payload) {
+    if (typeof payload.stream !== "string" || !Number.isInteger(payload.seq) || payload.seq < 1) return 0;
+    const last = streams.get(payload.stream);
+    streams.set(payload.stream, payload.seq);
+    return last !== undefined && payload.seq > last + 1 ? payload.seq - last - 1 : 0;
+  }
+
+  // `console:resync`: every page re-loads what it shows over HTTP, after a reconnect or a missed event.
+  function resync(detail) {
+    document.dispatchEvent(new CustomEvent("console:resync", { detail }));
+  }
 
   function setStatus(state) {
     const dot = status();
@@ -19,14 +34,20 @@
     socket.addEventListener("open", () => {
       const reconnected = attempts > 0;
       attempts = 0;
+      streams.clear();
       setStatus("open");
-      if (reconnected) document.dispatchEvent(new CustomEvent("console:reconnected"));
+      if (reconnected) {
+        document.dispatchEvent(new CustomEvent("console:reconnected"));
+        resync({ reason: "reconnected" });
+      }
     });
     socket.addEventListener("message", (message) => {
       let payload;
       try { payload = JSON.parse(message.data); } catch (error) { return; }
       if (!payload || typeof payload.type !== "string") return;
+      const missed = missedBefore(payload);
       document.dispatchEvent(new CustomEvent(`console:${payload.type}`, { detail: payload }));
+      if (missed > 0) resync({ reason: "missed", missed });
     });
     socket.addEventListener("close", (closed) => {
       setStatus("closed");
@@ -99,7 +120,7 @@
     arrived += Math.max(0, Number(event.detail && event.detail.count) || 0);
     showPill(false);
   });
-  document.addEventListener("console:reconnected", () => showPill(true));
+  document.addEventListener("console:resync", () => showPill(true));
 
   // Inbox: "Load more" appends the next page of the queue (by cursor) instead of following the link.
   async function loadMore(link) {

@@ -42,7 +42,7 @@
     if (isThisCrisis(event.detail) && event.detail.change !== "declared") location.reload();
   });
   document.addEventListener("console:statement.decided", (event) => { if (isThisCrisis(event.detail)) scheduleRefresh(); });
-  document.addEventListener("console:reconnected", () => { if (room()) refreshRoom(); });
+  document.addEventListener("console:resync", () => { if (room()) refreshRoom(); });
 
   // An alert acknowledged anywhere (console, a message's link, Slack) shows as such on every open page.
   document.addEventListener("console:alert.acknowledged", (event) => {

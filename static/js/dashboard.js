@@ -169,7 +169,7 @@
     document.querySelectorAll("[data-png]").forEach((button) => button.addEventListener("click", () => downloadPng(button)));
     ["mention.new", "crisis.changed", "alert.new", "escalation.created", "escalation.answered", "escalation.overdue", "escalation.escalated"]
       .forEach((type) => document.addEventListener(`console:${type}`, soon));
-    document.addEventListener("console:reconnected", refresh);
+    document.addEventListener("console:resync", refresh);
     setInterval(refresh, 30000);
   });
 })();

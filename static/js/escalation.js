@@ -101,7 +101,7 @@
     if (window.CrisisDesk && deskList()) window.CrisisDesk.toast(`⏰ #${detail.request_id} · ${detail.department || ""}`);
     refreshCard(detail.request_id, false);
   });
-  document.addEventListener("console:reconnected", () => {
+  document.addEventListener("console:resync", () => {
     addNewCards();
     document.querySelectorAll(".escalation-card").forEach((card) => refreshCard(card.dataset.requestId, false));
   });

@@ -13,7 +13,7 @@ from django.db import connection
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from crisisdesk.realtime import event, publish_on_commit
+from crisisdesk.realtime import event, publish_on_commit, stream_numbers
 from inbox.services import mentions_ingest
 from playbooks.events import STAFF_GROUPS
 from playbooks.models import Crisis
@@ -206,3 +206,31 @@ def test_every_page_fits_a_phone_and_a_desktop(chromium, console_server, login_a
     narrow = {name: width for name, width in wide.items() if name.endswith("@390") and width > 390}
     assert narrow == {}
     assert missing == []
+
+
+def test_a_console_that_missed_an_event_offers_to_reload(login_as, community_manager):
+    # Given Ana on the inbox, her console live
+    factories.MentionFactory(channel=factories.ChannelFactory(), priority=40)
+    page = login_as(community_manager)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.wait_for_selector("#live-status[data-state=open]", timeout=10_000)
+    page.evaluate(
+        "window.resyncs = []; document.addEventListener('console:resync', (e) => window.resyncs.push(e.detail))"
+    )
+    changed = event("mention.changed", id=987654321, change="status")
+    publish_in_a_thread(changed)
+    page.wait_for_timeout(500)
+    assert page.evaluate("window.resyncs") == []
+    expect(page.locator("[data-testid=new-pill]")).to_be_hidden()
+
+    # When the server drops the next event on the way (numbered, never delivered) and sends the one after
+    stream_numbers(list(STAFF_GROUPS))
+    publish_in_a_thread(changed)
+
+    # Then her console knows it missed one and the inbox offers the updates instead of showing stale rows
+    page.wait_for_function("window.resyncs.length > 0", timeout=5_000)
+    assert page.evaluate("window.resyncs[0]") == {"reason": "missed", "missed": 1}
+    pill = page.locator("[data-testid=new-pill]")
+    expect(pill).to_be_visible()
+    expect(pill).to_have_text("Updates — show")
+    shot(page, "work-queue-missed-event-390")
