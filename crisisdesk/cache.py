@@ -4,6 +4,9 @@ Django keeps a cache object per thread, and under ASGI every request runs in a t
 the stock backend built a new pool, and opened a new Redis connection, for each request: the API
 throttle's first `GET` paid a TCP connect and a handshake every time (py-spy on `bench/load.py`'s
 request). redis-py's pool is thread-safe and resets itself in a forked child, so sharing it is safe.
+
+With Redis Sentinel the pool is a `SentinelMasterPool`: its connections ask a Sentinel where the master is each
+time they connect, so after a failover the next command finds the promoted replica.
 """
 
 from __future__ import annotations
@@ -11,8 +14,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+from redis.sentinel import Sentinel, SentinelConnectionPool
 
 _pools: dict[tuple[str, str], Any] = {}
 _pools_lock = threading.Lock()
@@ -41,3 +46,16 @@ class SharedPoolRedisCache(RedisCache):
     def __init__(self, server: str, params: dict[str, Any]) -> None:
         super().__init__(server, params)
         self._class = SharedPoolRedisCacheClient
+
+
+class SentinelMasterPool(SentinelConnectionPool):
+    """The cache's pool on the master that Sentinel names. Django builds a pool with `from_url(LOCATION,
+    **OPTIONS)`: LOCATION is `sentinel://<master name>/<db>`, OPTIONS carry `sentinels` and `sentinel_kwargs`
+    (crisisdesk.redis_connections.RedisSentinel.cache)."""
+
+    @classmethod
+    def from_url(cls, url: str, **options: Any) -> SentinelMasterPool:
+        location = urlsplit(url)
+        sentinels = [tuple(address) for address in options.pop("sentinels")]
+        manager = Sentinel(sentinels, sentinel_kwargs=options.pop("sentinel_kwargs", None))
+        return cls(unquote(location.netloc), manager, db=int(location.path.strip("/") or 0), **options)

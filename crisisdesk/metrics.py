@@ -33,6 +33,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
 from crisisdesk.queues import QUEUES
+from crisisdesk.redis_connections import redis_client
 
 logger = logging.getLogger(__name__)
 
@@ -105,11 +106,12 @@ _REDIS_UNACKED_KEY = "unacked"
 
 @lru_cache(maxsize=4)
 def _broker_client(url: str) -> redis.Redis:
-    return redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+    # With Sentinel the transport options name the master: the client follows it through a failover.
+    return redis_client(url, settings.CELERY_BROKER_TRANSPORT_OPTIONS, socket_timeout=2, socket_connect_timeout=2)
 
 
 def _is_redis(url: str) -> bool:
-    return url.startswith(("redis://", "rediss://", "unix://"))
+    return url.startswith(("redis://", "rediss://", "unix://", "sentinel://"))
 
 
 def queue_depths() -> dict[str, int]:

@@ -2,8 +2,8 @@
 
 Every value that differs between deployments is read from the environment here, and only here.
 With no environment at all the product runs embedded: SQLite in ./data, the in-memory channel
-layer and an in-process Celery broker. With DATABASE_URL and REDIS_URL it runs on PostgreSQL and
-Redis with web, worker and beat as separate processes.
+layer and an in-process Celery broker. With DATABASE_URL and REDIS_URL (or REDIS_SENTINELS) it runs on
+PostgreSQL and Redis with web, worker and beat as separate processes.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crisisdesk import settings_parts
 from crisisdesk.queues import QUEUES, TASK_ROUTES
+from crisisdesk.redis_connections import redis_sentinel
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("CRISISDESK_DATA_DIR", BASE_DIR / "data"))
@@ -36,7 +37,9 @@ def env_list(name: str, default: str) -> list[str]:
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 REDIS_URL = os.environ.get("REDIS_URL", "")
-EMBEDDED = not REDIS_URL
+# Or Redis Sentinel instead of one server: REDIS_SENTINELS, REDIS_SENTINEL_MASTER… (crisisdesk/redis_connections.py).
+REDIS_SENTINEL = redis_sentinel(os.environ)
+EMBEDDED = not REDIS_URL and REDIS_SENTINEL is None
 
 DEBUG = env_bool("DEBUG", default=not DATABASE_URL)
 # The embedded demo needs no configuration, so it has a key of its own; a deployment must set one.
@@ -226,38 +229,25 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
-if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "crisisdesk.cache.SharedPoolRedisCache", "LOCATION": REDIS_URL}}
-    # Measured with bench/push_latency.py (docs/PERFORMANCE.md): the list-based layer brings an escalation
-    # to the head's socket sooner (p50 21-23 ms against 25-26 ms), pub/sub (CHANNEL_LAYER=pubsub, one
-    # PUBLISH per group fanned out in memory by each web process) costs the request less (HTTP p50 32 ms
-    # against 38-40 ms). Live events are at most once either way; a browser that reconnects reloads.
-    if os.environ.get("CHANNEL_LAYER", "lists") != "pubsub":
-        CHANNEL_LAYERS = {
-            "default": {
-                "BACKEND": "channels_redis.core.RedisChannelLayer",
-                "CONFIG": {
-                    "hosts": [REDIS_URL],
-                    "capacity": 5000,
-                    "expiry": 30,
-                    "prefix": os.environ.get("CHANNEL_LAYER_PREFIX", "asgi"),
-                },
-            }
-        }
-    else:
-        CHANNEL_LAYERS = {
-            "default": {
-                "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-                "CONFIG": {"hosts": [REDIS_URL], "prefix": os.environ.get("CHANNEL_LAYER_PREFIX", "asgi")},
-            }
-        }
+_redis: dict[str, Any]
+if not EMBEDDED:
+    _redis = settings_parts.redis_services(
+        REDIS_URL,
+        REDIS_SENTINEL,
+        channel_layer=os.environ.get("CHANNEL_LAYER", "lists"),
+        prefix=os.environ.get("CHANNEL_LAYER_PREFIX", "asgi"),
+    )
+    CACHES = _redis["CACHES"]
+    CHANNEL_LAYERS = _redis["CHANNEL_LAYERS"]
 else:
+    _redis = {"CELERY_URL": "", "CELERY_TRANSPORT_OPTIONS": {}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 5000}}}
 
 # Celery: one broker URL decides the deployment; "memory://" (kombu, in-process) feeds the embedded worker thread.
-CELERY_BROKER_URL = REDIS_URL or "memory://"
-CELERY_RESULT_BACKEND = REDIS_URL or "cache+memory://"
+CELERY_BROKER_URL = _redis["CELERY_URL"] or "memory://"
+CELERY_RESULT_BACKEND = _redis["CELERY_URL"] or "cache+memory://"
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = _redis["CELERY_TRANSPORT_OPTIONS"]  # Sentinel's master_name, or nothing
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -269,6 +259,7 @@ CELERY_TASK_ROUTES = TASK_ROUTES
 # A message taken by a worker that dies unacknowledged is handed out again after this many seconds.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "600")),
+    **_redis["CELERY_TRANSPORT_OPTIONS"],
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

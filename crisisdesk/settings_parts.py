@@ -12,6 +12,8 @@ import dj_database_url
 from celery.schedules import crontab
 from csp.constants import NONE, SELF
 
+from crisisdesk.redis_connections import RedisSentinel
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Crisis Desk API",
     "DESCRIPTION": "Mentions, replies, escalations, crises and playbooks.",
@@ -346,3 +348,37 @@ def database_replica(default: dict[str, Any], replica_url: str) -> dict[str, dic
     replica = {**default, **where}
     replica["TEST"] = {"MIRROR": "default"}
     return {"replica": replica}
+
+
+def redis_services(
+    redis_url: str, sentinel: RedisSentinel | None, *, channel_layer: str, prefix: str
+) -> dict[str, Any]:
+    """The cache, the channel layer and the Celery URLs on one Redis, or on the master that Sentinel names
+    (crisisdesk/redis_connections.py). `channel_layer`: "lists" (the default) or "pubsub"."""
+    host: str | dict[str, Any]
+    if sentinel is not None:
+        cache, host = sentinel.cache(), sentinel.channel_layer_host()
+        celery_url, celery_options = sentinel.celery_url(), sentinel.celery_transport_options()
+    else:
+        cache = {"BACKEND": "crisisdesk.cache.SharedPoolRedisCache", "LOCATION": redis_url}
+        host, celery_url, celery_options = redis_url, redis_url, {}
+    # Measured with bench/push_latency.py (docs/PERFORMANCE.md): the list-based layer brings an escalation
+    # to the head's socket sooner (p50 21-23 ms against 25-26 ms), pub/sub (CHANNEL_LAYER=pubsub, one
+    # PUBLISH per group fanned out in memory by each web process) costs the request less (HTTP p50 32 ms
+    # against 38-40 ms). Live events are at most once either way; a browser that reconnects reloads.
+    if channel_layer != "pubsub":
+        layer = {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [host], "capacity": 5000, "expiry": 30, "prefix": prefix},
+        }
+    else:
+        layer = {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [host], "prefix": prefix},
+        }
+    return {
+        "CACHES": {"default": cache},
+        "CHANNEL_LAYERS": {"default": layer},
+        "CELERY_URL": celery_url,
+        "CELERY_TRANSPORT_OPTIONS": celery_options,
+    }

@@ -35,6 +35,7 @@ os.environ["DEBUG"] = "1"
 os.environ["SECURE_PRODUCTION"] = "0"
 os.environ.pop("DATABASE_URL", None)
 os.environ.pop("REDIS_URL", None)
+os.environ.pop("REDIS_SENTINELS", None)  # tests/crisisdesk/test_redis_sentinel.py sets its own
 if SERVICES_AVAILABLE:
     os.environ["DATABASE_URL"] = TEST_DATABASE_URL
     os.environ["REDIS_URL"] = TEST_REDIS_URL

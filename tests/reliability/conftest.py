@@ -101,11 +101,13 @@ class Database:
 
 
 class RedisServer:
-    """A private redis-server; `kill()` is a crash (SIGKILL), `start()` brings it back on the same port."""
+    """A private redis-server; `kill()` is a crash (SIGKILL), `start()` brings it back on the same port.
+    `arguments` are added to its command line (`--replicaof 127.0.0.1 <port>` for a replica)."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, *, arguments: tuple[str, ...] = ()) -> None:
         self.directory = directory
         self.port = free_port()
+        self.arguments = arguments
         self.process: subprocess.Popen | None = None
 
     def url(self, db: int = 0) -> str:
@@ -132,6 +134,7 @@ class RedisServer:
                 "no",
                 "--logfile",
                 str(self.directory / "redis.log"),
+                *self.arguments,
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -1,8 +1,8 @@
 """Run the whole product in one process: web (Daphne), a Celery worker and beat, and the simulator.
 
 This is the embedded default: with no configuration the broker is kombu's in-process memory
-transport, so the worker must live in this process to see the tasks. With REDIS_URL set, run
-web, worker and beat as separate processes instead (see docker-compose.yml); `--no-worker` serves
+transport, so the worker must live in this process to see the tasks. With REDIS_URL (or REDIS_SENTINELS)
+set, run web, worker and beat as separate processes instead (see docker-compose.yml); `--no-worker` serves
 only the web part, and `--web-processes N` serves it from N processes (one core each) of the ASGI
 server `--server` (or WEB_SERVER) names: Daphne, or uvicorn with uvloop and httptools, which served
 more requests per core in `bench/asgi_servers.py` (docs/PERFORMANCE.md).
@@ -81,7 +81,7 @@ class Command(BaseCommand):
             logins = demo_seed()
         if not no_worker:
             if not settings.EMBEDDED:
-                self.stderr.write("REDIS_URL is set: start the worker and beat as their own processes.")
+                self.stderr.write("Redis is configured: start the worker and beat as their own processes.")
             else:
                 start_embedded_worker_and_beat()
         processes = f" from {web_processes} web processes" if web_processes > 1 else ""
