@@ -293,6 +293,8 @@ def beat_schedule(*, escalation_sweep_seconds: float) -> dict[str, dict[str, Any
         "alerts-renotify": {"task": "playbooks.alerts_renotify", "schedule": 30.0},
         "checklist-chase": {"task": "playbooks.checklist_chase", "schedule": 30.0},
         "replies-send-due": {"task": "notify.replies_send_due", "schedule": 15.0},
+        # The answered clusters' replies wait in PostgreSQL (ClusterReply.scheduled_at), not as ETA messages.
+        "cluster-replies-send-due": {"task": "notify.cluster_replies_send_due", "schedule": 5.0},
         "reply-approvals-expire": {"task": "notify.reply_approvals_expire", "schedule": 20.0},
         "network-hides-sweep": {"task": "notify.mentions_network_hide_sweep", "schedule": 60.0},
         "channel-tokens-refresh": {"task": "inbox.channel_tokens_refresh", "schedule": 120.0},

@@ -3,9 +3,11 @@
 Answering writes one `ClusterReply` per distinct author (on their latest visible mention), each body
 personalised (`{nombre}`, `{zona}`), and schedules them within the channel's rate limit
 (`settings.REPLY_RATE_LIMITS`): reply i of a channel goes out one interval after the channel's previous
-scheduled reply, whichever cluster it came from. At its slot, a task hands it to `reply_queue`, which
-signs it with the sender's signature, audits it and sends it. The (cluster, author) unique constraint
-and the state guard make answering twice, or a redelivered task, reply to nobody twice.
+scheduled reply, whichever cluster it came from. The rows are the schedule: no message waits for a
+slot. A beat every few seconds (and a wake-up after the answer, for the slot due at once) claims the
+due rows and hands each to `reply_queue`, which signs it with the sender's signature, audits it and
+sends it. The (cluster, author) unique constraint, the claim's SKIP LOCKED and the state guard make
+answering twice, or two claims at once, reply to nobody twice.
 
 Hiding and assigning reuse `mention_hide` and `mention_assign` mention by mention (each audited, each
 pushed live) and keep the outcome per mention on the `ClusterAction`. Escalating a cluster belongs to
@@ -14,12 +16,13 @@ the escalation app (the inbox imports neither escalation nor playbooks).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -38,10 +41,16 @@ from inbox.cluster_models import (
 )
 from inbox.models import OPEN_STATUSES, Mention, ReplyState
 
+logger = logging.getLogger(__name__)
+
 DEFAULT_RATE_LIMIT = (60, 60)
 ZONE_KEYS = ("zona", "zone", "location", "place", "city", "region")
 MAX_BODY = 5000
 SLOT_LOCK_NAMESPACE = 7171  # pg_advisory_xact_lock(namespace, channel id): one slot planner per channel
+# A claim takes the due rows in chunks of SEND_CHUNK (one transaction each) and at most SEND_LIMIT a run;
+# the next beat, 5 s later, takes the rest.
+SEND_CHUNK = 50
+SEND_LIMIT = 500
 
 
 def reply_rate_limit(kind: str) -> tuple[int, int]:
@@ -140,7 +149,8 @@ def cluster_answer(
         audit_record(
             actor=actor, verb="cluster.answer", target=cluster, data={"action": action.pk, "total": len(replies)}
         )
-        transaction.on_commit(lambda: _schedule_sends([(reply.pk, reply.scheduled_at) for reply in replies]))
+        if replies and replies[0].scheduled_at <= now:
+            transaction.on_commit(_sends_wake)
     return action
 
 
@@ -168,18 +178,60 @@ def _slots(*, channel_id: int, kind: str, count: int, now: datetime) -> list[dat
     return [start + interval * index for index in range(count)]
 
 
-def _schedule_sends(slots: list[tuple[int, datetime]]) -> None:
+def _sends_wake() -> None:
+    """The first slot is due now: claim it at once rather than at the next beat."""
     # why: the tasks module imports this one
-    from inbox.tasks import cluster_reply_send
+    from inbox.tasks import cluster_replies_send_due
 
-    for reply_id, slot in slots:
-        cluster_reply_send.apply_async((reply_id,), eta=slot)
+    cluster_replies_send_due.delay()
+
+
+def cluster_replies_send_due(*, now: datetime | None = None, chunk: int = SEND_CHUNK, limit: int = SEND_LIMIT) -> int:
+    """Deliver the scheduled cluster replies whose slot has come, oldest first; returns how many were claimed.
+
+    Each chunk is locked with `FOR UPDATE SKIP LOCKED` and delivered in the claim's transaction, so a
+    concurrent claim passes those rows by, and once committed finds them no longer "scheduled".
+    """
+    now = now or timezone.now()
+    claimed = 0
+    while claimed < limit:
+        size = min(chunk, limit - claimed)
+        with transaction.atomic():
+            row_ids = list(
+                ClusterReply.objects.filter(state=ClusterReplyState.SCHEDULED, scheduled_at__lte=now)
+                .order_by("scheduled_at", "pk")
+                .select_for_update(skip_locked=True)
+                .values_list("pk", flat=True)[:size]
+            )
+            for row_id in row_ids:
+                _deliver_or_fail(row_id)
+        claimed += len(row_ids)
+        if len(row_ids) < size:
+            break
+    return claimed
+
+
+def _deliver_or_fail(cluster_reply_id: int) -> None:
+    """One row of a claim: an unexpected error fails that row only, so it cannot hold back the rows behind
+    it at every beat; a lost database is raised, and the whole chunk waits for the next beat."""
+    try:
+        with transaction.atomic():
+            cluster_reply_deliver(cluster_reply_id=cluster_reply_id)
+    except (OperationalError, InterfaceError):
+        raise
+    except Exception:
+        logger.exception("Cluster reply %s could not be delivered", cluster_reply_id)
+        row = ClusterReply.objects.filter(pk=cluster_reply_id, state=ClusterReplyState.SCHEDULED).first()
+        if row is not None:
+            row.state, row.error = ClusterReplyState.FAILED, _("The reply could not be sent.")
+            row.save(update_fields=["state", "error"])
+            cluster_action_tally(action_id=row.action_id)
 
 
 def cluster_reply_deliver(*, cluster_reply_id: int) -> ClusterReply | None:
     """At its slot, hand one scheduled cluster reply to `reply_queue` (signed, audited, sent after commit).
 
-    Runs once: a redelivered task finds the row no longer "scheduled". A refusal (the mention was taken
+    Runs once: a second claim of the row finds it no longer "scheduled". A refusal (the mention was taken
     by a colleague, the sender lost their role) marks it failed with the reason.
     """
     with transaction.atomic():

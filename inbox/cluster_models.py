@@ -138,7 +138,8 @@ class ClusterReply(models.Model):
     """The one personalised reply an author gets when their cluster is answered, on their latest mention.
 
     Unique per (cluster, author): answering a cluster again replies only to authors not answered yet.
-    `scheduled_at` spaces the sends within the channel's rate limit (`REPLY_RATE_LIMITS`).
+    `scheduled_at` spaces the sends within the channel's rate limit (`REPLY_RATE_LIMITS`); the rows still
+    "scheduled" are the schedule the claim (`cluster_replies_send_due`) works from.
     """
 
     action = models.ForeignKey(ClusterAction, on_delete=models.CASCADE, related_name="replies")
@@ -157,6 +158,10 @@ class ClusterReply(models.Model):
         indexes = [
             models.Index(fields=["channel", "-scheduled_at"], name="cluster_reply_channel_slot"),
             models.Index(fields=["action", "state"], name="cluster_reply_progress"),
+            # The claim of due rows, every 5 s: only the rows still waiting for their slot.
+            models.Index(
+                fields=["scheduled_at"], name="cluster_reply_due", condition=models.Q(state=ClusterReplyState.SCHEDULED)
+            ),
         ]
 
     def __str__(self) -> str:

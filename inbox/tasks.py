@@ -119,10 +119,10 @@ def mentions_archive() -> int:
     return services.mentions_archive_due().archived
 
 
-@reliable_task(name="notify.cluster_reply_send", database_retry=True)
-def cluster_reply_send(cluster_reply_id: int) -> None:
-    """One author's reply of an answered cluster, at its rate-limited slot; a redelivery is a no-op."""
-    cluster_actions.cluster_reply_deliver(cluster_reply_id=cluster_reply_id)
+@reliable_task(name="notify.cluster_replies_send_due")
+def cluster_replies_send_due() -> int:
+    """Beat, and a wake-up after an answer: send the answered clusters' replies whose slot has come."""
+    return cluster_actions.cluster_replies_send_due()
 
 
 @reliable_task(name="inbox.channel_tokens_refresh")

@@ -130,7 +130,7 @@ def reply_queue(
         audit_record(actor=author, verb="mention.reply", target=mention, data={"reply": reply.pk})
         _publish_changed(mention, "replied")
         publish_on_commit([INBOX_GROUP], events.reply_changed(reply))
-        _enqueue_send(reply.pk, eta=reply.send_after)
+        _enqueue_send(reply.pk, eta=reply.send_after if undo_window else None)
     return reply
 
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import timedelta
 
+from django.utils import timezone
 from playwright.sync_api import expect
 
+from inbox import cluster_actions
 from inbox.cluster_models import ClusterReply, MentionCluster
 from inbox.credentials import credentials_encrypt
 from inbox.models import Channel, Reply, ReplyState
@@ -42,8 +45,16 @@ def test_a_cluster_of_a_hundred_complaints_is_answered_once_per_author(login_as,
     with page.expect_navigation(timeout=120_000):
         page.locator("form[action$='/answer/'] button[type=submit]").click(no_wait_after=True)
 
-    # Then the progress reaches all hundred authors, each answered exactly once, on the platform too
-    expect(page.locator("body")).to_contain_text("100", timeout=30_000)
+    # Then the first author is answered at once and the others wait for their slot, 18 s apart on X
+    progress = page.get_by_test_id("cluster-progress").first
+    expect(progress).to_contain_text("1 done, 0 failed of 100", timeout=30_000)
+    assert len(fake_platform.received("POST", "/2/tweets")) == 1
+    assert ClusterReply.objects.filter(cluster=cluster, state="scheduled").count() == 99
+
+    # And half an hour later, slot by slot as the beat claims them, the progress reaches all hundred
+    # authors, each answered exactly once, on the platform too
+    assert cluster_actions.cluster_replies_send_due(now=timezone.now() + timedelta(minutes=30)) == 99
+    expect(progress).to_contain_text("100 done, 0 failed of 100", timeout=30_000)
     deadline_posts = fake_platform.received("POST", "/2/tweets")
     for _ in range(60):
         if len(deadline_posts) >= 100:

@@ -6,7 +6,9 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+from celery.app.task import Task
 from django.urls import reverse
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from crisisdesk.models import AuditEvent
@@ -14,7 +16,6 @@ from inbox import cluster_actions, cluster_selectors, services
 from inbox.cluster_models import ClusterReply, ClusterStatus, MentionCluster
 from inbox.credentials import credentials_encrypt
 from inbox.models import Channel, Mention, ReplyState
-from inbox.tasks import cluster_reply_send
 from tests.inbox.builders import ingest_committed, normalized
 from tests.inbox.clusters_data import crisis_batch
 from tests.inbox.fake_platform import Reply, fake_platform_fixture  # noqa: F401
@@ -47,22 +48,27 @@ def crisis_on(channel: Channel, *, authors: int = 100) -> MentionCluster:
     return MentionCluster.objects.filter(channel=channel).order_by("-mention_count").first()
 
 
+def beat_later(*, minutes: float = 60) -> int:
+    """The claim the beat runs every 5 s, as it runs `minutes` from now: every slot until then is due."""
+    return cluster_actions.cluster_replies_send_due(now=timezone.now() + timedelta(minutes=minutes))
+
+
 @pytest.fixture
-def eta_log(monkeypatch):
-    """The ETAs the cluster replies were queued with (eager tasks run at once, but are queued the same way)."""
-    calls: list = []
-    original = cluster_reply_send.apply_async
+def task_log(monkeypatch):
+    """Every task queued, with its eta or countdown (eager tasks run at once, but are queued the same way)."""
+    calls: list[tuple[str, object]] = []
+    original = Task.apply_async
 
-    def recording(args=None, kwargs=None, **options):
-        calls.append(options.get("eta"))
-        return original(args, kwargs, **options)
+    def recording(task, args=None, kwargs=None, **options):
+        calls.append((task.name, options.get("eta") or options.get("countdown")))
+        return original(task, args, kwargs, **options)
 
-    monkeypatch.setattr(cluster_reply_send, "apply_async", recording)
+    monkeypatch.setattr(Task, "apply_async", recording)
     return calls
 
 
 def test_answering_a_cluster_replies_once_to_each_author_personalised_signed_and_paced(
-    fake_platform, community_manager, django_capture_on_commit_callbacks, eta_log
+    fake_platform, community_manager, django_capture_on_commit_callbacks, task_log
 ):
     fake_platform.script("POST", "/2/tweets", Reply(status=201, json={"data": {"id": "9001", "text": "ok"}}))
     channel = x_channel(fake_platform.url)
@@ -71,7 +77,14 @@ def test_answering_a_cluster_replies_once_to_each_author_personalised_signed_and
 
     with django_capture_on_commit_callbacks(execute=True):
         action = cluster_actions.cluster_answer(cluster_id=cluster.pk, actor=community_manager, body=ANSWER)
+    # The first reply goes out at once; the others wait in the database for their slot, not as ETA messages.
+    assert len(fake_platform.received("POST", "/2/tweets")) == 1
+    assert [eta for _, eta in task_log] == [None] * len(task_log)
+    assert ("notify.cluster_replies_send_due", None) in task_log
+    assert ClusterReply.objects.filter(action=action, state="scheduled").count() == 99
 
+    with django_capture_on_commit_callbacks(execute=True):
+        assert beat_later(minutes=30) == 99
     posts = [request.json() for request in fake_platform.received("POST", "/2/tweets")]
     assert action.total == 100
     assert len(posts) == 100
@@ -87,10 +100,10 @@ def test_answering_a_cluster_replies_once_to_each_author_personalised_signed_and
         assert text.endswith("\n— Ana")
         zone = "Chamberí, Madrid" if mention.external_id == "m-c7" else "your area"
         assert f"en {zone}." in text
-    # Paced within X's limit (50 per 15 minutes): one send every 18 seconds, queued with those ETAs.
+    # Paced within X's limit (50 per 15 minutes): one slot every 18 seconds, and no task waits for one.
     slots = sorted(ClusterReply.objects.filter(action=action).values_list("scheduled_at", flat=True))
     assert {later - earlier for earlier, later in zip(slots, slots[1:], strict=False)} == {timedelta(seconds=18)}
-    assert sorted(eta_log) == slots
+    assert [eta for _, eta in task_log] == [None] * len(task_log)
     progress = cluster_selectors.cluster_action_progress(action_id=action.pk)
     assert (progress["sent"], progress["failed"], progress["finished"]) == (100, 0, True)
     cluster.refresh_from_db()
@@ -108,6 +121,7 @@ def test_answering_twice_replies_to_nobody_twice_and_a_later_author_gets_one(
     with django_capture_on_commit_callbacks(execute=True):
         cluster_actions.cluster_answer(cluster_id=cluster.pk, actor=community_manager, body=ANSWER)
         again = cluster_actions.cluster_answer(cluster_id=cluster.pk, actor=community_manager, body=ANSWER)
+        beat_later()
     assert again.total == 0
     assert len(fake_platform.received("POST", "/2/tweets")) == 30
 
@@ -116,6 +130,7 @@ def test_answering_twice_replies_to_nobody_twice_and_a_later_author_gets_one(
     assert Mention.objects.get(external_id="late-1").cluster_id == cluster.pk
     with django_capture_on_commit_callbacks(execute=True):
         third = cluster_actions.cluster_answer(cluster_id=cluster.pk, actor=community_manager, body=ANSWER)
+        beat_later()
     assert third.total == 1
     assert len(fake_platform.received("POST", "/2/tweets")) == 31
     # The next slot follows the channel's last scheduled reply, whichever answer it came from.
@@ -123,7 +138,7 @@ def test_answering_twice_replies_to_nobody_twice_and_a_later_author_gets_one(
     assert last_two[0] - last_two[1] >= timedelta(seconds=18)
 
 
-def test_a_redelivered_send_is_a_no_op_and_a_refusal_is_a_result(
+def test_a_second_claim_or_delivery_is_a_no_op_and_a_refusal_is_a_result(
     community_manager, other_community_manager, django_capture_on_commit_callbacks
 ):
     channel = Channel.objects.create(name="Sim", kind="simulator", brand="Telco")
@@ -134,6 +149,8 @@ def test_a_redelivered_send_is_a_no_op_and_a_refusal_is_a_result(
 
     with django_capture_on_commit_callbacks(execute=True):
         action = cluster_actions.cluster_answer(cluster_id=cluster.pk, actor=community_manager, body="Hola {nombre}")
+        beat_later()
+    assert beat_later() == 0  # a second claim finds nothing left to send
     for row in ClusterReply.objects.filter(action=action):
         assert cluster_actions.cluster_reply_deliver(cluster_reply_id=row.pk) is None
 
@@ -181,6 +198,7 @@ def test_pages_list_clusters_by_size_and_show_a_cluster_with_its_mentions_and_pr
 
     with django_capture_on_commit_callbacks(execute=True):
         answered = client.post(reverse("inbox:cluster_answer", args=[cluster.pk]), {"body": "Hola {nombre}"})
+        beat_later()
     assert answered.status_code == 302
     action = cluster.actions.get()
     progress = client.get(reverse("inbox:cluster_action_progress", args=[action.pk]))
@@ -205,6 +223,7 @@ def test_the_api_lists_a_cluster_with_its_trend_and_answers_it(api, django_captu
     assert len(detail["mentions"]) == 8
     with django_capture_on_commit_callbacks(execute=True):
         answered = api.post(f"/api/clusters/{cluster.pk}/answer/", {"body": "Hola {nombre}"}, format="json")
+        beat_later()
     assert answered.status_code == 202
     progress = api.get(f"/api/cluster-actions/{answered.json()['id']}/").json()
     assert (progress["total"], progress["sent"], progress["finished"]) == (8, 8, True)

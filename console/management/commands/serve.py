@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+EMBEDDED_PREFETCH = 64
+
 
 class Command(BaseCommand):
     help = "Migrate, load the demo data and serve Crisis Desk with its worker and beat in one process."
@@ -103,10 +105,15 @@ def start_embedded_worker_and_beat() -> None:
     One worker consumes every queue (kombu's memory transport does not serve two workers in one
     process); the model tier of triage is rate-limited in this mode (CELERY_TASK_ANNOTATIONS) so its
     slow batches never hold every thread while escalations wait.
+
+    The worker takes up to EMBEDDED_PREFETCH messages at a time: its loop applies the acknowledgements
+    only every 2 s once its prefetch is full, so four at a time (the deployment's one per process) held
+    it to two tasks a second, less than its own beat sends. Nothing is shared with another worker here.
     """
     worker = app.WorkController(
         pool_cls="threads",
         concurrency=4,
+        prefetch_multiplier=EMBEDDED_PREFETCH // 4,
         queues=list(settings.CELERY_QUEUES),
         without_heartbeat=True,
         without_mingle=True,
