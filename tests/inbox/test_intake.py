@@ -100,6 +100,41 @@ def test_the_sweeper_queues_again_only_rows_left_unprocessed_too_long(channel, d
     assert services.intakes_requeue_stale() == 0
 
 
+def test_late_rows_behind_a_backlog_are_not_queued_again_until_it_drains(channel, monkeypatch):
+    # Given three rows late by the clock while the ingest queue still holds five messages
+    late = timezone.now() - timedelta(seconds=settings.INTAKE_REQUEUE_SECONDS + 1)
+    body = json.dumps([ITEM]).encode()
+    for digest in "abc":
+        Intake.objects.create(channel=channel, source="webhook:generic", body=body, body_sha256=digest, queued_at=late)
+    depths = {"ingest": 5}
+    monkeypatch.setattr("inbox.services.intake.queue_depths", lambda: dict(depths))
+    sent = []
+    monkeypatch.setattr("inbox.services.intake._intakes_enqueue_on_commit", sent.append)
+
+    # When the sweeper runs, then nothing is queued again: they may all be waiting in that queue
+    assert services.intakes_requeue_stale() == 0
+    assert sent == []
+
+    # When the queue holds fewer messages than there are late rows, then some were lost: all are queued again
+    depths["ingest"] = 2
+    assert services.intakes_requeue_stale() == 3
+    assert len(sent) == 1 and len(sent[0]) == 3
+
+
+def test_the_sweeper_requeues_when_the_broker_cannot_say_how_deep_the_queue_is(channel, monkeypatch):
+    late = timezone.now() - timedelta(seconds=settings.INTAKE_REQUEUE_SECONDS + 1)
+    Intake.objects.create(
+        channel=channel, source="webhook:generic", body=json.dumps([ITEM]).encode(), body_sha256="a", queued_at=late
+    )
+
+    def unreachable():
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr("inbox.services.intake.queue_depths", unreachable)
+    monkeypatch.setattr("inbox.services.intake._intakes_enqueue_on_commit", lambda ids: None)
+    assert services.intakes_requeue_stale() == 1
+
+
 def test_processing_an_intake_twice_ingests_it_once(channel):
     intake = Intake.objects.create(
         channel=channel, source="webhook:generic", body=json.dumps([ITEM]).encode(), body_sha256="x"
