@@ -20,7 +20,7 @@ from django.db import transaction
 logger = logging.getLogger(__name__)
 
 EVENT_VERSION = 1
-SEQUENCE_KEY = "realtime:sequence:{}"
+SEQUENCE_COUNTER = "realtime:sequence:{}"
 SEQUENCE_IDLE_SECONDS = 24 * 3600
 
 
@@ -100,7 +100,7 @@ def stream_numbers(groups: list[str]) -> list[int]:
     """
     if not groups:
         return []
-    keys = [SEQUENCE_KEY.format(group) for group in groups]
+    keys = [SEQUENCE_COUNTER.format(group) for group in groups]
     try:
         client = _redis_client(keys[0])
         if client is None:

@@ -78,11 +78,11 @@ def test_the_numbers_are_shared_by_every_process_through_redis(settings):
     settings.CACHES = {
         "default": {"BACKEND": "crisisdesk.cache.SharedPoolRedisCache", "LOCATION": settings.TEST_REDIS_URL}
     }
-    caches["default"].delete(realtime.SEQUENCE_KEY.format("department.7"))
+    caches["default"].delete(realtime.SEQUENCE_COUNTER.format("department.7"))
     first = realtime.stream_numbers(["department.7", "inbox"])
     second = realtime.stream_numbers(["department.7"])
     assert second == [first[0] + 1]
-    key = caches["default"].make_and_validate_key(realtime.SEQUENCE_KEY.format("department.7"))
+    key = caches["default"].make_and_validate_key(realtime.SEQUENCE_COUNTER.format("department.7"))
     ttl = realtime._redis_client(key).ttl(key)
     assert 0 < ttl <= realtime.SEQUENCE_IDLE_SECONDS
 
