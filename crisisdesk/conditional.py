@@ -29,11 +29,21 @@ from collections.abc import Callable, Iterable
 from typing import Any, Literal
 
 from django.db.models import Model
-from django.http import HttpRequest, HttpResponseBase, HttpResponseNotModified
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseNotModified
 from django.utils import timezone, translation
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.http import parse_etags
 from rest_framework.response import Response
+
+from crisisdesk.shared_pages import (
+    PageSlot,
+    SharedPage,
+    page_body,
+    page_slot,
+    shared_page_keep,
+    shared_page_read,
+    shared_pages_enabled,
+)
 
 # Bumped when what goes into a tag changes, so tags from an older release never match.
 ETAG_VERSION = "1"
@@ -114,9 +124,14 @@ def _row_state(row: Any) -> Any:
 
 
 class ConditionalListMixin:
-    """For a DRF `ListAPIView`: the list with a weak ETag and 304 Not Modified (see the module)."""
+    """For a DRF `ListAPIView`: the list with a weak ETag and 304 Not Modified (see the module).
+
+    A view that names `shared_page_stream` also shares its rendered pages between the viewers of one
+    `shared_page_scope` until that stream announces a change (`crisisdesk.shared_pages`).
+    """
 
     etag_from: Literal["rows", "body"] = "rows"
+    shared_page_stream: str | None = None
 
     # Provided by GenericAPIView, which this is mixed into.
     filter_queryset: Callable[[Any], Any]
@@ -126,20 +141,50 @@ class ConditionalListMixin:
     get_paginated_response: Callable[[Any], Response]
     paginator: Any
 
+    def shared_page_scope(self, request) -> str | None:
+        """Who may be served the same page as this viewer (None: nobody, read it afresh)."""
+        return None
+
     def list(self, request, *args, **kwargs):
         if self.etag_from == "body":
             return super().list(request, *args, **kwargs)
+        slot = self._shared_slot(request)
+        if slot is not None and self.shared_page_stream is not None:
+            kept, slot = shared_page_read(slot, stream_group=self.shared_page_stream)
+            if kept is not None:
+                etag = representation_etag(request, kept.etag_parts)
+                if etag_matches(request, etag):
+                    return not_modified(etag)
+                return revalidated(HttpResponse(kept.body, content_type="application/json"), etag)
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
         rows = list(queryset) if page is None else page
         links = [] if page is None else [str(self.paginator.get_next_link()), str(self.paginator.get_previous_link())]
-        etag = representation_etag(request, [*links, rows_fingerprint(rows)])
+        parts = (*links, rows_fingerprint(rows))
+        etag = representation_etag(request, parts)
         if etag_matches(request, etag):
             return not_modified(etag)
         data = self.get_serializer(rows, many=True).data
+        self._shared_keep = None if slot is None else (slot, parts)
         return revalidated(Response(data) if page is None else self.get_paginated_response(data), etag)
 
+    def _shared_slot(self, request) -> PageSlot | None:
+        if self.shared_page_stream is None or not shared_pages_enabled():
+            return None
+        if getattr(request.accepted_renderer, "format", None) != "json":
+            return None
+        scope = self.shared_page_scope(request)
+        return None if scope is None else page_slot(request, stream_group=self.shared_page_stream, scope=scope)
+
     def finalize_response(self, request, response, *args, **kwargs):
-        """The body is tagged once rendered, which DRF does only here."""
+        """The body is tagged once rendered, which DRF does only here; a fresh shared page is kept then too."""
         response = super().finalize_response(request, response, *args, **kwargs)
-        return answer_conditionally(request, response) if self.etag_from == "body" else response
+        if self.etag_from == "body":
+            return answer_conditionally(request, response)
+        keep: tuple[PageSlot, tuple[str, ...]] | None = getattr(self, "_shared_keep", None)
+        if keep is not None and isinstance(response, Response):
+            response.render()
+            body = page_body(response)
+            if body is not None:
+                shared_page_keep(keep[0], SharedPage(body=body, etag_parts=keep[1]))
+        return response

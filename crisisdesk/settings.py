@@ -313,6 +313,9 @@ if EMBEDDED:
 REST_FRAMEWORK = settings_parts.rest_framework(
     anon_rate=os.environ.get("API_THROTTLE_ANON", "60/min"), user_rate=os.environ.get("API_THROTTLE_USER", "6000/min")
 )
+# A polled page (the inbox list) is shared by everyone who may see it for at most this long, and never
+# after its stream announces a change (crisisdesk/shared_pages.py); 0 reads every page afresh.
+SHARED_PAGE_SECONDS = int(os.environ.get("SHARED_PAGE_SECONDS", "2"))
 # The schema's title, the sidecar Swagger UI and the enum names: crisisdesk/settings_parts.py.
 SPECTACULAR_SETTINGS = settings_parts.SPECTACULAR_SETTINGS
 

@@ -50,6 +50,13 @@ def _fresh_cache():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _pages_read_afresh(settings):
+    """Factories write without announcing anything, so a shared page would hide their writes for
+    SHARED_PAGE_SECONDS; tests/inbox/test_api_shared_pages.py turns sharing on and shows its rules."""
+    settings.SHARED_PAGE_SECONDS = 0
+
+
 @pytest.fixture
 def community_manager(db):
     return factories.UserFactory(role="community_manager", username="ana", first_name="Ana")

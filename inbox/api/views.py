@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from crisisdesk.conditional import ConditionalListMixin
 from crisisdesk.models import Role
+from crisisdesk.realtime import INBOX_GROUP
 from crisisdesk.roles import CONSOLE_STAFF
 from inbox import selectors, services
 from inbox.api.filters import MentionFilter
@@ -121,13 +122,22 @@ class MentionCursorPagination(CursorPagination):
 
 
 class MentionListView(ConditionalListMixin, generics.ListAPIView):
-    """The inbox as polled: a weak ETag from the page's plain rows, 304 when nothing on it changed."""
+    """The inbox as polled: a weak ETag from the page's plain rows, 304 when nothing on it changed.
+
+    Every console staff member sees the same inbox, so a page is shared between them until the inbox
+    stream announces a change (`crisisdesk.shared_pages`); "Mine" is one viewer's own page. "Due soon"
+    moves with the clock, at most `SHARED_PAGE_SECONDS` late.
+    """
 
     allowed_roles = CONSOLE_STAFF
     serializer_class = MentionSerializer
     filterset_class = MentionFilter
     filter_backends = [MentionFilterBackend]
     pagination_class = MentionCursorPagination
+    shared_page_stream = INBOX_GROUP
+
+    def shared_page_scope(self, request) -> str | None:
+        return f"viewer:{request.user.pk}" if "mine" in request.query_params else "console-staff"
 
     @property
     def etag_from(self):
