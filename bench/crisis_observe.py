@@ -5,8 +5,8 @@ Queues: the Redis list of each Celery queue in crisisdesk/queues.py (kombu keeps
 running, prefetched, or waiting for their ETA), the channel layer's inbox of each web process (channels_redis
 keeps every message to the sockets of one process in one sorted set, `<prefix>specific.<process>!`, and drops
 what waits there longer than its expiry, 30 s here, or over its capacity), and the PostgreSQL queues the product
-keeps in tables: intake rows not yet ingested, mentions waiting for the model tier, cluster replies scheduled,
-replies queued.
+keeps in tables: intake rows not yet ingested, mentions waiting for the model tier, cluster replies due and not
+sent (those the platform's rate limit spaces into the coming hours are a schedule, not a backlog), replies queued.
 
 Processes: user + system CPU (as a share of one core) and RSS of each process tree, from psutil; the
 PostgreSQL backends serving the benchmark's database are summed as one.
@@ -29,10 +29,10 @@ PRIORITY_SUFFIXES = ("", "\x06\x163", "\x06\x166", "\x06\x169")
 TABLE_QUEUES_SQL = """
 SELECT (SELECT count(*) FROM inbox_intake WHERE processed_at IS NULL),
        (SELECT count(*) FROM inbox_mention WHERE triage_refine = 'pending'),
-       (SELECT count(*) FROM inbox_clusterreply WHERE state = 'scheduled'),
+       (SELECT count(*) FROM inbox_clusterreply WHERE state = 'scheduled' AND scheduled_at <= now()),
        (SELECT count(*) FROM inbox_reply WHERE state = 'queued')
 """
-TABLE_QUEUES = ("pg: intake not ingested", "pg: model tier pending", "pg: cluster replies scheduled",
+TABLE_QUEUES = ("pg: intake not ingested", "pg: model tier pending", "pg: cluster replies due",
                 "pg: replies queued")
 
 

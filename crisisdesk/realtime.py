@@ -17,6 +17,8 @@ from channels.layers import get_channel_layer
 from django.core.cache import cache
 from django.db import transaction
 
+from crisisdesk.cache import redis_client_for
+
 logger = logging.getLogger(__name__)
 
 EVENT_VERSION = 1
@@ -102,7 +104,7 @@ def stream_numbers(groups: list[str]) -> list[int]:
         return []
     keys = [SEQUENCE_COUNTER.format(group) for group in groups]
     try:
-        client = _redis_client(keys[0])
+        client = redis_client_for(keys[0])
         if client is None:
             numbers = []
             for key in keys:
@@ -118,13 +120,6 @@ def stream_numbers(groups: list[str]) -> list[int]:
     except Exception:  # numbering is a hint for the console; the event itself must still go
         logger.exception("Could not number the events of %s", ", ".join(groups))
         return [0] * len(groups)
-
-
-def _redis_client(key: str) -> Any:
-    """The cache's Redis client when the cache is Django's Redis backend, else None (the embedded mode)."""
-    backend = getattr(cache, "_cache", None)
-    get_client = getattr(backend, "get_client", None)
-    return get_client(cache.make_and_validate_key(key), write=True) if callable(get_client) else None
 
 
 def sockets_close_now(groups: Iterable[str], payload: dict[str, Any], *, code: int) -> None:

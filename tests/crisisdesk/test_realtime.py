@@ -83,14 +83,14 @@ def test_the_numbers_are_shared_by_every_process_through_redis(settings):
     second = realtime.stream_numbers(["department.7"])
     assert second == [first[0] + 1]
     key = caches["default"].make_and_validate_key(realtime.SEQUENCE_COUNTER.format("department.7"))
-    ttl = realtime._redis_client(key).ttl(key)
+    ttl = realtime.redis_client_for(key).ttl(key)
     assert 0 < ttl <= realtime.SEQUENCE_IDLE_SECONDS
 
 
 def test_numbering_that_fails_still_sends_the_event(monkeypatch, caplog):
     layer = InMemoryChannelLayer()
     monkeypatch.setattr(realtime, "get_channel_layer", lambda: layer)
-    monkeypatch.setattr(realtime, "_redis_client", lambda key: (_ for _ in ()).throw(ConnectionError("redis down")))
+    monkeypatch.setattr(realtime, "redis_client_for", lambda key: (_ for _ in ()).throw(ConnectionError("redis down")))
     inbox = async_to_sync(layer.new_channel)()
     async_to_sync(layer.group_add)("inbox", inbox)
 

@@ -107,3 +107,44 @@ def test_the_default_rates_come_from_the_settings(settings):
     ]
     assert AnonRateThrottle().rate == rates["anon"]
     assert UserRateThrottle().rate == rates["user"]
+
+
+def test_the_last_minute_still_counts_after_the_minute_turns(community_manager, small_rates, monkeypatch):
+    """4 a minute: four calls at 0:50, then at 1:10 two thirds of them still fall inside the window."""
+    from crisisdesk.throttling import UserRateThrottle
+
+    clock = {"now": 6000 * 60 + 50.0}
+    monkeypatch.setattr(UserRateThrottle, "timer", lambda self: clock["now"])
+    api = APIClient()
+    api.force_authenticate(community_manager)
+    assert [api.get("/api/channels/").status_code for _ in range(4)] == [200] * 4
+
+    clock["now"] += 20  # 1:10 — 4 × (50/60) ≈ 3.3 of the last window's calls still count
+    assert api.get("/api/channels/").status_code == 429
+    clock["now"] += 40  # 1:50 — 4 × (10/60), the refused call and this one ≈ 2.7
+    assert [api.get("/api/channels/").status_code for _ in range(2)] == [200, 200]
+    refused = [api.get("/api/channels/") for _ in range(3)][-1]
+    assert refused.status_code == 429
+    assert 1 <= int(refused["Retry-After"]) <= 10
+
+
+def test_a_rate_limit_whose_counters_do_not_answer_lets_the_call_through(community_manager, small_rates, monkeypatch):
+    from crisisdesk import throttling
+
+    def broken(*args, **kwargs):
+        raise ConnectionError("Redis is gone")
+
+    monkeypatch.setattr(throttling, "_window_counts", broken)
+    api = APIClient()
+    api.force_authenticate(community_manager)
+    assert [api.get("/api/channels/").status_code for _ in range(6)] == [200] * 6
+
+
+def test_without_redis_the_cache_api_counts_the_same(community_manager, small_rates, monkeypatch):
+    """The embedded mode's memory cache has no pipeline: the counters go through the cache's own API."""
+    from crisisdesk import throttling
+
+    monkeypatch.setattr(throttling, "redis_client_for", lambda key: None)
+    api = APIClient()
+    api.force_authenticate(community_manager)
+    assert [api.get("/api/channels/").status_code for _ in range(5)] == [200] * 4 + [429]
