@@ -3,9 +3,10 @@
 import asyncio
 import gc
 import os
+from concurrent.futures import ThreadPoolExecutor
 
 import django
-from asgiref.sync import sync_to_async
+from asgiref.sync import ThreadSensitiveContext, sync_to_async
 from django.conf import settings
 from django.core.handlers.asgi import ASGIHandler
 
@@ -22,7 +23,8 @@ from crisisdesk.middleware import database_unavailable  # noqa: E402
 
 class SyncRequestHandler(ASGIHandler):
     """Django's request cycle (middleware and view) in one thread per request, called once, with at most
-    as many requests inside Django at a time as the process has pooled database connections.
+    as many requests inside Django at a time as the process has pooled database connections, each on one
+    of that many long-lived threads.
 
     Every view and several middleware here are synchronous. Django's ASGI handler builds an async
     middleware chain and crosses between the event loop and the request's thread at each sync/async
@@ -31,13 +33,21 @@ class SyncRequestHandler(ASGIHandler):
     cost more CPU the more there were (both measured by bench/load.py). Requests beyond the limit wait
     in the event loop, where waiting is cheap, and get the usual 503 if no turn comes within the pool's
     timeout.
+
+    Django's own handler also starts a new thread for every request (a fresh `ThreadSensitiveContext`
+    makes its own one-thread executor), and with it a new database connection wrapper and cold
+    thread-local caches: py-spy on bench/load.py showed thread starts and wrapper set-up in every request.
+    Here each turn is a one-thread executor that lives as long as the process, handed to the request's
+    context (asgiref's `ThreadSensitiveContext(executor=...)`), so all of one request still runs in one
+    thread, as Django expects, and the threads are reused, most recently used first.
     """
 
     def __init__(self) -> None:
         super().__init__()
         pool = settings.DATABASES["default"].get("POOL_OPTIONS")
-        self.turns = asyncio.Semaphore(pool["POOL_SIZE"]) if pool else None
+        self.turn_count = pool["POOL_SIZE"] if pool else 0
         self.turn_timeout = pool["TIMEOUT"] if pool else None
+        self._turns: asyncio.LifoQueue[ThreadPoolExecutor] | None = None
 
     def load_middleware(self, is_async: bool = False) -> None:
         super().load_middleware(is_async=False)
@@ -45,19 +55,29 @@ class SyncRequestHandler(ASGIHandler):
     async def get_response_async(self, request):
         return await sync_to_async(self.get_response, thread_sensitive=True)(request)
 
+    def turns(self) -> asyncio.LifoQueue[ThreadPoolExecutor]:
+        """Made on first use, inside the server's event loop."""
+        if self._turns is None:
+            self._turns = asyncio.LifoQueue()
+            for number in range(self.turn_count):
+                self._turns.put_nowait(ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"request-{number}"))
+        return self._turns
+
     async def __call__(self, scope, receive, send) -> None:
-        if self.turns is None:
+        if not self.turn_count:
             return await super().__call__(scope, receive, send)
+        turns = self.turns()
         try:
             async with asyncio.timeout(self.turn_timeout):
-                await self.turns.acquire()
+                executor = await turns.get()
         except TimeoutError:
             await self.send_response(database_unavailable(TimeoutError("no turn for the request")), send)
             return
         try:
-            await super().__call__(scope, receive, send)
+            async with ThreadSensitiveContext(executor=executor):
+                await self.handle(scope, receive, send)
         finally:
-            self.turns.release()
+            turns.put_nowait(executor)
 
 
 def garbage_collection_tune() -> None:
