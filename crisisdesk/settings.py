@@ -316,6 +316,8 @@ REST_FRAMEWORK = settings_parts.rest_framework(
 # A polled page (the inbox list) is shared by everyone who may see it for at most this long, and never
 # after its stream announces a change (crisisdesk/shared_pages.py); 0 reads every page afresh.
 SHARED_PAGE_SECONDS = int(os.environ.get("SHARED_PAGE_SECONDS", "2"))
+# An API token's row and user are cached this long, and forgotten when either changes (crisisdesk/token_auth.py).
+TOKEN_CACHE_SECONDS = int(os.environ.get("TOKEN_CACHE_SECONDS", "60"))
 # The schema's title, the sidecar Swagger UI and the enum names: crisisdesk/settings_parts.py.
 SPECTACULAR_SETTINGS = settings_parts.SPECTACULAR_SETTINGS
 

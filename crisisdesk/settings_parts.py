@@ -73,7 +73,7 @@ def rest_framework(*, anon_rate: str, user_rate: str) -> dict[str, Any]:
     return {
         "DEFAULT_AUTHENTICATION_CLASSES": [
             "rest_framework.authentication.SessionAuthentication",
-            "rest_framework.authentication.TokenAuthentication",
+            "crisisdesk.token_auth.CachedTokenAuthentication",
         ],
         "DEFAULT_PERMISSION_CLASSES": ["crisisdesk.roles.HasRole"],
         # JSON only: the browsable API's pages carry inline styles the CSP refuses; Swagger UI (/api/docs/) is

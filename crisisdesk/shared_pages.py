@@ -29,7 +29,7 @@ from crisisdesk.realtime import SEQUENCE_COUNTER
 
 logger = logging.getLogger(__name__)
 
-PAGE_KEY = "shared-page:v1:{}"
+SHARED_PAGE_SLOT = "shared-page:v1:{}"
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ def page_slot(request: HttpRequest, *, stream_group: str, scope: str) -> PageSlo
     for part in parts:
         digest.update(part.encode())
         digest.update(b"\x00")
-    return PageSlot(key=PAGE_KEY.format(digest.hexdigest()), stream_number=0)
+    return PageSlot(key=SHARED_PAGE_SLOT.format(digest.hexdigest()), stream_number=0)
 
 
 def shared_page_read(slot: PageSlot, *, stream_group: str) -> tuple[SharedPage | None, PageSlot]:
