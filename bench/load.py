@@ -408,16 +408,17 @@ class Load:
 def seed(env: dict[str, str]) -> tuple[str, list[str]]:
     """The load's data on a migrated database: mentions, a team of community managers with tokens, one
     console session; (the session key, the tokens)."""
-    seeded = subprocess.run(
+    run = subprocess.run(
         [common.PYTHON, "manage.py", "shell", "-c", f"TEAM = {TEAM}\n{SEED}"],
         cwd=common.ROOT,
         env=env,
         capture_output=True,
         text=True,
-        check=True,
         timeout=300,
-    ).stdout
-    session, *tokens = next(line for line in seeded.splitlines() if line.startswith("SEED="))[5:].split(",")
+    )
+    if run.returncode:
+        raise SystemExit(f"Seeding the load database failed:\n{run.stderr[-3000:]}")
+    session, *tokens = next(line for line in run.stdout.splitlines() if line.startswith("SEED="))[5:].split(",")
     return session, tokens
 
 

@@ -153,6 +153,7 @@ WEB_SERVERS = {
     "uvicorn": [
         "uvicorn",
         *("--loop", "uvloop", "--http", "httptools", "--ws", "websockets", "--lifespan", "off"),
+        *("--ws-per-message-deflate", "false"),
         *("--no-access-log", "--log-level", "warning"),
     ],
 }
