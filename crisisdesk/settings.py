@@ -98,7 +98,9 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "crisisdesk.urls"
 ASGI_APPLICATION = "crisisdesk.asgi.application"
-WEB_SERVER = os.environ.get("WEB_SERVER", "daphne")  # the full stack's web processes: daphne or uvicorn
+# The full stack's web processes: uvicorn (measured the faster, docs/PERFORMANCE.md) or daphne; the embedded
+# mode serves from Daphne inside its own process.
+WEB_SERVER = os.environ.get("WEB_SERVER", "daphne" if EMBEDDED else "uvicorn")
 # Garbage-collector thresholds of the web processes (crisisdesk.asgi.garbage_collection_tune); empty: Python's.
 WEB_GC_THRESHOLDS = tuple(int(part) for part in os.environ.get("WEB_GC_THRESHOLDS", "10000,20,100").split(",") if part)
 WSGI_APPLICATION = None
@@ -234,7 +236,7 @@ if not EMBEDDED:
     _redis = settings_parts.redis_services(
         REDIS_URL,
         REDIS_SENTINEL,
-        channel_layer=os.environ.get("CHANNEL_LAYER", "lists"),
+        channel_layer=os.environ.get("CHANNEL_LAYER", "pubsub"),
         prefix=os.environ.get("CHANNEL_LAYER_PREFIX", "asgi"),
     )
     CACHES = _redis["CACHES"]

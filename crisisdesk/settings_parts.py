@@ -356,7 +356,7 @@ def redis_services(
     redis_url: str, sentinel: RedisSentinel | None, *, channel_layer: str, prefix: str
 ) -> dict[str, Any]:
     """The cache, the channel layer and the Celery URLs on one Redis, or on the master that Sentinel names
-    (crisisdesk/redis_connections.py). `channel_layer`: "lists" (the default) or "pubsub"."""
+    (crisisdesk/redis_connections.py). `channel_layer`: "pubsub" (the default) or "lists"."""
     host: str | dict[str, Any]
     if sentinel is not None:
         cache, host = sentinel.cache(), sentinel.channel_layer_host()
@@ -364,10 +364,10 @@ def redis_services(
     else:
         cache = {"BACKEND": "crisisdesk.cache.SharedPoolRedisCache", "LOCATION": redis_url}
         host, celery_url, celery_options = redis_url, redis_url, {}
-    # Measured with bench/push_latency.py (docs/PERFORMANCE.md): the list-based layer brings an escalation
-    # to the head's socket sooner (p50 21-23 ms against 25-26 ms), pub/sub (CHANNEL_LAYER=pubsub, one
-    # PUBLISH per group fanned out in memory by each web process) costs the request less (HTTP p50 32 ms
-    # against 38-40 ms). Live events are at most once either way; a browser that reconnects reloads.
+    # Measured with bench/load.py (docs/PERFORMANCE.md, "300 requests a second"): with 1,000 consoles the
+    # list layer made each web process pop every socket's copy of an event from Redis, a quarter of its
+    # time; pub/sub (the default) sends one PUBLISH per group, which each process fans out in memory. Live
+    # events are at most once either way; consoles notice a gap (numbered streams) and reload.
     if channel_layer != "pubsub":
         layer = {
             "BACKEND": "channels_redis.core.RedisChannelLayer",

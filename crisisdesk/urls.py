@@ -19,7 +19,12 @@ class DocsView(SpectacularSwaggerSplitView):
     template_name = "crisisdesk/swagger_ui.html"
 
 
+# What is called most comes first: Django tries the patterns in order and notes every one that did not match,
+# so the API polled by a thousand consoles and the platforms' webhooks no longer walk past every page's route
+# (`playbooks.urls` hangs from the root) on each call.
 urlpatterns = [
+    path("api/", include("crisisdesk.api_urls")),
+    path("hooks/", include("inbox.webhook_urls")),
     path("", views.start, name="start"),
     path("login/", views.login_view, name="login"),
     path("logout/", views.logout_view, name="logout"),
@@ -32,8 +37,6 @@ urlpatterns = [
     path("inbox/", include("inbox.urls")),
     path("escalation/", include("escalation.urls")),
     path("", include("playbooks.urls")),
-    path("api/", include("crisisdesk.api_urls")),
-    path("hooks/", include("inbox.webhook_urls")),
     path("api/schema/", SchemaView.as_view(), name="api-schema"),
     path("api/docs/", DocsView.as_view(url_name="api-schema"), name="api-docs"),
 ]
