@@ -59,3 +59,37 @@ def test_a_burst_waits_for_the_pools_turns_and_uses_no_more_threads(handler):
     assert asyncio.run(get_many(handler, 8, together=True)) == [404] * 8
     assert handler.inside["most"] == 2
     assert len(set(handler.seen)) == 2 and all(name.startswith("request-") for name in handler.seen)
+
+
+def test_one_request_makes_one_trip_to_its_thread_and_is_closed_before_its_bytes_go_out(handler):
+    """`request_started`, the view and `request_finished` all run on the request's thread, once each."""
+    from django.core import signals
+
+    threads: dict[str, list[str]] = {"started": [], "finished": []}
+
+    def started(**kwargs):
+        threads["started"].append(threading.current_thread().name)
+
+    def finished(**kwargs):
+        threads["finished"].append(threading.current_thread().name)
+
+    signals.request_started.connect(started)
+    signals.request_finished.connect(finished)
+    try:
+        assert asyncio.run(get_many(handler, 3, together=False)) == [404] * 3
+    finally:
+        signals.request_started.disconnect(started)
+        signals.request_finished.disconnect(finished)
+    assert threads["started"] == threads["finished"] == handler.seen
+    assert all(name.startswith("request-") for name in handler.seen)
+
+
+def test_a_streamed_static_file_arrives_whole(handler):
+    async def fetch():
+        transport = httpx.ASGITransport(app=handler)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+            return await client.get("/static/js/console.js")
+
+    answer = asyncio.run(fetch())
+    assert answer.status_code == 200
+    assert answer.content == (settings.BASE_DIR / "static" / "js" / "console.js").read_bytes()
