@@ -4,6 +4,7 @@ import asyncio
 import gc
 import os
 from concurrent.futures import ThreadPoolExecutor
+from typing import cast
 
 import django
 from asgiref.sync import ThreadSensitiveContext, sync_to_async
@@ -84,8 +85,8 @@ class SyncRequestHandler(ASGIHandler):
     def respond(self, scope, body_file) -> HttpResponseBase:
         signals.request_started.send(sender=self.__class__, scope=scope)
         request, error_response = self.create_request(scope, body_file)
-        response = error_response if request is None else self.get_response(request)
-        response._handler_class = self.__class__  # type: ignore[attr-defined]
+        response = cast(HttpResponseBase, error_response if request is None else self.get_response(request))
+        response._handler_class = self.__class__  # type: ignore[attr-defined]  # as Django's run_get_response
         if isinstance(response, FileResponse):
             response.block_size = self.chunk_size
         if not response.streaming:
