@@ -8,7 +8,8 @@ share one and a change of language or query is a new representation. The tag is 
   (docs/PERFORMANCE.md). Only for a serialiser whose output is a function of the rows alone (their
   fields, `select_related` and prefetched objects) — no clock (`is_overdue`), no extra query. The rows
   are still read: no table here carries a change marker every writer keeps (bulk UPDATEs, the
-  ingestion INSERT), so the rows themselves are the marker.
+  ingestion INSERT), so the rows themselves are the marker; a view that names `shared_page_stream`
+  skips even that while its stream is quiet (`crisisdesk.shared_pages`).
 - **body** (`etag_from = "body"`): from the rendered body, for a list whose output also depends on the
   clock (an escalation's `is_overdue`); it saves the bandwidth, not the work. Not for a body that states
   the instant it was computed (the dashboard's `generated_at` and range): no two of those are equal.

@@ -36,3 +36,31 @@ def transaction_lock_try(name: str) -> bool:
 
 def _key(name: str) -> int:
     return zlib.crc32(name.encode("utf-8")) - 2**31
+
+
+def session_locks_try(space: int, keys: list[int]) -> list[int]:
+    """Take, for this database session, the locks of `keys` in `space` that nobody holds; never wait.
+
+    Unlike the transaction locks above they outlive commits, so work prepared outside a transaction
+    (parsed, triaged) is known to be this process's alone until `session_locks_release`; a process that
+    dies loses them with its connection. Keys are 32-bit. The embedded SQLite database has one writer,
+    so there every key is taken.
+    """
+    if not keys or connection.vendor != "postgresql":
+        return list(keys)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT key FROM unnest(%s::integer[]) WITH ORDINALITY AS wanted(key, position)"
+            " WHERE pg_try_advisory_lock(%s, key) ORDER BY position",
+            [list(keys), space],
+        )
+        return [int(row[0]) for row in cursor.fetchall()]
+
+
+def session_locks_release(space: int, keys: list[int]) -> None:
+    if not keys or connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_unlock(%s, key) FROM unnest(%s::integer[]) AS held(key)", [space, list(keys)]
+        )

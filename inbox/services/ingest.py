@@ -45,6 +45,25 @@ class PreparedBatch:
     rows: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
+def prepared_batches_merge(batches: list[PreparedBatch]) -> PreparedBatch:
+    """Several prepared batches of one channel and source as one, to be stored in one transaction.
+
+    A mention in two of them is stored once and counted as a duplicate, as within one batch.
+    """
+    first = batches[0]
+    merged = PreparedBatch(channel=first.channel, source=first.source, report=IngestReport(), rejected=[])
+    for batch in batches:
+        merged.report.merge(batch.report)
+        merged.rejected += batch.rejected
+        merged.authors.update(batch.authors)
+        for external_id, row in batch.rows.items():
+            if external_id in merged.rows:
+                merged.report.duplicates += 1
+            else:
+                merged.rows[external_id] = row
+    return merged
+
+
 def mentions_ingest(
     *,
     channel: Channel,

@@ -10,13 +10,17 @@ import functools
 import hashlib
 import json
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
+from crisisdesk.locks import session_locks_release, session_locks_try
 from crisisdesk.metrics import queue_depths
 from crisisdesk.parsers import JsonDocumentInvalid, json_loads_bounded
 from crisisdesk.transactions import commit_asynchronously
@@ -32,7 +36,7 @@ from inbox.services.common import (
     dead_letters_record,
     logger,
 )
-from inbox.services.ingest import PreparedBatch, mentions_prepare, mentions_store
+from inbox.services.ingest import PreparedBatch, mentions_prepare, mentions_store, prepared_batches_merge
 
 # The queue `inbox.*` tasks are routed to (crisisdesk/queues.py).
 INGEST_QUEUE = "ingest"
@@ -140,41 +144,115 @@ def _intakes_enqueue_on_commit(intake_ids: list[int]) -> None:
 
 
 def intake_process(*, intake_id: int) -> IngestReport | None:
-    """Ingest one intake row, once: it is locked (a concurrent or redelivered run skips it) and marked
-    processed in the same transaction as its mentions, counters and dead letters.
+    """Ingest one intake row, once, together with up to `INTAKE_COALESCE_ROWS` - 1 rows of the same
+    channel and source still waiting behind it: one transaction, one live event and one set of counter
+    updates for all of them (`_intakes_claim`).
 
-    Returns None when the row is already processed or being processed elsewhere. A database error is
-    raised for the task to retry; any other failure is recorded on the row (attempts, last error) for
-    the sweeper to retry, and after `INTAKE_MAX_ATTEMPTS` the body becomes a dead letter.
+    Each row is locked (a concurrent or redelivered run skips it) and marked processed in the same
+    transaction as its mentions, counters and dead letters. Returns None when the row is already
+    processed or being processed elsewhere. A database error is raised for the task to retry; any other
+    failure is recorded on the row (attempts, last error) for the sweeper to retry, and after
+    `INTAKE_MAX_ATTEMPTS` the body becomes a dead letter.
     """
     try:
-        parsed = _intake_parse_unlocked(intake_id)
-        with transaction.atomic():
-            # Only the intake row is locked ("of"): locking the joined channel too made concurrent batches of
-            # one channel skip each other's rows, leaving them to the sweeper.
-            intake = (
-                Intake.objects.select_for_update(
-                    skip_locked=connection.features.has_select_for_update_skip_locked, of=("self",)
-                )
-                .select_related("channel")
-                .filter(pk=intake_id, processed_at__isnull=True)
-                .first()
-            )
-            if intake is None:
+        with _intakes_claim(intake_id) as claimed:
+            if not claimed:
                 return None
-            commit_asynchronously()
-            report = _intake_ingest(intake, parsed=parsed)
-            intake.processed_at = timezone.now()
-            intake.attempts += 1
-            intake.last_error = ""
-            intake.save(update_fields=["processed_at", "attempts", "last_error"])
-            return report
+            parsed = _intakes_parse_unlocked(claimed)
+            if intake_id not in parsed:
+                return None
+            with transaction.atomic():
+                # Only the intake rows are locked ("of"): locking the joined channel too made concurrent batches
+                # of one channel skip each other's rows, leaving them to the sweeper.
+                intakes = list(
+                    Intake.objects.select_for_update(
+                        skip_locked=connection.features.has_select_for_update_skip_locked, of=("self",)
+                    )
+                    .select_related("channel")
+                    .filter(pk__in=list(parsed), processed_at__isnull=True)
+                    .order_by("pk")
+                )
+                if intake_id not in {intake.pk for intake in intakes}:
+                    return None
+                commit_asynchronously()
+                report = _intakes_ingest(intakes, parsed)
+                Intake.objects.filter(pk__in=[intake.pk for intake in intakes]).update(
+                    processed_at=timezone.now(), attempts=F("attempts") + 1, last_error=""
+                )
+                return report
     except (DatabaseError, InterfaceError):
         raise
     except Exception as error:  # a connector's bug must not leave the row looping without a trace
         logger.exception("Intake %s could not be processed", intake_id)
         _intake_failure_record(intake_id=intake_id, message=f"{type(error).__name__}: {error}")
         return None
+
+
+# The advisory-lock space of intake rows being processed (crisisdesk.locks.session_locks_try).
+INTAKE_LOCKS = 0x494E544B
+
+
+@contextmanager
+def _intakes_claim(intake_id: int) -> Iterator[list[int]]:
+    """The row and the oldest rows of its channel and source waiting behind it, as far as nobody else is
+    processing them: this row first, or an empty list when another run holds it.
+
+    Each row's advisory lock is taken before it is parsed outside the transaction, so two workers never
+    prepare the same rows; whoever holds a row's lock alone may process it. In a crisis the rows come in
+    faster than one at a time can be stored (a webhook delivery of 25 comments every 50 ms), and storing
+    them one by one paid a transaction, the shared counters' updates and a live event to every console
+    for each 25 comments (docs/PERFORMANCE.md).
+    """
+    own = Intake.objects.filter(pk=intake_id, processed_at__isnull=True).values("channel_id", "source").first()
+    behind: list[int] = []
+    # A queued batch's row is processed at once by the task that wrote it: only pushed bodies wait in line.
+    if own is not None and own["source"] != "batch" and settings.INTAKE_COALESCE_ROWS > 1:
+        behind = list(
+            Intake.objects.filter(channel_id=own["channel_id"], source=own["source"], processed_at__isnull=True)
+            .exclude(pk=intake_id)
+            .order_by("pk")
+            .values_list("pk", flat=True)[: settings.INTAKE_COALESCE_ROWS - 1]
+        )
+    taken = session_locks_try(INTAKE_LOCKS, [intake_id, *behind])
+    try:
+        yield taken if taken[:1] == [intake_id] else []
+    finally:
+        try:
+            session_locks_release(INTAKE_LOCKS, taken)
+        except (DatabaseError, InterfaceError):  # a lost connection took its locks with it
+            logger.warning("Could not release the locks of intakes %s", taken, exc_info=True)
+
+
+def _intakes_parse_unlocked(intake_ids: list[int]) -> dict[int, PreparedBatch | str | None]:
+    """Each claimed row parsed and prepared; the first is the row the task was for. A row behind it whose
+    preparation fails is left out, for its own task to process and record."""
+    parsed: dict[int, PreparedBatch | str | None] = {}
+    for position, pk in enumerate(intake_ids):
+        try:
+            parsed[pk] = _intake_parse_unlocked(pk)
+        except Exception:
+            if position == 0:
+                raise
+            logger.warning("Intake %s left for its own task: it could not be prepared", pk, exc_info=True)
+    return parsed
+
+
+def _intakes_ingest(intakes: list[Intake], parsed: dict[int, PreparedBatch | str | None]) -> IngestReport:
+    """Refused bodies become dead letters row by row; the prepared ones are stored as one batch."""
+    report = IngestReport()
+    prepared: list[PreparedBatch] = []
+    for intake in intakes:
+        batch = parsed.get(intake.pk)
+        if batch is None or not intake.channel.is_enabled:
+            fresh = _intake_parse(intake)
+            batch = fresh if isinstance(fresh, str) else _prepared(intake, fresh)
+        if isinstance(batch, str):
+            report.merge(_intake_ingest(intake, parsed=batch))
+        else:
+            prepared.append(batch)
+    if prepared:
+        report.merge(mentions_store(prepared_batches_merge(prepared)))
+    return report
 
 
 def _intake_parse_unlocked(intake_id: int) -> PreparedBatch | str | None:

@@ -161,10 +161,10 @@ def test_a_batch_that_keeps_failing_ends_as_a_dead_letter_not_a_loop(channel, mo
         channel=channel, source="webhook:generic", body=json.dumps([ITEM]).encode(), body_sha256="x"
     )
 
-    def crash(intake, **kwargs):
+    def crash(*args, **kwargs):
         raise RuntimeError("a connector bug")
 
-    monkeypatch.setattr(services.intake, "_intake_ingest", crash)
+    monkeypatch.setattr(services.intake, "_intakes_ingest", crash)
 
     services.intake_process(intake_id=intake.pk)
     intake.refresh_from_db()
