@@ -5,8 +5,9 @@ from django.core.management import CommandError, call_command
 
 
 def test_the_embedded_mode_refuses_several_web_processes(settings):
-    # Given the embedded mode, whose channel layer and broker live in one process's memory
+    # Given the embedded mode, whose channel layer and broker live in one process's memory (and its server, Daphne)
     settings.EMBEDDED = True
+    settings.WEB_SERVER = "daphne"
 
     # When two web processes are asked for, then it refuses before doing anything
     with pytest.raises(CommandError, match="one process"):

@@ -24,7 +24,7 @@ def test_tasks_are_routed_to_their_queues():
 @pytest.mark.services
 def test_channel_layer_is_redis_when_redis_url_is_set():
     assert test_settings.SERVICES_AVAILABLE
-    assert type(get_channel_layer()).__name__ == "RedisChannelLayer"
+    assert type(get_channel_layer()).__name__ == "RedisPubSubChannelLayer"  # the default, CHANNEL_LAYER=pubsub
 
 
 @pytest.mark.services

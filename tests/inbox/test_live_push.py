@@ -32,7 +32,7 @@ def console_socket(cookie: bytes | None) -> WebsocketCommunicator:
 
 
 def test_the_layer_under_test_is_redis():
-    assert settings.CHANNEL_LAYERS["default"]["BACKEND"] == "channels_redis.core.RedisChannelLayer"
+    assert settings.CHANNEL_LAYERS["default"]["BACKEND"] == "channels_redis.pubsub.RedisPubSubChannelLayer"
 
 
 def test_a_community_manager_hears_about_new_mentions_and_a_department_head_does_not(

@@ -16,7 +16,6 @@ its subscriptions are made again on the promoted master and it hears the next ba
 from __future__ import annotations
 
 import json
-import pickle
 import subprocess
 import sys
 import time
@@ -183,10 +182,10 @@ def _server(port: int) -> redis.Redis:
 
 
 def _throttle_counted(port: int, user: int) -> int:
-    """The API requests the user's throttle holds in this Redis server: DRF's history, pickled by Django's cache."""
+    """The API requests the user's throttle counted in this Redis server: its windows' counters
+    (crisisdesk.throttling), under Django's cache key prefix."""
     with _server(port) as server:
-        history = server.get(f":1:throttle_user_{user}")
-    return len(pickle.loads(history)) if history else 0
+        return sum(int(server.get(key) or 0) for key in server.scan_iter(match=f":1:throttle_user_{user}:*"))
 
 
 def _queue_depth_ingest(base_url: str) -> float:
