@@ -5,7 +5,7 @@
     python bench/crisis.py --quick --seconds 20 --sockets 40 --rate 50 --targets errors   # the CI smoke run
 
 Separate processes, as in docker-compose.yml: the web (`manage.py serve --no-worker --web-processes 2`,
-two Daphne processes, a pool of 8 database connections each), one Celery worker on every queue
+two processes of the default server, uvicorn, a pool of 8 database connections each), one Celery worker on every queue
 (concurrency 2, a persistent connection per pool process) and Celery beat, on a throw-away PostgreSQL database
 (`crisisdesk_bench_crisis`, migrated, a day of history loaded, dropped at the end) and a private
 `redis-server` on a free port. The whole pipeline runs: signed webhook intake, fast triage, clustering,
@@ -97,7 +97,7 @@ def main() -> int:
 def _main(args: argparse.Namespace) -> int:
     common.print_machine()
     common.print_load("at the start")
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)  # a thousand sockets, here and in Daphne
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)  # a thousand sockets, here and in the web
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, 4 * args.sockets + 2048)), hard))
     directory = Path(tempfile.mkdtemp(prefix="crisisdesk-crisis-"))
     try:
@@ -152,7 +152,8 @@ def _stack(args, *, env: dict[str, str], fixtures: dict, directory: Path, redis_
     beat = [common.PYTHON, "-m", "celery", "-A", "crisisdesk", "beat", "-l", "WARNING", "--schedule",
             str(directory / "celerybeat-schedule")]
     logs = common.LOG_DIR
-    print(f"crisis: web = {args.web_processes} Daphne processes (pool of 8 each), worker concurrency "
+    server = env.get("WEB_SERVER", "uvicorn")
+    print(f"crisis: web = {args.web_processes} {server} processes (pool of 8 each), worker concurrency "
           f"{args.concurrency} on {','.join(QUEUES)}, beat; logs in {logs}/crisis-*.log", flush=True)
     with (
         common.process(web, env={**env, "DATABASE_POOL_SIZE": "8"}, log=logs / "crisis-web.log") as web_process,
@@ -162,7 +163,7 @@ def _stack(args, *, env: dict[str, str], fixtures: dict, directory: Path, redis_
     ):
         web_ready(base_url, web_process, logs / "crisis-web.log")
         _warm_up(base_url, args=args, channel_id=fixtures["channel_id"])
-        pids = {"web (2 daphne + serve)": web_process.pid, "worker (celery)": worker_process.pid,
+        pids = {f"web ({args.web_processes} {server} + serve)": web_process.pid, "worker (celery)": worker_process.pid,
                 "beat (celery)": beat_process.pid}
         return _load(args, base_url=base_url, fixtures=fixtures, directory=directory, redis_url=redis_url, pids=pids)
 
