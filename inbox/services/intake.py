@@ -203,10 +203,13 @@ def _intakes_claim(intake_id: int) -> Iterator[list[int]]:
     them one by one paid a transaction, the shared counters' updates and a live event to every console
     for each 25 comments (docs/PERFORMANCE.md).
     """
+    if settings.INTAKE_COALESCE_ROWS <= 1:
+        yield [intake_id]  # one row per run, as before coalescing: its row lock alone keeps it one worker's
+        return
     own = Intake.objects.filter(pk=intake_id, processed_at__isnull=True).values("channel_id", "source").first()
     behind: list[int] = []
     # A queued batch's row is processed at once by the task that wrote it: only pushed bodies wait in line.
-    if own is not None and own["source"] != "batch" and settings.INTAKE_COALESCE_ROWS > 1:
+    if own is not None and own["source"] != "batch":
         behind = list(
             Intake.objects.filter(channel_id=own["channel_id"], source=own["source"], processed_at__isnull=True)
             .exclude(pk=intake_id)

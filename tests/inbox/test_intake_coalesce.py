@@ -121,7 +121,8 @@ def test_a_row_another_worker_is_processing_is_left_to_it(channel, settings):
     assert Mention.objects.count() == 15
 
 
-def test_a_worker_leaves_no_lock_behind(channel):
+def test_a_worker_leaves_no_lock_behind(channel, settings):
+    settings.INTAKE_COALESCE_ROWS = 20
     row = delivery(channel, 1)
     services.intake_process(intake_id=row.pk)
     with connection.cursor() as cursor:
