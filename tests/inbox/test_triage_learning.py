@@ -112,17 +112,15 @@ def test_held_out_corrections_are_never_trained_on(brand, community_manager, mon
     assert not set(trained_texts) & {row.row.text for row in split.held_out}
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="Fails run alone at bd120b8 and at head, passed in the full suite at bd120b8: an order or clock "
-    "dependence found at the end of the 2026-12-04 session, not yet understood (closing note).",
-)
 def test_a_worse_model_is_rejected_and_the_active_one_stays(brand, community_manager):
     corrected_inbox(brand, community_manager)
     first = triage_model_train(brand="Telco", trigger="command")
     assert first.status == TriageModelStatus.ACTIVE
-    # A careless batch: every new row meant for training says the opposite of what it is.
-    corrected_inbox(brand, community_manager, trained_wrong=True, training=40, held=0)
+    # A careless batch: every new row meant for training says the opposite of what it is. Below
+    # LET_GO_FROM corrections the candidate stays anchored to the shipped heads and ties the active
+    # model on the held-out rows (which rows those are follows the mention ids, so the outcome
+    # depended on the test order); this many wrong rows are enough for it to follow them.
+    corrected_inbox(brand, community_manager, trained_wrong=True, training=LET_GO_FROM, held=0)
     second = triage_model_train(brand="Telco", trigger="schedule")
     first.refresh_from_db()
     assert second.status == TriageModelStatus.REJECTED
