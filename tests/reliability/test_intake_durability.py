@@ -95,8 +95,11 @@ def test_batches_accepted_while_redis_is_down_are_all_ingested_once_it_returns(s
     assert recovery <= RECOVERY_TARGET_SECONDS
 
 
-def test_a_worker_killed_mid_batch_is_replaced_and_the_batch_is_ingested_once_within_the_target(stack):
-    # Given the web process, beat and a worker, all with the production visibility timeout
+@pytest.mark.parametrize("coalesce_rows", ["1", "3"], ids=["row-by-row", "coalescing-3-rows"])
+def test_a_worker_killed_mid_batch_is_replaced_and_the_batch_is_ingested_once_within_the_target(stack, coalesce_rows):
+    # Given the web process, beat and a worker, all with the production visibility timeout; a worker
+    # that coalesces stores up to three pushed batches in one transaction and holds their rows'
+    # advisory locks on its own connection, which the kill must release.
     channel_id = _webhook_channel(stack)
     _, base_url = stack.daphne(**PRODUCTION_VISIBILITY)
     stack.beat(**PRODUCTION_VISIBILITY)
@@ -110,7 +113,7 @@ def test_a_worker_killed_mid_batch_is_replaced_and_the_batch_is_ingested_once_wi
 
     # And batches pushed and accepted
     assert [_push(http, channel_id, batch).status_code for batch in batches] == [202] * len(batches)
-    worker = stack.worker("worker-1", concurrency=2, **PRODUCTION_VISIBILITY)
+    worker = stack.worker("worker-1", concurrency=2, INTAKE_COALESCE_ROWS=coalesce_rows, **PRODUCTION_VISIBILITY)
 
     # When the worker is killed with SIGKILL (with its pool) in the middle of the ingest
     wait_until(lambda: stored() >= 500, timeout=240, what="the first batch stored")
@@ -119,7 +122,7 @@ def test_a_worker_killed_mid_batch_is_replaced_and_the_batch_is_ingested_once_wi
     stored_at_kill = stored()
     assert stored_at_kill < total, "the kill must land in the middle of the ingest"
     # and a supervisor starts a new one
-    stack.worker("worker-2", concurrency=2, **PRODUCTION_VISIBILITY)
+    stack.worker("worker-2", concurrency=2, INTAKE_COALESCE_ROWS=coalesce_rows, **PRODUCTION_VISIBILITY)
 
     # Then the sweeper hands the killed worker's batches to the new one, long before the broker would
     wait_until(lambda: stored() == total, timeout=300, what=f"{total} mentions stored")
