@@ -127,6 +127,7 @@ def _main(args: argparse.Namespace) -> int:
                     outcome = _stack(args, env=env, fixtures=fixtures, directory=directory, redis_url=redis_url)
                     outcome["graph_posts"] = graph.posts
                 outcome["stored"] = _stored(fixtures["channel_id"])
+                outcome["sockets"]["visible"] = _visible(outcome["sockets"], channel_id=fixtures["channel_id"])
             finally:
                 common.connections_close()
                 if not args.keep:
@@ -283,6 +284,29 @@ def _stored(channel_id: int, *, prefix: str = "crisis") -> int:
             [channel_id, f"page-post-1\\_{prefix}%"],
         )
         return cursor.fetchone()[0]
+
+
+def _visible(sockets: dict, *, channel_id: int) -> list[tuple[float, float]]:
+    """(seconds into the run, posted → arrived) for every crisis mention each timed console was told of."""
+    from django.db import connection
+
+    event_ids = sockets.pop("event_ids", {})
+    arrivals = sockets.pop("event_arrivals", [])
+    ids = sorted({mention_id for mention_ids in event_ids.values() for mention_id in mention_ids})
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id, extract(epoch FROM posted_at) FROM inbox_mention WHERE channel_id = %s AND id = ANY(%s)",
+            [channel_id, ids],
+        )
+        posted = {mention_id: float(moment) for mention_id, moment in cursor.fetchall()}
+    start_at = float(sockets.get("start_at") or 0.0)
+    visible = []
+    for key, arrived in arrivals:
+        for mention_id in event_ids.get(key, []):
+            moment = posted.get(mention_id)
+            if moment is not None and moment >= start_at - 1:  # the warm-up's mentions are not the crisis's
+                visible.append((moment - start_at, arrived - moment))
+    return visible
 
 
 def _refine_pending() -> int:

@@ -12,6 +12,7 @@ from bench import common
 from bench.crisis_chart import chart_write, sparkline
 from bench.crisis_fixtures import TEAM_DIRECTORS, TEAM_MANAGERS
 from bench.crisis_observe import queue_verdicts
+from bench.crisis_sockets import TIMED_CONSOLES
 from bench.crisis_team import DASHBOARD, INBOX
 
 VISIBLE_P99_MS = 2000.0
@@ -93,7 +94,7 @@ def errors_count(outcome: dict[str, Any], push: dict[str, Any], args) -> Counter
 
 def _print_paths(paths: dict[str, list], visible: dict, push: dict[str, Any]) -> dict[str, dict]:
     by_path = {label: figures([value for _, value in pairs]) for label, pairs in sorted(paths.items())}
-    print(f"crisis posted on the platform → visible in the inbox (mention.new on the team's "
+    print(f"crisis posted on the platform → visible in the inbox (mention.new on {TIMED_CONSOLES} of the team's "
           f"{TEAM_MANAGERS + TEAM_DIRECTORS} consoles, every mention): {_text(visible)} (target p99 < 2000 ms)")
     created = figures([value for _, value in push["created"]])
     answered = figures([value for _, value in push["answered"]])

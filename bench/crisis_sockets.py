@@ -6,6 +6,9 @@ each console of the inbox group must receive every one. The team's consoles (20 
 the moment it arrived here (both are this machine's wall clock). Escalation events are read on every
 socket: the raise is timed to the department's designated head, the answer to the manager who raised it.
 Messages are told apart by their first bytes, so the other sockets spend almost nothing per event.
+Every new mention is timed on the first TIMED_CONSOLES of the team (an event names every new id, the same on
+each console): each event's ids are kept once and its arrival on each of those consoles; bench/crisis.py
+reads the mentions' "posted at" from the database afterwards.
 """
 
 from __future__ import annotations
@@ -15,15 +18,15 @@ import json
 import os
 import time
 from collections import Counter, defaultdict
-from datetime import datetime
 from typing import Any
 
-from bench.crisis_fixtures import CHANNEL_NAME, TEAM_DIRECTORS, TEAM_MANAGERS
+from bench.crisis_fixtures import TEAM_DIRECTORS, TEAM_MANAGERS
 
 HANDSHAKES = 20
 MENTION_NEW = '{"type": "mention.new"'
 ESCALATION = '{"type": "escalation.'
 INBOX_ROLES = ("community_manager", "director")
+TIMED_CONSOLES = 5
 
 
 class Consoles:
@@ -36,7 +39,9 @@ class Consoles:
         self.opened = 0
         self.mention_events = [0] * len(self.consoles)
         self.mentions_announced = [0] * len(self.consoles)
-        self.visible: list[tuple[float, float]] = []  # (seconds into the run, posted → arrived)
+        self.timed = {console["user_id"] for console in self.consoles[:TIMED_CONSOLES]}
+        self.event_ids: dict[str, list[int]] = {}  # stream:number → the new mentions' ids
+        self.event_arrivals: list[tuple[str, float]] = []  # (stream:number, arrived) on each timed console
         self.arrivals: dict[str, dict[str, float]] = {"created": {}, "answered": {}}
         self.deliveries: Counter[str] = Counter()
         self.errors: Counter[str] = Counter()
@@ -95,12 +100,10 @@ class Consoles:
 
     def mentions_read(self, index: int, payload: dict[str, Any], arrived: float) -> None:
         self.mentions_announced[index] += int(payload.get("count", 0))
-        for summary in payload.get("mentions", []):
-            if summary.get("channel_name") != CHANNEL_NAME:
-                continue
-            posted = datetime.fromisoformat(summary["posted_at"]).timestamp()
-            if posted >= self.start_at - 1:  # the warm-up's mentions are not the crisis's
-                self.visible.append((posted - self.start_at, arrived - posted))
+        if self.consoles[index]["user_id"] in self.timed:
+            key = f"{payload.get('stream')}:{payload.get('seq')}"
+            self.event_ids.setdefault(key, [int(mention_id) for mention_id in payload.get("ids", [])])
+            self.event_arrivals.append((key, arrived))
 
     def escalation_read(self, user_id: int, payload: dict[str, Any], arrived: float) -> None:
         kind = str(payload.get("type", "")).removeprefix("escalation.")
@@ -154,7 +157,9 @@ class Consoles:
             "mention_events_min": min(inbox, default=0),
             "mention_events_missing": sum(max(inbox, default=0) - count for count in inbox),
             "mentions_announced_by_team_console": dict(announced),
-            "visible": self.visible,
+            "start_at": self.start_at,
+            "event_ids": self.event_ids,
+            "event_arrivals": self.event_arrivals,
             "arrivals": self.arrivals,
             "deliveries": dict(self.deliveries),
             "errors": dict(self.errors),

@@ -20,16 +20,23 @@ class PresenceUser(TypedDict):
 
 
 def mention_changed(mention: Mention, *, change: str) -> dict[str, Any]:
-    return event(
-        "mention.changed",
-        id=mention.pk,
-        change=change,
-        status=mention.status,
-        assignee_id=mention.assignee_id,
-        assignee=person_name(mention.assignee) if mention.assignee_id else "",
-        is_hidden=mention.is_hidden,
-        network_hidden_state=mention.network_hidden_state,
-    )
+    return event("mention.changed", change=change, **_mention_state(mention))
+
+
+def mentions_changed(mentions: list[Mention], *, change: str) -> dict[str, Any]:
+    """The same change to many mentions; the console's script hands each on as a `mention.changed`."""
+    return event("mentions.changed", change=change, mentions=[_mention_state(mention) for mention in mentions])
+
+
+def _mention_state(mention: Mention) -> dict[str, Any]:
+    return {
+        "id": mention.pk,
+        "status": mention.status,
+        "assignee_id": mention.assignee_id,
+        "assignee": person_name(mention.assignee) if mention.assignee_id else "",
+        "is_hidden": mention.is_hidden,
+        "network_hidden_state": mention.network_hidden_state,
+    }
 
 
 def mention_returned(mention: Mention, *, previous_assignee_id: int, previous_assignee: str) -> dict[str, Any]:

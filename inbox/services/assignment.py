@@ -20,6 +20,7 @@ from inbox.services.common import (
     InboxError,
     _mention_for_update,
     _publish_changed,
+    _publish_changed_many,
     _require_console_staff,
     assign_cap,
     return_after,
@@ -162,8 +163,7 @@ def _auto_assignments_record(mentions: list[Mention]) -> None:
             for mention in mentions
         ]
     )
-    for mention in mentions:
-        _publish_changed(mention, "assigned")
+    _publish_changed_many(mentions, "assigned")
 
 
 def mentions_return_unanswered(*, now: datetime | None = None) -> int:
@@ -196,7 +196,6 @@ def mentions_return_unanswered(*, now: datetime | None = None) -> int:
                 target=mention,
                 data={"from": previous.pk, "minutes": int(return_after().total_seconds() // 60)},
             )
-            _publish_changed(mention, "returned")
             publish_on_commit(
                 [group_for_role(Role.DIRECTOR), group_for_user(previous.pk)],
                 events.mention_returned(
@@ -204,4 +203,5 @@ def mentions_return_unanswered(*, now: datetime | None = None) -> int:
                 ),
             )
         Mention.objects.bulk_update(stale, ["status", "assignee", "assigned_at"])
+        _publish_changed_many(stale, "returned")
     return len(stale)

@@ -8,6 +8,7 @@ same mention twice is stored once, and a batch that fails leaves the channel's c
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -245,8 +246,10 @@ def _mention_rows(
 
 
 def _publish_new(*, channel: Channel, inserted: list[tuple[int, str]], rows: dict[str, dict[str, Any]]) -> None:
+    """`mention.new`: how many, every new id, and the summaries of the most urgent few."""
     summaries = []
-    for mention_id, external_id in inserted[-LIVE_EVENT_MENTIONS:]:
+    urgent = heapq.nlargest(LIVE_EVENT_MENTIONS, inserted, key=lambda pair: rows[pair[1]]["priority"])
+    for mention_id, external_id in urgent:
         row = rows[external_id]
         summaries.append(
             {
@@ -261,6 +264,7 @@ def _publish_new(*, channel: Channel, inserted: list[tuple[int, str]], rows: dic
                 "posted_at": row["posted_at"].isoformat(),
             }
         )
-    publish_on_commit([INBOX_GROUP], event("mention.new", count=len(inserted), mentions=summaries))
+    ids = [mention_id for mention_id, _ in inserted]
+    publish_on_commit([INBOX_GROUP], event("mention.new", count=len(inserted), ids=ids, mentions=summaries))
     kind, count = channel.kind, len(inserted)
     transaction.on_commit(lambda: mentions_stored_count(channel_kind=kind, count=count))

@@ -46,7 +46,12 @@
       try { payload = JSON.parse(message.data); } catch (error) { return; }
       if (!payload || typeof payload.type !== "string") return;
       const missed = missedBefore(payload);
-      document.dispatchEvent(new CustomEvent(`console:${payload.type}`, { detail: payload }));
+      // One change to many mentions (the auto-assigner's run) arrives as one `mentions.changed`; the
+      // page's listeners hear it as a `mention.changed` per mention.
+      const details = payload.type === "mentions.changed" && Array.isArray(payload.mentions)
+        ? payload.mentions.map((state) => ({ ...state, type: "mention.changed", change: payload.change }))
+        : [payload];
+      details.forEach((detail) => document.dispatchEvent(new CustomEvent(`console:${detail.type}`, { detail })));
       if (missed > 0) resync({ reason: "missed", missed });
     });
     socket.addEventListener("close", (closed) => {

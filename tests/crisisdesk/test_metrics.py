@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -11,7 +12,7 @@ from celery import Celery
 from django.utils import timezone
 
 from crisisdesk import settings_parts
-from crisisdesk.metrics import metric_samples
+from crisisdesk.metrics import PUSH_LATENCY_EVERY, metric_samples, push_latency_observe
 from escalation import services as escalation_services
 from escalation.models import EscalationRequest, RequestStatus
 from inbox.models import Mention
@@ -180,3 +181,16 @@ def test_the_refine_backlog_counts_the_mentions_waiting_in_the_refine_queue(scra
     Mention.objects.filter(external_id="b-2").update(triage_refine="", triage_tier="use")
     # Then one is still waiting for it
     assert scraper()[("crisisdesk_triage_refine_backlog", ())] == 1
+
+
+def test_push_latency_observes_each_events_first_send_then_one_in_sixteen(scraper):
+    def observed() -> float:
+        return scraper().get(("crisisdesk_push_latency_seconds_count", (("event_family", "sampling"),)), 0.0)
+
+    before = observed()
+    first_event, second_event = time.time() - 0.02, time.time() - 0.01
+    for _ in range(PUSH_LATENCY_EVERY * 2):  # one event reaching 32 sockets of this process
+        push_latency_observe(event_type="sampling.test", published_at=first_event)
+    push_latency_observe(event_type="sampling.test", published_at=second_event)  # a new event: its first send
+    sends = PUSH_LATENCY_EVERY * 2 + 1
+    assert 3 <= observed() - before <= 2 + sends // PUSH_LATENCY_EVERY  # two firsts, and the samples

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import queue
 from collections import Counter
 from datetime import timedelta
 
@@ -77,6 +78,24 @@ def test_auto_assign_spreads_the_most_urgent_mentions_round_robin(community_mana
     )
     assert loads == {"ana": 2, "luis": 2}
     assert AuditEvent.objects.filter(verb="mention.assign", actor=None, data__auto=True).count() == 4
+
+
+def test_an_auto_assign_run_reaches_the_consoles_as_one_event_naming_each_mention(
+    community_manager, other_community_manager, django_capture_on_commit_callbacks
+):
+    urgent = [MentionFactory(priority=90 - index) for index in range(3)]
+    with GroupListener("inbox") as consoles:
+        with django_capture_on_commit_callbacks(execute=True):
+            assert services.mentions_auto_assign(limit=3) == 3
+        payload = consoles.receive()["event"]
+        with pytest.raises(queue.Empty):  # and nothing more: not one event per mention
+            consoles.receive(timeout=0.5)
+
+    assert (payload["type"], payload["change"]) == ("mentions.changed", "assigned")
+    assignees = {state["id"]: state["assignee_id"] for state in payload["mentions"]}
+    assert assignees == {mention.pk: Mention.objects.get(pk=mention.pk).assignee_id for mention in urgent}
+    assert set(assignees.values()) == {community_manager.pk, other_community_manager.pk}
+    assert {state["status"] for state in payload["mentions"]} == {MentionStatus.ASSIGNED}
 
 
 def test_auto_assign_respects_the_cap_and_serves_the_least_loaded_first(

@@ -164,7 +164,27 @@ def test_one_mention_new_event_per_batch_is_published_after_commit(django_captur
     assert duplicates == []  # a batch of duplicates publishes nothing and wakes nobody
     assert message["event"]["type"] == "mention.new"
     assert message["event"]["count"] == 3
+    assert sorted(message["event"]["ids"]) == sorted(report.created_ids)
     assert sorted(item["id"] for item in message["event"]["mentions"]) == sorted(report.created_ids)
+
+
+def test_a_large_batch_announces_every_id_and_summarises_only_the_most_urgent(django_capture_on_commit_callbacks):
+    channel = ChannelFactory()
+    batch = [normalized(f"calm-{index}", f"Buenos días, ¿a qué hora abre la tienda {index}?") for index in range(30)]
+    batch.append(normalized("outage", "Llevo tres días sin internet, es una vergüenza, os denuncio", followers=90000))
+    with GroupListener("inbox") as inbox:
+        with django_capture_on_commit_callbacks(execute=True):
+            report = services.mentions_ingest(channel=channel, mentions=batch)
+        payload = inbox.receive()["event"]
+
+    assert payload["count"] == 31 and sorted(payload["ids"]) == sorted(report.created_ids)
+    summaries = payload["mentions"]
+    assert len(summaries) == services.LIVE_EVENT_MENTIONS < 31
+    priorities = [summary["priority"] for summary in summaries]
+    assert priorities == sorted(priorities, reverse=True)
+    stored = Mention.objects.filter(pk__in=report.created_ids)
+    assert priorities[0] == max(mention.priority for mention in stored)
+    assert summaries[0]["text"].startswith("Llevo tres días sin internet")
 
 
 def test_polling_the_simulator_stores_its_mentions_and_advances_the_cursor():
