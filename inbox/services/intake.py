@@ -190,6 +190,7 @@ def intake_process(*, intake_id: int) -> IngestReport | None:
 
 # The advisory-lock space of intake rows being processed (crisisdesk.locks.session_locks_try).
 INTAKE_LOCKS = 0x494E544B
+COALESCE_WINDOW = 3
 
 
 @contextmanager
@@ -206,19 +207,27 @@ def _intakes_claim(intake_id: int) -> Iterator[list[int]]:
     if settings.INTAKE_COALESCE_ROWS <= 1:
         yield [intake_id]  # one row per run, as before coalescing: its row lock alone keeps it one worker's
         return
+    limit = settings.INTAKE_COALESCE_ROWS
     own = Intake.objects.filter(pk=intake_id, processed_at__isnull=True).values("channel_id", "source").first()
     behind: list[int] = []
     # A queued batch's row is processed at once by the task that wrote it: only pushed bodies wait in line.
     if own is not None and own["source"] != "batch":
+        # Three times as many as are wanted: the oldest waiting rows are often another worker's already.
         behind = list(
             Intake.objects.filter(channel_id=own["channel_id"], source=own["source"], processed_at__isnull=True)
             .exclude(pk=intake_id)
             .order_by("pk")
-            .values_list("pk", flat=True)[: settings.INTAKE_COALESCE_ROWS - 1]
+            .values_list("pk", flat=True)[: COALESCE_WINDOW * (limit - 1)]
         )
     taken = session_locks_try(INTAKE_LOCKS, [intake_id, *behind])
+    if taken[:1] != [intake_id]:
+        taken, spare = [], taken
+    else:
+        taken, spare = taken[:limit], taken[limit:]
+    if spare:
+        session_locks_release(INTAKE_LOCKS, spare)
     try:
-        yield taken if taken[:1] == [intake_id] else []
+        yield taken
     finally:
         try:
             session_locks_release(INTAKE_LOCKS, taken)

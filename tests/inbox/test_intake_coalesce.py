@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from django.db import connection, connections
@@ -86,20 +88,18 @@ def test_a_refused_body_behind_the_row_is_a_dead_letter_and_the_good_ones_are_st
     assert not Intake.objects.filter(pk__in=[good.pk, bad.pk, also_good.pk], processed_at__isnull=True).exists()
 
 
-def test_a_row_another_worker_is_processing_is_left_to_it(channel, settings):
-    """Another worker's session holds the second row's lock: this one stores the first and third only,
-    and a task for the held row returns at once."""
-    settings.INTAKE_COALESCE_ROWS = 20
-    first, held, third = (delivery(channel, number) for number in range(3))
+@contextmanager
+def held_elsewhere(rows: list[Intake]) -> Iterator[None]:
+    """Another worker's database session holds these rows' locks until the block ends."""
     taken = threading.Event()
     release = threading.Event()
 
     def other_worker() -> None:
         try:
-            assert session_locks_try(INTAKE_LOCKS, [held.pk]) == [held.pk]
+            assert session_locks_try(INTAKE_LOCKS, [row.pk for row in rows]) == [row.pk for row in rows]
             taken.set()
             release.wait(10)
-            session_locks_release(INTAKE_LOCKS, [held.pk])
+            session_locks_release(INTAKE_LOCKS, [row.pk for row in rows])
         finally:
             connections.close_all()
 
@@ -107,11 +107,26 @@ def test_a_row_another_worker_is_processing_is_left_to_it(channel, settings):
     worker.start()
     assert taken.wait(10)
     try:
-        services.intake_process(intake_id=first.pk)
-        assert services.intake_process(intake_id=held.pk) is None
+        yield
     finally:
         release.set()
         worker.join(10)
+
+
+def own_advisory_locks() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()")
+        return cursor.fetchone()[0]
+
+
+def test_a_row_another_worker_is_processing_is_left_to_it(channel, settings):
+    """Another worker's session holds the second row's lock: this one stores the first and third only,
+    and a task for the held row returns at once."""
+    settings.INTAKE_COALESCE_ROWS = 20
+    first, held, third = (delivery(channel, number) for number in range(3))
+    with held_elsewhere([held]):
+        services.intake_process(intake_id=first.pk)
+        assert services.intake_process(intake_id=held.pk) is None
 
     pending = set(Intake.objects.filter(processed_at__isnull=True).values_list("pk", flat=True))
     assert pending == {held.pk}
@@ -121,13 +136,25 @@ def test_a_row_another_worker_is_processing_is_left_to_it(channel, settings):
     assert Mention.objects.count() == 15
 
 
+def test_rows_another_worker_took_first_do_not_shrink_the_next_workers_batch(channel, settings):
+    """In a crisis the oldest waiting rows are usually another worker's already: this one looks further
+    back in the line and still stores a full batch, and keeps no lock it did not use."""
+    settings.INTAKE_COALESCE_ROWS = 3
+    line = [delivery(channel, number) for number in range(8)]
+    with held_elsewhere(line[:2]):
+        report = services.intake_process(intake_id=line[2].pk)
+        assert own_advisory_locks() == 0
+
+    assert report.created == 15
+    pending = set(Intake.objects.filter(processed_at__isnull=True).values_list("pk", flat=True))
+    assert pending == {row.pk for row in [*line[:2], *line[5:]]}
+
+
 def test_a_worker_leaves_no_lock_behind(channel, settings):
     settings.INTAKE_COALESCE_ROWS = 20
     row = delivery(channel, 1)
     services.intake_process(intake_id=row.pk)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()")
-        assert cursor.fetchone()[0] == 0
+    assert own_advisory_locks() == 0
 
 
 def test_queued_batches_are_each_stored_by_the_task_that_wrote_them(channel, settings):
