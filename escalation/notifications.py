@@ -15,6 +15,8 @@ import httpx
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 
+from crisisdesk import outbound
+
 logger = logging.getLogger(__name__)
 
 WEBHOOK_TIMEOUT = httpx.Timeout(5.0, connect=3.0)
@@ -22,7 +24,7 @@ WEBHOOK_TIMEOUT = httpx.Timeout(5.0, connect=3.0)
 
 def http_client() -> httpx.Client:
     """One place to build the client, so tests can hand in an `httpx.MockTransport`."""
-    return httpx.Client(timeout=WEBHOOK_TIMEOUT, follow_redirects=False)
+    return outbound.http_client(timeout=WEBHOOK_TIMEOUT)
 
 
 def request_link(path: str) -> str:

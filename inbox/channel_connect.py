@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 
 from crisisdesk.audit import audit_record
 from crisisdesk.models import User
+from crisisdesk.outbound import http_client
 from inbox.connectors import ConnectorError, connector_class
 from inbox.credentials import credentials_decrypt, credentials_encrypt
 from inbox.meta_pages import MetaApp, PageConnectError, page_connect
@@ -340,7 +341,7 @@ def token_request(*, provider: Provider, data: dict[str, str], http: httpx.Clien
 
 
 def _client() -> httpx.Client:
-    return httpx.Client(timeout=httpx.Timeout(10.0, connect=5.0))
+    return http_client()
 
 
 def credentials_from_tokens(*, kind: str, body: dict[str, Any], provider: Provider) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from crisisdesk.audit import audit_record
 from crisisdesk.models import User
+from crisisdesk.outbound import http_client
 from inbox.channel_connect import (
     NETWORK_PROVIDERS,
     ConnectError,
@@ -230,7 +231,7 @@ def _revoke(*, channel: Channel, credentials: dict[str, Any], http: httpx.Client
         auth = httpx.BasicAuth(str(credentials.get("client_id") or ""), str(credentials["client_secret"]))
     else:
         data["client_id"] = str(credentials.get("client_id") or "")
-    client = http or httpx.Client(timeout=httpx.Timeout(10.0, connect=5.0))
+    client = http or http_client()
     try:
         response = client.post(revoke_url, data=data, auth=auth or httpx.USE_CLIENT_DEFAULT)
     except httpx.HTTPError:

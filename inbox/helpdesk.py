@@ -18,6 +18,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from django.utils.translation import gettext as _
 
+from crisisdesk.outbound import http_client
 from crisisdesk.parsers import json_loads_bounded
 
 TRANSIENT_STATUSES = frozenset({408, 409, 425, 429})
@@ -83,7 +84,7 @@ def ticket_create(
     """Create the case's ticket; with `look_up_first` (an earlier attempt's answer was lost) find it first."""
     if config.kind == "email":
         return _mail(ticket, config=config)
-    client = http or httpx.Client(timeout=TIMEOUT)
+    client = http or http_client(timeout=TIMEOUT)
     if config.kind == "zendesk":
         return _zendesk(ticket, config=config, http=client, look_up_first=look_up_first)
     if config.kind == "zammad":

@@ -28,6 +28,8 @@ from typing import Any
 import httpx
 from django.utils.translation import gettext as _
 
+from crisisdesk.outbound import http_client
+
 PAGE_FIELDS = "id,name,access_token,instagram_business_account"
 SUBSCRIBED_FIELDS = "feed"
 
@@ -56,7 +58,7 @@ def page_connect(
     *, app: MetaApp, user_token: str, page_id: str = "", subscribe: bool = True, http: httpx.Client | None = None
 ) -> PageConnection:
     """Long-lived user token → the Page's token → webhook subscription → its health; raises PageConnectError."""
-    client = http or httpx.Client(timeout=httpx.Timeout(10.0, connect=5.0))
+    client = http or http_client()
     long_lived = _send(
         client,
         f"{app.graph_url}/oauth/access_token",
@@ -98,7 +100,7 @@ def page_token_health(*, app: MetaApp, page_token: str, http: httpx.Client | Non
     `expires_at` 0 means the token does not expire. A refusal is reported as `valid: False` with the
     reason, never raised: the health is information, the connection does not depend on it.
     """
-    client = http or httpx.Client(timeout=httpx.Timeout(10.0, connect=5.0))
+    client = http or http_client()
     checked = int(time.time())
     try:
         data = _get(

@@ -16,6 +16,7 @@ import httpx
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from crisisdesk.outbound import http_client
 from crisisdesk.parsers import json_loads_bounded
 from inbox.connectors import ratelimits
 
@@ -167,9 +168,16 @@ class Connector:
         self.base_url = base_url.rstrip("/")
         self.config = config or {}
         self.credentials = credentials or {}
-        self.http = http or httpx.Client(timeout=httpx.Timeout(10.0, connect=5.0))
+        self._http = http
         self.credentials_store = credentials_store
         self.backoff_until: datetime | None = None
+
+    @property
+    def http(self) -> httpx.Client:
+        """Built on first use: parsing a pushed delivery needs no client, and a connector is made for each."""
+        if self._http is None:
+            self._http = http_client()
+        return self._http
 
     @classmethod
     def own_account(cls, config: dict[str, Any]) -> OwnAccount:

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from crisisdesk.outbound import http_client
 from integrations.models import WebhookDelivery, WebhookDeliveryStatus, WebhookEndpoint
 from integrations.services.bodies import (
     SIGNATURE_HEADER,
@@ -106,7 +107,7 @@ def _post(delivery: WebhookDelivery, endpoint: WebhookEndpoint) -> tuple[int | N
         SIGNATURE_HEADER: webhook_signature(secret=endpoint.secret, timestamp=timestamp, body=body),
     }
     try:
-        with httpx.Client(timeout=DELIVERY_TIMEOUT_SECONDS, follow_redirects=False) as client:
+        with http_client(timeout=DELIVERY_TIMEOUT_SECONDS) as client:
             response = client.post(endpoint.url, content=body, headers=headers)
     except httpx.HTTPError as error:
         return None, f"{type(error).__name__}: {error}"
