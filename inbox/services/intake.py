@@ -9,18 +9,16 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import threading
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from crisisdesk.locks import session_locks_release, session_locks_try
 from crisisdesk.metrics import queue_depths
 from crisisdesk.parsers import JsonDocumentInvalid, json_loads_bounded
 from crisisdesk.transactions import commit_asynchronously
@@ -37,6 +35,11 @@ from inbox.services.common import (
     logger,
 )
 from inbox.services.ingest import PreparedBatch, mentions_prepare, mentions_store, prepared_batches_merge
+from inbox.services.intake_claims import intakes_claim
+
+if TYPE_CHECKING:
+    from celery import Celery
+    from kombu import Connection
 
 # The queue `inbox.*` tasks are routed to (crisisdesk/queues.py).
 INGEST_QUEUE = "ingest"
@@ -123,17 +126,16 @@ def _intake_create(
 
 
 def _intakes_enqueue_on_commit(intake_ids: list[int]) -> None:
-    """Queue after commit on a connection that fails at once: kombu's default is to retry for ~6 s, which
-    would hold every webhook answer that long while the broker is down, for nothing the sweeper won't do."""
+    """Queue after commit, on this thread's broker connection (`_IntakeBroker`)."""
     from inbox.tasks import intake_process as intake_process_task  # why: inbox.tasks imports these services
 
     def enqueue() -> None:
+        broker = _intake_broker.connection(intake_process_task.app)
         try:
-            with intake_process_task.app.connection_for_write() as broker:
-                broker.transport_options.update(max_retries=0)
-                for intake_id in intake_ids:
-                    intake_process_task.apply_async((intake_id,), retry=False, connection=broker)
+            for intake_id in intake_ids:
+                intake_process_task.apply_async((intake_id,), retry=False, connection=broker)
         except Exception:  # any broker failure: the rows are safe in PostgreSQL and the sweeper queues them again
+            _intake_broker.forget()
             logger.warning(
                 "Intake %s kept but not queued (broker unreachable); the sweeper will queue it.",
                 ", ".join(map(str, intake_ids)),
@@ -143,10 +145,39 @@ def _intakes_enqueue_on_commit(intake_ids: list[int]) -> None:
     transaction.on_commit(enqueue)
 
 
+class _IntakeBroker(threading.local):
+    """Each thread's broker connection for queueing intakes, kept between deliveries and dropped when it fails.
+
+    A new connection per delivery (TCP, handshake, the queue's declaration) was a tenth of the web's CPU in
+    a crisis. It fails at once: kombu's default is to retry for ~6 s, which would hold every webhook answer
+    that long while the broker is down, for nothing the sweeper won't do.
+    """
+
+    current: Connection | None = None
+
+    def connection(self, app: Celery) -> Connection:
+        if self.current is None:
+            fresh = app.connection_for_write()
+            fresh.transport_options = {**(fresh.transport_options or {}), "max_retries": 0}
+            self.current = fresh
+        return self.current
+
+    def forget(self) -> None:
+        current, self.current = self.current, None
+        if current is not None:
+            try:
+                current.release()
+            except Exception:  # a broken connection may fail to close too; it is dropped either way
+                logger.debug("Could not close the intake's broker connection", exc_info=True)
+
+
+_intake_broker = _IntakeBroker()
+
+
 def intake_process(*, intake_id: int) -> IngestReport | None:
     """Ingest one intake row, once, together with up to `INTAKE_COALESCE_ROWS` - 1 rows of the same
     channel and source still waiting behind it: one transaction, one live event and one set of counter
-    updates for all of them (`_intakes_claim`).
+    updates for all of them (`intakes_claim`).
 
     Each row is locked (a concurrent or redelivered run skips it) and marked processed in the same
     transaction as its mentions, counters and dead letters. Returns None when the row is already
@@ -155,7 +186,7 @@ def intake_process(*, intake_id: int) -> IngestReport | None:
     `INTAKE_MAX_ATTEMPTS` the body becomes a dead letter.
     """
     try:
-        with _intakes_claim(intake_id) as claimed:
+        with intakes_claim(intake_id) as claimed:
             if not claimed:
                 return None
             parsed = _intakes_parse_unlocked(claimed)
@@ -186,53 +217,6 @@ def intake_process(*, intake_id: int) -> IngestReport | None:
         logger.exception("Intake %s could not be processed", intake_id)
         _intake_failure_record(intake_id=intake_id, message=f"{type(error).__name__}: {error}")
         return None
-
-
-# The advisory-lock space of intake rows being processed (crisisdesk.locks.session_locks_try).
-INTAKE_LOCKS = 0x494E544B
-COALESCE_WINDOW = 3
-
-
-@contextmanager
-def _intakes_claim(intake_id: int) -> Iterator[list[int]]:
-    """The row and the oldest rows of its channel and source waiting behind it, as far as nobody else is
-    processing them: this row first, or an empty list when another run holds it.
-
-    Each row's advisory lock is taken before it is parsed outside the transaction, so two workers never
-    prepare the same rows; whoever holds a row's lock alone may process it. In a crisis the rows come in
-    faster than one at a time can be stored (a webhook delivery of 25 comments every 50 ms), and storing
-    them one by one paid a transaction, the shared counters' updates and a live event to every console
-    for each 25 comments (docs/PERFORMANCE.md).
-    """
-    if settings.INTAKE_COALESCE_ROWS <= 1:
-        yield [intake_id]  # one row per run, as before coalescing: its row lock alone keeps it one worker's
-        return
-    limit = settings.INTAKE_COALESCE_ROWS
-    own = Intake.objects.filter(pk=intake_id, processed_at__isnull=True).values("channel_id", "source").first()
-    behind: list[int] = []
-    # A queued batch's row is processed at once by the task that wrote it: only pushed bodies wait in line.
-    if own is not None and own["source"] != "batch":
-        # Three times as many as are wanted: the oldest waiting rows are often another worker's already.
-        behind = list(
-            Intake.objects.filter(channel_id=own["channel_id"], source=own["source"], processed_at__isnull=True)
-            .exclude(pk=intake_id)
-            .order_by("pk")
-            .values_list("pk", flat=True)[: COALESCE_WINDOW * (limit - 1)]
-        )
-    taken = session_locks_try(INTAKE_LOCKS, [intake_id, *behind])
-    if taken[:1] != [intake_id]:
-        taken, spare = [], taken
-    else:
-        taken, spare = taken[:limit], taken[limit:]
-    if spare:
-        session_locks_release(INTAKE_LOCKS, spare)
-    try:
-        yield taken
-    finally:
-        try:
-            session_locks_release(INTAKE_LOCKS, taken)
-        except (DatabaseError, InterfaceError):  # a lost connection took its locks with it
-            logger.warning("Could not release the locks of intakes %s", taken, exc_info=True)
 
 
 def _intakes_parse_unlocked(intake_ids: list[int]) -> dict[int, PreparedBatch | str | None]:

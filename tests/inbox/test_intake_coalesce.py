@@ -15,7 +15,7 @@ from crisisdesk.locks import session_locks_release, session_locks_try
 from inbox import services
 from inbox.credentials import credentials_encrypt
 from inbox.models import Channel, DeadLetter, Intake, Mention
-from inbox.services.intake import INTAKE_LOCKS
+from inbox.services.intake_claims import INTAKE_LOCKS
 
 pytestmark = pytest.mark.django_db
 
