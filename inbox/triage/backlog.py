@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from crisisdesk.audit import audit_record_many
-from inbox.models import Mention, TriageRefine
+from inbox.models import Intake, Mention, TriageRefine
 from inbox.triage import model_tier
 from inbox.triage.services import mentions_triage_refine
 
@@ -35,6 +35,11 @@ CLAIM_BATCH = 128
 # leave the intake waiting behind the model tier (bench/crisis.py found ingestion starved with 20 s drains).
 LEASE_SECONDS = 120
 DRAIN_SECONDS = 3.0
+# Ingestion comes first: while this many pushed deliveries wait to be stored (about 1,000 mentions), a drain
+# refines one small batch and hands the worker back. A mention not yet in the inbox is worse than one with
+# the fast tier's label; with the model tier draining freely, a crisis's intake grew without bound.
+YIELD_TO_INTAKE_ROWS = 40
+YIELD_BATCH = 16
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,7 @@ class DrainReport:
     shed: int = 0
     batches: int = 0
     out_of_time: bool = False  # stopped for its time budget, not because the queue was empty
+    yielded: bool = False  # stopped after a small batch because the intake is behind
 
 
 def _claimable(now) -> Q:
@@ -118,16 +124,28 @@ def mentions_refine_drain(*, seconds: float | None = None, batch: int = CLAIM_BA
     started = time.monotonic()
     claimed = refined = shed = batches = 0
     out_of_time = False
+    yielded = False
     while True:
         shed += mentions_refine_shed()
-        ids = mentions_refine_claim(limit=batch)
+        yielded = intake_behind()
+        ids = mentions_refine_claim(limit=min(batch, YIELD_BATCH) if yielded else batch)
         if not ids:
             break
         claimed += len(ids)
         batches += 1
         refined += mentions_triage_refine(mention_ids=ids)
         mentions_refine_release(mention_ids=ids)
+        if yielded:
+            break
         if time.monotonic() - started >= budget:
             out_of_time = True
             break
-    return DrainReport(claimed=claimed, refined=refined, shed=shed, batches=batches, out_of_time=out_of_time)
+    return DrainReport(
+        claimed=claimed, refined=refined, shed=shed, batches=batches, out_of_time=out_of_time, yielded=yielded
+    )
+
+
+def intake_behind() -> bool:
+    """Whether at least YIELD_TO_INTAKE_ROWS pushed deliveries wait to be stored (a bounded count, indexed)."""
+    waiting = Intake.objects.filter(processed_at__isnull=True).order_by().values("pk")[:YIELD_TO_INTAKE_ROWS]
+    return waiting.count() >= YIELD_TO_INTAKE_ROWS

@@ -12,7 +12,7 @@ from django.utils import timezone
 from crisisdesk.models import AuditEvent
 from inbox import triage_tasks
 from inbox.connectors.base import NormalizedAuthor, NormalizedMention
-from inbox.models import Mention
+from inbox.models import Intake, Mention
 from inbox.services import mentions_ingest
 from inbox.triage import TriageResult, fast_tier
 from inbox.triage import backlog as backlog_module
@@ -95,6 +95,29 @@ def test_a_drain_out_of_time_hands_the_worker_back_and_asks_for_the_next(model, 
     assert triage_tasks.mentions_refine_drain() == 1 and woken == [True]
     monkeypatch.setattr(triage_tasks, "refine_queue_drain", lambda: DrainReport(refined=2))
     assert triage_tasks.mentions_refine_drain() == 2 and woken == [True]
+
+
+@pytest.mark.django_db
+def test_while_the_intake_is_behind_a_drain_refines_one_small_batch_of_the_most_urgent(model, monkeypatch):
+    # given forty waiting mentions, and more webhook deliveries waiting to be stored than the model may delay
+    for priority in range(40):
+        pending(priority)
+    channel = ChannelFactory()
+    monkeypatch.setattr(backlog_module, "YIELD_TO_INTAKE_ROWS", 3)
+    monkeypatch.setattr(backlog_module, "YIELD_BATCH", 4)
+    deliveries = [
+        Intake.objects.create(channel=channel, source="webhook:meta", body=b"[]", body_sha256=f"b{number}")
+        for number in range(3)
+    ]
+    # when a worker drains
+    report = mentions_refine_drain(batch=10, seconds=60)
+    # then it refined the four most urgent only and handed the worker back, without asking for more at once
+    assert [set(batch) for batch in model.batches] == [{f"priority {priority}" for priority in (39, 38, 37, 36)}]
+    assert (report.refined, report.yielded, report.out_of_time) == (4, True, False)
+    # and once the intake has caught up, the next drain works the queue again
+    Intake.objects.filter(pk=deliveries[0].pk).update(processed_at=timezone.now())
+    report = mentions_refine_drain(batch=10, seconds=60)
+    assert (report.refined, report.yielded) == (36, False)
 
 
 @pytest.mark.django_db
