@@ -284,9 +284,9 @@ INBOX_BREACH_WARNING_MINUTES = int(os.environ.get("INBOX_BREACH_WARNING_MINUTES"
 # Pushed batches are kept in PostgreSQL (inbox.Intake) before the sender is answered; one unprocessed this many
 # seconds is queued again; processed ones are deleted after this many hours (≥ the webhooks' 24 h replay window).
 INTAKE_REQUEUE_SECONDS = int(os.environ.get("INTAKE_REQUEUE_SECONDS", "30"))
-# A worker stores a waiting intake row together with up to this many of its channel's (inbox/services/intake.py);
-# 1, the default until the worker-killed durability test passes with it, stores each row on its own.
-INTAKE_COALESCE_ROWS = int(os.environ.get("INTAKE_COALESCE_ROWS", "1"))
+# A worker stores a waiting intake row together with up to this many of its channel's, in one transaction
+# (inbox/services/intake_claims.py; 20 deliveries of 25 are 500 mentions); 1 stores each row on its own.
+INTAKE_COALESCE_ROWS = max(1, int(os.environ.get("INTAKE_COALESCE_ROWS", "20")))
 INTAKE_RETENTION_HOURS = max(24, int(os.environ.get("INTAKE_RETENTION_HOURS", "48")))
 # Mentions older than this many months (30 days each) move to gzip JSON-lines files in MENTION_ARCHIVE_DIR, checked
 # before they are deleted (inbox/services/retention.py); 0, the default, keeps every mention in PostgreSQL.

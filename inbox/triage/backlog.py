@@ -7,7 +7,7 @@ with `FOR UPDATE SKIP LOCKED` and leases them (`triage_refine_claimed_until`), s
 refine the same mention at once and a worker that dies leaves its claim to expire. When more than
 `TRIAGE_REFINE_BACKLOG_MAX` mentions wait, the lowest-priority ones under `TRIAGE_REFINE_SHED_BELOW`
 keep the fast tier's labels, marked shed with the reason "Model skipped: backlog"; higher priority
-is never shed.
+is shed only past five times the bound, the lowest first.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ DRAIN_SECONDS = 3.0
 # the fast tier's label; with the model tier draining freely, a crisis's intake grew without bound.
 YIELD_TO_INTAKE_ROWS = 40
 YIELD_BATCH = 16
+HARD_BOUND_TIMES = 5
 
 
 @dataclass(frozen=True)
@@ -89,20 +90,31 @@ def mentions_refine_shed(*, bound: int | None = None, keep_priority: int | None 
     """Over the bound, mark the lowest-priority pending mentions under the floor as shed; returns how many.
 
     They keep the fast tier's labels, with the reason "Model skipped: backlog" and tier "fast"; audited as
-    `mention.triage_shed`. Mentions at or above the floor are never shed, nor ones under a live claim.
+    `mention.triage_shed`. Mentions at or above the floor are shed only past HARD_BOUND_TIMES the bound,
+    the lowest first: a crisis of urgent mentions arrives faster than the model reads (15 ms of CPU
+    each), and a queue that only grows is refined by nobody. Never one under a live claim.
     """
     bound = settings.TRIAGE_REFINE_BACKLOG_MAX if bound is None else bound
     floor = settings.TRIAGE_REFINE_SHED_BELOW if keep_priority is None else keep_priority
     pending = Mention.objects.filter(triage_refine=TriageRefine.PENDING).count()
     if pending <= bound:
         return 0
+    shed = _shed(pending=pending, count=pending - bound, below=floor)
+    if pending - shed > HARD_BOUND_TIMES * bound:
+        shed += _shed(pending=pending, count=pending - shed - HARD_BOUND_TIMES * bound, below=None)
+    return shed
+
+
+def _shed(*, pending: int, count: int, below: int | None) -> int:
     now = timezone.now()
     with transaction.atomic():
+        candidates = Mention.objects.filter(_claimable(now))
+        if below is not None:
+            candidates = candidates.filter(priority__lt=below)
         victims = list(
-            Mention.objects.filter(_claimable(now), priority__lt=floor)
-            .order_by("priority", "id")
-            .select_for_update(skip_locked=True)
-            .only("id", "triage_reasons")[: pending - bound]
+            candidates.order_by("priority", "id").select_for_update(skip_locked=True).only("id", "triage_reasons")[
+                :count
+            ]
         )
         for mention in victims:
             mention.triage_refine = TriageRefine.SHED

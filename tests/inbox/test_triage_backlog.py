@@ -154,6 +154,18 @@ def test_under_the_bound_nothing_is_shed_and_high_priority_never_is(model):
 
 
 @pytest.mark.django_db
+def test_past_five_times_the_bound_even_urgent_mentions_keep_the_fast_label_the_least_urgent_first(model):
+    # given a crisis of urgent mentions, more than five times what the queue may hold
+    for priority in range(50, 62):
+        pending(priority)
+    # when the queue may hold two: the floor protects them up to ten
+    assert mentions_refine_shed(bound=2, keep_priority=40) == 2
+    waiting = Mention.objects.filter(triage_refine="pending")
+    assert sorted(waiting.values_list("priority", flat=True)) == list(range(52, 62))
+    assert set(Mention.objects.filter(triage_refine="shed").values_list("priority", flat=True)) == {50, 51}
+
+
+@pytest.mark.django_db
 def test_the_drain_sheds_using_the_settings_bound(model, settings):
     settings.TRIAGE_REFINE_BACKLOG_MAX = 3
     settings.TRIAGE_REFINE_SHED_BELOW = 40
