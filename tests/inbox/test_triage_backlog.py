@@ -1,6 +1,8 @@
 """The model tier's refine queue in a spike: high priority first, low priority shed over the bound, safe
 claims with two workers, and the backlog on the channel health page and in the API."""
 
+import json
+import sqlite3
 import threading
 from datetime import timedelta
 
@@ -20,6 +22,7 @@ from inbox.triage import services as triage_services
 from inbox.triage.backlog import (
     SHED_REASON,
     DrainReport,
+    JsonListAppend,
     mentions_refine_claim,
     mentions_refine_drain,
     mentions_refine_shed,
@@ -267,3 +270,20 @@ def test_a_department_head_cannot_see_the_backlog(client, department_head):
     client.force_login(department_head)
     assert client.get(reverse("inbox:channels")).status_code == 403
     assert client.get(reverse("api-triage-backlog")).status_code == 403
+
+
+def test_the_embedded_databases_sql_appends_the_reason_too():
+    """The embedded mode sheds on SQLite: the same expression, compiled for it, run by Python's sqlite3."""
+
+    class ColumnCompiler:
+        def compile(self, expression):
+            return '"triage_reasons"', ()
+
+    sql, params = JsonListAppend("triage_reasons", SHED_REASON).as_sqlite(ColumnCompiler(), None)
+    sql = sql.replace("%s", "?")  # as Django's SQLite backend hands it to sqlite3
+    database = sqlite3.connect(":memory:")
+    try:
+        row = database.execute(f"SELECT {sql} FROM (SELECT '[\"Queja\"]' AS triage_reasons)", params).fetchone()
+    finally:
+        database.close()
+    assert json.loads(row[0]) == ["Queja", SHED_REASON]
