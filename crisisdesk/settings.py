@@ -344,6 +344,9 @@ META_VERIFY_TOKEN = os.environ.get("META_VERIFY_TOKEN", "")
 # Refine new mentions with the model tier (embeddings) on the "triage" queue; its queue's bound: settings_parts.
 TRIAGE_MODEL_TIER = env_bool("TRIAGE_MODEL_TIER", True)
 TRIAGE_REFINE_BACKLOG_MAX, TRIAGE_REFINE_SHED_BELOW = settings_parts.triage_refine_bounds(dict(os.environ))
+# How many worker processes may refine at once, on every host together: one leaves docker-compose's other
+# pool process to ingestion. Raise it with a worker of its own for the "triage" queue (docs/SCALING.md).
+TRIAGE_REFINE_DRAINERS = max(1, int(os.environ.get("TRIAGE_REFINE_DRAINERS", "1")))
 
 # Crisis clusters (inbox/clusters.py, PostgreSQL only): a cluster silent this many hours takes no more mentions.
 INBOX_CLUSTERING = env_bool("INBOX_CLUSTERING", True)

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -25,6 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from crisisdesk.audit import audit_record_many
+from crisisdesk.locks import session_locks_release, session_locks_try
 from inbox.models import Intake, Mention, TriageRefine
 from inbox.triage import model_tier
 from inbox.triage.services import mentions_triage_refine
@@ -37,10 +40,10 @@ CLAIM_BATCH = 128
 # leave the intake waiting behind the model tier (bench/crisis.py found ingestion starved with 20 s drains).
 LEASE_SECONDS = 120
 DRAIN_SECONDS = 3.0
-# Ingestion comes first: while this many pushed deliveries wait to be stored (about 1,000 mentions), a drain
+# Ingestion comes first: while this many pushed deliveries wait to be stored (about 250 mentions), a drain
 # refines one small batch and hands the worker back. A mention not yet in the inbox is worse than one with
 # the fast tier's label; with the model tier draining freely, a crisis's intake grew without bound.
-YIELD_TO_INTAKE_ROWS = 40
+YIELD_TO_INTAKE_ROWS = 10
 YIELD_BATCH = 16
 HARD_BOUND_TIMES = 5
 
@@ -53,6 +56,7 @@ class DrainReport:
     batches: int = 0
     out_of_time: bool = False  # stopped for its time budget, not because the queue was empty
     yielded: bool = False  # stopped after a small batch because the intake is behind
+    busy: bool = False  # every drainer's slot was taken: another process is draining
 
 
 def _claimable(now) -> Q:
@@ -154,12 +158,39 @@ class JsonListAppend(Func):
 def mentions_refine_drain(*, seconds: float | None = None, batch: int = CLAIM_BATCH) -> DrainReport:
     """Shed if over the bound, then refine claimed batches until the queue is empty or the time is up.
 
-    Safe to run twice and in parallel (claims are disjoint). Does nothing while the model tier is
-    unavailable: the mentions stay pending (and are shed over the bound) until it is back.
+    At most TRIAGE_REFINE_DRAINERS drains run at once; another returns at once (`busy`). Claims are disjoint,
+    so parallel drains never refine a mention twice. Does nothing while the model tier is unavailable: the
+    mentions stay pending (and are shed over the bound) until it is back.
     """
-    budget = DRAIN_SECONDS if seconds is None else seconds
     if not model_tier().available():
         return DrainReport(shed=mentions_refine_shed())
+    with _drainer_slot() as slot:
+        if slot is None:
+            return DrainReport(busy=True)
+        return _drain(seconds=DRAIN_SECONDS if seconds is None else seconds, batch=batch)
+
+
+# The advisory-lock space of the drainers' slots (crisisdesk.locks.session_locks_try).
+DRAINER_LOCKS = 0x5245464E
+
+
+@contextmanager
+def _drainer_slot() -> Iterator[int | None]:
+    """One of TRIAGE_REFINE_DRAINERS slots, or None when every slot is another process's: a wake-up and the
+    beat's drain arriving together must not put both of a worker's processes on the model."""
+    free = session_locks_try(DRAINER_LOCKS, list(range(settings.TRIAGE_REFINE_DRAINERS)))
+    mine, spare = free[:1], free[1:]
+    if spare:
+        session_locks_release(DRAINER_LOCKS, spare)
+    try:
+        yield mine[0] if mine else None
+    finally:
+        if mine:
+            session_locks_release(DRAINER_LOCKS, mine)
+
+
+def _drain(*, seconds: float, batch: int) -> DrainReport:
+    budget = seconds
     started = time.monotonic()
     claimed = refined = shed = batches = 0
     out_of_time = False

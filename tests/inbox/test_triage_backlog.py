@@ -11,6 +11,7 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
+from crisisdesk.locks import session_locks_release, session_locks_try
 from crisisdesk.models import AuditEvent
 from inbox import triage_tasks
 from inbox.connectors.base import NormalizedAuthor, NormalizedMention
@@ -121,6 +122,37 @@ def test_while_the_intake_is_behind_a_drain_refines_one_small_batch_of_the_most_
     Intake.objects.filter(pk=deliveries[0].pk).update(processed_at=timezone.now())
     report = mentions_refine_drain(batch=10, seconds=60)
     assert (report.refined, report.yielded) == (36, False)
+
+
+@pytest.mark.django_db
+def test_a_second_drain_while_the_only_drainer_works_leaves_the_worker_to_ingestion(model, settings):
+    # given mentions waiting, and another worker process draining (it holds the one drainer's slot)
+    for priority in (10, 80):
+        pending(priority)
+    taken, release = threading.Event(), threading.Event()
+
+    def other_drainer() -> None:
+        try:
+            assert session_locks_try(backlog_module.DRAINER_LOCKS, [0]) == [0]
+            taken.set()
+            release.wait(10)
+            session_locks_release(backlog_module.DRAINER_LOCKS, [0])
+        finally:
+            connection.close()
+
+    other = threading.Thread(target=other_drainer)
+    other.start()
+    assert taken.wait(10)
+    try:
+        # when the beat's drain arrives meanwhile, it returns at once and refines nothing
+        assert mentions_refine_drain(seconds=60) == DrainReport(busy=True)
+        assert model.batches == []
+        # and with two drainers allowed (a worker of its own for the triage queue) it takes the second slot
+        settings.TRIAGE_REFINE_DRAINERS = 2
+        assert mentions_refine_drain(seconds=60).refined == 2
+    finally:
+        release.set()
+        other.join(10)
 
 
 @pytest.mark.django_db
