@@ -43,6 +43,11 @@ def group_for_role(role: str) -> str:
     return f"role.{role}"
 
 
+def group_for_mention(mention_id: int) -> str:
+    """The consoles that have one mention open (joined by presence, inbox/consumers.py)."""
+    return f"mention.{mention_id}"
+
+
 INBOX_GROUP = "inbox"
 BROADCAST_GROUP = "everyone"
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 
+from crisisdesk.realtime import group_for_mention
 from inbox import events, selectors
 
 PRESENCE_TYPES: dict[str, events.PresenceState] = {
@@ -22,10 +23,6 @@ PRESENCE_TYPES: dict[str, events.PresenceState] = {
     "presence.leave": "left",
 }
 MAX_PRESENCE_GROUPS = 20
-
-
-def group_for_mention(mention_id: int) -> str:
-    return f"mention.{mention_id}"
 
 
 class MentionPresenceMixin:

@@ -24,14 +24,20 @@ from django.utils.translation import gettext as _
 
 from crisisdesk.audit import audit_record
 from crisisdesk.models import User
-from crisisdesk.realtime import INBOX_GROUP, publish_on_commit
+from crisisdesk.realtime import publish_on_commit
 from inbox import events
 from inbox.approval_models import RULE_ID, ApprovalDecision, ReplyApproval, ReplyApprovalRule
 from inbox.approval_selectors import APPROVERS_CACHE_ENTRY
 from inbox.approvals import approver_may_decide
 from inbox.models import Mention, MentionStatus, Reply, ReplyState
 from inbox.services.approval_gate import approval_groups
-from inbox.services.common import InboxError, MentionNotFound, _mention_for_update, _publish_changed
+from inbox.services.common import (
+    InboxError,
+    MentionNotFound,
+    _mention_for_update,
+    _publish_changed,
+    _publish_reply_changed,
+)
 from inbox.services.replies import MAX_BODY, _enqueue_send, mention_mark_answered, reply_refusal
 
 EXPIRE_LIMIT = 200
@@ -115,7 +121,7 @@ def _decided(*, reply: Reply, approval: ReplyApproval, actor: User | None, chang
     publish_on_commit(
         approval_groups(approval, author_id=reply.author_id), events.reply_approval(reply, approval, change=change)
     )
-    publish_on_commit([INBOX_GROUP], events.reply_changed(reply))
+    _publish_reply_changed(reply)
 
 
 def reply_approve(*, reply_id: int, actor: User, body: str | None = None, confirm: bool = False) -> Reply:

@@ -14,12 +14,12 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from crisisdesk.models import Role, User
-from crisisdesk.realtime import INBOX_GROUP, publish_on_commit
+from crisisdesk.realtime import INBOX_GROUP, group_for_mention, publish_on_commit
 from crisisdesk.roles import user_role
 from inbox import events
 from inbox.connectors.base import RejectedItem
 from inbox.connectors.normalise import storable_text
-from inbox.models import Channel, DeadLetter, Mention
+from inbox.models import Channel, DeadLetter, Mention, Reply
 
 # One logger for the whole package, under the name the services always logged with.
 logger = logging.getLogger("inbox.services")
@@ -109,6 +109,12 @@ def _mention_for_update(mention_id: int) -> Mention:
         return Mention.objects.select_for_update(of=("self",)).select_related("channel", "assignee").get(pk=mention_id)
     except Mention.DoesNotExist as error:
         raise MentionNotFound(_("That mention does not exist.")) from error
+
+
+def _publish_reply_changed(reply: Reply) -> None:
+    """A reply's delivery state, to the consoles that have its mention open: only the mention's page shows
+    it, and in a crisis every inbox console got each reply's three or four states."""
+    publish_on_commit([group_for_mention(reply.mention_id)], events.reply_changed(reply))
 
 
 def _publish_changed(mention: Mention, change: str) -> None:

@@ -12,8 +12,6 @@ from django.utils.translation import gettext as _
 
 from crisisdesk.audit import audit_record
 from crisisdesk.models import User
-from crisisdesk.realtime import INBOX_GROUP, publish_on_commit
-from inbox import events
 from inbox.connectors import connector_for
 from inbox.connectors.base import ConnectorError
 from inbox.models import ChannelKind, Mention, MentionStatus, Reply, ReplyState
@@ -32,6 +30,7 @@ from inbox.services.common import (
     ReplyDeliveryFailed,
     _mention_for_update,
     _publish_changed,
+    _publish_reply_changed,
     _require_console_staff,
 )
 from inbox.stats import response_stat_add
@@ -129,7 +128,7 @@ def reply_queue(
         mention_mark_answered(mention=mention, now=now)
         audit_record(actor=author, verb="mention.reply", target=mention, data={"reply": reply.pk})
         _publish_changed(mention, "replied")
-        publish_on_commit([INBOX_GROUP], events.reply_changed(reply))
+        _publish_reply_changed(reply)
         _enqueue_send(reply.pk, eta=reply.send_after if undo_window else None)
     return reply
 
@@ -157,7 +156,7 @@ def _reply_hold(*, mention: Mention, author: User, body: str, signature: str, ne
     audit_record(actor=author, verb="mention.reply", target=mention, data={"reply": reply.pk, "held": True})
     reply_approval_open(reply=reply, need=need)
     _publish_changed(mention, "reply_held")
-    publish_on_commit([INBOX_GROUP], events.reply_changed(reply))
+    _publish_reply_changed(reply)
     return reply
 
 
@@ -202,7 +201,7 @@ def reply_cancel(*, reply_id: int, actor: User) -> Reply:
                 mention.status = MentionStatus.ASSIGNED if mention.assignee_id else MentionStatus.NEW
             mention.save(update_fields=["first_response_at", "status"])
         audit_record(actor=actor, verb="reply.cancel", target=reply, data={"mention": mention.pk})
-        publish_on_commit([INBOX_GROUP], events.reply_changed(reply))
+        _publish_reply_changed(reply)
         _publish_changed(mention, "reply_cancelled")
     return reply
 
@@ -223,7 +222,7 @@ def reply_retry(*, reply_id: int, actor: User) -> Reply:
         reply.attempts = 0
         reply.save(update_fields=["state", "attempts"])
         audit_record(actor=actor, verb="reply.retry", target=reply, data={"mention": mention.pk})
-        publish_on_commit([INBOX_GROUP], events.reply_changed(reply))
+        _publish_reply_changed(reply)
         _enqueue_send(reply.pk)
     return reply
 
@@ -247,7 +246,7 @@ def reply_send(*, reply_id: int) -> Reply | None:
         reply = Reply.objects.select_related("mention__channel", "mention__author").filter(pk=reply_id).first()
         if reply is None or not claimed:
             return reply
-        publish_on_commit([INBOX_GROUP], events.reply_changed(reply))
+        _publish_reply_changed(reply)
     error_message = ""
     external_id = ""
     try:
@@ -276,7 +275,7 @@ def reply_send(*, reply_id: int) -> Reply | None:
             target=reply,
             data={"attempt": reply.attempts, "error": reply.error[:200]},
         )
-        publish_on_commit([INBOX_GROUP], events.reply_changed(reply))
+        _publish_reply_changed(reply)
     if reply.state == ReplyState.QUEUED:
         raise ReplyDeliveryFailed(reply.pk, error_message)
     return reply

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import queue
+
 import pytest
 
 from crisisdesk.models import AuditEvent
+from crisisdesk.realtime import group_for_mention
 from inbox import services
 from inbox.connectors.base import ConnectorError
 from inbox.models import MentionStatus, ReplyState
 from tests.factories import ChannelFactory, MentionFactory
+from tests.realtime import GroupListener
 
 pytestmark = pytest.mark.django_db
 
@@ -205,3 +209,29 @@ def test_empty_or_oversized_replies_are_refused_without_writing(community_manage
         services.reply_queue(mention_id=mention.pk, author=community_manager, body=body)
     assert mention.replies.count() == 0
     assert not AuditEvent.objects.exists()
+
+
+def test_a_replys_delivery_state_reaches_the_consoles_with_the_mention_open_not_the_whole_inbox(
+    community_manager, django_capture_on_commit_callbacks
+):
+    mention = MentionFactory()
+    with GroupListener(group_for_mention(mention.pk)) as open_page, GroupListener("inbox") as inbox:
+        with django_capture_on_commit_callbacks(execute=True):
+            reply = services.reply_queue(mention_id=mention.pk, author=community_manager, body="Lo miramos ya.")
+        states = []
+        while True:
+            try:
+                states.append(open_page.receive(timeout=1)["event"])
+            except queue.Empty:
+                break
+        inbox_events = []
+        while True:
+            try:
+                inbox_events.append(inbox.receive(timeout=0.2)["event"]["type"])
+            except queue.Empty:
+                break
+
+    assert states and {event["type"] for event in states} == {"reply.changed"}
+    assert {(event["id"], event["mention_id"]) for event in states} == {(reply.pk, mention.pk)}
+    assert "reply.changed" not in inbox_events
+    assert "mention.changed" in inbox_events  # the inbox's row still learns the mention was answered
