@@ -144,9 +144,11 @@ def redis_flush_bench_db() -> None:
     client.close()
 
 
-def django_setup(env: dict[str, str]) -> None:
-    """Configure Django in this process against the benchmark database."""
+def django_setup(env: dict[str, str], *, extra: tuple[str, ...] = ()) -> None:
+    """Configure Django in this process against the benchmark database, with the benchmark's own settings
+    (`extra`: the keys it set in `bench_env`)."""
     for key in (
+        *extra,
         "DJANGO_SETTINGS_MODULE",
         "DATABASE_URL",
         "REDIS_URL",
@@ -182,7 +184,7 @@ def bench_database(
     redis_flush_bench_db()
     try:
         migrate(env)
-        django_setup(env)
+        django_setup(env, extra=tuple(extra))
         yield env
     finally:
         connections_close()

@@ -503,6 +503,7 @@ def _main(args: argparse.Namespace) -> int:
         keep=args.keep or args.load_only or loaded_now is not None,
         reuse=loaded_now is not None,
         ALLOWED_HOSTS="127.0.0.1,localhost,testserver",
+        SHARED_PAGE_SECONDS="0",  # every read from the database, not a page shared between viewers
     ):
         from django.db import connection
         from django.test import Client

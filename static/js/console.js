@@ -196,6 +196,11 @@
     const mentionId = Number(event.detail && event.detail.id);
     refreshInboxRow(mentionId);
   });
+  // The model tier relabelled mentions (priority, sentiment, category): the rows on screen follow.
+  document.addEventListener("console:mention.triaged", (event) => {
+    const mentions = (event.detail && Array.isArray(event.detail.mentions)) ? event.detail.mentions : [];
+    mentions.forEach((mention) => refreshInboxRow(Number(mention && mention.id)));
+  });
 
   // Crisis banner on every page.
   document.addEventListener("console:crisis.changed", async () => {

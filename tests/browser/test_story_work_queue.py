@@ -3,17 +3,20 @@ alerts reach her wherever she is, and every page fits a phone."""
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from crisisdesk.realtime import event, publish_on_commit, stream_numbers
+from inbox import services
+from inbox.models import Mention
 from inbox.services import mentions_ingest
 from playbooks.events import STAFF_GROUPS
 from playbooks.models import Crisis
@@ -234,3 +237,47 @@ def test_a_console_that_missed_an_event_offers_to_reload(login_as, community_man
     expect(pill).to_be_visible()
     expect(pill).to_have_text("Updates — show")
     shot(page, "work-queue-missed-event-390")
+
+
+def in_a_thread(work) -> None:
+    """Run a service beside Playwright's thread, on its own connection, as a worker would."""
+
+    def run() -> None:
+        try:
+            work()
+        finally:
+            connection.close()
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    worker.join(20)
+
+
+def test_rows_follow_the_auto_assigner_and_the_model_tier_live(login_as, community_manager):
+    # Given two mentions in the queue and Ana's inbox open on her phone, her console live
+    channel = factories.ChannelFactory()
+    first = factories.MentionFactory(channel=channel, priority=35, text="¿Cuándo vuelve la fibra a Vigo?")
+    second = factories.MentionFactory(channel=channel, priority=30, text="Sigo sin línea en Lugo")
+    page = login_as(community_manager)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.wait_for_selector("#live-status[data-state=open]", timeout=10_000)
+    rows = {mention.pk: page.locator(f'#mention-rows tr[data-mention-id="{mention.pk}"]') for mention in (first, second)}
+    expect(rows[first.pk].locator(".assignee")).to_have_count(0)
+
+    # When the auto-assigner hands both out in one run (one mentions.changed event)
+    in_a_thread(lambda: services.mentions_auto_assign(limit=2))
+
+    # Then both rows show her as the assignee without a reload
+    for row in rows.values():
+        expect(row.locator(".assignee")).to_have_text("Ana", timeout=10_000)
+
+    # And when the model tier raises the first one's priority, its row follows
+    def model_relabels() -> None:
+        with transaction.atomic():
+            Mention.objects.filter(pk=first.pk).update(priority=82, triage_tier="model")
+            publish_on_commit(["inbox"], event("mention.triaged", mentions=[{"id": first.pk, "priority": 82}]))
+
+    in_a_thread(model_relabels)
+    expect(rows[first.pk].locator(".priority-badge")).to_have_text("82", timeout=10_000)
+    expect(rows[first.pk]).to_have_class(re.compile(r"priority-high"))
+    shot(page, "work-queue-live-rows-390")
