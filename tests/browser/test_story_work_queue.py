@@ -261,7 +261,9 @@ def test_rows_follow_the_auto_assigner_and_the_model_tier_live(login_as, communi
     page = login_as(community_manager)
     page.set_viewport_size({"width": 390, "height": 844})
     page.wait_for_selector("#live-status[data-state=open]", timeout=10_000)
-    rows = {mention.pk: page.locator(f'#mention-rows tr[data-mention-id="{mention.pk}"]') for mention in (first, second)}
+    rows = {
+        mention.pk: page.locator(f'#mention-rows tr[data-mention-id="{mention.pk}"]') for mention in (first, second)
+    }
     expect(rows[first.pk].locator(".assignee")).to_have_count(0)
 
     # When the auto-assigner hands both out in one run (one mentions.changed event)
