@@ -220,16 +220,47 @@ def intake_process(*, intake_id: int) -> IngestReport | None:
 
 
 def _intakes_parse_unlocked(intake_ids: list[int]) -> dict[int, PreparedBatch | str | None]:
-    """Each claimed row parsed and prepared; the first is the row the task was for. A row behind it whose
-    preparation fails is left out, for its own task to process and record."""
+    """The claimed rows parsed, and their mentions prepared together, before any row is locked
+    (`mentions_prepare`: new authors committed, mentions triaged outside the transaction that writes them).
+
+    The first is the row the task was for. Every row whose body parses maps to the same prepared batch:
+    one authors upsert, one vocabulary and one triage call for all of them, where row by row each paid its
+    own. A row behind the first whose body cannot be parsed is left out, for its own task to record; a
+    refused body maps to its reason, a row already processed to None. The bodies never change once
+    written, so preparing first is safe: a row another run took meanwhile is left out under the lock,
+    and its mentions, if stored twice, are stored once (the INSERT skips what exists).
+    """
+    rows = {
+        intake.pk: intake
+        for intake in Intake.objects.select_related("channel").filter(pk__in=intake_ids, processed_at__isnull=True)
+    }
     parsed: dict[int, PreparedBatch | str | None] = {}
+    together: list[tuple[Intake, FetchResult]] = []
     for position, pk in enumerate(intake_ids):
+        intake = rows.get(pk)
+        if intake is None:
+            parsed[pk] = None
+            continue
         try:
-            parsed[pk] = _intake_parse_unlocked(pk)
+            result = _intake_parse(intake)
         except Exception:
             if position == 0:
                 raise
-            logger.warning("Intake %s left for its own task: it could not be prepared", pk, exc_info=True)
+            logger.warning("Intake %s left for its own task: it could not be parsed", pk, exc_info=True)
+            continue
+        if isinstance(result, str):
+            parsed[pk] = result
+        else:
+            together.append((intake, result))
+    if together:
+        first = together[0][0]
+        batch = mentions_prepare(
+            channel=first.channel,
+            mentions=[mention for _, result in together for mention in result.mentions],
+            rejected=[item for _, result in together for item in result.rejected],
+            source=first.source,
+        )
+        parsed.update((intake.pk, batch) for intake, _ in together)
     return parsed
 
 
@@ -244,28 +275,11 @@ def _intakes_ingest(intakes: list[Intake], parsed: dict[int, PreparedBatch | str
             batch = fresh if isinstance(fresh, str) else _prepared(intake, fresh)
         if isinstance(batch, str):
             report.merge(_intake_ingest(intake, parsed=batch))
-        else:
+        elif not any(batch is seen for seen in prepared):  # the rows prepared together share one batch
             prepared.append(batch)
     if prepared:
         report.merge(mentions_store(prepared_batches_merge(prepared)))
     return report
-
-
-def _intake_parse_unlocked(intake_id: int) -> PreparedBatch | str | None:
-    """Parse and prepare a pending intake before its row is locked (`mentions_prepare`: its new authors
-    are committed and its mentions triaged outside the transaction that writes them).
-
-    The body never changes once written, so preparing it first is safe; a row another run has taken
-    meanwhile is skipped under the lock all the same. None for a row already processed; the reason
-    for a body that is refused (`_intake_parse`).
-    """
-    intake = Intake.objects.select_related("channel").filter(pk=intake_id, processed_at__isnull=True).first()
-    if intake is None:
-        return None
-    parsed = _intake_parse(intake)
-    if isinstance(parsed, str):
-        return parsed
-    return _prepared(intake, parsed)
 
 
 def _prepared(intake: Intake, parsed: FetchResult) -> PreparedBatch:

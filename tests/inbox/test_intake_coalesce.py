@@ -10,6 +10,7 @@ from contextlib import contextmanager
 
 import pytest
 from django.db import connection, connections
+from django.test.utils import CaptureQueriesContext
 
 from crisisdesk.locks import session_locks_release, session_locks_try
 from inbox import services
@@ -165,3 +166,18 @@ def test_queued_batches_are_each_stored_by_the_task_that_wrote_them(channel, set
     services.intake_process(intake_id=mine.pk)
 
     assert set(Intake.objects.filter(processed_at__isnull=True).values_list("pk", flat=True)) == {theirs.pk}
+
+
+def test_the_rows_stored_together_are_prepared_together(channel, settings):
+    """Six deliveries of five new customers each: their authors are written in one statement, not six."""
+    settings.INTAKE_COALESCE_ROWS = 20
+    waiting = [delivery(channel, number) for number in range(6)]
+
+    with CaptureQueriesContext(connection) as queries:
+        report = services.intake_process(intake_id=waiting[0].pk)
+
+    assert report.created == 30
+    statements = [query["sql"] for query in queries.captured_queries]
+    author_inserts = [sql for sql in statements if sql.startswith('INSERT INTO "inbox_author"')]
+    assert len(author_inserts) == 1
+    assert Mention.objects.values("author").distinct().count() == 30
