@@ -128,7 +128,7 @@ def sign_on_user(*, claims: dict[str, Any], rules: SignOnRules) -> User:
     email = claims_email(claims, rules)
     slugs = claims_department_slugs(claims, rules)
     with transaction.atomic():
-        users = list(User.objects.select_for_update().filter(email__iexact=email).order_by("pk")[:2])
+        users = list(User.objects.select_for_update(no_key=True).filter(email__iexact=email).order_by("pk")[:2])
         if len(users) > 1:
             raise SignOnRefused(_("Two Crisis Desk accounts share your e-mail address. Ask an administrator."))
         user = users[0] if users else _user_create(email=email, claims=claims, rules=rules, slugs=slugs)

@@ -369,7 +369,7 @@ def channel_connect_store(*, request: ConnectRequest, credentials: dict[str, Any
     Audited as `channel.connect`; the audit names the kind, never a credential.
     """
     with transaction.atomic():
-        channel = Channel.objects.select_for_update().filter(kind=request.kind, name=request.name).first()
+        channel = Channel.objects.select_for_update(no_key=True).filter(kind=request.kind, name=request.name).first()
         reconnected = channel is not None
         channel = channel or Channel(kind=request.kind, name=request.name)
         channel.brand = request.brand or "default"

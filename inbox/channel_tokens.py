@@ -249,7 +249,7 @@ def channel_disconnect(*, channel_id: int, actor: User, http: httpx.Client | Non
     credentials = credentials_decrypt(channel.credentials_encrypted) if channel.credentials_encrypted else {}
     outcome = _revoke(channel=channel, credentials=credentials, http=http) if credentials else "unsupported"
     with transaction.atomic():
-        channel = Channel.objects.select_for_update().get(pk=channel_id)
+        channel = Channel.objects.select_for_update(no_key=True).get(pk=channel_id)
         channel.credentials_encrypted = ""
         channel.is_enabled = False
         channel.save(update_fields=["credentials_encrypted", "is_enabled"])

@@ -96,7 +96,12 @@ def _require_actor(actor: User) -> None:
 
 
 def _cluster_for_update(cluster_id: int) -> MentionCluster:
-    cluster = MentionCluster.objects.select_for_update().select_related("channel").filter(pk=cluster_id).first()
+    cluster = (
+        MentionCluster.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("channel")
+        .filter(pk=cluster_id)
+        .first()
+    )
     if cluster is None:
         raise services.MentionNotFound(_("That cluster does not exist."))
     return cluster
@@ -200,7 +205,7 @@ def cluster_replies_send_due(*, now: datetime | None = None, chunk: int = SEND_C
             row_ids = list(
                 ClusterReply.objects.filter(state=ClusterReplyState.SCHEDULED, scheduled_at__lte=now)
                 .order_by("scheduled_at", "pk")
-                .select_for_update(skip_locked=True)
+                .select_for_update(no_key=True, skip_locked=True)
                 .values_list("pk", flat=True)[:size]
             )
             for row_id in row_ids:
@@ -236,7 +241,7 @@ def cluster_reply_deliver(*, cluster_reply_id: int) -> ClusterReply | None:
     """
     with transaction.atomic():
         row = (
-            ClusterReply.objects.select_for_update(of=("self",))
+            ClusterReply.objects.select_for_update(no_key=True, of=("self",))
             .select_related("action__actor")
             .filter(pk=cluster_reply_id, state=ClusterReplyState.SCHEDULED)
             .first()
@@ -260,7 +265,7 @@ def cluster_reply_deliver(*, cluster_reply_id: int) -> ClusterReply | None:
 def cluster_action_tally(*, action_id: int) -> ClusterAction:
     """Bring an answer's counters and per-reply states up to date with the replies' delivery."""
     with transaction.atomic():
-        action = ClusterAction.objects.select_for_update().get(pk=action_id)
+        action = ClusterAction.objects.select_for_update(no_key=True).get(pk=action_id)
         rows = ClusterReply.objects.filter(action_id=action_id)
         rows.filter(state=ClusterReplyState.QUEUED, reply__state=ReplyState.SENT).update(state=ClusterReplyState.SENT)
         rows.filter(state=ClusterReplyState.QUEUED, reply__state=ReplyState.FAILED).update(

@@ -45,7 +45,7 @@ def channel_credentials_update(*, channel_id: int, update: Callable[[dict], dict
     argument instead of spending a single-use refresh token twice. Returns the stored credentials.
     """
     with transaction.atomic():
-        channel = Channel.objects.select_for_update().only("pk", "credentials_encrypted").get(pk=channel_id)
+        channel = Channel.objects.select_for_update(no_key=True).only("pk", "credentials_encrypted").get(pk=channel_id)
         current = credentials_decrypt(channel.credentials_encrypted)
         updated = update(dict(current))
         if updated != current:

@@ -108,7 +108,7 @@ def brand_vocabulary_save(
     """Replace a brand's vocabulary (validated); audited with what changed. New mentions use it at once."""
     topics, watch_terms = vocabulary_clean(topics=topics, watch_terms=watch_terms)
     with transaction.atomic():
-        row, _created = BrandVocabulary.objects.select_for_update().get_or_create(brand=brand)
+        row, _created = BrandVocabulary.objects.select_for_update(no_key=True).get_or_create(brand=brand)
         before = {"topics": [topic["name"] for topic in row.topics], "watch_terms": len(row.watch_terms)}
         row.topics, row.watch_terms, row.updated_by = topics, watch_terms, actor
         row.save()

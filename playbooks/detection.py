@@ -43,7 +43,7 @@ def _samples(brand: str, window: tuple[datetime, datetime]) -> list[dict[str, An
 def _alert_refresh(firing: Firing, *, now: datetime) -> bool:
     """Under lock: refresh the open alert for this signal if there is one; True if there was."""
     alert = (
-        Alert.objects.select_for_update()
+        Alert.objects.select_for_update(no_key=True)
         .filter(brand=firing.brand, signal=firing.signal, topic=firing.topic, status=AlertStatus.OPEN)
         .first()
     )

@@ -2,7 +2,11 @@
 
 - the import contracts in pyproject.toml (import-linter) hold;
 - an import inside a function says why (a cycle it breaks, a heavy optional dependency);
-- no module is a god-module: none over 400 lines, no function over 60, outside migrations and tests.
+- no module is a god-module: none over 400 lines, no function over 60, outside migrations and tests;
+- a row lock is FOR NO KEY UPDATE (`select_for_update(no_key=True)`): a plain FOR UPDATE also blocks every
+  insert whose foreign key points at the row until the locker commits (the check takes FOR KEY SHARE), which
+  held each webhook batch's commit behind a cluster being answered, and each escalation behind the
+  auto-assigner's lock on the managers (docs/PERFORMANCE.md). No code here deletes a row it locked first.
 """
 
 from __future__ import annotations
@@ -93,6 +97,37 @@ def test_no_function_over_60_lines() -> None:
                 if length > MAX_FUNCTION_LINES:
                     long_functions[f"{path.relative_to(ROOT)}:{node.name}"] = length
     assert long_functions == {}
+
+
+def _row_locks_blocking_foreign_keys(path: Path) -> list[int]:
+    """Lines of `select_for_update(...)` calls without `no_key=True`."""
+    lines = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        call = isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+        if call and node.func.attr == "select_for_update":
+            no_key = [keyword for keyword in node.keywords if keyword.arg == "no_key"]
+            if not (no_key and isinstance(no_key[0].value, ast.Constant) and no_key[0].value.value is True):
+                lines.append(node.lineno)
+    return lines
+
+
+def test_every_row_lock_lets_foreign_key_checks_through() -> None:
+    blocking = {}
+    for path in _app_modules():
+        if found := _row_locks_blocking_foreign_keys(path):
+            blocking[str(path.relative_to(ROOT))] = found
+    assert blocking == {}
+
+
+def test_the_checker_sees_a_row_lock_that_blocks_foreign_keys(tmp_path: Path) -> None:
+    module = tmp_path / "sample.py"
+    module.write_text(
+        "a = Mention.objects.select_for_update().get(pk=1)\n"
+        "b = Mention.objects.select_for_update(no_key=True, of=('self',)).get(pk=1)\n"
+        "c = Mention.objects.select_for_update(skip_locked=True).first()\n",
+        encoding="utf-8",
+    )
+    assert _row_locks_blocking_foreign_keys(module) == [1, 3]
 
 
 def test_the_checker_sees_an_unexplained_import(tmp_path: Path) -> None:

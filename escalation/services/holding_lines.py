@@ -46,7 +46,7 @@ def holding_line_create(
 @transaction.atomic
 def holding_line_approve(*, user: User, line_id: int) -> HoldingLine:
     """Approve (and reactivate) a line: from now on the composer may offer it when a request is late."""
-    line = HoldingLine.objects.select_for_update().get(pk=line_id)
+    line = HoldingLine.objects.select_for_update(no_key=True).get(pk=line_id)
     _check(user=user, department_id=line.department_id)
     line.approved_by, line.approved_at, line.active = user, timezone.now(), True
     line.save(update_fields=["approved_by", "approved_at", "active"])
@@ -57,7 +57,7 @@ def holding_line_approve(*, user: User, line_id: int) -> HoldingLine:
 @transaction.atomic
 def holding_line_retire(*, user: User, line_id: int) -> HoldingLine:
     """Stop offering a line (kept for the record; approving it again brings it back)."""
-    line = HoldingLine.objects.select_for_update().get(pk=line_id)
+    line = HoldingLine.objects.select_for_update(no_key=True).get(pk=line_id)
     _check(user=user, department_id=line.department_id)
     line.active = False
     line.save(update_fields=["active"])

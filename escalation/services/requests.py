@@ -109,7 +109,7 @@ def _question_clean(question: str, *, due_at: datetime | None, now: datetime) ->
 def _mentions_lock(mention_ids: list[int]) -> list[Mention]:
     """The mentions, locked in id order; raises EscalationError if one does not exist."""
     mentions = list(
-        Mention.objects.select_for_update(of=("self",))
+        Mention.objects.select_for_update(no_key=True, of=("self",))
         .select_related("channel", "author")
         .filter(pk__in=mention_ids)
         .order_by("pk")
@@ -243,7 +243,7 @@ def escalation_request_create(
 def for_update(request_id: int) -> EscalationRequest:
     """The request, locked for this transaction; raises EscalationError if it does not exist."""
     request = (
-        EscalationRequest.objects.select_for_update(of=("self",))
+        EscalationRequest.objects.select_for_update(no_key=True, of=("self",))
         .select_related("department")
         .filter(pk=request_id)
         .first()
@@ -363,7 +363,7 @@ def drill_requests_close(*, request_ids: Sequence[int], now: datetime | None = N
     closed = 0
     with transaction.atomic():
         pending = (
-            EscalationRequest.objects.select_for_update(of=("self",))
+            EscalationRequest.objects.select_for_update(no_key=True, of=("self",))
             .select_related("department")
             .filter(pk__in=list(request_ids), is_drill=True)
             .exclude(status=RequestStatus.CLOSED)

@@ -150,7 +150,7 @@ def _ids(queryset: QuerySet[EscalationRequest]) -> list[int]:
 
 
 def _lock_skip(queryset: QuerySet[EscalationRequest]) -> EscalationRequest | None:
-    return queryset.select_for_update(skip_locked=True, of=("self",)).select_related("department").first()
+    return queryset.select_for_update(no_key=True, skip_locked=True, of=("self",)).select_related("department").first()
 
 
 def _climb_apply(*, request: EscalationRequest, now: datetime) -> chain.Position | None:

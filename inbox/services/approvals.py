@@ -210,7 +210,7 @@ def approval_rule_update(
     """Save the one rule (validated by its form) and audit what it now says as "reply_approval_rule.update".
     Replies already waiting keep the rule they were held under."""
     with transaction.atomic():
-        rule, _created = ReplyApprovalRule.objects.select_for_update().get_or_create(pk=RULE_ID)
+        rule, _created = ReplyApprovalRule.objects.select_for_update(no_key=True).get_or_create(pk=RULE_ID)
         for name, value in fields.items():
             setattr(rule, name, value)
         rule.updated_by = actor

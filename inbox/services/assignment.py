@@ -89,7 +89,7 @@ def mentions_auto_assign(*, limit: int = 50) -> int:
         return 0
     with transaction.atomic():
         managers = list(
-            User.objects.select_for_update()
+            User.objects.select_for_update(no_key=True)
             .filter(role=Role.COMMUNITY_MANAGER, is_active=True, is_on_duty=True)
             .order_by("pk")
         )
@@ -100,7 +100,9 @@ def mentions_auto_assign(*, limit: int = 50) -> int:
         if not queue or capacity <= 0:
             return 0
         mentions = list(
-            Mention.objects.select_for_update(skip_locked=connection.features.has_select_for_update_skip_locked)
+            Mention.objects.select_for_update(
+                no_key=True, skip_locked=connection.features.has_select_for_update_skip_locked
+            )
             .filter(status=MentionStatus.NEW, assignee__isnull=True, is_hidden=False)
             .order_by("-priority", "received_at", "pk")[: min(limit, capacity)]
         )
@@ -178,7 +180,7 @@ def mentions_return_unanswered(*, now: datetime | None = None) -> int:
     with transaction.atomic():
         stale = list(
             Mention.objects.select_for_update(
-                skip_locked=connection.features.has_select_for_update_skip_locked, of=("self",)
+                no_key=True, skip_locked=connection.features.has_select_for_update_skip_locked, of=("self",)
             )
             .filter(status=MentionStatus.ASSIGNED, assignee__isnull=False, assigned_at__lte=cutoff)
             .select_related("assignee")

@@ -90,7 +90,7 @@ def _helpdesk_deliver(delivery: CaseDelivery) -> str:
     except HelpdeskError as error:
         raise DeliveryFailed(str(error), transient=error.transient) from error
     with transaction.atomic():
-        case = Case.objects.select_for_update().get(pk=delivery.case_id)
+        case = Case.objects.select_for_update(no_key=True).get(pk=delivery.case_id)
         case.helpdesk_ticket_id = created.ticket_id[:64]
         case.helpdesk_ticket_number = created.number[:64]
         if case.status == CaseStatus.OPEN:
@@ -150,7 +150,7 @@ def _private_reply_deliver(delivery: CaseDelivery) -> str:
 
 def _record_success(delivery_id: int, external_id: str) -> CaseDelivery:
     with transaction.atomic():
-        delivery = CaseDelivery.objects.select_for_update().select_related("case").get(pk=delivery_id)
+        delivery = CaseDelivery.objects.select_for_update(no_key=True).select_related("case").get(pk=delivery_id)
         delivery.state, delivery.external_id = DeliveryState.DONE, external_id[:128]
         delivery.delivered_at, delivery.last_error, delivery.next_attempt_at = timezone.now(), "", None
         delivery.save(update_fields=["state", "external_id", "delivered_at", "last_error", "next_attempt_at"])
@@ -166,7 +166,7 @@ def _record_success(delivery_id: int, external_id: str) -> CaseDelivery:
 
 def _record_failure(delivery_id: int, message: str, *, transient: bool) -> CaseDelivery:
     with transaction.atomic():
-        delivery = CaseDelivery.objects.select_for_update().select_related("case").get(pk=delivery_id)
+        delivery = CaseDelivery.objects.select_for_update(no_key=True).select_related("case").get(pk=delivery_id)
         delivery.last_error = message[:2000]
         if transient and delivery.attempts < CASE_DELIVERY_MAX_ATTEMPTS:
             delivery.state = DeliveryState.PENDING

@@ -50,7 +50,7 @@ def case_number_next(*, year: int) -> str:
     with INSERT … ON CONFLICT DO NOTHING, so the first two cases of a year do not race to create it.
     """
     CaseCounter.objects.bulk_create([CaseCounter(year=year, last=0)], ignore_conflicts=True)
-    counter = CaseCounter.objects.select_for_update().get(year=year)
+    counter = CaseCounter.objects.select_for_update(no_key=True).get(year=year)
     counter.last += 1
     counter.save(update_fields=["last"])
     return f"{CASE_NUMBER_PREFIX}-{year}-{counter.last:06d}"
@@ -149,7 +149,7 @@ def delivery_enqueue_on_commit(delivery_id: int) -> None:
 
 
 def _case_for_update(case_id: int) -> Case:
-    case = Case.objects.select_for_update().filter(pk=case_id).first()
+    case = Case.objects.select_for_update(no_key=True).filter(pk=case_id).first()
     if case is None:
         raise MentionNotFound(_("That case does not exist."))
     return case
@@ -217,7 +217,7 @@ def case_delivery_retry(*, delivery_id: int, actor: User) -> CaseDelivery:
     """Try a failed hand-off again, by hand (the helpdesk was fixed, the author unblocked us). Audited."""
     _require_console_staff(actor)
     with transaction.atomic():
-        delivery = CaseDelivery.objects.select_for_update().filter(pk=delivery_id).first()
+        delivery = CaseDelivery.objects.select_for_update(no_key=True).filter(pk=delivery_id).first()
         if delivery is None:
             raise MentionNotFound(_("That hand-off does not exist."))
         if delivery.state != DeliveryState.DEAD:

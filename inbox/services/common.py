@@ -106,7 +106,8 @@ def return_after() -> timedelta:
 
 def _mention_for_update(mention_id: int) -> Mention:
     try:
-        return Mention.objects.select_for_update(of=("self",)).select_related("channel", "assignee").get(pk=mention_id)
+        locked = Mention.objects.select_for_update(no_key=True, of=("self",))
+        return locked.select_related("channel", "assignee").get(pk=mention_id)
     except Mention.DoesNotExist as error:
         raise MentionNotFound(_("That mention does not exist.")) from error
 

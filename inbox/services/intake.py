@@ -197,7 +197,7 @@ def intake_process(*, intake_id: int) -> IngestReport | None:
                 # of one channel skip each other's rows, leaving them to the sweeper.
                 intakes = list(
                     Intake.objects.select_for_update(
-                        skip_locked=connection.features.has_select_for_update_skip_locked, of=("self",)
+                        no_key=True, skip_locked=connection.features.has_select_for_update_skip_locked, of=("self",)
                     )
                     .select_related("channel")
                     .filter(pk__in=list(parsed), processed_at__isnull=True)
@@ -319,7 +319,8 @@ def _intake_ingest(intake: Intake, *, parsed: PreparedBatch | str | None = None)
 
 def _intake_failure_record(*, intake_id: int, message: str) -> None:
     with transaction.atomic():
-        intake = Intake.objects.select_for_update(of=("self",)).select_related("channel").filter(pk=intake_id).first()
+        locked = Intake.objects.select_for_update(no_key=True, of=("self",))
+        intake = locked.select_related("channel").filter(pk=intake_id).first()
         if intake is None or intake.processed_at is not None:
             return
         intake.attempts += 1
@@ -347,7 +348,9 @@ def intakes_requeue_stale(*, now: datetime | None = None, limit: int = 1000) -> 
     cutoff = now - timedelta(seconds=settings.INTAKE_REQUEUE_SECONDS)
     with transaction.atomic():
         stale = list(
-            Intake.objects.select_for_update(skip_locked=connection.features.has_select_for_update_skip_locked)
+            Intake.objects.select_for_update(
+                no_key=True, skip_locked=connection.features.has_select_for_update_skip_locked
+            )
             .filter(processed_at__isnull=True, queued_at__lte=cutoff)
             .order_by("queued_at", "pk")
             .values_list("pk", flat=True)[:limit]

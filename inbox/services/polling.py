@@ -34,7 +34,7 @@ def channel_poll(*, channel_id: int) -> IngestReport | None:
             channel=channel, mentions=result.mentions, rejected=result.rejected, source=f"poll:{channel.kind}"
         )
         with transaction.atomic():
-            locked = Channel.objects.select_for_update().get(pk=channel.pk)
+            locked = Channel.objects.select_for_update(no_key=True).get(pk=channel.pk)
             if locked.cursor != channel.cursor:
                 logger.info("Channel %s was polled concurrently; this run gives way.", channel.pk)
                 return None
@@ -68,7 +68,7 @@ def channel_poll(*, channel_id: int) -> IngestReport | None:
 def channel_failure_record(*, channel_id: int, message: str, retry_at=None) -> None:
     now = timezone.now()
     with transaction.atomic():
-        channel = Channel.objects.select_for_update().get(pk=channel_id)
+        channel = Channel.objects.select_for_update(no_key=True).get(pk=channel_id)
         channel.consecutive_failures += 1
         channel.last_error = message[:2000]
         channel.last_error_at = now
@@ -88,7 +88,7 @@ def channel_disable(*, channel_id: int, message: str) -> None:
     """
     now = timezone.now()
     with transaction.atomic():
-        channel = Channel.objects.select_for_update().get(pk=channel_id)
+        channel = Channel.objects.select_for_update(no_key=True).get(pk=channel_id)
         channel.is_enabled = False
         channel.consecutive_failures += 1
         channel.last_error = message[:2000]
@@ -123,7 +123,9 @@ def channels_claim_due(*, now=None) -> list[int]:
     now = now or timezone.now()
     with transaction.atomic():
         due = list(
-            Channel.objects.select_for_update(skip_locked=connection.features.has_select_for_update_skip_locked)
+            Channel.objects.select_for_update(
+                no_key=True, skip_locked=connection.features.has_select_for_update_skip_locked
+            )
             .filter(Q(next_poll_at__isnull=True) | Q(next_poll_at__lte=now), is_enabled=True)
             .exclude(_push_only())
             .values_list("id", flat=True)

@@ -210,7 +210,7 @@ def reply_retry(*, reply_id: int, actor: User) -> Reply:
     """Send a failed reply again, by hand. Only the mention's assignee may; audited as "reply.retry"."""
     _require_console_staff(actor)
     with transaction.atomic():
-        reply = Reply.objects.select_for_update().filter(pk=reply_id).first()
+        reply = Reply.objects.select_for_update(no_key=True).filter(pk=reply_id).first()
         if reply is None:
             raise MentionNotFound(_("That reply does not exist."))
         mention = _mention_for_update(reply.mention_id)
@@ -259,7 +259,7 @@ def reply_send(*, reply_id: int) -> Reply | None:
     except (ConnectorError, ValueError) as error:
         error_message = str(error)[:2000] or type(error).__name__
     with transaction.atomic():
-        reply = Reply.objects.select_for_update().get(pk=reply_id)
+        reply = Reply.objects.select_for_update(no_key=True).get(pk=reply_id)
         if error_message:
             reply.error = error_message
             reply.state = ReplyState.QUEUED if reply.attempts < REPLY_MAX_ATTEMPTS else ReplyState.FAILED

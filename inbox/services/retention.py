@@ -91,7 +91,7 @@ def _batch_archive(*, before: datetime, directory: Path, batch_size: int) -> tup
     with transaction.atomic():
         mentions = list(
             mentions_archivable(before=before)
-            .select_for_update(skip_locked=True)
+            .select_for_update(no_key=True, skip_locked=True)
             .order_by("received_at", "id")[:batch_size]
         )
         if not mentions:

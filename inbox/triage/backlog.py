@@ -77,7 +77,7 @@ def mentions_refine_claim(*, limit: int = CLAIM_BATCH, lease_seconds: int | None
         ids = list(
             Mention.objects.filter(_claimable(now))
             .order_by("-priority", "id")
-            .select_for_update(skip_locked=True)
+            .select_for_update(no_key=True, skip_locked=True)
             .values_list("id", flat=True)[:limit]
         )
         if ids:
@@ -120,9 +120,9 @@ def _shed(*, pending: int, count: int, below: int | None) -> int:
         if below is not None:
             candidates = candidates.filter(priority__lt=below)
         victims = list(
-            candidates.order_by("priority", "id").select_for_update(skip_locked=True).values_list("id", flat=True)[
-                :count
-            ]
+            candidates.order_by("priority", "id")
+            .select_for_update(no_key=True, skip_locked=True)
+            .values_list("id", flat=True)[:count]
         )
         Mention.objects.filter(pk__in=victims).update(
             triage_refine=TriageRefine.SHED, triage_reasons=JsonListAppend("triage_reasons", SHED_REASON)

@@ -85,7 +85,7 @@ def mentions_triage_refine(*, mention_ids: list[int]) -> int:
     results = _refine_results(pending=pending, tier=tier)
     with transaction.atomic():
         locked = list(
-            Mention.objects.select_for_update().filter(pk__in=results).exclude(triage_tier=tier.name).order_by("id")
+            Mention.objects.select_for_update(no_key=True).filter(pk__in=results).exclude(triage_tier=tier.name).order_by("id")
         )
         changed = _refined_labels_apply(mentions=locked, results=results, tier_name=tier.name)
         if not changed:
@@ -185,7 +185,7 @@ def mention_label_correct(*, mention_id: int, field: str, value: str, actor: Use
         raise TriageError(f"{value!r} is not a valid {field}.")
     with transaction.atomic():
         try:
-            mention = Mention.objects.select_for_update().get(pk=mention_id)
+            mention = Mention.objects.select_for_update(no_key=True).get(pk=mention_id)
         except Mention.DoesNotExist as error:
             raise TriageError("That mention does not exist.") from error
         old_value = str(getattr(mention, field))

@@ -110,7 +110,7 @@ def triage_model_train(*, brand: str, trigger: str, actor: User | None = None) -
     meta, artefact = weights_to_artefact(candidate)
     with transaction.atomic():
         transaction_lock(f"triage-model:{brand}")
-        versions = TriageModelVersion.objects.select_for_update().filter(brand=brand)
+        versions = TriageModelVersion.objects.select_for_update(no_key=True).filter(brand=brand)
         active = versions.filter(status=TriageModelStatus.ACTIVE).first()
         # why scored here: under the lock, against whichever version is active now.
         active_tier = base if active is None else tier_from_weights(_weights(active), base=base)
@@ -165,7 +165,7 @@ def triage_model_rollback(*, brand: str, actor: User | None = None) -> TriageMod
     """
     with transaction.atomic():
         transaction_lock(f"triage-model:{brand}")
-        versions = TriageModelVersion.objects.select_for_update().filter(brand=brand)
+        versions = TriageModelVersion.objects.select_for_update(no_key=True).filter(brand=brand)
         active = versions.filter(status=TriageModelStatus.ACTIVE).first()
         if active is None:
             raise TriageModelError(f"{brand} already runs the shipped model: there is nothing to roll back.")

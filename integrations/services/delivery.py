@@ -48,7 +48,7 @@ def webhook_delivery_attempt(*, delivery_id: int) -> WebhookDelivery | None:
     """
     now = timezone.now()
     with transaction.atomic():
-        delivery = WebhookDelivery.objects.select_for_update().filter(pk=delivery_id).first()
+        delivery = WebhookDelivery.objects.select_for_update(no_key=True).filter(pk=delivery_id).first()
         if delivery is None or delivery.status != WebhookDeliveryStatus.PENDING:
             return None
         if delivery.next_attempt_at is not None and delivery.next_attempt_at > now:
@@ -67,7 +67,7 @@ def webhook_delivery_attempt(*, delivery_id: int) -> WebhookDelivery | None:
     status_code, error = _post(delivery, endpoint)
 
     with transaction.atomic():
-        delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery_id)
+        delivery = WebhookDelivery.objects.select_for_update(no_key=True).get(pk=delivery_id)
         delivery.last_status_code = status_code
         delivery.last_error = error[:2000]
         finished_at = timezone.now()

@@ -115,7 +115,7 @@ def webhook_endpoint_update(*, endpoint_id: int, actor: User, changes: dict[str,
     if "format" in changes and changes["format"] not in WebhookFormat.values:
         raise WebhookError(_("Unknown format."), field="format")
     with transaction.atomic():
-        endpoint = WebhookEndpoint.objects.select_for_update().filter(pk=endpoint_id).first()
+        endpoint = WebhookEndpoint.objects.select_for_update(no_key=True).filter(pk=endpoint_id).first()
         if endpoint is None:
             raise WebhookError(_("No webhook endpoint with that id."))
         for key, value in changes.items():
@@ -128,7 +128,7 @@ def webhook_endpoint_update(*, endpoint_id: int, actor: User, changes: dict[str,
 def webhook_endpoint_delete(*, endpoint_id: int, actor: User) -> None:
     """Remove an endpoint and its delivery log. Audited (the URL stays in the audit trail)."""
     with transaction.atomic():
-        endpoint = WebhookEndpoint.objects.select_for_update().filter(pk=endpoint_id).first()
+        endpoint = WebhookEndpoint.objects.select_for_update(no_key=True).filter(pk=endpoint_id).first()
         if endpoint is None:
             raise WebhookError(_("No webhook endpoint with that id."))
         audit_record(actor=actor, verb="webhook.delete", target=endpoint, data={"url": endpoint.url})

@@ -17,7 +17,7 @@ def api_token_create(*, user: User, via: str = "console") -> Token:
     The caller shows `token.key` once; lists show only its first characters.
     """
     with transaction.atomic():
-        User.objects.select_for_update().filter(pk=user.pk).first()
+        User.objects.select_for_update(no_key=True).filter(pk=user.pk).first()
         replaced, _ = Token.objects.filter(user=user).delete()
         token = Token.objects.create(user=user)
         audit_record(
@@ -38,7 +38,7 @@ def api_tokens_revoke(*, user: User, actor: User | None, reason: str | None = No
     """Delete every API token of the user, one `api_token.revoke` audit event each (prefix only, and the
     reason when the system revoked them). Returns how many there were; idempotent."""
     with transaction.atomic():
-        tokens = list(Token.objects.select_for_update().filter(user=user))
+        tokens = list(Token.objects.select_for_update(no_key=True).filter(user=user))
         for token in tokens:
             data = {"prefix": token.key[:TOKEN_PREFIX_LENGTH]}
             if reason:

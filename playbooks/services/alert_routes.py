@@ -49,7 +49,7 @@ def alert_route_save(
     if unknown:
         raise AlertRouteError(_("Unknown crisis type."))
     with transaction.atomic():
-        route = AlertRoute.objects.select_for_update().get(pk=route_id) if route_id else AlertRoute()
+        route = AlertRoute.objects.select_for_update(no_key=True).get(pk=route_id) if route_id else AlertRoute()
         for name in ("name", "brand", "min_severity", "min_level", "crisis_types", "send_email",
                      "emit_webhook_event", "renotify_minutes", "renotify_times", "is_active"):
             if name in values:
@@ -75,7 +75,7 @@ def alert_route_delete(*, actor: User, route_id: int) -> None:
     """Remove a route; alerts already dispatched along it keep their snapshot, but its chat channels go."""
     role_require(actor, ROUTE_EDITORS, _("Only directors and admins can edit alert routes."))
     with transaction.atomic():
-        route = AlertRoute.objects.select_for_update().filter(pk=route_id).first()
+        route = AlertRoute.objects.select_for_update(no_key=True).filter(pk=route_id).first()
         if route is None:
             return
         audit_record(actor=actor, verb="alert_route.delete", target=route, data={"name": route.name})

@@ -89,7 +89,7 @@ def alert_acknowledge(
     """
     now = now or timezone.now()
     with transaction.atomic():
-        alert = Alert.objects.select_for_update().filter(pk=alert_id).first()
+        alert = Alert.objects.select_for_update(no_key=True).filter(pk=alert_id).first()
         if alert is None:
             raise CrisisNotFound(_("This alert does not exist."))
         if alert.acknowledged_at is not None:
@@ -107,7 +107,7 @@ def alerts_close_quiet(*, now: datetime) -> int:
     """Close open alerts whose signal has not fired for a while; the cool-down then starts."""
     with transaction.atomic():
         quiet = list(
-            Alert.objects.select_for_update()
+            Alert.objects.select_for_update(no_key=True)
             .filter(status=AlertStatus.OPEN, last_seen_at__lt=now - ALERT_QUIET)
             .values_list("pk", flat=True)
         )

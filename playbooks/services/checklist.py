@@ -45,7 +45,7 @@ def checklist_item_set(
     now = now or timezone.now()
     with transaction.atomic():
         item = (
-            ChecklistItem.objects.select_for_update()
+            ChecklistItem.objects.select_for_update(no_key=True)
             .select_related("crisis")
             .filter(pk=item_id, crisis_id=crisis_id)
             .first()
@@ -105,7 +105,7 @@ def _item_for_assignment(*, crisis_id: int, item_id: int, actor: User) -> Checkl
     crisis = crisis_for_update(crisis_id)
     if not crisis_team_includes(crisis=crisis, user=actor):
         raise CrisisForbidden(_("Only the crisis team (its lead, owner, role holders and directors) can assign steps."))
-    item = ChecklistItem.objects.select_for_update().filter(pk=item_id, crisis_id=crisis_id).first()
+    item = ChecklistItem.objects.select_for_update(no_key=True).filter(pk=item_id, crisis_id=crisis_id).first()
     if item is None:
         raise CrisisNotFound(_("That checklist step does not exist in this crisis."))
     if item.is_done:

@@ -32,7 +32,7 @@ def role_require(actor: User, roles: frozenset[str], message: str | Promise) -> 
 
 def crisis_for_update(crisis_id: int) -> Crisis:
     """The crisis, locked for the caller's transaction."""
-    crisis = Crisis.objects.select_for_update().filter(pk=crisis_id).first()
+    crisis = Crisis.objects.select_for_update(no_key=True).filter(pk=crisis_id).first()
     if crisis is None:
         raise CrisisError(_("That crisis does not exist."))
     return crisis

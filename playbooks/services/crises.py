@@ -128,7 +128,7 @@ def _open_crisis_refuse(*, brand: str, crisis_type: str) -> None:
 
 def _alert_claim(alert_id: int) -> Alert:
     """Lock the alert the crisis is declared from; one active crisis per alert."""
-    alert = Alert.objects.select_for_update().filter(pk=alert_id).first()
+    alert = Alert.objects.select_for_update(no_key=True).filter(pk=alert_id).first()
     if alert is None:
         raise CrisisError(_("That alert does not exist."))
     if alert.crisis_id and Crisis.objects.filter(pk=alert.crisis_id, status__in=ACTIVE_CRISIS_STATUSES).exists():

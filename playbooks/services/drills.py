@@ -152,7 +152,8 @@ def drill_feed(*, drill_id: int, now: datetime | None = None) -> int:
     """
     now = now or timezone.now()
     with transaction.atomic():
-        drill = Drill.objects.select_for_update(of=("self",)).select_related("channel").filter(pk=drill_id).first()
+        locked = Drill.objects.select_for_update(no_key=True, of=("self",))
+        drill = locked.select_related("channel").filter(pk=drill_id).first()
         if drill is None or drill.status != DrillStatus.RUNNING or drill.channel is None:
             return 0
         replay_now = min(drill.window_start + (now - drill.started_at) * drill.compression, drill.window_end)
@@ -181,7 +182,7 @@ def drill_end(*, drill_id: int, actor: User | None, now: datetime | None = None)
         role_require(actor, DRILL_LEADS, _("Only administrators and directors can run drills."))
     now = now or timezone.now()
     with transaction.atomic():
-        drill = Drill.objects.select_for_update().filter(pk=drill_id).first()
+        drill = Drill.objects.select_for_update(no_key=True).filter(pk=drill_id).first()
         if drill is None:
             raise CrisisNotFound(_("That drill does not exist."))
         if drill.status == DrillStatus.ENDED:

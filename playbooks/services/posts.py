@@ -43,7 +43,8 @@ def publisher_require(actor: User) -> None:
 
 
 def post_for_update(post_id: int) -> ScheduledPost:
-    post = ScheduledPost.objects.select_for_update(of=("self",)).select_related("channel").filter(pk=post_id).first()
+    locked = ScheduledPost.objects.select_for_update(no_key=True, of=("self",))
+    post = locked.select_related("channel").filter(pk=post_id).first()
     if post is None:
         raise OutboxNotFound(_("That scheduled post does not exist."))
     return post

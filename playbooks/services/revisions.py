@@ -47,7 +47,7 @@ def playbook_version_create(
     if unknown:
         raise CrisisError(_("Unknown departments: %(departments)s"), departments=", ".join(unknown))
     with transaction.atomic():
-        playbook = Playbook.objects.select_for_update().filter(pk=playbook_id).first()
+        playbook = Playbook.objects.select_for_update(no_key=True).filter(pk=playbook_id).first()
         if playbook is None:
             raise CrisisError(_("That playbook does not exist."))
         latest = playbook.versions.order_by("-number").first()
@@ -161,7 +161,7 @@ def playbook_revision_propose_for_drill(
     role_require(actor, DRILL_LEADS, _("Only administrators and directors can run drills."))
     case, change = _revision_proposal(case=case, step_text=step_text, role=role, minutes=minutes, principle=principle)
     with transaction.atomic():
-        drill = Drill.objects.select_for_update().filter(pk=drill_id).first()
+        drill = Drill.objects.select_for_update(no_key=True).filter(pk=drill_id).first()
         if drill is None:
             raise CrisisError(_("That drill does not exist."))
         base = (
@@ -214,7 +214,7 @@ def playbook_revision_reject(*, revision_id: int, actor: User) -> PlaybookRevisi
 
 
 def _revision_for_decision(revision_id: int) -> PlaybookRevision:
-    revision = PlaybookRevision.objects.select_for_update().filter(pk=revision_id).first()
+    revision = PlaybookRevision.objects.select_for_update(no_key=True).filter(pk=revision_id).first()
     if revision is None:
         raise CrisisError(_("That revision does not exist."))
     if revision.status != RevisionStatus.PROPOSED:

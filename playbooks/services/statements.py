@@ -81,7 +81,7 @@ def _statement_for_decision(
 ) -> Statement:
     """Lock the statement and refuse a decision that this approver may not make now."""
     statement = (
-        Statement.objects.select_for_update()
+        Statement.objects.select_for_update(no_key=True)
         .select_related("crisis")
         .filter(pk=statement_id, crisis_id=crisis_id)
         .first()
@@ -198,7 +198,7 @@ def statement_publish(*, crisis_id: int, statement_id: int, actor: User, channel
     role_require(actor, DECLARERS, _("Only the crisis team can publish statements."))
     with transaction.atomic():
         crisis_for_update(crisis_id)
-        statement = Statement.objects.select_for_update().select_related("crisis").filter(
+        statement = Statement.objects.select_for_update(no_key=True).select_related("crisis").filter(
             pk=statement_id, crisis_id=crisis_id
         ).first()
         if statement is None:

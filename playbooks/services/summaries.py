@@ -34,7 +34,7 @@ def crisis_notify(*, crisis_id: int) -> int:
     fails stays recorded as failed and the beat retries it with backoff.
     """
     with transaction.atomic():
-        crisis = Crisis.objects.select_for_update().filter(pk=crisis_id).first()
+        crisis = Crisis.objects.select_for_update(no_key=True).filter(pk=crisis_id).first()
         if crisis is None or crisis.notified_at is not None:
             return 0
         content = content_clean(crisis.playbook_content)
@@ -122,7 +122,7 @@ def crisis_summaries_send(*, now: datetime | None = None) -> list[int]:
     candidates = Crisis.objects.filter(status__in=ACTIVE_CRISIS_STATUSES, level__in=list(SUMMARY_CADENCE))
     for crisis_id in candidates.values_list("pk", flat=True):
         with transaction.atomic():
-            crisis = Crisis.objects.select_for_update(skip_locked=skip_locked).filter(pk=crisis_id).first()
+            crisis = Crisis.objects.select_for_update(no_key=True, skip_locked=skip_locked).filter(pk=crisis_id).first()
             if crisis is None or crisis.status not in ACTIVE_CRISIS_STATUSES or not _summary_due(crisis, now):
                 continue
             _summary_send(crisis, now)

@@ -56,7 +56,8 @@ def _timeline_crises(suspension: PublishingSuspension | None) -> list[Crisis]:
 
 def _posts_hold(*, suspension: PublishingSuspension, actor: User | None, now: datetime) -> int:
     """Every approved post waiting for its time is held; returns how many."""
-    posts = list(ScheduledPost.objects.select_for_update().filter(status=ScheduledPostStatus.SCHEDULED).order_by("pk"))
+    waiting = ScheduledPost.objects.filter(status=ScheduledPostStatus.SCHEDULED).order_by("pk")
+    posts = list(waiting.select_for_update(no_key=True))
     held = ScheduledPost.objects.filter(pk__in=[post.pk for post in posts])
     held.update(status=ScheduledPostStatus.FROZEN, held_at=now)
     audit_record_many(actor=actor, verb="post.hold", targets=posts, data={"suspension": suspension.pk})
@@ -80,7 +81,7 @@ def publishing_suspend(
     now = now or timezone.now()
     with transaction.atomic():
         transaction_lock(SUSPENSION_LOCK)
-        active = PublishingSuspension.objects.select_for_update().filter(ended_at__isnull=True).first()
+        active = PublishingSuspension.objects.select_for_update(no_key=True).filter(ended_at__isnull=True).first()
         if active is not None:
             if crisis is not None:
                 crisis_event_add(
@@ -108,7 +109,7 @@ def publishing_resume(*, actor: User, now: datetime | None = None) -> Publishing
     with transaction.atomic():
         transaction_lock(SUSPENSION_LOCK)
         suspension = (
-            PublishingSuspension.objects.select_for_update(of=("self",)).select_related("crisis")
+            PublishingSuspension.objects.select_for_update(no_key=True, of=("self",)).select_related("crisis")
             .filter(ended_at__isnull=True).first()
         )
         if suspension is None:
