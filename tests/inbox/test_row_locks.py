@@ -63,8 +63,9 @@ def commit_without_waiting(write: Callable[[], object]) -> None:
 def test_a_batch_adds_mentions_to_the_cluster_a_manager_is_answering():
     channel = Channel.objects.create(name="X Telco", kind="simulator", brand="Telco")
     cluster = MentionCluster.objects.create(
-        brand="Telco", channel=channel, signature=[1, 2], bands=[3], representative_text="Sin fibra en Madrid",
-        mention_count=1, author_count=1, reach=10, negative=1, first_seen_at=timezone.now(), last_seen_at=timezone.now(),
+        brand="Telco", channel=channel, signature=[1, 2], bands=[3], representative_text="Sin fibra",
+        mention_count=1, author_count=1, reach=10, negative=1,
+        first_seen_at=timezone.now(), last_seen_at=timezone.now(),
     )
     with held_in_another_transaction(lambda: _cluster_for_update(cluster.pk)):
         commit_without_waiting(lambda: MentionFactory(channel=channel, cluster=cluster))
