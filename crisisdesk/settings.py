@@ -151,6 +151,8 @@ if DATABASE_URL:
                 "MAX_OVERFLOW": 0,
                 "TIMEOUT": int(os.environ.get("DATABASE_POOL_TIMEOUT", "10")),
                 "RECYCLE": 900,
+                # Checked without a round trip instead (crisisdesk/dbpool/base.py).
+                "PRE_PING": False,
             },
         )
     # A read replica for what is marked replica-tolerant (the dashboard: crisisdesk/dbrouter.py, docs/SCALING.md).

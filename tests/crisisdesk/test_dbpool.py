@@ -5,13 +5,15 @@ import os
 import subprocess
 import sys
 import threading
+import time
 
+import psycopg2
 import pytest
 from dj_db_conn_pool.core import pool_container
 from django.conf import settings
 from django.db import OperationalError, connection
 
-from crisisdesk.dbpool.base import DatabaseWrapper
+from crisisdesk.dbpool.base import DatabaseWrapper, closed_by_the_server
 
 
 def test_database_pool_size_selects_the_bounded_pool():
@@ -33,8 +35,12 @@ def test_database_pool_size_selects_the_bounded_pool():
         [sys.executable, "-c", code], env=env, cwd=settings.BASE_DIR, capture_output=True, text=True, check=True
     ).stdout.strip()
 
-    # Then the pooled backend is used, with no overflow beyond the size and no per-thread persistence
-    assert output == "crisisdesk.dbpool 0 [('MAX_OVERFLOW', 0), ('POOL_SIZE', 3), ('RECYCLE', 900), ('TIMEOUT', 10)]"
+    # Then the pooled backend is used, with no overflow beyond the size and no per-thread persistence, and its
+    # own check of each connection lent instead of a ping
+    assert output == (
+        "crisisdesk.dbpool 0 [('MAX_OVERFLOW', 0), ('POOL_SIZE', 3), ('PRE_PING', False), ('RECYCLE', 900), "
+        "('TIMEOUT', 10)]"
+    )
 
 
 @pytest.mark.services
@@ -74,3 +80,29 @@ def test_an_exhausted_pool_is_an_operational_error_and_a_returned_connection_is_
     thread.join()
     assert lent == [backend_pid]
     pool_container.pop(alias).dispose()
+
+
+@pytest.mark.django_db
+def test_a_connection_the_server_terminated_is_seen_without_a_round_trip():
+    # Given two idle connections, and the server terminating the second one's backend
+    params = {key: value for key, value in connection.get_connection_params().items() if key != "cursor_factory"}
+    healthy, doomed, admin = (psycopg2.connect(**params) for _ in range(3))
+    try:
+        with doomed.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            pid = cursor.fetchone()[0]
+        doomed.commit()
+        admin.autocommit = True
+        with admin.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+        time.sleep(0.2)  # the server's goodbye reaches the socket
+        # Then the check tells them apart from the socket alone, and the healthy one still works
+        assert closed_by_the_server(doomed) is True
+        assert closed_by_the_server(healthy) is False
+        with healthy.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            assert cursor.fetchone() == (1,)
+        assert closed_by_the_server(healthy) is False
+    finally:
+        for opened in (healthy, doomed, admin):
+            opened.close()
