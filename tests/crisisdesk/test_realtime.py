@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import time
 
 import pytest
 from asgiref.sync import async_to_sync
@@ -98,3 +99,29 @@ def test_numbering_that_fails_still_sends_the_event(monkeypatch, caplog):
 
     assert json.loads(async_to_sync(layer.receive)(inbox)["text"])["seq"] == 0
     assert "Could not number the events of inbox" in caplog.text
+
+
+def test_a_request_thread_publishes_without_waiting_for_the_servers_busy_event_loop():
+    """The web's event loop hands events to a thousand sockets; a request that publishes on commit must not
+    queue behind that: its send goes out on the process's own sending loop (Redis layer)."""
+    from asgiref.sync import sync_to_async
+
+    from tests.realtime import GroupListener
+
+    timings: dict[str, float] = {}
+
+    def request_thread() -> None:
+        started = time.monotonic()
+        realtime.publish_now(["inbox"], realtime.event("mention.new", count=7))
+        timings["publish"] = time.monotonic() - started
+
+    async def server() -> None:
+        async def sockets_busy() -> None:
+            time.sleep(1.5)  # the loop, blocked handing out a burst of events
+
+        await asyncio.gather(sync_to_async(request_thread, thread_sensitive=False)(), sockets_busy())
+
+    with GroupListener("inbox") as consoles:
+        asyncio.run(server())
+        assert consoles.receive(timeout=5)["event"]["count"] == 7
+    assert timings["publish"] < 0.5
