@@ -227,7 +227,8 @@ class Mention(models.Model):
                 condition=models.Q(status__in=OPEN_STATUSES, is_hidden=False),
             ),
             models.Index(fields=["assignee", "status"], name="mention_assignee"),
-            models.Index(fields=["channel", "conversation_id"], name="mention_thread"),
+            # A conversation in its order: an escalation's context reads its first 20 (a viral post has 60,000).
+            models.Index(fields=["channel", "conversation_id", "posted_at", "id"], name="mention_thread"),
             models.Index(fields=["hidden_by"], name="mention_hidden_by", condition=models.Q(hidden_by__isnull=False)),
             # The cluster's members, one reply per author (`cluster_answer`), its reach; also the FK's index.
             models.Index(fields=["cluster", "author"], name="mention_cluster_author"),

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from django.db.models import QuerySet
+
 from inbox.models import Author, Mention
 
 if TYPE_CHECKING:
@@ -38,14 +40,20 @@ def _author_context(author: Author) -> dict[str, Any]:
     }
 
 
-def _thread_context(mention: Mention) -> list[dict[str, Any]]:
-    """The conversation the mention belongs to, oldest first (none for a mention outside one)."""
-    thread = (
+def thread_first_mentions(mention: Mention) -> QuerySet[Mention]:
+    """The first CONTEXT_THREAD_LIMIT mentions of the mention's conversation, oldest first, read in the order of
+    the `mention_thread` index (none for a mention outside a conversation)."""
+    return (
         Mention.objects.filter(channel_id=mention.channel_id, conversation_id=mention.conversation_id)
         .exclude(conversation_id="")
         .select_related("author")
         .order_by("posted_at", "id")[:CONTEXT_THREAD_LIMIT]
     )
+
+
+def _thread_context(mention: Mention) -> list[dict[str, Any]]:
+    """The conversation the mention belongs to, oldest first (none for a mention outside one)."""
+    thread = thread_first_mentions(mention)
     return [
         {"id": item.pk, "author": item.author.handle, "text": item.text, "posted_at": item.posted_at.isoformat()}
         for item in thread
