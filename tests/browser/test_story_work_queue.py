@@ -63,16 +63,22 @@ def outage(channel, *, seconds: float, per_second: int, stop: threading.Event) -
     return worker
 
 
-def publish_in_a_thread(payload) -> None:
+def in_a_thread(work) -> None:
+    """Run a service beside Playwright's thread, on its own connection, as a worker would."""
+
     def run() -> None:
         try:
-            publish_on_commit(STAFF_GROUPS, payload)
+            work()
         finally:
             connection.close()
 
     worker = threading.Thread(target=run)
     worker.start()
-    worker.join(10)
+    worker.join(20)
+
+
+def publish_in_a_thread(payload) -> None:
+    in_a_thread(lambda: publish_on_commit(STAFF_GROUPS, payload))
 
 
 def test_arrivals_wait_behind_the_pill_and_the_selected_row_stays(login_as, community_manager):
@@ -237,20 +243,6 @@ def test_a_console_that_missed_an_event_offers_to_reload(login_as, community_man
     expect(pill).to_be_visible()
     expect(pill).to_have_text("Updates — show")
     shot(page, "work-queue-missed-event-390")
-
-
-def in_a_thread(work) -> None:
-    """Run a service beside Playwright's thread, on its own connection, as a worker would."""
-
-    def run() -> None:
-        try:
-            work()
-        finally:
-            connection.close()
-
-    worker = threading.Thread(target=run)
-    worker.start()
-    worker.join(20)
 
 
 def test_rows_follow_the_auto_assigner_and_the_model_tier_live(login_as, community_manager):
